@@ -1,0 +1,161 @@
+//! The command line, as data. Behaviour lives in `cmd/`, one file per command.
+//!
+//! Hook calls (`flowhook`, `flowhook hook`, `flowhook pre-task|post-edit|session-end ...`,
+//! optionally behind `hooks`) never reach clap: `main` routes them to the lenient parser in
+//! `event::flags` first, because claude-flow settings lines carry flags we must ignore rather
+//! than reject. Their clap definitions below exist for `--help`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ENVIRONMENT: &str = "\
+Environment:
+  FLOWHOOK_DB        database file (overrides hooks.toml; --db overrides it)
+  FLOWHOOK_CONFIG    configuration file (instead of the discovered hooks.toml)
+  FLOWHOOK_LOG       log level for the log file and stderr: error|warn|info|debug|trace
+  FLOWHOOK_STATE_DIR where the spool and fallback log live (default ~/.local/state/flowhook)
+  CLAUDE_PROJECT_DIR project root (set by Claude Code for hooks)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flowhook",
+    version,
+    about = "Memory for AI coding agents: a fast, lossless hook over libSQL",
+    long_about = "flowhook is the hook command Claude Code (and claude-flow) runs on every prompt, \
+subagent launch, file edit and session end. It reads one event as JSON on stdin, stores it in a \
+local libSQL database, and exits 0 within milliseconds, whatever arrives.\n\n\
+Run without a command (or as `flowhook hook`) it is the hook. The other commands help a person \
+look at what it stored.",
+    after_help = "Examples:
+  # as a Claude Code hook (settings.json, exec form):
+  {\"type\": \"command\", \"command\": \"flowhook\", \"args\": [\"hook\"], \"timeout\": 5}
+  # feed a recorded session through the hook and see what is stored:
+  flowhook replay fixtures/demo-session.jsonl --db /tmp/demo.db",
+    after_long_help = ENVIRONMENT,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Handle one hook event from stdin (what Claude Code runs; the default)
+    #[command(after_help = "Reads one JSON payload from stdin, stores it, exits 0. \
+The event is taken from its hook_event_name.\n\nExample:\n  echo '{\"session_id\":\"s1\",\
+\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"fix the login bug\"}' | flowhook hook")]
+    Hook,
+
+    /// claude-flow compatible pre-task hook (a prompt or subagent launch)
+    #[command(
+        after_help = "JSON on stdin wins over flags. Unknown flags are ignored.\n\n\
+Examples:\n  flowhook pre-task --description \"fix the login bug\" --task-id T1\n  \
+flowhook hooks pre-task -i T1 -d \"fix the login bug\""
+    )]
+    PreTask(PreTaskFlags),
+
+    /// claude-flow compatible post-edit hook (a file was written or edited)
+    #[command(
+        after_help = "With a PostToolUse payload on stdin, lines added and removed come \
+from its diff hunks; with only --file they are unknown (0).\n\nExamples:\n  \
+flowhook post-edit --file src/auth.rs\n  \
+cat payload.json | flowhook hooks post-edit --file '{}' --format true"
+    )]
+    PostEdit(PostEditFlags),
+
+    /// claude-flow compatible session-end hook (updates the session's summary row)
+    #[command(after_help = "Example:\n  flowhook session-end --generate-summary true")]
+    SessionEnd(SessionEndFlags),
+
+    /// Feed recorded hook events through the hook's own code path
+    #[command(
+        after_help = "Each line of a .jsonl file is one payload, exactly as Claude Code \
+sent it. A directory is read recursively (*.jsonl, sorted). One line per event, then a total.\n\n\
+Examples:\n  flowhook replay fixtures/demo-session.jsonl\n  \
+flowhook replay ../shared/corpus --db /tmp/corpus.db --quiet"
+    )]
+    Replay(ReplayArgs),
+
+    /// Print the JSON Schema of the payloads flowhook accepts and the answers it gives
+    #[command(
+        after_help = "Names: payload, edit-input, edit-response, agent-input, answer, \
+config. Without a name, all of them as one object.\n\nExample:\n  flowhook schema answer"
+    )]
+    Schema(SchemaArgs),
+
+    /// List events waiting in the spool (stored by the next successful hook call)
+    #[command(after_help = "Example:\n  flowhook spool --json")]
+    Spool(SpoolArgs),
+}
+
+/// Options every debugging command shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Database file (default: FLOWHOOK_DB, hooks.toml, then <project>/.swarm/flowhook.db)
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Configuration file (default: FLOWHOOK_CONFIG, then the discovered hooks.toml)
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreTaskFlags {
+    /// The task's text (v3: -d)
+    #[arg(long, short = 'd')]
+    pub description: Option<String>,
+    /// The task's id (v3: -i)
+    #[arg(long = "task-id", short = 'i')]
+    pub task_id: Option<String>,
+    /// The agent issuing it
+    #[arg(long = "agent-id")]
+    pub agent_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PostEditFlags {
+    /// The edited file (v3: -f)
+    #[arg(long, short = 'f')]
+    pub file: Option<String>,
+    /// Accepted for claude-flow compatibility; ignored
+    #[arg(long = "memory-key")]
+    pub memory_key: Option<String>,
+    /// Accepted for claude-flow compatibility; ignored
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionEndFlags {
+    /// Accepted for claude-flow compatibility; the summary is always written
+    #[arg(long = "generate-summary")]
+    pub generate_summary: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// .jsonl files or directories of them
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Print only the total
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the total as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// payload, edit-input, edit-response, agent-input, answer or config
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SpoolArgs {
+    /// One JSON object per spooled event
+    #[arg(long)]
+    pub json: bool,
+}

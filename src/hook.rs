@@ -1,0 +1,373 @@
+//! The hot path: one hook event, from bytes to a stored row.
+//!
+//! `read → parse → normalise → store`, in that order, each step able to say "not for us"
+//! (cheap: an ignored event never opens the database) or "cannot" (the payload is quarantined
+//! in `rejected_events`, or spooled when the database itself is the problem). `flowhook replay`
+//! drives the same [`Recorder`], so what it shows is what a hook call does.
+
+use crate::config::Config;
+use crate::event::flags::Invocation;
+use crate::event::wire::Payload;
+use crate::event::{self, Normalised};
+use crate::spool;
+use crate::store::{Rejected, Stamp, Store, StoreError, Written};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What became of one event.
+#[derive(Debug)]
+pub enum Outcome {
+    Stored {
+        label: String,
+        written: Written,
+        detail: String,
+    },
+    /// Not an event flowhook records (a Read, a Notification, ...).
+    Ignored { what: String },
+    /// Could not be understood; kept in `rejected_events` (or the spool).
+    Rejected { reason: String, kept: String },
+    /// Understood but not storable now; kept in the spool for a later call.
+    Spooled {
+        label: String,
+        reason: String,
+        file: PathBuf,
+    },
+    /// Neither the database nor any spool directory could take it (said on stderr).
+    Lost { reason: String },
+}
+
+/// Records events into the right database, opening it lazily (an ignored event never opens
+/// it) and keeping it open across calls (replay).
+pub struct Recorder {
+    /// `--db` / `FLOWHOOK_DB`, or replay's database: wins over configuration.
+    db_override: Option<PathBuf>,
+    config_override: Option<PathBuf>,
+    /// The process's working directory and session, for events that carry none.
+    process_cwd: Option<String>,
+    env_session: Option<String>,
+    /// Drain the spool after a successful write (hook calls, replay).
+    pub drain: bool,
+    /// Keep rejected payloads in `rejected_events`. Off for a person typing a hook command,
+    /// who gets the error instead.
+    pub quarantine: bool,
+    configs: Vec<(PathBuf, Config)>,
+    stores: Vec<Store>,
+}
+
+/// What a payload means, before anything is written.
+enum Understood {
+    Ignored(String),
+    Event {
+        n: Box<Normalised>,
+        to: Target,
+        project: String,
+    },
+    Rejected {
+        reason: String,
+        to: Target,
+    },
+}
+
+/// The database an event goes to, with the settings that apply to it.
+struct Target {
+    db: PathBuf,
+    busy_timeout: Duration,
+    rejected_bytes: usize,
+}
+
+impl Recorder {
+    pub fn new(db_override: Option<PathBuf>, config_override: Option<PathBuf>) -> Recorder {
+        Recorder {
+            db_override: db_override.or_else(crate::paths::database_from_env),
+            config_override,
+            process_cwd: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
+            env_session: std::env::var("CLAUDE_CODE_SESSION_ID").ok(),
+            drain: true,
+            quarantine: true,
+            configs: Vec::new(),
+            stores: Vec::new(),
+        }
+    }
+
+    /// Handles one event end to end. Never fails: every outcome is described.
+    pub async fn handle(&mut self, received: &crate::input::Received, inv: &Invocation) -> Outcome {
+        let now = now();
+        let understood = self.understand(received, inv);
+        if let Understood::Event { to, .. } | Understood::Rejected { to, .. } = &understood {
+            crate::watchdog::arm(crate::watchdog::Armed {
+                db: to.db.clone(),
+                args: inv.args.clone(),
+                received_at: now.clone(),
+                payload: received.bytes.clone(),
+            });
+        }
+        let result = self.commit(&understood, received, inv, &now).await;
+        crate::watchdog::disarm();
+        match result {
+            Ok(outcome) => {
+                if self.drain && !matches!(outcome, Outcome::Ignored { .. }) {
+                    if let Understood::Event { to, .. } | Understood::Rejected { to, .. } =
+                        &understood
+                    {
+                        self.drain_spool(&to.db).await;
+                    }
+                }
+                outcome
+            }
+            Err(e) => self.spool(&understood, received, inv, &now, e),
+        }
+    }
+
+    fn config(&mut self, project: &Path) -> Config {
+        if let Some((_, c)) = self.configs.iter().find(|(p, _)| p == project) {
+            return c.clone();
+        }
+        let config = match Config::discover(self.config_override.as_deref(), project) {
+            Ok((c, _)) => c,
+            Err(e) => {
+                // A hook never fails over configuration: say so, and use the defaults.
+                tracing::warn!("{e}; using the defaults");
+                Config::default()
+            }
+        };
+        self.configs.push((project.to_path_buf(), config.clone()));
+        config
+    }
+
+    fn understand(&mut self, received: &crate::input::Received, inv: &Invocation) -> Understood {
+        let parsed = parse(received);
+        let cwd = match &parsed {
+            Ok(Some(p)) => p.cwd.clone(),
+            _ => None,
+        }
+        .or_else(|| self.process_cwd.clone())
+        .unwrap_or_else(|| ".".to_owned());
+        let project = crate::paths::project_root(Path::new(&cwd));
+        let config = self.config(&project);
+        crate::watchdog::set_limit(config.hook.timeout_ms);
+        let db = crate::paths::database(
+            self.db_override.as_deref(),
+            config.database.path.as_deref(),
+            &project,
+        );
+        let log_file = config
+            .log
+            .file
+            .clone()
+            .unwrap_or_else(|| db.with_file_name("flowhook.log"));
+        if let Err(e) = crate::log::set_file(log_file, &config.log.level) {
+            tracing::warn!("configuration: {e}");
+        }
+        let to = Target {
+            db,
+            busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+            rejected_bytes: config.limits.rejected_bytes,
+        };
+        let env = event::Env {
+            session_id: self.env_session.clone(),
+            cwd: self.process_cwd.clone(),
+            task_chars: config.limits.task_chars,
+            diff_bytes: config.limits.diff_bytes,
+        };
+        let payload = match parsed {
+            Ok(p) => p,
+            Err(reason) => return Understood::Rejected { reason, to },
+        };
+        match event::normalise(payload.as_ref(), inv, &env) {
+            Ok(Some(n)) => Understood::Event {
+                n: Box::new(n),
+                to,
+                project: project.to_string_lossy().into_owned(),
+            },
+            Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
+            Err(reason) => Understood::Rejected { reason, to },
+        }
+    }
+
+    async fn store(&mut self, to: &Target) -> Result<&Store, StoreError> {
+        if let Some(i) = self.stores.iter().position(|s| s.path() == to.db) {
+            return Ok(&self.stores[i]);
+        }
+        let store = Store::open(&to.db, to.busy_timeout).await?;
+        self.stores.push(store);
+        Ok(self.stores.last().expect("just pushed"))
+    }
+
+    async fn commit(
+        &mut self,
+        u: &Understood,
+        received: &crate::input::Received,
+        inv: &Invocation,
+        now: &str,
+    ) -> Result<Outcome, StoreError> {
+        match u {
+            Understood::Ignored(what) => {
+                tracing::debug!("ignored: {what}");
+                Ok(Outcome::Ignored { what: what.clone() })
+            }
+            Understood::Event { n, to, project } => {
+                let store = self.store(to).await?;
+                let written = store.record(n, &Stamp { project, now }).await?;
+                let detail = detail(n);
+                tracing::debug!(?written, "{} {detail}", n.label());
+                Ok(Outcome::Stored {
+                    label: n.label(),
+                    written,
+                    detail,
+                })
+            }
+            Understood::Rejected { reason, .. } if !self.quarantine => Ok(Outcome::Rejected {
+                reason: reason.clone(),
+                kept: String::new(),
+            }),
+            Understood::Rejected { reason, to } => {
+                let kept = String::from_utf8_lossy(&received.bytes);
+                let (payload, truncated) = crate::text::truncate(&kept, to.rejected_bytes);
+                let store = self.store(to).await?;
+                store
+                    .reject(
+                        &Rejected {
+                            reason,
+                            args: &inv.args,
+                            payload,
+                            payload_bytes: received.total,
+                            truncated: truncated || received.too_large,
+                        },
+                        now,
+                    )
+                    .await?;
+                let kept = format!("{} (rejected_events)", store.path().display());
+                tracing::warn!("rejected hook payload: {reason}; kept in {kept}");
+                Ok(Outcome::Rejected {
+                    reason: reason.clone(),
+                    kept,
+                })
+            }
+        }
+    }
+
+    /// The database could not take the event: keep it in the spool, and say so.
+    fn spool(
+        &self,
+        u: &Understood,
+        received: &crate::input::Received,
+        inv: &Invocation,
+        now: &str,
+        error: StoreError,
+    ) -> Outcome {
+        let (label, db) = match u {
+            Understood::Event { n, to, .. } => (n.label(), &to.db),
+            Understood::Rejected { reason, to } => (format!("rejected payload ({reason})"), &to.db),
+            Understood::Ignored(_) => unreachable!("ignored events never reach the database"),
+        };
+        let entry = spool::Entry {
+            db: db.clone(),
+            received_at: now.to_owned(),
+            reason: error.to_string(),
+            args: inv.args.clone(),
+            payload: String::from_utf8_lossy(&received.bytes).into_owned(),
+        };
+        match spool::save(&entry) {
+            Ok(file) => {
+                tracing::warn!("{error}; {label} spooled to {}", file.display());
+                Outcome::Spooled {
+                    label,
+                    reason: error.to_string(),
+                    file,
+                }
+            }
+            Err(e) => {
+                tracing::error!("{error}; spooling failed too ({e}): {label} is lost");
+                Outcome::Lost {
+                    reason: format!("{error}; spool: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Stores what earlier calls spooled for `db`, oldest first, stopping at the first failure.
+    async fn drain_spool(&mut self, db: &Path) {
+        for file in spool::pending(db) {
+            let Ok(entry) = spool::load(&file) else {
+                continue; // unreadable: left for `flowhook spool` to show
+            };
+            let received = crate::input::Received::complete(entry.payload.into_bytes());
+            let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
+            let u = self.understand(&received, &inv);
+            match self.commit(&u, &received, &inv, &entry.received_at).await {
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&file);
+                    tracing::info!("stored spooled event {}", file.display());
+                }
+                Err(e) => {
+                    tracing::debug!("spool not drained: {e}");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The payload, `None` for an empty stdin, or what is wrong with it.
+fn parse(received: &crate::input::Received) -> Result<Option<Payload<'_>>, String> {
+    if received.too_large {
+        return Err(format!(
+            "payload larger than limits.max_payload_bytes ({} bytes read)",
+            received.bytes.len()
+        ));
+    }
+    let bytes = &received.bytes;
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
+        return Ok(None);
+    };
+    let kind = match first {
+        b'{' => None,
+        b'[' => Some("a JSON array"),
+        b'"' => Some("a JSON string"),
+        b'-' | b'0'..=b'9' => Some("a JSON number"),
+        b't' | b'f' | b'n' => Some("a JSON literal"),
+        _ => Some("not JSON"),
+    };
+    if let Some(kind) = kind {
+        return Err(format!("stdin is {kind}, not a hook payload object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de)
+        .map(Some)
+        .map_err(|e| match e.path().to_string().as_str() {
+            "." => format!("invalid JSON payload: {}", e.inner()),
+            path => format!("invalid JSON payload at {path}: {}", e.inner()),
+        })
+}
+
+/// A one-line description of an ignored event.
+fn describe(p: Option<&Payload>, inv: &Invocation) -> String {
+    match p.and_then(|p| p.hook_event_name.as_deref()) {
+        Some(name) => match p.and_then(|p| p.tool_name.as_deref()) {
+            Some(tool) => format!("{name}({tool})"),
+            None => name.to_owned(),
+        },
+        None => format!("{:?}", inv.command),
+    }
+}
+
+/// What was stored, for people: the file and line counts, or the task text.
+fn detail(n: &Normalised) -> String {
+    match &n.event {
+        event::Event::Edit(e) => format!(
+            "{} {} (+{} -{})",
+            e.facts.kind, e.facts.file, e.facts.lines_added, e.facts.lines_removed
+        ),
+        event::Event::Task(t) => format!("{:?}", crate::text::truncate(&t.text, 60).0),
+        event::Event::SessionStart { source, .. } => source.clone(),
+        event::Event::SessionEnd { reason } => reason.clone().unwrap_or_default(),
+        event::Event::SubagentResult(r) => r.status.clone().unwrap_or_default(),
+    }
+}
+
+/// The current time as stored: RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

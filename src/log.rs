@@ -1,0 +1,125 @@
+//! Logging: warnings to stderr, and a log file beside the database. Never stdout.
+//!
+//! The subscriber is installed first thing, but the file's location and level come from the
+//! configuration, which is only known once the event's project is: so the file is opened
+//! lazily at the first line written, wherever `set_file` pointed by then (else in the state
+//! directory), and its level is read from an atomic. `FLOWHOOK_LOG=debug` (or any level)
+//! overrides both destinations.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
+use tracing::Level;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+
+static FILE_PATH: OnceLock<PathBuf> = OnceLock::new();
+static FILE: OnceLock<Option<Mutex<File>>> = OnceLock::new();
+static FILE_LEVEL: AtomicU8 = AtomicU8::new(level_code(Level::INFO));
+
+/// The log file is rotated (to `.1`) when it grows past this.
+const ROTATE_BYTES: u64 = 8 * 1024 * 1024;
+
+const fn level_code(l: Level) -> u8 {
+    match l {
+        Level::ERROR => 1,
+        Level::WARN => 2,
+        Level::INFO => 3,
+        Level::DEBUG => 4,
+        Level::TRACE => 5,
+    }
+}
+
+fn parse_level(s: &str) -> Option<Level> {
+    s.trim().parse().ok()
+}
+
+fn env_level() -> Option<Level> {
+    std::env::var("FLOWHOOK_LOG")
+        .ok()
+        .and_then(|v| parse_level(&v))
+}
+
+/// Installs the subscriber. Call once, before anything logs.
+pub fn init() {
+    let env = env_level();
+    if let Some(l) = env {
+        FILE_LEVEL.store(level_code(l), Ordering::Relaxed);
+    }
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_filter(LevelFilter::from_level(env.unwrap_or(Level::WARN)));
+    let file = tracing_subscriber::fmt::layer()
+        .with_writer(LazyFile)
+        .with_ansi(false)
+        .with_target(false)
+        .with_filter(filter_fn(|m| {
+            level_code(*m.level()) <= FILE_LEVEL.load(Ordering::Relaxed)
+        }));
+    let _ = tracing::subscriber::set_global_default(
+        tracing_subscriber::registry().with(stderr).with(file),
+    );
+}
+
+/// Points the log file at `path` (first call wins) with the configured level, unless
+/// `FLOWHOOK_LOG` overrides it. Returns an error message for an unknown level.
+pub fn set_file(path: PathBuf, level: &str) -> Result<(), String> {
+    let _ = FILE_PATH.set(path);
+    if env_level().is_some() {
+        return Ok(());
+    }
+    let l = parse_level(level).ok_or_else(|| format!("unknown log level {level:?}"))?;
+    FILE_LEVEL.store(level_code(l), Ordering::Relaxed);
+    Ok(())
+}
+
+fn open_file() -> Option<Mutex<File>> {
+    let path = FILE_PATH
+        .get()
+        .cloned()
+        .unwrap_or_else(|| crate::paths::state_dir().join("flowhook.log"));
+    if let Some(dir) = path.parent() {
+        crate::paths::create_private_dir(dir).ok()?;
+    }
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > ROTATE_BYTES) {
+        let _ = std::fs::rename(&path, path.with_extension("log.1"));
+    }
+    crate::paths::open_private_append(&path)
+        .ok()
+        .map(Mutex::new)
+}
+
+/// Opens the log file at the first line written.
+struct LazyFile;
+
+struct LazyWriter;
+
+impl Write for LazyWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A log that cannot be written must not fail the hook: the bytes are dropped.
+        if let Some(f) = FILE.get_or_init(open_file)
+            && let Ok(mut f) = f.lock()
+        {
+            let _ = f.write_all(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LazyFile {
+    type Writer = LazyWriter;
+    fn make_writer(&'a self) -> LazyWriter {
+        LazyWriter
+    }
+}

@@ -1,0 +1,376 @@
+//! The database: the only module that speaks SQL.
+//!
+//! Opening is cheap and safe for many processes at once: `busy_timeout` is set before the first
+//! statement, the schema version (`PRAGMA user_version`) is one read on every call, and
+//! migrations run inside an IMMEDIATE transaction that re-checks the version, so concurrent
+//! first calls migrate once. Every write is one IMMEDIATE transaction.
+//!
+//! Durability: WAL with `synchronous = NORMAL`. A commit survives the process being killed
+//! (the WAL is in the OS's hands when `COMMIT` returns); only a power loss can take back the
+//! last few commits. That is the trade that keeps a hook call in the low milliseconds.
+
+use crate::event::{Context, Edit, Event, Normalised, SubagentResult, Task};
+use libsql::{Connection, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The migrations, in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// A failure of the database, with the file it concerns.
+#[derive(Debug)]
+pub struct StoreError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "database {}: {}", self.path.display(), self.message)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Inserted,
+    /// The same event was stored before (same session and natural key).
+    Duplicate,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Where and when an event is stored.
+pub struct Stamp<'a> {
+    pub project: &'a str,
+    pub now: &'a str,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// An existing file that is not a database is an error and is left untouched.
+    pub async fn open(path: &Path, busy_timeout: Duration) -> Result<Store> {
+        let err = |message: String| StoreError {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::paths::create_private_dir(dir)
+                .map_err(|e| err(format!("cannot create its directory: {e}")))?;
+        }
+        crate::paths::touch_private(path).map_err(|e| err(format!("cannot create it: {e}")))?;
+        let db = libsql::Builder::new_local(path)
+            .build()
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let conn = db.connect().map_err(|e| err(e.to_string()))?;
+        conn.busy_timeout(busy_timeout)
+            .map_err(|e| err(e.to_string()))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate().await?;
+        // Per connection: see the module doc for why NORMAL is durable enough here.
+        store.exec("PRAGMA synchronous = NORMAL").await?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn error(&self, e: libsql::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            message: match e {
+                libsql::Error::SqliteFailure(code, msg) => format!("{msg} (SQLite code {code})"),
+                other => other.to_string(),
+            },
+        }
+    }
+
+    async fn exec(&self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
+    async fn user_version(&self) -> Result<usize> {
+        let mut rows = self
+            .conn
+            .query("PRAGMA user_version", ())
+            .await
+            .map_err(|e| self.error(e))?;
+        let row = rows.next().await.map_err(|e| self.error(e))?;
+        let v: i64 = row.map_or(Ok(0), |r| r.get(0)).map_err(|e| self.error(e))?;
+        Ok(v as usize)
+    }
+
+    /// Applies missing migrations. The common case is one `PRAGMA user_version` read.
+    async fn migrate(&self) -> Result<()> {
+        let version = self.user_version().await?;
+        if version == MIGRATIONS.len() {
+            return Ok(());
+        }
+        if version > MIGRATIONS.len() {
+            return Err(StoreError {
+                path: self.path.clone(),
+                message: format!(
+                    "schema version {version} is newer than this flowhook ({}); upgrade flowhook",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        // WAL is a property of the file; set it before any table exists.
+        self.exec("PRAGMA journal_mode = WAL").await?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .await
+            .map_err(|e| self.error(e))?;
+        // Another process may have migrated while we waited for the lock.
+        let version = self.user_version().await?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql).await.map_err(|e| self.error(e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        tx.commit().await.map_err(|e| self.error(e))
+    }
+
+    /// Stores one event in one IMMEDIATE transaction: its row, and the session's row.
+    pub async fn record(&self, n: &Normalised, at: &Stamp<'_>) -> Result<Written> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .await
+            .map_err(|e| self.error(e))?;
+        let written = self.write_event(n, at).await?;
+        tx.commit().await.map_err(|e| self.error(e))?;
+        Ok(written)
+    }
+
+    async fn write_event(&self, n: &Normalised, at: &Stamp<'_>) -> Result<Written> {
+        let ctx = &n.ctx;
+        self.open_session(ctx, at, None).await?;
+        let changed = match &n.event {
+            Event::Task(t) => self.insert_task(ctx, t, at).await?,
+            Event::Edit(e) => self.insert_edit(ctx, e, at).await?,
+            Event::SubagentResult(r) => self.insert_result(ctx, r, at).await?,
+            Event::SessionStart { source, model } => {
+                self.open_session(ctx, at, Some(source)).await?;
+                self.run(
+                    "UPDATE session_summaries SET model = coalesce(?2, model) WHERE session_id = ?1",
+                    params![ctx.session_id.as_str(), model.as_deref()],
+                )
+                .await?
+            }
+            Event::SessionEnd { reason } => self.end_session(ctx, reason.as_deref(), at).await?,
+        };
+        Ok(if changed > 0 {
+            Written::Inserted
+        } else {
+            Written::Duplicate
+        })
+    }
+
+    async fn run(&self, sql: &str, values: impl libsql::params::IntoParams) -> Result<u64> {
+        self.conn
+            .execute(sql, values)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    /// The session's row, opened by its first event (`started_at` = first event seen).
+    async fn open_session(
+        &self,
+        ctx: &Context,
+        at: &Stamp<'_>,
+        source: Option<&str>,
+    ) -> Result<u64> {
+        self.run(
+            "INSERT INTO session_summaries
+                 (session_id, project, cwd, transcript_path, start_source, started_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (session_id) DO UPDATE SET
+                 start_source = coalesce(start_source, excluded.start_source),
+                 transcript_path = coalesce(transcript_path, excluded.transcript_path)
+             WHERE excluded.start_source IS NOT NULL AND start_source IS NULL",
+            params![
+                ctx.session_id.as_str(),
+                at.project,
+                ctx.cwd.as_deref(),
+                ctx.transcript_path.as_deref(),
+                source,
+                at.now
+            ],
+        )
+        .await
+    }
+
+    async fn insert_task(&self, ctx: &Context, t: &Task, at: &Stamp<'_>) -> Result<u64> {
+        self.run(
+            "INSERT INTO task_log (id, session_id, task_key, task_id, source_event, agent_id,
+                 agent_type, subagent_type, task, project, cwd, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (session_id, task_key) DO NOTHING",
+            params![
+                new_id(),
+                ctx.session_id.as_str(),
+                t.key.as_str(),
+                t.task_id.as_deref(),
+                ctx.hook_event.as_str(),
+                ctx.agent_id.as_deref(),
+                ctx.agent_type.as_deref(),
+                t.subagent_type.as_deref(),
+                t.text.as_str(),
+                at.project,
+                ctx.cwd.as_deref(),
+                at.now
+            ],
+        )
+        .await
+    }
+
+    async fn insert_edit(&self, ctx: &Context, e: &Edit, at: &Stamp<'_>) -> Result<u64> {
+        let f = &e.facts;
+        let rel = crate::paths::relative_to(&f.file, Path::new(at.project));
+        self.run(
+            "INSERT INTO edit_history (id, session_id, edit_key, tool_use_id, agent_id, agent_type,
+                 file, rel_path, tool, kind, lines_added, lines_removed, diff, diff_truncated,
+                 content_hash, duration_ms, project, cwd, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19)
+             ON CONFLICT (session_id, edit_key) DO NOTHING",
+            params![
+                new_id(),
+                ctx.session_id.as_str(),
+                e.key.as_str(),
+                e.tool_use_id.as_deref(),
+                ctx.agent_id.as_deref(),
+                ctx.agent_type.as_deref(),
+                f.file.as_str(),
+                rel,
+                e.tool.as_str(),
+                f.kind,
+                f.lines_added as i64,
+                f.lines_removed as i64,
+                f.diff.as_str(),
+                f.diff_truncated,
+                f.content_hash.as_str(),
+                e.duration_ms.map(|d| d as i64),
+                at.project,
+                ctx.cwd.as_deref(),
+                at.now
+            ],
+        )
+        .await
+    }
+
+    async fn insert_result(
+        &self,
+        ctx: &Context,
+        r: &SubagentResult,
+        at: &Stamp<'_>,
+    ) -> Result<u64> {
+        self.run(
+            "INSERT INTO swarm_coordination (id, session_id, event_key, event, agent_id, agent_type,
+                 task_id, status, detail, created_at)
+             VALUES (?1, ?2, ?3, 'result', ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (session_id, event_key) DO NOTHING",
+            params![
+                new_id(),
+                ctx.session_id.as_str(),
+                r.key.as_str(),
+                ctx.agent_id.as_deref(),
+                ctx.agent_type.as_deref(),
+                r.task_id.as_deref(),
+                r.status.as_deref(),
+                r.summary.as_str(),
+                at.now
+            ],
+        )
+        .await
+    }
+
+    /// Brings the session's row up to date: when and how it ended, and its counts, recomputed
+    /// from the stored rows (so repeated ends and resumed sessions stay exact).
+    async fn end_session(
+        &self,
+        ctx: &Context,
+        reason: Option<&str>,
+        at: &Stamp<'_>,
+    ) -> Result<u64> {
+        self.run(
+            "UPDATE session_summaries SET
+                 ended_at = ?2,
+                 end_reason = coalesce(?3, end_reason),
+                 last_event = ?4,
+                 transcript_path = coalesce(transcript_path, ?5),
+                 prompts = (SELECT count(*) FROM task_log
+                            WHERE session_id = ?1 AND source_event = 'UserPromptSubmit'),
+                 tasks = (SELECT count(*) FROM task_log
+                          WHERE session_id = ?1 AND source_event = 'PreToolUse'),
+                 edits = (SELECT count(*) FROM edit_history WHERE session_id = ?1),
+                 files_touched = (SELECT count(DISTINCT file) FROM edit_history WHERE session_id = ?1),
+                 lines_added = (SELECT coalesce(sum(lines_added), 0) FROM edit_history
+                                WHERE session_id = ?1),
+                 lines_removed = (SELECT coalesce(sum(lines_removed), 0) FROM edit_history
+                                  WHERE session_id = ?1),
+                 updated_at = ?2
+             WHERE session_id = ?1",
+            params![
+                ctx.session_id.as_str(),
+                at.now,
+                reason,
+                ctx.hook_event.as_str(),
+                ctx.transcript_path.as_deref()
+            ],
+        )
+        .await
+    }
+
+    /// Keeps a payload that could not be understood, with the reason.
+    pub async fn reject(&self, r: &Rejected<'_>, now: &str) -> Result<()> {
+        self.run(
+            "INSERT INTO rejected_events (id, received_at, reason, args, payload, payload_bytes,
+                 truncated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new_id(),
+                now,
+                r.reason,
+                serde_json::to_string(r.args).unwrap_or_default(),
+                r.payload,
+                r.payload_bytes as i64,
+                r.truncated
+            ],
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// A payload kept in `rejected_events`.
+pub struct Rejected<'a> {
+    pub reason: &'a str,
+    pub args: &'a [String],
+    /// Already bounded and made valid UTF-8.
+    pub payload: &'a str,
+    pub payload_bytes: usize,
+    pub truncated: bool,
+}
+
+/// A new globally unique, time-ordered row id.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
