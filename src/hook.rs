@@ -318,8 +318,8 @@ fn parse(received: &crate::input::Received) -> Result<Option<Payload<'_>>, Strin
             received.bytes.len()
         ));
     }
-    let bytes = &received.bytes;
-    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
+    let start = received.bytes.trim_ascii_start();
+    let Some(first) = start.first() else {
         return Ok(None);
     };
     let kind = match first {
@@ -327,13 +327,18 @@ fn parse(received: &crate::input::Received) -> Result<Option<Payload<'_>>, Strin
         b'[' => Some("a JSON array"),
         b'"' => Some("a JSON string"),
         b'-' | b'0'..=b'9' => Some("a JSON number"),
-        b't' | b'f' | b'n' => Some("a JSON literal"),
+        _ if [&b"true"[..], b"false", b"null"]
+            .iter()
+            .any(|l| start.starts_with(l)) =>
+        {
+            Some("a JSON literal")
+        }
         _ => Some("not JSON"),
     };
     if let Some(kind) = kind {
         return Err(format!("stdin is {kind}, not a hook payload object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_slice(start);
     serde_path_to_error::deserialize(&mut de)
         .map(Some)
         .map_err(|e| match e.path().to_string().as_str() {

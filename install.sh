@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds flowhook in release mode and installs it onto PATH. Safe to run again: it replaces
+# the binary in place. Override the destination with FLOWHOOK_BIN_DIR.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install.sh: cargo is not installed; install Rust first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+if [[ -n "${FLOWHOOK_BIN_DIR:-}" ]]; then
+  dest=$FLOWHOOK_BIN_DIR
+elif [[ -w /usr/local/bin ]]; then
+  dest=/usr/local/bin
+else
+  dest=$HOME/.local/bin
+fi
+
+echo "install.sh: building the release binary (a first build takes a few minutes)..." >&2
+cargo build --release --locked --quiet
+mkdir -p "$dest"
+install -m 0755 target/release/flowhook "$dest/flowhook.new"
+mv -f "$dest/flowhook.new" "$dest/flowhook"
+
+echo "install.sh: installed $("$dest/flowhook" --version) at $dest/flowhook" >&2
+case ":$PATH:" in
+  *":$dest:"*) ;;
+  *) echo "install.sh: $dest is not on your PATH; add it: export PATH=\"$dest:\$PATH\"" >&2 ;;
+esac

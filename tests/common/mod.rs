@@ -1,0 +1,159 @@
+//! Test harness: the real binary, a fresh temporary home and database per test, and SQL
+//! queries against the real libSQL file it wrote.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_flowhook");
+
+/// The repository root (fixtures/ lives here) and the shared corpus beside it.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn corpus() -> PathBuf {
+    repo().join("../shared/corpus")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("fixtures").join(name)
+}
+
+/// One isolated world: its own HOME (so spool, state and user config are private), a
+/// project directory, and a database path.
+pub struct World {
+    pub dir: tempfile::TempDir,
+}
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proj")).unwrap();
+        World { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    pub fn project(&self) -> PathBuf {
+        self.path().join("proj")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path().join("db").join("flowhook.db")
+    }
+
+    /// A command for the binary with a clean environment pointing at this world.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("FLOWHOOK_DB", self.db())
+            .current_dir(self.project());
+        c
+    }
+
+    /// Runs a hook call with `stdin` piped in and closed, as Claude Code does.
+    pub fn hook(&self, args: &[&str], stdin: &[u8]) -> Output {
+        run_with_stdin(self.cmd(args), stdin)
+    }
+
+    /// Feeds every line of a JSONL file to its own hook process; asserts the contract
+    /// (exit 0, empty stdout) for each.
+    pub fn hook_lines(&self, file: &Path) -> usize {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut n = 0;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let out = self.hook(&[], line.as_bytes());
+            assert_hook_contract(&out, line);
+            n += 1;
+        }
+        n
+    }
+
+    pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        query(&self.db(), sql)
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)[0][0].parse().unwrap()
+    }
+}
+
+pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn flowhook");
+    let mut pipe = child.stdin.take().unwrap();
+    // The hook may stop reading early (one JSON value): a broken pipe is fine.
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+/// Hook contract §3: exit 0, and stdout empty or exactly one JSON object.
+pub fn assert_hook_contract(out: &Output, input: &str) {
+    let shown = &input[..input.len().min(200)];
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "exit code for {shown}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.stdout.is_empty() {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}) for {shown}"));
+        assert!(v.is_object(), "stdout is not an object for {shown}");
+    }
+}
+
+/// Rows of a query as text (NULL as "NULL"), read from the real database file.
+pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = libsql::Builder::new_local(db).build().await.unwrap();
+        let conn = db.connect().unwrap();
+        let mut rows = conn
+            .query(sql, ())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().await.unwrap() {
+            out.push(
+                (0..r.column_count())
+                    .map(|i| match r.get_value(i).unwrap() {
+                        libsql::Value::Null => "NULL".to_owned(),
+                        libsql::Value::Integer(v) => v.to_string(),
+                        libsql::Value::Real(v) => v.to_string(),
+                        libsql::Value::Text(v) => v,
+                        libsql::Value::Blob(v) => format!("{v:?}"),
+                    })
+                    .collect(),
+            );
+        }
+        out
+    })
+}
+
+/// `rows![["a", "1"], ["b", "2"]]` as owned strings, to compare with `query`.
+#[macro_export]
+macro_rules! rows {
+    ($([$($v:expr),* $(,)?]),* $(,)?) => {
+        vec![$(vec![$($v.to_string()),*]),*] as Vec<Vec<String>>
+    };
+}
