@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Record real Claude Code hook payloads, offline, against the scripted fake model server.
+# Usage: tools/record/record.sh [session ...]      (default: all sessions)
+# Env:   CLAUDE=/path/to/claude (default: `claude` on PATH)
+#        OUT=folder for the recordings (default: fixtures/recorded in this repo)
+#        KEEP=1 keeps the temp folder (raw logs, server request logs, transcripts)
+# See README.md in this folder.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CLAUDE=${CLAUDE:-$(command -v claude || true)}
+OUT=${OUT:-$REPO/fixtures/recorded}
+[ -x "$CLAUDE" ] || { echo "claude binary not found (set CLAUDE=...)" >&2; exit 1; }
+CLAUDE=$(readlink -f "$CLAUDE")
+
+# Network isolation: re-run ourselves in a private network namespace that has only loopback,
+# so nothing can leave 127.0.0.1 whatever the client tries. Falls back to no isolation.
+if [ -z "${REC_IN_NETNS:-}" ] && [ "${REC_NO_NETNS:-}" != 1 ]; then
+  if unshare -n true 2>/dev/null; then
+    exec unshare -n env REC_IN_NETNS=1 CLAUDE="$CLAUDE" OUT="$OUT" bash "$0" "$@"
+  fi
+  echo "warning: unshare -n not available, running without network isolation" >&2
+fi
+if [ -n "${REC_IN_NETNS:-}" ]; then ip link set lo up 2>/dev/null || true; fi
+
+VERSION=$("$CLAUDE" --version | awk '{print $1}')
+BASE=$(mktemp -d /tmp/ccrecXXXXXX)
+SCRIPTS=$BASE/scripts
+python3 "$HERE/make_scripts.py" "$SCRIPTS" >/dev/null
+mkdir -p "$OUT"
+echo "claude $VERSION, work folder $BASE" >&2
+
+SERVER_PID=""
+TMUX_SOCK=$BASE/tmux.sock
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+  if [ "${KEEP:-}" != 1 ]; then rm -rf "$BASE"; else echo "kept $BASE" >&2; fi
+}
+trap cleanup EXIT
+
+# setup NAME: fresh HOME + project, hooks on every event, fake server playing scripts/NAME.json
+setup() {
+  NAME=$1
+  S=$BASE/$NAME
+  H=$S/home            # renamed to /home/dev afterwards
+  P=$H/proj            # renamed to /home/dev/proj afterwards
+  EV=$S/events.jsonl
+  mkdir -p "$P/.claude" "$H/.claude"
+  : > "$EV"
+  python3 - "$P/.claude/settings.json" "$HERE/log_hook.py" "$EV" <<'PY'
+import json, sys, shlex
+path, hook, ev = sys.argv[1:4]
+cmd = "python3 %s %s" % (shlex.quote(hook), shlex.quote(ev))
+events = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop",
+          "SubagentStart", "SubagentStop", "PreCompact", "PostCompact", "SessionEnd", "Notification",
+          "PermissionRequest"]
+tool_events = {"PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest"}
+hooks = {}
+for e in events:
+    entry = {"hooks": [{"type": "command", "command": cmd, "timeout": 30}]}
+    if e in tool_events:
+        entry["matcher"] = "*"
+    hooks[e] = [entry]
+json.dump({"hooks": hooks}, open(path, "w"), indent=2)
+PY
+  # skip first-run dialogs in interactive mode (theme, trust, API key approval)
+  python3 - "$H/.claude.json" "$P" <<'PY'
+import json, sys
+path, proj = sys.argv[1:3]
+json.dump({"hasCompletedOnboarding": True, "theme": "dark", "numStartups": 1,
+           "bypassPermissionsModeAccepted": True,
+           "customApiKeyResponses": {"approved": ["sk-ant-fake-key-for-offline-recording"[-20:]], "rejected": []},
+           "projects": {proj: {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True,
+                               "allowedTools": []}}}, open(path, "w"), indent=2)
+PY
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -f "$S/port"
+  python3 "$HERE/fake_anthropic.py" --script "$SCRIPTS/$NAME.json" --port-file "$S/port" \
+    --log "$S/requests.jsonl" --cwd "$P" --home "$H" --seed "$NAME" 2>"$S/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 50); do [ -s "$S/port" ] && break; sleep 0.1; done
+  PORT=$(cat "$S/port")
+}
+
+CENV=()
+cenv() {
+  CENV=(env -i PATH="$PATH" HOME="$H" TERM="${TERM:-xterm-256color}" LANG=C.UTF-8 USER=root SHELL=/bin/bash
+        IS_SANDBOX=1 ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT"
+        ANTHROPIC_API_KEY="sk-ant-fake-key-for-offline-recording"
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL=1
+        DISABLE_AUTOUPDATER=1)
+}
+
+# run_p ARGS...: one `claude -p` process in the project folder
+run_p() {
+  cenv
+  (cd "$P" && "${CENV[@]}" "$CLAUDE" --dangerously-skip-permissions "$@" </dev/null >>"$S/claude.out" 2>>"$S/claude.err")
+}
+
+# wait until the events log has a line matching a regex (or timeout)
+wait_for() {  # wait_for REGEX [SECONDS]
+  local re=$1 t=${2:-60} i
+  for i in $(seq $((t * 10))); do grep -q -- "$re" "$EV" 2>/dev/null && return 0; sleep 0.1; done
+  echo "timeout waiting for $re in $NAME" >&2; return 1
+}
+wait_count() {  # wait_count REGEX N [SECONDS]
+  local re=$1 n=$2 t=${3:-60} i
+  for i in $(seq $((t * 10))); do [ "$(grep -c -- "$re" "$EV" 2>/dev/null || true)" -ge "$n" ] && return 0; sleep 0.1; done
+  echo "timeout waiting for $n x $re in $NAME" >&2; return 1
+}
+
+first_session_id() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["session_id"])' "$EV"; }
+
+# tmux helpers for interactive mode
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+start_tui() {  # start_tui [claude args...]
+  cenv
+  local cmd; cmd=$(printf '%q ' "${CENV[@]}" "$CLAUDE" "$@")
+  tm kill-session -t rec 2>/dev/null || true
+  tm new-session -d -s rec -x 200 -y 50 -c "$P" "$cmd; echo CLAUDE-EXITED; sleep 600"
+  sleep 1
+}
+screen() { tm capture-pane -p -t rec; }
+wait_screen() {  # wait_screen REGEX [SECONDS]
+  local re=$1 t=${2:-60} i
+  for i in $(seq $((t * 2))); do screen | grep -qE -- "$re" && return 0; sleep 0.5; done
+  echo "timeout waiting for screen /$re/ in $NAME" >&2; screen >&2; return 1
+}
+type_line() {  # type text then Enter
+  tm send-keys -t rec -l -- "$1"; sleep 0.7; tm send-keys -t rec Enter
+}
+
+# finish NAME [FILTER_SESSION_ID] [SUFFIX]: rename paths and write the output file
+finish() {
+  local name=$1 sid=${2:-} exclude=${3:-} outname=${4:-$1}
+  python3 - "$EV" "$P" "$H" "$sid" "$exclude" "$OUT/claude-code-${VERSION}__${outname}.jsonl" <<'PY'
+import json, re, sys
+ev, proj, home, sid, exclude, out = sys.argv[1:7]
+san = lambda p: re.sub(r"[^A-Za-z0-9]", "-", p)
+n = 0
+with open(out, "w") as o:
+    for line in open(ev):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        if sid and d.get("session_id") != sid:
+            continue
+        if exclude and d.get("session_id") == exclude:
+            continue
+        line = line.replace(proj, "/home/dev/proj").replace(san(proj), "-home-dev-proj").replace(home, "/home/dev")
+        o.write(line if line.endswith("\n") else line + "\n")
+        n += 1
+print("%s: %d events" % (out, n), file=sys.stderr)
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+s_notebook_edit() {
+  setup notebook-edit
+  run_p -p "[[S:nb]] Create analysis.ipynb with two cells, then replace the first cell, insert a markdown cell after it and delete the second cell."
+  finish notebook-edit
+}
+
+s_big_write() {
+  setup big-write
+  run_p -p "[[S:big]] Write big.txt with 15000 rows, rewrite it with a few rows changed, then replace every TODO-FIXME."
+  finish big-write
+}
+
+s_resume_clear() {
+  setup resume-clear
+  run_p -p "[[S:r1]] Create notes.md with one item."
+  local sid; sid=$(first_session_id)
+  run_p --resume "$sid" -p "[[S:r2]] Add a second item to notes.md."
+  # interactive: resume the same session, one more edit, then /clear and a prompt in the new session
+  start_tui --dangerously-skip-permissions --resume "$sid"
+  wait_for '"source": "resume"' 60
+  sleep 3
+  type_line "[[S:r3]] Add a third item to notes.md."
+  wait_count '"hook_event_name": "Stop"' 3 90
+  sleep 2
+  type_line "/clear"
+  wait_for '"source": "clear"' 60
+  sleep 2
+  type_line "[[S:c1]] Create after-clear.txt."
+  wait_count '"hook_event_name": "Stop"' 4 90
+  sleep 2
+  type_line "/exit"
+  wait_count '"hook_event_name": "SessionEnd"' 4 30 || true
+  sleep 2
+  finish resume-clear "$sid"
+  finish resume-clear "" "$sid" resume-clear-after-clear
+}
+
+s_subagent_bg() {
+  setup subagent-bg
+  run_p -p "[[S:bg]] Have a background agent create bg.txt and edit it."
+  finish subagent-bg
+}
+
+s_parallel_agents() {
+  setup parallel-agents
+  run_p -p "[[S:par]] Run two agents at the same time: one writes alpha.txt, the other beta.txt."
+  finish parallel-agents
+}
+
+s_fork() {
+  setup fork
+  run_p -p "[[S:f1]] Create fork.txt."
+  local sid; sid=$(first_session_id)
+  run_p --resume "$sid" --fork-session -p "[[S:f2]] Edit fork.txt in a fork of the session."
+  finish fork "$sid" "" fork-parent      # the session that was forked (one -p run)
+  finish fork "" "$sid" fork             # the fork: new session_id, SessionStart source "fork"
+}
+
+s_permission() {
+  setup permission
+  start_tui --permission-mode default   # interactive default is "auto", which asks nothing
+  wait_for '"hook_event_name": "SessionStart"' 60
+  sleep 3
+  type_line "[[S:perm]] Create perm.txt, then append a line with Bash."
+  wait_for '"hook_event_name": "PermissionRequest"' 60
+  sleep 10                           # leave the dialog open: Notification permission_prompt
+  screen > "$S/screen-1.txt"
+  tm send-keys -t rec Enter          # Write: accept ("1. Yes")
+  wait_count '"hook_event_name": "PermissionRequest"' 2 60
+  sleep 10
+  screen > "$S/screen-2.txt"
+  tm send-keys -t rec Escape         # Bash: refuse
+  sleep 5
+  screen > "$S/screen-3.txt"
+  type_line "/exit"
+  wait_for '"hook_event_name": "SessionEnd"' 30 || true
+  sleep 1
+  finish permission
+}
+
+s_switch_resume() {
+  setup switch-resume
+  run_p -p "[[S:s1]] Create first.txt."
+  local sid1; sid1=$(first_session_id)
+  start_tui --dangerously-skip-permissions
+  wait_count '"hook_event_name": "SessionStart"' 2 60
+  sleep 3
+  type_line "[[S:s2]] Create second.txt."
+  wait_count '"hook_event_name": "Stop"' 2 90
+  sleep 2
+  type_line "/resume $sid1"          # SessionEnd reason "resume" for this one, SessionStart resume for sid1
+  wait_count '"source": "resume"' 1 60
+  sleep 3
+  type_line "[[S:s3]] Edit first.txt again."
+  wait_count '"hook_event_name": "Stop"' 3 90
+  sleep 2
+  type_line "/logout"
+  sleep 5
+  screen > "$S/screen-logout.txt"
+  wait_count '"hook_event_name": "SessionEnd"' 3 20 || { type_line "/exit"; wait_count '"hook_event_name": "SessionEnd"' 3 20 || true; }
+  sleep 1
+  finish switch-resume "" "$sid1" switch-resume-from   # interactive session left through /resume <id>
+  finish switch-resume "$sid1" "" switch-resume-to     # the -p session, then resumed by /resume <id>
+}
+
+s_parallel_agents_bg() {
+  setup parallel-agents-bg
+  run_p -p "[[S:pbg]] Run two background agents: one writes gamma.txt, the other delta.txt."
+  finish parallel-agents-bg
+}
+
+s_agent_fork() {
+  setup agent-fork
+  run_p -p "[[S:af]] Fork yourself to create forked.txt."
+  finish agent-fork
+}
+
+ALL=(notebook_edit big_write resume_clear subagent_bg parallel_agents parallel_agents_bg fork agent_fork switch_resume permission)
+if [ $# -gt 0 ]; then ALL=("${@//-/_}"); fi
+for s in "${ALL[@]}"; do
+  echo "== $s" >&2
+  "s_$s" || echo "session $s failed (see KEEP=1 $BASE)" >&2
+done
