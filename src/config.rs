@@ -16,6 +16,7 @@ pub struct Config {
     pub database: Database,
     pub hook: Hook,
     pub limits: Limits,
+    pub recall: Recall,
     pub log: Log,
 }
 
@@ -53,6 +54,19 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+pub struct Recall {
+    /// Hand prior work to the agent on pre-task events.
+    pub enabled: bool,
+    /// Characters of context per pre-task answer (whole items only). Capped at 9,500:
+    /// Claude Code cuts longer context at 10,000.
+    pub budget_chars: usize,
+    /// Also prepend the context to a subagent's own prompt (PreToolUse Agent), through
+    /// `updatedInput`. Off by default: see hooks.toml.
+    pub subagent_prompt: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Log {
     /// Level of the log file beside the database: error, warn, info, debug, trace.
     /// `FLOWHOOK_LOG` overrides it (and then applies to stderr as well).
@@ -83,6 +97,16 @@ impl Default for Limits {
             diff_bytes: 16 * 1024,
             rejected_bytes: 64 * 1024,
             max_payload_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for Recall {
+    fn default() -> Self {
+        Recall {
+            enabled: true,
+            budget_chars: 4000,
+            subagent_prompt: false,
         }
     }
 }

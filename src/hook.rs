@@ -5,12 +5,15 @@
 //! in `rejected_events`, or spooled when the database itself is the problem). `flowhook replay`
 //! drives the same [`Recorder`], so what it shows is what a hook call does.
 
+use crate::answer::Answer;
 use crate::config::Config;
 use crate::event::flags::Invocation;
 use crate::event::wire::Payload;
-use crate::event::{self, Normalised};
+use crate::event::{self, Event, Normalised};
+use crate::recall;
 use crate::spool;
-use crate::store::{Rejected, Stamp, Store, StoreError, Written};
+use crate::store::{Rejected, Scope, Stamp, Store, StoreError, Written};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +24,8 @@ pub enum Outcome {
         label: String,
         written: Written,
         detail: String,
+        /// What the hook prints: context for a pre-task, when there is relevant prior work.
+        answer: Option<Answer>,
     },
     /// Not an event flowhook records (a Read, a Notification, ...).
     Ignored { what: String },
@@ -73,6 +78,7 @@ struct Target {
     db: PathBuf,
     busy_timeout: Duration,
     rejected_bytes: usize,
+    recall: crate::config::Recall,
 }
 
 impl Recorder {
@@ -93,17 +99,17 @@ impl Recorder {
 
     /// Handles one event end to end. Never fails: every outcome is described.
     pub async fn handle(&mut self, received: &crate::input::Received, inv: &Invocation) -> Outcome {
-        let now = now();
+        let now = Utc::now();
         let understood = self.understand(received, inv);
         if let Understood::Event { to, .. } | Understood::Rejected { to, .. } = &understood {
             crate::watchdog::arm(crate::watchdog::Armed {
                 db: to.db.clone(),
                 args: inv.args.clone(),
-                received_at: now.clone(),
+                received_at: stamp(now),
                 payload: received.bytes.clone(),
             });
         }
-        let result = self.commit(&understood, received, inv, &now).await;
+        let result = self.commit(&understood, received, inv, now).await;
         crate::watchdog::disarm();
         match result {
             Ok(outcome) => {
@@ -116,7 +122,7 @@ impl Recorder {
                 }
                 outcome
             }
-            Err(e) => self.spool(&understood, received, inv, &now, e),
+            Err(e) => self.spool(&understood, received, inv, &stamp(now), e),
         }
     }
 
@@ -164,6 +170,7 @@ impl Recorder {
             db,
             busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
             rejected_bytes: config.limits.rejected_bytes,
+            recall: config.recall.clone(),
         };
         let env = event::Env {
             session_id: self.env_session.clone(),
@@ -200,8 +207,9 @@ impl Recorder {
         u: &Understood,
         received: &crate::input::Received,
         inv: &Invocation,
-        now: &str,
+        at: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
+        let now = &stamp(at);
         match u {
             Understood::Ignored(what) => {
                 tracing::debug!("ignored: {what}");
@@ -209,13 +217,36 @@ impl Recorder {
             }
             Understood::Event { n, to, project } => {
                 let store = self.store(to).await?;
-                let written = store.record(n, &Stamp { project, now }).await?;
+                // Recall reads before the write transaction, so writers never wait on it.
+                let recalled = match recall_request(n, project) {
+                    Some((text, scope)) if to.recall.enabled => {
+                        recall::gather(store, &text, scope, to.recall.budget_chars, at)
+                            .await
+                            .unwrap_or_else(|e| {
+                                tracing::warn!("recall failed, the event is stored anyway: {e}");
+                                recall::Recalled::default()
+                            })
+                    }
+                    _ => recall::Recalled::default(),
+                };
+                let written = store
+                    .record(n, &Stamp { project, now }, &recalled.given())
+                    .await?;
+                let answer = (!recalled.text.is_empty()).then(|| {
+                    let updated = to
+                        .recall
+                        .subagent_prompt
+                        .then(|| subagent_input(received, &recalled.text))
+                        .flatten();
+                    Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
+                });
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
                 Ok(Outcome::Stored {
                     label: n.label(),
                     written,
                     detail,
+                    answer,
                 })
             }
             Understood::Rejected { reason, .. } if !self.quarantine => Ok(Outcome::Rejected {
@@ -296,7 +327,9 @@ impl Recorder {
             let received = crate::input::Received::complete(entry.payload.into_bytes());
             let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
             let u = self.understand(&received, &inv);
-            match self.commit(&u, &received, &inv, &entry.received_at).await {
+            let at = DateTime::parse_from_rfc3339(&entry.received_at)
+                .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
+            match self.commit(&u, &received, &inv, at).await {
                 Ok(_) => {
                     let _ = std::fs::remove_file(&file);
                     tracing::info!("stored spooled event {}", file.display());
@@ -372,7 +405,45 @@ fn detail(n: &Normalised) -> String {
     }
 }
 
-/// The current time as stored: RFC 3339 UTC with milliseconds.
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// A time as stored: RFC 3339 UTC with milliseconds.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Whether an event asks for recall (a pre-task Claude Code can be answered for), with the
+/// text to match and whose work to look at.
+fn recall_request<'a>(n: &'a Normalised, project: &'a str) -> Option<(String, Scope<'a>)> {
+    let session = Some(n.ctx.session_id.as_str());
+    let others = Scope {
+        project,
+        session_id: session,
+        own_session: false,
+    };
+    match &n.event {
+        Event::Task(t) if !n.ctx.hook_event.starts_with("cli:") => Some((t.text.clone(), others)),
+        // After a resume or a compaction the session's own work so far is what it needs.
+        Event::SessionStart { source, .. } if source == "resume" || source == "compact" => Some((
+            String::new(),
+            Scope {
+                own_session: true,
+                ..others
+            },
+        )),
+        Event::SessionStart { .. } => Some((String::new(), others)),
+        _ => None,
+    }
+}
+
+/// The Agent tool's input with the context prepended to the subagent's prompt
+/// (`recall.subagent_prompt`). Every other field is passed through as received.
+fn subagent_input(received: &crate::input::Received, context: &str) -> Option<serde_json::Value> {
+    let payload: Payload = serde_json::from_slice(&received.bytes).ok()?;
+    if !matches!(payload.tool_name.as_deref(), Some("Agent" | "Task")) {
+        return None;
+    }
+    let mut input: serde_json::Value = serde_json::from_str(payload.tool_input?.get()).ok()?;
+    let prompt = input.get("prompt")?.as_str()?;
+    let joined = format!("{context}\n\n{prompt}");
+    input["prompt"] = serde_json::Value::String(joined);
+    Some(input)
 }

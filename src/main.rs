@@ -13,6 +13,7 @@ mod hook;
 mod input;
 mod log;
 mod paths;
+mod recall;
 mod spool;
 mod store;
 mod text;

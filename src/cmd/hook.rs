@@ -38,6 +38,16 @@ pub fn run(inv: Invocation) -> ExitCode {
         super::runtime().block_on(recorder.handle(&received, &inv))
     }));
     match (manual, outcome) {
+        (
+            false,
+            Ok(Outcome::Stored {
+                answer: Some(answer),
+                ..
+            }),
+        ) => {
+            crate::answer::print(&answer);
+            ExitCode::SUCCESS
+        }
         (false, _) => ExitCode::SUCCESS,
         (true, Ok(outcome)) => report(&outcome),
         (true, Err(_)) => ExitCode::from(101),
@@ -51,6 +61,7 @@ fn report(outcome: &Outcome) -> ExitCode {
             label,
             written,
             detail,
+            ..
         } => {
             eprintln!("flowhook: {label}: {detail} ({written:?})");
             ExitCode::SUCCESS

@@ -96,6 +96,7 @@ fn tally(t: &mut Totals, outcome: &Outcome) -> String {
             label,
             written,
             detail,
+            answer,
         } => {
             let word = match written {
                 Written::Inserted => {
@@ -107,7 +108,13 @@ fn tally(t: &mut Totals, outcome: &Outcome) -> String {
                     "duplicate"
                 }
             };
-            format!("{word} {label}  {detail}")
+            match answer {
+                Some(a) => {
+                    let chars = a.hook_specific_output.additional_context.chars().count();
+                    format!("{word} {label}  {detail}  -> context: {chars} chars")
+                }
+                None => format!("{word} {label}  {detail}"),
+            }
         }
         Outcome::Ignored { what } => {
             t.ignored += 1;

@@ -9,13 +9,20 @@
 //! (the WAL is in the OS's hands when `COMMIT` returns); only a power loss can take back the
 //! last few commits. That is the trade that keeps a hook call in the low milliseconds.
 
+mod recall;
+
+pub use recall::Scope;
+
 use crate::event::{Context, Edit, Event, Normalised, SubagentResult, Task};
 use libsql::{Connection, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The migrations, in order; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_recall.sql"),
+];
 
 /// A failure of the database, with the file it concerns.
 #[derive(Debug)]
@@ -147,14 +154,36 @@ impl Store {
         tx.commit().await.map_err(|e| self.error(e))
     }
 
-    /// Stores one event in one IMMEDIATE transaction: its row, and the session's row.
-    pub async fn record(&self, n: &Normalised, at: &Stamp<'_>) -> Result<Written> {
+    /// Stores one event in one IMMEDIATE transaction: its row, the session's row, and the
+    /// recall items handed to the agent with it (`given`, ids of `recall::ItemKey`).
+    pub async fn record(
+        &self,
+        n: &Normalised,
+        at: &Stamp<'_>,
+        given: &[String],
+    ) -> Result<Written> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .await
             .map_err(|e| self.error(e))?;
         let written = self.write_event(n, at).await?;
+        if matches!(&n.event, Event::SessionStart { source, .. } if source == "compact") {
+            // Compaction dropped what the session was given: it may be given again.
+            self.run(
+                "DELETE FROM recall_log WHERE session_id = ?1",
+                params![n.ctx.session_id.as_str()],
+            )
+            .await?;
+        }
+        for item in given {
+            self.run(
+                "INSERT INTO recall_log (session_id, item, given_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![n.ctx.session_id.as_str(), item.as_str(), at.now],
+            )
+            .await?;
+        }
         tx.commit().await.map_err(|e| self.error(e))?;
         Ok(written)
     }
@@ -181,6 +210,29 @@ impl Store {
         } else {
             Written::Duplicate
         })
+    }
+
+    /// All rows of a query, as values.
+    async fn rows(
+        &self,
+        sql: &str,
+        values: impl libsql::params::IntoParams,
+    ) -> Result<Vec<Vec<libsql::Value>>> {
+        let mut rows = self
+            .conn
+            .query(sql, values)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(|e| self.error(e))? {
+            let n = row.column_count();
+            out.push(
+                (0..n)
+                    .map(|i| row.get_value(i).unwrap_or(libsql::Value::Null))
+                    .collect(),
+            );
+        }
+        Ok(out)
     }
 
     async fn run(&self, sql: &str, values: impl libsql::params::IntoParams) -> Result<u64> {
@@ -219,9 +271,15 @@ impl Store {
 
     async fn insert_task(&self, ctx: &Context, t: &Task, at: &Stamp<'_>) -> Result<u64> {
         self.run(
+            // A prompt is its own group (task_ref); a subagent launch joins its prompt's.
             "INSERT INTO task_log (id, session_id, task_key, task_id, source_event, agent_id,
-                 agent_type, subagent_type, task, project, cwd, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 agent_type, subagent_type, task, project, cwd, created_at, task_ref)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 CASE WHEN ?5 = 'PreToolUse'
+                      THEN coalesce(?13, (SELECT task_ref FROM task_log
+                                          WHERE session_id = ?2 AND source_event <> 'PreToolUse'
+                                          ORDER BY rowid DESC LIMIT 1))
+                      ELSE ?3 END)
              ON CONFLICT (session_id, task_key) DO NOTHING",
             params![
                 new_id(),
@@ -235,7 +293,8 @@ impl Store {
                 t.text.as_str(),
                 at.project,
                 ctx.cwd.as_deref(),
-                at.now
+                at.now,
+                ctx.prompt_id.as_deref()
             ],
         )
         .await
@@ -245,11 +304,16 @@ impl Store {
         let f = &e.facts;
         let rel = crate::paths::relative_to(&f.file, Path::new(at.project));
         self.run(
+            // The edit belongs to the prompt it was made for (task_ref): the payload's prompt_id,
+            // else the session's latest prompt.
             "INSERT INTO edit_history (id, session_id, edit_key, tool_use_id, agent_id, agent_type,
                  file, rel_path, tool, kind, lines_added, lines_removed, diff, diff_truncated,
-                 content_hash, duration_ms, project, cwd, created_at)
+                 content_hash, duration_ms, project, cwd, created_at, basename, task_ref)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19)
+                 ?18, ?19, ?20,
+                 coalesce(?21, (SELECT task_ref FROM task_log
+                                WHERE session_id = ?2 AND source_event <> 'PreToolUse'
+                                ORDER BY rowid DESC LIMIT 1)))
              ON CONFLICT (session_id, edit_key) DO NOTHING",
             params![
                 new_id(),
@@ -270,7 +334,9 @@ impl Store {
                 e.duration_ms.map(|d| d as i64),
                 at.project,
                 ctx.cwd.as_deref(),
-                at.now
+                at.now,
+                basename(&f.file),
+                ctx.prompt_id.as_deref()
             ],
         )
         .await
@@ -368,6 +434,11 @@ pub struct Rejected<'a> {
     pub payload: &'a str,
     pub payload_bytes: usize,
     pub truncated: bool,
+}
+
+/// The last component of a path, Unix or Windows.
+fn basename(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// A new globally unique, time-ordered row id.

@@ -1,0 +1,496 @@
+//! Recall: which prior work to hand the agent when a task starts, ranked and budgeted.
+//! [`gather`] asks the store for candidates and details; ranking and rendering are pure.
+//!
+//! An item is one unit of earlier work: a prompt of an earlier session with the edits made for
+//! it (grouped by `task_ref`). Its score is the sum of three terms, each shown by
+//! `flowhook context --explain`:
+//! - **text**: how well the task text matches the item (FTS5 bm25 over prompts, edited paths
+//!   and diffs), normalised to 0..1 against the best match of this query;
+//! - **files**: a boost when the task text names a file the item edited (full path 1.0,
+//!   basename 0.7, stem 0.5);
+//! - **recency**: `0.3 × 0.5^(age / 14 days)`, so that among equals the newer work wins.
+//!
+//! Text with no searchable word (only stopwords, punctuation) degrades to recency; text with
+//! words that match nothing gets nothing (no stdout at all).
+
+use crate::store::{Scope, Store};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashSet};
+
+/// Claude Code cuts `additionalContext` at 10,000 characters; stay clear of it whatever the
+/// configuration says.
+pub const HARD_CEILING: usize = 9_500;
+
+/// How a file is named in the task text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMention {
+    /// As written: `src/auth.rs`, `auth.rs`, `auth`.
+    pub text: String,
+    /// `auth.rs` for `src/auth.rs`.
+    pub basename: String,
+    /// `auth` for `src/auth.rs`: stems match `auth.ts` too.
+    pub stem: String,
+    /// Whether the text gave a directory too (a stronger signal).
+    pub has_dir: bool,
+}
+
+/// The searchable parts of a task text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Lower-case words, stopwords and numbers removed, at most `MAX_TERMS`.
+    pub terms: Vec<String>,
+    pub files: Vec<FileMention>,
+}
+
+const MAX_TERMS: usize = 24;
+
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "again", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "been", "before", "but", "by", "can", "could", "did", "do", "does", "done", "for", "from",
+    "get", "got", "had", "has", "have", "he", "her", "here", "him", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "just", "let", "like", "make", "me", "more", "my", "need", "no",
+    "not", "now", "of", "on", "one", "only", "or", "our", "out", "please", "so", "some", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up",
+    "us", "use", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why",
+    "will", "with", "would", "you", "your",
+];
+
+impl Query {
+    pub fn parse(text: &str) -> Query {
+        let mut q = Query::default();
+        for raw in text.split(|c: char| c.is_whitespace() || "\"'`()[]{}<>,;!?".contains(c)) {
+            let token = raw.trim_matches(|c: char| ".:".contains(c));
+            if let Some(file) = file_mention(token)
+                && !q.files.contains(&file)
+            {
+                q.files.push(file);
+            }
+        }
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            let w = word.to_lowercase();
+            if w.chars().count() < 2
+                || w.chars().all(|c| c.is_ascii_digit())
+                || STOPWORDS.contains(&w.as_str())
+            {
+                continue;
+            }
+            if !q.terms.contains(&w) && q.terms.len() < MAX_TERMS {
+                q.terms.push(w);
+            }
+        }
+        q
+    }
+
+    /// An FTS5 expression that matches any term: each one quoted, so that hyphens, colons,
+    /// `NEAR`, `*` and quotes in the task text are words, never syntax.
+    pub fn fts(&self) -> Option<String> {
+        if self.terms.is_empty() {
+            return None;
+        }
+        let quoted: Vec<String> = self
+            .terms
+            .iter()
+            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .collect();
+        Some(quoted.join(" OR "))
+    }
+}
+
+/// A token that looks like a file: it has an extension of 1 to 8 alphanumerics, or a slash.
+fn file_mention(token: &str) -> Option<FileMention> {
+    let token = token.trim_start_matches("./");
+    if token.len() < 3 || token.contains("://") || token.starts_with('-') {
+        return None;
+    }
+    let basename = token.rsplit(['/', '\\']).next()?;
+    let (stem, ext) = basename.rsplit_once('.').unwrap_or((basename, ""));
+    // `e.g`, `1.2` and `v2.0` are not files: the stem needs a letter and two characters, the
+    // extension a letter.
+    let has_ext = (1..=8).contains(&ext.len())
+        && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        && ext.chars().any(|c| c.is_ascii_alphabetic())
+        && stem.chars().count() >= 2
+        && stem.chars().any(char::is_alphabetic);
+    let has_dir = token.contains('/') || token.contains('\\');
+    let word_like = |s: &str| s.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+    if !(has_ext || has_dir) || basename.is_empty() || !word_like(basename) {
+        return None;
+    }
+    Some(FileMention {
+        text: token.to_owned(),
+        basename: basename.to_owned(),
+        stem: stem.to_owned(),
+        has_dir,
+    })
+}
+
+/// Identifies an item: a session and the prompt group in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemKey {
+    pub session_id: String,
+    /// `None`: edits made before any prompt was seen in that session.
+    pub task_ref: Option<String>,
+}
+
+impl ItemKey {
+    /// The key as kept in `recall_log`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}",
+            self.session_id,
+            self.task_ref.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// What the store found for one item.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// Best (most negative) bm25 of the item's prompt, and of its edits.
+    pub task_bm25: Option<f64>,
+    pub edit_bm25: Option<f64>,
+    /// Edited files of the item named by the task text: the strongest kind of mention.
+    pub file_boost: f64,
+    /// The newest row of the item (RFC 3339).
+    pub newest: String,
+}
+
+/// An item with what it looks like to the agent.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub key: ItemKey,
+    pub when: String,
+    pub task: Option<String>,
+    /// (path, lines added, lines removed), most churn first.
+    pub files: Vec<(String, i64, i64)>,
+}
+
+/// An item's score, term by term.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Score {
+    pub text: f64,
+    pub files: f64,
+    pub recency: f64,
+    pub total: f64,
+    /// The raw bm25 values, for `--explain`.
+    pub task_bm25: Option<f64>,
+    pub edit_bm25: Option<f64>,
+}
+
+/// Scores every candidate; best first, ties broken by recency then key (deterministic).
+pub fn rank(cands: &BTreeMap<ItemKey, Evidence>, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
+    let best = cands
+        .values()
+        .flat_map(|e| [e.task_bm25, e.edit_bm25])
+        .flatten()
+        .fold(0.0f64, |m, b| m.max(-b));
+    let mut out: Vec<(ItemKey, Score)> = cands
+        .iter()
+        .map(|(k, e)| {
+            let norm = |b: Option<f64>| match b {
+                Some(b) if best > 0.0 => (-b / best).clamp(0.0, 1.0),
+                _ => 0.0,
+            };
+            let text = norm(e.task_bm25).max(0.8 * norm(e.edit_bm25));
+            let recency = 0.3 * 0.5f64.powf(age_days(&e.newest, now) / 14.0);
+            let score = Score {
+                text,
+                files: e.file_boost,
+                recency,
+                total: text + e.file_boost + recency,
+                task_bm25: e.task_bm25,
+                edit_bm25: e.edit_bm25,
+            };
+            (k.clone(), score)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.1.total
+            .total_cmp(&a.1.total)
+            .then_with(|| cands[&b.0].newest.cmp(&cands[&a.0].newest))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    out
+}
+
+fn age_days(when: &str, now: DateTime<Utc>) -> f64 {
+    DateTime::parse_from_rfc3339(when)
+        .map(|t| (now - t.with_timezone(&Utc)).num_seconds().max(0) as f64 / 86_400.0)
+        .unwrap_or(365.0)
+}
+
+/// The first line of every injected context.
+const HEADER: &str = "Prior work in this project, from flowhook's memory (most relevant first):";
+
+/// Renders items, best first, until the budget is spent: whole items only, never a cut
+/// inside one. Returns the text and the indices of the items it holds; no item fits: empty.
+pub fn render(items: &[Item], budget: usize, now: DateTime<Utc>) -> (String, Vec<usize>) {
+    let budget = budget.min(HARD_CEILING);
+    let mut out = String::from(HEADER);
+    let mut used = HEADER.chars().count();
+    let mut kept = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let line = format!("\n- {}", line(item, now));
+        let len = line.chars().count();
+        if used + len > budget {
+            continue; // a shorter, lower-ranked item may still fit
+        }
+        out.push_str(&line);
+        used += len;
+        kept.push(i);
+    }
+    if kept.is_empty() {
+        (String::new(), kept)
+    } else {
+        (out, kept)
+    }
+}
+
+/// Items looked at in detail per recall: more than a budget of 9,500 characters can hold.
+const MAX_ITEMS: usize = 40;
+
+/// What recall found for one task.
+#[derive(Debug, Default)]
+pub struct Recalled {
+    /// The context to inject; empty when nothing is relevant.
+    pub text: String,
+    /// Every item considered, best first, with its score and whether it was injected.
+    pub items: Vec<(Item, Score, bool)>,
+}
+
+impl Recalled {
+    /// The `recall_log` ids of the injected items.
+    pub fn given(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|i| i.2)
+            .map(|i| i.0.key.id())
+            .collect()
+    }
+}
+
+/// The prior work relevant to `text`, within `budget` characters. Items the session was
+/// already given are left out (except when it looks at its own work after a resume).
+pub async fn gather(
+    store: &Store,
+    text: &str,
+    scope: Scope<'_>,
+    budget: usize,
+    now: DateTime<Utc>,
+) -> crate::store::Result<Recalled> {
+    let query = Query::parse(text);
+    let candidates = store.recall_candidates(&query, scope).await?;
+    let given = match scope.session_id {
+        Some(s) if !scope.own_session => store.recall_given(s).await?,
+        _ => HashSet::new(),
+    };
+    let mut items = Vec::new();
+    for (key, score) in rank(&candidates, now) {
+        if items.len() == MAX_ITEMS {
+            break;
+        }
+        if given.contains(&key.id()) {
+            continue;
+        }
+        if let Some(item) = store.recall_item(&key).await? {
+            items.push((item, score));
+        }
+    }
+    let plain: Vec<Item> = items.iter().map(|(i, _)| i.clone()).collect();
+    let (text, kept) = render(&plain, budget, now);
+    Ok(Recalled {
+        text,
+        items: items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (item, score))| (item, score, kept.contains(&i)))
+            .collect(),
+    })
+}
+
+/// Files listed per item before "and N more".
+const FILES_PER_ITEM: usize = 5;
+/// Characters of task text quoted per item.
+const TASK_CHARS: usize = 160;
+
+/// One item as a factual line:
+/// `2026-11-20 (yesterday), session 3f2a1b2c: "fix token refresh" — edited src/auth.rs (+40 −12)`.
+pub fn line(item: &Item, now: DateTime<Utc>) -> String {
+    let mut s = format!(
+        "{}, session {}",
+        relative_date(&item.when, now),
+        item.key.session_id.chars().take(8).collect::<String>()
+    );
+    if let Some(task) = &item.task {
+        let one_line: String = task.split_whitespace().collect::<Vec<_>>().join(" ");
+        let (head, cut) = crate::text::truncate(&one_line, TASK_CHARS);
+        s.push_str(&format!(": \"{head}{}\"", if cut { "…" } else { "" }));
+    }
+    if item.files.is_empty() {
+        s.push_str(" — no edits");
+    } else {
+        let listed: Vec<String> = item
+            .files
+            .iter()
+            .take(FILES_PER_ITEM)
+            .map(|(f, a, r)| format!("{f} (+{a} −{r})"))
+            .collect();
+        s.push_str(" — edited ");
+        s.push_str(&listed.join(", "));
+        if item.files.len() > FILES_PER_ITEM {
+            s.push_str(&format!(
+                " and {} more files",
+                item.files.len() - FILES_PER_ITEM
+            ));
+        }
+    }
+    s
+}
+
+/// `2026-11-20 (yesterday)`, `2026-11-02 (3 weeks ago)`.
+fn relative_date(when: &str, now: DateTime<Utc>) -> String {
+    let Ok(t) = DateTime::parse_from_rfc3339(when) else {
+        return when.to_owned();
+    };
+    let t = t.with_timezone(&Utc);
+    let days = (now.date_naive() - t.date_naive()).num_days();
+    let ago = match days {
+        d if d <= 0 => "today".to_owned(),
+        1 => "yesterday".to_owned(),
+        d if d < 14 => format!("{d} days ago"),
+        d if d < 60 => format!("{} weeks ago", d / 7),
+        d => format!("{} months ago", d / 30),
+    };
+    format!("{} ({ago})", t.format("%Y-%m-%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-22T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn queries_keep_words_and_files_and_drop_syntax() {
+        let q = Query::parse(
+            r#"Fix the "token refresh" in src/auth.rs: NEAR(a b) -x OR *; it's 2 bugs"#,
+        );
+        assert_eq!(
+            q.terms,
+            [
+                "fix", "token", "refresh", "src", "auth", "rs", "near", "bugs"
+            ]
+        );
+        assert_eq!(q.files.len(), 1);
+        assert_eq!(
+            (q.files[0].basename.as_str(), q.files[0].stem.as_str()),
+            ("auth.rs", "auth")
+        );
+        assert_eq!(
+            q.fts().unwrap(),
+            r#""fix" OR "token" OR "refresh" OR "src" OR "auth" OR "rs" OR "near" OR "bugs""#
+        );
+        assert_eq!(Query::parse("?? -- :: the a").fts(), None);
+    }
+
+    #[test]
+    fn file_mentions_need_an_extension_or_a_directory() {
+        let files = |t: &str| {
+            Query::parse(t)
+                .files
+                .into_iter()
+                .map(|f| f.text)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            files("edit Cargo.toml and src/main.rs, see docs/"),
+            ["Cargo.toml", "src/main.rs", "docs/"].map(String::from)[..2]
+        );
+        assert!(files("version 1.2 e.g. https://x.io/a.rs").is_empty());
+        assert_eq!(files(r"open C:\proj\src\lib.rs"), [r"C:\proj\src\lib.rs"]);
+    }
+
+    #[test]
+    fn ranking_adds_text_file_and_recency_terms() {
+        let key = |s: &str| ItemKey {
+            session_id: s.into(),
+            task_ref: Some("p".into()),
+        };
+        let mut c = BTreeMap::new();
+        c.insert(
+            key("old-match"),
+            Evidence {
+                task_bm25: Some(-4.0),
+                newest: "2026-10-01T00:00:00Z".into(),
+                ..Default::default()
+            },
+        );
+        c.insert(
+            key("new-weak"),
+            Evidence {
+                edit_bm25: Some(-1.0),
+                newest: "2026-11-22T00:00:00Z".into(),
+                ..Default::default()
+            },
+        );
+        c.insert(
+            key("file"),
+            Evidence {
+                task_bm25: Some(-2.0),
+                file_boost: 1.0,
+                newest: "2026-11-01T00:00:00Z".into(),
+                ..Default::default()
+            },
+        );
+        let r = rank(&c, now());
+        let order: Vec<&str> = r.iter().map(|(k, _)| k.session_id.as_str()).collect();
+        assert_eq!(order, ["file", "old-match", "new-weak"]);
+        assert!((r[1].1.text - 1.0).abs() < 1e-9);
+        assert!((r[2].1.text - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn render_cuts_on_whole_items_within_budget() {
+        let item = |s: &str, task: &str| Item {
+            key: ItemKey {
+                session_id: s.into(),
+                task_ref: None,
+            },
+            when: "2026-11-21T09:00:00Z".into(),
+            task: Some(task.into()),
+            files: vec![
+                ("src/auth.rs".into(), 40, 12),
+                ("src/login.rs".into(), 3, 1),
+            ],
+        };
+        let items = [
+            item("3f2a1b2c99", "fix token refresh"),
+            item("aaaaaaaa", &"x".repeat(300)),
+        ];
+        let (text, kept) = render(&items, 4000, now());
+        assert_eq!(kept, [0, 1]);
+        assert!(text.contains("\n- 2026-11-21 (yesterday), session 3f2a1b2c: \"fix token refresh\" — edited src/auth.rs (+40 −12), src/login.rs (+3 −1)"), "{text}");
+        let (small, kept) = render(&items, 200, now());
+        assert_eq!(kept, [0]);
+        assert!(small.chars().count() <= 200);
+        assert_eq!(render(&items, 10, now()), (String::new(), vec![]));
+        assert!(render(&items, 1_000_000, now()).0.chars().count() <= HARD_CEILING);
+    }
+
+    #[test]
+    fn long_unicode_task_text_is_cut_on_a_character() {
+        let i = Item {
+            key: ItemKey {
+                session_id: "s".into(),
+                task_ref: None,
+            },
+            when: "2026-11-22T00:00:00Z".into(),
+            task: Some("é".repeat(200)),
+            files: vec![],
+        };
+        let l = line(&i, now());
+        assert!(l.contains('…') && l.ends_with("no edits"));
+    }
+}
