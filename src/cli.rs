@@ -76,6 +76,17 @@ flowhook replay ../shared/corpus --db /tmp/corpus.db --quiet"
     )]
     Replay(ReplayArgs),
 
+    /// Print what a pre-task would inject now for a task text, and why
+    #[command(
+        after_help = "Runs the hook's own recall for TEXT in the current project (or \
+--project, given exactly as stored) and prints the context a pre-task would inject. With --json \
+it prints the hook's stdout byte for byte; with --explain, every candidate's score: text (bm25, \
+normalised), files (named in the text) and recency. Nothing is marked as given.\n\n\
+Examples:\n  flowhook context \"fix the token refresh in src/auth.rs\"\n  \
+flowhook context \"flaky webhook tests\" --explain --session 3f2a1b2c-..."
+    )]
+    Context(ContextArgs),
+
     /// Print the JSON Schema of the payloads flowhook accepts and the answers it gives
     #[command(
         after_help = "Names: payload, edit-input, edit-response, agent-input, answer, \
@@ -145,6 +156,29 @@ pub struct ReplayArgs {
     /// Print the total as one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// The task text, as a prompt would carry it
+    pub text: String,
+    /// The project, exactly as stored (default: the current directory's project)
+    #[arg(long, value_name = "PATH")]
+    pub project: Option<String>,
+    /// Answer as this session would: leave out its own rows and what it was already given
+    #[arg(long, value_name = "SESSION_ID")]
+    pub session: Option<String>,
+    /// hookEventName of the --json answer
+    #[arg(long, default_value = "UserPromptSubmit")]
+    pub event: String,
+    /// Print the hook's JSON answer (with --explain: the scores as JSON)
+    #[arg(long)]
+    pub json: bool,
+    /// Show every candidate with its score terms
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

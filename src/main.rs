@@ -51,6 +51,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         cli::Command::Replay(a) => cmd::replay::run(a),
+        cli::Command::Context(a) => cmd::context::run(a),
         cli::Command::Schema(a) => cmd::schema::run(a),
         cli::Command::Spool(a) => cmd::spool::run(a),
         // Hook words without --help were routed above; with it, clap printed the help.

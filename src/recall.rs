@@ -4,8 +4,9 @@
 //! An item is one unit of earlier work: a prompt of an earlier session with the edits made for
 //! it (grouped by `task_ref`). Its score is the sum of three terms, each shown by
 //! `flowhook context --explain`:
-//! - **text**: how well the task text matches the item (FTS5 bm25 over prompts, edited paths
-//!   and diffs), normalised to 0..1 against the best match of this query;
+//! - **text**: how well the task text matches the item (FTS5 bm25 over prompts, and over
+//!   edited paths and diffs), normalised to 0..1 against the best match of each kind for this
+//!   query, an edit match counting 0.8 of a prompt match;
 //! - **files**: a boost when the task text names a file the item edited (full path 1.0,
 //!   basename 0.7, stem 0.5);
 //! - **recency**: `0.3 × 0.5^(age / 14 days)`, so that among equals the newer work wins.
@@ -179,19 +180,20 @@ pub struct Score {
 
 /// Scores every candidate; best first, ties broken by recency then key (deterministic).
 pub fn rank(cands: &BTreeMap<ItemKey, Evidence>, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
-    let best = cands
-        .values()
-        .flat_map(|e| [e.task_bm25, e.edit_bm25])
-        .flatten()
-        .fold(0.0f64, |m, b| m.max(-b));
+    // bm25 values of prompts and of edits are on different scales: each is normalised
+    // against the best of its own kind.
+    let best = |f: fn(&Evidence) -> Option<f64>| {
+        cands.values().filter_map(f).fold(0.0f64, |m, b| m.max(-b))
+    };
+    let (best_task, best_edit) = (best(|e| e.task_bm25), best(|e| e.edit_bm25));
     let mut out: Vec<(ItemKey, Score)> = cands
         .iter()
         .map(|(k, e)| {
-            let norm = |b: Option<f64>| match b {
+            let norm = |b: Option<f64>, best: f64| match b {
                 Some(b) if best > 0.0 => (-b / best).clamp(0.0, 1.0),
                 _ => 0.0,
             };
-            let text = norm(e.task_bm25).max(0.8 * norm(e.edit_bm25));
+            let text = norm(e.task_bm25, best_task).max(0.8 * norm(e.edit_bm25, best_edit));
             let recency = 0.3 * 0.5f64.powf(age_days(&e.newest, now) / 14.0);
             let score = Score {
                 text,
@@ -444,11 +446,22 @@ mod tests {
                 ..Default::default()
             },
         );
+        c.insert(
+            key("edit"),
+            Evidence {
+                edit_bm25: Some(-5.0),
+                newest: "2026-10-01T00:00:00Z".into(),
+                ..Default::default()
+            },
+        );
         let r = rank(&c, now());
         let order: Vec<&str> = r.iter().map(|(k, _)| k.session_id.as_str()).collect();
-        assert_eq!(order, ["file", "old-match", "new-weak"]);
+        assert_eq!(order, ["file", "old-match", "edit", "new-weak"]);
+        // Prompts and edits are normalised each against their own best match.
         assert!((r[1].1.text - 1.0).abs() < 1e-9);
-        assert!((r[2].1.text - 0.2).abs() < 1e-9);
+        assert!((r[2].1.text - 0.8).abs() < 1e-9);
+        assert!((r[3].1.text - 0.16).abs() < 1e-9);
+        assert!(r[3].1.recency > 0.29 && r[1].1.recency < 0.05);
     }
 
     #[test]

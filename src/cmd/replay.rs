@@ -1,7 +1,7 @@
 //! `flowhook replay`: recorded payloads through the hook's own code path ([`Recorder`]).
 
+use super::Setup;
 use crate::cli::ReplayArgs;
-use crate::config::Config;
 use crate::event::flags::Invocation;
 use crate::hook::{Outcome, Recorder};
 use crate::input::Received;
@@ -21,20 +21,7 @@ struct Totals {
 }
 
 pub fn run(args: ReplayArgs) -> super::Result {
-    let here =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let project = crate::paths::project_root(&here);
-    let (config, _) =
-        Config::discover(args.common.config.as_deref(), &project).map_err(|e| e.to_string())?;
-    let db = crate::paths::database(
-        args.common
-            .db
-            .clone()
-            .or_else(crate::paths::database_from_env)
-            .as_deref(),
-        config.database.path.as_deref(),
-        &project,
-    );
+    let Setup { db, .. } = Setup::resolve(&args.common)?;
     let files = collect(&args.paths)?;
     let mut recorder = Recorder::new(Some(db.clone()), args.common.config.clone());
     let mut totals = Totals {

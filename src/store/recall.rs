@@ -1,14 +1,12 @@
 //! The reads behind recall: candidate items from the full-text indexes and the file index,
 //! and the details of the items chosen. Every query is bounded by an index (project, session,
-//! basename, or an FTS5 MATCH) and a LIMIT; none scans a base table.
+//! basename, or an FTS5 MATCH) and a LIMIT of 200 rows (enough to rank, few enough to stay in
+//! milliseconds); none scans a base table, which a test checks with EXPLAIN QUERY PLAN.
 
 use super::{Result, Store};
 use crate::recall::{Evidence, Item, ItemKey, Query};
 use libsql::params;
 use std::collections::{BTreeMap, HashSet};
-
-/// Rows fetched per candidate query: enough to rank, few enough to stay in milliseconds.
-const CANDIDATES: u32 = 200;
 
 /// Whose work recall looks at.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +17,41 @@ pub struct Scope<'a> {
     /// Look at the asking session's own work instead (a resumed or compacted session).
     pub own_session: bool,
 }
+
+/// Every query recall runs, named so that a test can check each one's plan.
+const OWN_TASKS: &str = "SELECT session_id, task_ref, created_at FROM task_log
+     WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 200";
+const OWN_EDITS: &str = "SELECT session_id, task_ref, created_at FROM edit_history
+     WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 200";
+const NEWEST_TASKS: &str = "SELECT session_id, task_ref, created_at FROM task_log
+     WHERE project = ?1 AND session_id <> ?2 ORDER BY created_at DESC LIMIT 200";
+const NEWEST_EDITS: &str = "SELECT session_id, task_ref, created_at FROM edit_history
+     WHERE project = ?1 AND session_id <> ?2 ORDER BY created_at DESC LIMIT 200";
+const MATCHING_TASKS: &str = "SELECT t.session_id, t.task_ref, t.created_at, bm25(task_fts)
+     FROM task_fts JOIN task_log t ON t.rowid = task_fts.rowid
+     WHERE task_fts MATCH ?1 AND t.project = ?2 AND t.session_id <> ?3
+     ORDER BY rank LIMIT 200";
+/// Paths weigh three times the diff: naming a file is a strong signal.
+const MATCHING_EDITS: &str =
+    "SELECT e.session_id, e.task_ref, e.created_at, bm25(edit_fts, 3.0, 1.0)
+     FROM edit_fts JOIN edit_history e ON e.rowid = edit_fts.rowid
+     WHERE edit_fts MATCH ?1 AND e.project = ?2 AND e.session_id <> ?3
+     ORDER BY rank LIMIT 200";
+/// A named file by basename, or by stem (`auth` finds `auth.rs` and `auth.ts`) as a range on
+/// the same index.
+const NAMED_FILES: &str = "SELECT session_id, task_ref, created_at, file, rel_path, basename
+     FROM edit_history
+     WHERE project = ?1 AND session_id <> ?2
+       AND (basename = ?3 OR (basename >= ?4 AND basename < ?5))
+     ORDER BY created_at DESC LIMIT 200";
+const ITEM_TASK: &str = "SELECT task, created_at FROM task_log
+     WHERE session_id = ?1 AND task_ref IS ?2 AND source_event <> 'PreToolUse'
+     ORDER BY rowid LIMIT 1";
+const ITEM_FILES: &str = "SELECT coalesce(rel_path, file), sum(lines_added), sum(lines_removed),
+            max(created_at)
+     FROM edit_history WHERE session_id = ?1 AND task_ref IS ?2
+     GROUP BY 1 ORDER BY sum(lines_added) + sum(lines_removed) DESC, 1";
+const GIVEN: &str = "SELECT item FROM recall_log WHERE session_id = ?1";
 
 impl Store {
     /// Evidence for every candidate item, keyed by item.
@@ -31,12 +64,8 @@ impl Store {
         let session = scope.session_id.unwrap_or("");
         if scope.own_session {
             // A resumed or compacted session: its own work so far, newest first.
-            for table in ["task_log", "edit_history"] {
-                let sql = format!(
-                    "SELECT session_id, task_ref, created_at FROM {table}
-                     WHERE session_id = ?1 ORDER BY rowid DESC LIMIT {CANDIDATES}"
-                );
-                for row in self.rows(&sql, params![session]).await? {
+            for sql in [OWN_TASKS, OWN_EDITS] {
+                for row in self.rows(sql, params![session]).await? {
                     note(&mut found, &row);
                 }
             }
@@ -45,82 +74,45 @@ impl Store {
 
         let Some(fts) = q.fts() else {
             // Nothing searchable in the text (or no text: a session start): the newest work.
-            for table in ["task_log", "edit_history"] {
-                let sql = format!(
-                    "SELECT session_id, task_ref, created_at FROM {table}
-                     WHERE project = ?1 AND session_id <> ?2
-                     ORDER BY created_at DESC LIMIT {CANDIDATES}"
-                );
-                for row in self.rows(&sql, params![scope.project, session]).await? {
+            for sql in [NEWEST_TASKS, NEWEST_EDITS] {
+                for row in self.rows(sql, params![scope.project, session]).await? {
                     note(&mut found, &row);
                 }
             }
             return Ok(found);
         };
 
-        let tasks = self
+        for row in self
             .rows(
-                &format!(
-                    "SELECT t.session_id, t.task_ref, t.created_at, bm25(task_fts)
-                     FROM task_fts JOIN task_log t ON t.rowid = task_fts.rowid
-                     WHERE task_fts MATCH ?1 AND t.project = ?2 AND t.session_id <> ?3
-                     ORDER BY rank LIMIT {CANDIDATES}"
-                ),
+                MATCHING_TASKS,
                 params![fts.as_str(), scope.project, session],
             )
-            .await?;
-        for row in tasks {
+            .await?
+        {
             let bm25 = real(&row[3]);
             let e = note(&mut found, &row);
             e.task_bm25 = Some(e.task_bm25.map_or(bm25, |b| b.min(bm25)));
         }
-
-        // Paths weigh three times the diff: naming a file is a strong signal.
-        let edits = self
+        for row in self
             .rows(
-                &format!(
-                    "SELECT e.session_id, e.task_ref, e.created_at, bm25(edit_fts, 3.0, 1.0)
-                     FROM edit_fts JOIN edit_history e ON e.rowid = edit_fts.rowid
-                     WHERE edit_fts MATCH ?1 AND e.project = ?2 AND e.session_id <> ?3
-                     ORDER BY rank LIMIT {CANDIDATES}"
-                ),
+                MATCHING_EDITS,
                 params![fts.as_str(), scope.project, session],
             )
-            .await?;
-        for row in edits {
+            .await?
+        {
             let bm25 = real(&row[3]);
             let e = note(&mut found, &row);
             e.edit_bm25 = Some(e.edit_bm25.map_or(bm25, |b| b.min(bm25)));
         }
-
-        // Files the text names: by basename through its index, or by stem (`auth` finds
-        // `auth.rs` and `auth.ts`) as a range on the same index.
         for file in &q.files {
-            let rows = self
-                .rows(
-                    &format!(
-                        "SELECT session_id, task_ref, created_at, file, rel_path, basename
-                         FROM edit_history
-                         WHERE project = ?1 AND session_id <> ?2
-                           AND (basename = ?3 OR (basename >= ?4 AND basename < ?5))
-                         ORDER BY created_at DESC LIMIT {CANDIDATES}"
-                    ),
-                    params![
-                        scope.project,
-                        session,
-                        file.basename.as_str(),
-                        format!("{}.", file.stem),
-                        format!("{}/", file.stem)
-                    ],
-                )
-                .await?;
-            for row in rows {
+            let (lo, hi) = (format!("{}.", file.stem), format!("{}/", file.stem));
+            let values = params![scope.project, session, file.basename.as_str(), lo, hi];
+            for row in self.rows(NAMED_FILES, values).await? {
                 let full = text(&row[3]).unwrap_or_default();
                 let rel = text(&row[4]).unwrap_or_default();
-                let base = text(&row[5]).unwrap_or_default();
                 let boost = if file.has_dir && (full.ends_with(&file.text) || rel == file.text) {
                     1.0
-                } else if base == file.basename {
+                } else if text(&row[5]).as_deref() == Some(file.basename.as_str()) {
                     0.7
                 } else {
                     0.5
@@ -134,23 +126,9 @@ impl Store {
 
     /// What each chosen item looks like: its prompt and its edits per file.
     pub async fn recall_item(&self, key: &ItemKey) -> Result<Option<Item>> {
-        let task = self
-            .rows(
-                "SELECT task, created_at FROM task_log
-                 WHERE session_id = ?1 AND task_ref IS ?2 AND source_event <> 'PreToolUse'
-                 ORDER BY rowid LIMIT 1",
-                params![key.session_id.as_str(), key.task_ref.as_deref()],
-            )
-            .await?;
-        let files = self
-            .rows(
-                "SELECT coalesce(rel_path, file), sum(lines_added), sum(lines_removed),
-                        max(created_at)
-                 FROM edit_history WHERE session_id = ?1 AND task_ref IS ?2
-                 GROUP BY 1 ORDER BY sum(lines_added) + sum(lines_removed) DESC, 1",
-                params![key.session_id.as_str(), key.task_ref.as_deref()],
-            )
-            .await?;
+        let values = || params![key.session_id.as_str(), key.task_ref.as_deref()];
+        let task = self.rows(ITEM_TASK, values()).await?;
+        let files = self.rows(ITEM_FILES, values()).await?;
         let when = task
             .first()
             .and_then(|r| text(&r[1]))
@@ -216,5 +194,53 @@ fn real(v: &libsql::Value) -> f64 {
         libsql::Value::Real(r) => *r,
         libsql::Value::Integer(i) => *i as f64,
         _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan of every recall query uses an index or the full-text index: a `SCAN` of a base
+    /// table would grow with the history.
+    #[test]
+    fn no_recall_query_scans_a_base_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = Store::open(&dir.path().join("t.db"), std::time::Duration::from_secs(1))
+                .await
+                .unwrap();
+            let queries = [
+                OWN_TASKS,
+                OWN_EDITS,
+                NEWEST_TASKS,
+                NEWEST_EDITS,
+                MATCHING_TASKS,
+                MATCHING_EDITS,
+                NAMED_FILES,
+                ITEM_TASK,
+                ITEM_FILES,
+                GIVEN,
+            ];
+            for sql in queries {
+                let n = sql.matches('?').count();
+                let values: Vec<libsql::Value> = (0..n).map(|_| libsql::Value::from("x")).collect();
+                let plan = store
+                    .rows(&format!("EXPLAIN QUERY PLAN {sql}"), values)
+                    .await
+                    .unwrap();
+                let steps: Vec<String> = plan.iter().filter_map(|r| text(&r[3])).collect();
+                for step in &steps {
+                    let scans_base = step.starts_with("SCAN")
+                        && !step.contains("VIRTUAL TABLE")
+                        && !step.contains("USING INDEX")
+                        && !step.contains("USING COVERING INDEX");
+                    assert!(!scans_base, "{sql}\n{steps:#?}");
+                }
+            }
+        });
     }
 }

@@ -1,0 +1,95 @@
+//! `flowhook context`: exactly what a pre-task would inject now, and why.
+//!
+//! It calls the same `recall::gather` as the hook, with the same budget, so its output and a
+//! real pre-task's agree byte for byte; it only does not mark the items as given.
+
+use super::Setup;
+use crate::answer::Answer;
+use crate::cli::ContextArgs;
+use crate::recall;
+use crate::store::Scope;
+
+pub fn run(args: ContextArgs) -> super::Result {
+    let setup = Setup::resolve(&args.common)?;
+    let project = args
+        .project
+        .clone()
+        .unwrap_or_else(|| setup.project.to_string_lossy().into_owned());
+    let recalled = super::runtime().block_on(async {
+        let store = setup.open_existing().await?;
+        let scope = Scope {
+            project: &project,
+            session_id: args.session.as_deref(),
+            own_session: false,
+        };
+        recall::gather(
+            &store,
+            &args.text,
+            scope,
+            setup.config.recall.budget_chars,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    })?;
+
+    if args.explain {
+        explain(&recalled, args.json);
+    } else if recalled.text.is_empty() {
+        eprintln!("flowhook: nothing relevant in {project}: a pre-task would print nothing");
+    } else if args.json {
+        // The hook's stdout, byte for byte (no trailing newline).
+        print!(
+            "{}",
+            Answer::context(&args.event, recalled.text, None).to_json()
+        );
+    } else {
+        println!("{}", recalled.text);
+    }
+    Ok(())
+}
+
+fn explain(r: &recall::Recalled, json: bool) {
+    let now = chrono::Utc::now();
+    if json {
+        let items: Vec<serde_json::Value> = r
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (item, score, injected))| {
+                serde_json::json!({"rank": i + 1, "injected": injected, "item": item.key.id(),
+                    "score": score, "line": recall::line(item, now)})
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(items));
+        return;
+    }
+    if r.items.is_empty() {
+        println!(
+            "No candidates: nothing in this project matches, or everything was already given."
+        );
+        return;
+    }
+    println!("  #  in  total = text + files + recency   bm25 task / edit   item");
+    for (i, (item, s, injected)) in r.items.iter().enumerate() {
+        let bm = |b: Option<f64>| b.map_or_else(|| "-".to_owned(), |b| format!("{b:.2}"));
+        println!(
+            "{:>3}  {}  {:>5.2} = {:>4.2} + {:>5.2} + {:>7.2}   {:>9} / {:<6}  {}",
+            i + 1,
+            if *injected { "✓" } else { " " },
+            s.total,
+            s.text,
+            s.files,
+            s.recency,
+            bm(s.task_bm25),
+            bm(s.edit_bm25),
+            recall::line(item, now)
+        );
+    }
+    let n = r.items.iter().filter(|i| i.2).count();
+    println!(
+        "{n} of {} items injected ({} characters).",
+        r.items.len(),
+        r.text.chars().count()
+    );
+}

@@ -1,0 +1,263 @@
+//! Recall as the agent sees it: the JSON a pre-task prints, and `flowhook context`.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::process::Output;
+
+fn prompt(session: &str, cwd: &str, text: &str) -> Vec<u8> {
+    json!({"session_id": session, "cwd": cwd, "hook_event_name": "UserPromptSubmit",
+           "prompt": text, "prompt_id": format!("{session}-{}", text.len())})
+    .to_string()
+    .into_bytes()
+}
+
+fn context_of(out: &Output) -> Option<String> {
+    assert_hook_contract(out, "recall");
+    if out.stdout.is_empty() {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "UserPromptSubmit");
+    Some(
+        v["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// Two earlier sessions in /home/dev/proj (notes.md, src/lib.rs).
+fn world_with_history() -> World {
+    let w = World::new();
+    w.hook_lines(&fixture("demo-session.jsonl"));
+    w.hook_lines(&fixture("write-create-update.jsonl"));
+    w
+}
+
+#[test]
+fn a_prompt_naming_an_earlier_file_gets_that_work_as_context() {
+    let w = world_with_history();
+    let out = w.hook(
+        &[],
+        &prompt(
+            "s-new",
+            "/home/dev/proj",
+            "The second line of notes.md is wrong again",
+        ),
+    );
+    let ctx = context_of(&out).expect("context");
+    assert!(ctx.starts_with("Prior work in this project"), "{ctx}");
+    assert!(
+        ctx.contains("session 2c52ce67: \"Create notes.md with three lines"),
+        "{ctx}"
+    );
+    assert!(ctx.contains("notes.md (+4 −1)"), "{ctx}");
+    assert!(ctx.contains("session 08faf5d1"), "{ctx}");
+    assert!(ctx.chars().count() <= 4000);
+    // Given once per session: the same question again gets nothing new.
+    let again = w.hook(
+        &[],
+        &prompt("s-new", "/home/dev/proj", "notes.md second line, again"),
+    );
+    assert_eq!(context_of(&again), None);
+}
+
+#[test]
+fn context_command_prints_what_the_hook_prints_byte_for_byte() {
+    let w = world_with_history();
+    let text = "add a function to src/lib.rs";
+    let ctx = w
+        .cmd(&[
+            "context",
+            "--json",
+            "--project",
+            "/home/dev/proj",
+            "--session",
+            "s-ctx",
+            text,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        ctx.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ctx.stderr)
+    );
+    let hook = w.hook(&[], &prompt("s-ctx", "/home/dev/proj", text));
+    assert!(!hook.stdout.is_empty());
+    assert_eq!(ctx.stdout, hook.stdout);
+
+    let explain = w
+        .cmd(&["context", "--explain", "--project", "/home/dev/proj", text])
+        .output()
+        .unwrap();
+    let explain = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        explain.contains("total = text + files + recency"),
+        "{explain}"
+    );
+    assert!(explain.contains("src/lib.rs (+3 −0)"), "{explain}");
+}
+
+#[test]
+fn another_projects_memory_never_appears() {
+    let w = world_with_history();
+    let out = w.hook(
+        &[],
+        &prompt(
+            "s-other",
+            "/home/dev/other",
+            "The second line of notes.md in src/lib.rs",
+        ),
+    );
+    assert_eq!(context_of(&out), None);
+    // A session start in the other project sees that project's one prompt, and only it.
+    let start = json!({"session_id": "s-other2", "cwd": "/home/dev/other",
+                       "hook_event_name": "SessionStart", "source": "startup"});
+    let out = w.hook(&[], start.to_string().as_bytes());
+    assert_hook_contract(&out, "start");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ctx = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert_eq!(ctx.lines().count(), 2, "{ctx}");
+    assert!(ctx.contains("session s-other:"), "{ctx}");
+}
+
+#[test]
+fn hostile_task_text_degrades_never_errors() {
+    let w = world_with_history();
+    for text in [
+        r#"NEAR("notes" AND) OR * -- ' "unbalanced"#,
+        "'; DROP TABLE task_log; --",
+        "%_% notes.md %",
+        ":::(((",
+        "ü🎉 ünïcödé notes",
+        "",
+    ] {
+        let out = w.hook(
+            &[],
+            &prompt(&format!("s-{}", text.len()), "/home/dev/proj", text),
+        );
+        assert_hook_contract(&out, text);
+        assert!(
+            out.stderr.is_empty(),
+            "{text}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Text without a searchable word degrades to the newest work.
+    let out = w.hook(&[], &prompt("s-punct", "/home/dev/proj", ":::((("));
+    assert!(context_of(&out).is_some_and(|c| c.contains("session")));
+    assert_eq!(
+        w.count("SELECT count(*) FROM task_log WHERE task LIKE '%DROP TABLE%'"),
+        1
+    );
+}
+
+#[test]
+fn words_that_match_nothing_give_no_output() {
+    let w = world_with_history();
+    let out = w.hook(
+        &[],
+        &prompt("s-x", "/home/dev/proj", "kubernetes helm chart"),
+    );
+    assert_eq!(context_of(&out), None);
+}
+
+#[test]
+fn a_session_start_gets_recent_work_and_a_resume_gets_its_own() {
+    let w = world_with_history();
+    let start = json!({"session_id": "s-start", "cwd": "/home/dev/proj",
+                       "hook_event_name": "SessionStart", "source": "startup"});
+    let out = w.hook(&[], start.to_string().as_bytes());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "SessionStart");
+    let ctx = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(
+        ctx.contains("2c52ce67") && ctx.contains("08faf5d1"),
+        "{ctx}"
+    );
+
+    let resume = json!({"session_id": "2c52ce67-4d3d-46ef-9d06-bfbb391c716e", "cwd": "/home/dev/proj",
+                        "hook_event_name": "SessionStart", "source": "resume"});
+    let out = w.hook(&[], resume.to_string().as_bytes());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ctx = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(
+        ctx.contains("2c52ce67") && !ctx.contains("08faf5d1"),
+        "{ctx}"
+    );
+}
+
+#[test]
+fn the_budget_is_respected_on_whole_items() {
+    let w = world_with_history();
+    let config = w.path().join("small.toml");
+    std::fs::write(&config, "[recall]\nbudget_chars = 300\n").unwrap();
+    let mut c = w.cmd(&[]);
+    c.env("FLOWHOOK_CONFIG", &config);
+    let out = run_with_stdin(
+        c,
+        &prompt("s-b", "/home/dev/proj", "notes.md and src/lib.rs"),
+    );
+    let ctx = context_of(&out).unwrap();
+    assert!(ctx.chars().count() <= 300, "{}", ctx.chars().count());
+    assert_eq!(
+        ctx.lines().filter(|l| l.starts_with("- ")).count(),
+        1,
+        "{ctx}"
+    );
+
+    std::fs::write(&config, "[recall]\nenabled = false\n").unwrap();
+    let mut c = w.cmd(&[]);
+    c.env("FLOWHOOK_CONFIG", &config);
+    let out = run_with_stdin(c, &prompt("s-c", "/home/dev/proj", "notes.md"));
+    assert_eq!(context_of(&out), None);
+}
+
+#[test]
+fn subagent_launch_context_goes_to_the_parent_and_optionally_to_the_subagent() {
+    let w = world_with_history();
+    let launch = |session: &str| {
+        json!({"session_id": session, "cwd": "/home/dev/proj", "hook_event_name": "PreToolUse",
+               "tool_name": "Agent", "tool_use_id": format!("toolu_{session}"),
+               "tool_input": {"description": "Fix notes", "prompt": "Fix notes.md line two",
+                              "subagent_type": "general-purpose", "run_in_background": true}})
+        .to_string()
+    };
+    let out = w.hook(&[], launch("s-a1").as_bytes());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PreToolUse");
+    assert!(v["hookSpecificOutput"].get("updatedInput").is_none());
+    assert!(v["hookSpecificOutput"].get("permissionDecision").is_none());
+
+    let config = w.path().join("sub.toml");
+    std::fs::write(&config, "[recall]\nsubagent_prompt = true\n").unwrap();
+    let mut c = w.cmd(&[]);
+    c.env("FLOWHOOK_CONFIG", &config);
+    let out = run_with_stdin(c, launch("s-a2").as_bytes());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let updated = &v["hookSpecificOutput"]["updatedInput"];
+    assert!(
+        updated["prompt"]
+            .as_str()
+            .unwrap()
+            .ends_with("\n\nFix notes.md line two")
+    );
+    assert!(
+        updated["prompt"]
+            .as_str()
+            .unwrap()
+            .starts_with("Prior work in this project")
+    );
+    assert_eq!(updated["subagent_type"], "general-purpose");
+    assert_eq!(updated["run_in_background"], true);
+    assert!(v["hookSpecificOutput"].get("permissionDecision").is_none());
+}
