@@ -149,12 +149,7 @@ impl Store {
 
     /// Items this session has already been given.
     pub async fn recall_given(&self, session_id: &str) -> Result<HashSet<String>> {
-        let rows = self
-            .rows(
-                "SELECT item FROM recall_log WHERE session_id = ?1",
-                params![session_id],
-            )
-            .await?;
+        let rows = self.rows(GIVEN, params![session_id]).await?;
         Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
     }
 }
