@@ -94,6 +94,10 @@ config. Without a name, all of them as one object.\n\nExample:\n  flowhook schem
     )]
     Schema(SchemaArgs),
 
+    /// Benchmark helpers (see bench/README.md)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+
     /// List events waiting in the spool (stored by the next successful hook call)
     #[command(after_help = "Example:\n  flowhook spool --json")]
     Spool(SpoolArgs),
@@ -185,6 +189,34 @@ pub struct ContextArgs {
 pub struct SchemaArgs {
     /// payload, edit-input, edit-response, agent-input, answer or config
     pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Fill a database with a history of N rows made from the recorded fixtures
+    #[command(
+        after_help = "Prompts and edits of the recorded payloads under --from go through \
+the hook's own normalisation and are stored again under 50 sessions of 2 projects \
+(/bench/alpha, /bench/beta), spread over 90 days.\n\nExample:\n  \
+flowhook bench seed --rows 100000 --long-session 5000 --db /tmp/bench.db"
+    )]
+    Seed(BenchSeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSeedArgs {
+    /// Rows to add (task_log + edit_history)
+    #[arg(long)]
+    pub rows: usize,
+    /// Also add one session, seed-long in /bench/alpha, of this many events
+    #[arg(long, default_value_t = 0)]
+    pub long_session: usize,
+    /// The database to fill (created if missing)
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// Where the recorded payloads are
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub from: PathBuf,
 }
 
 #[derive(Debug, Args)]

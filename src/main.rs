@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::Context(a) => cmd::context::run(a),
         cli::Command::Schema(a) => cmd::schema::run(a),
         cli::Command::Spool(a) => cmd::spool::run(a),
+        cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook
         | cli::Command::PreTask(_)

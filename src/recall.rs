@@ -6,7 +6,8 @@
 //! `flowhook context --explain`:
 //! - **text**: how well the task text matches the item (FTS5 bm25 over prompts, and over
 //!   edited paths and diffs), normalised to 0..1 against the best match of each kind for this
-//!   query, an edit match counting 0.8 of a prompt match;
+//!   query, an edit match counting 0.8 of a prompt match; words too common to rank cheaply
+//!   give the newest rows holding them a flat 0.15;
 //! - **files**: a boost when the task text names a file the item edited (full path 1.0,
 //!   basename 0.7, stem 0.5);
 //! - **recency**: `0.3 × 0.5^(age / 14 days)`, so that among equals the newer work wins.
@@ -38,7 +39,9 @@ pub struct FileMention {
 /// The searchable parts of a task text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
-    /// Lower-case words, stopwords and numbers removed, at most `MAX_TERMS`.
+    /// Lower-case words, stopwords and numbers removed, at most `MAX_TERMS`. A file the text
+    /// names contributes only its stem (`src/auth.rs` → `auth`): directories and extensions
+    /// (`src`, `rs`) are in every path, and files are matched through their own index.
     pub terms: Vec<String>,
     pub files: Vec<FileMention>,
 }
@@ -59,15 +62,23 @@ const STOPWORDS: &[&str] = &[
 impl Query {
     pub fn parse(text: &str) -> Query {
         let mut q = Query::default();
+        let mut searchable = String::with_capacity(text.len());
         for raw in text.split(|c: char| c.is_whitespace() || "\"'`()[]{}<>,;!?".contains(c)) {
             let token = raw.trim_matches(|c: char| ".:".contains(c));
-            if let Some(file) = file_mention(token)
-                && !q.files.contains(&file)
-            {
-                q.files.push(file);
+            match file_mention(token) {
+                Some(file) => {
+                    searchable.push_str(&file.stem);
+                    if !q.files.contains(&file) {
+                        q.files.push(file);
+                    }
+                }
+                None => searchable.push_str(raw),
             }
+            searchable.push(' ');
         }
-        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        // Words as the index's tokenizer (unicode61) sees them: letters and digits, so
+        // `refresh_token` is two words. The index stems them (porter) on both sides.
+        for word in searchable.split(|c: char| !c.is_alphanumeric()) {
             let w = word.to_lowercase();
             if w.chars().count() < 2
                 || w.chars().all(|c| c.is_ascii_digit())
@@ -81,20 +92,16 @@ impl Query {
         }
         q
     }
+}
 
-    /// An FTS5 expression that matches any term: each one quoted, so that hyphens, colons,
-    /// `NEAR`, `*` and quotes in the task text are words, never syntax.
-    pub fn fts(&self) -> Option<String> {
-        if self.terms.is_empty() {
-            return None;
-        }
-        let quoted: Vec<String> = self
-            .terms
-            .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-            .collect();
-        Some(quoted.join(" OR "))
-    }
+/// An FTS5 expression matching any of `terms`: each quoted, so that `-`, `:`, `NEAR`, `*`
+/// and quotes in the task text are words, never syntax.
+pub fn any_of<S: AsRef<str>>(terms: &[S]) -> String {
+    let quoted: Vec<String> = terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.as_ref().replace('"', "\"\"")))
+        .collect();
+    quoted.join(" OR ")
 }
 
 /// A token that looks like a file: it has an extension of 1 to 8 alphanumerics, or a slash.
@@ -152,6 +159,8 @@ pub struct Evidence {
     pub edit_bm25: Option<f64>,
     /// Edited files of the item named by the task text: the strongest kind of mention.
     pub file_boost: f64,
+    /// Among the newest rows holding a common query word (not ranked: see `store::recall`).
+    pub common_words: bool,
     /// The newest row of the item (RFC 3339).
     pub newest: String,
 }
@@ -178,6 +187,9 @@ pub struct Score {
     pub edit_bm25: Option<f64>,
 }
 
+/// The text score of an item that holds only common query words.
+const COMMON_WORD_TEXT: f64 = 0.15;
+
 /// Scores every candidate; best first, ties broken by recency then key (deterministic).
 pub fn rank(cands: &BTreeMap<ItemKey, Evidence>, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
     // bm25 values of prompts and of edits are on different scales: each is normalised
@@ -193,7 +205,14 @@ pub fn rank(cands: &BTreeMap<ItemKey, Evidence>, now: DateTime<Utc>) -> Vec<(Ite
                 Some(b) if best > 0.0 => (-b / best).clamp(0.0, 1.0),
                 _ => 0.0,
             };
-            let text = norm(e.task_bm25, best_task).max(0.8 * norm(e.edit_bm25, best_edit));
+            let common = if e.common_words {
+                COMMON_WORD_TEXT
+            } else {
+                0.0
+            };
+            let text = norm(e.task_bm25, best_task)
+                .max(0.8 * norm(e.edit_bm25, best_edit))
+                .max(common);
             let recency = 0.3 * 0.5f64.powf(age_days(&e.newest, now) / 14.0);
             let score = Score {
                 text,
@@ -280,6 +299,7 @@ pub async fn gather(
     budget: usize,
     now: DateTime<Utc>,
 ) -> crate::store::Result<Recalled> {
+    let started = std::time::Instant::now();
     let query = Query::parse(text);
     let candidates = store.recall_candidates(&query, scope).await?;
     let given = match scope.session_id {
@@ -300,6 +320,12 @@ pub async fn gather(
     }
     let plain: Vec<Item> = items.iter().map(|(i, _)| i.clone()).collect();
     let (text, kept) = render(&plain, budget, now);
+    tracing::debug!(
+        candidates = candidates.len(),
+        injected = kept.len(),
+        "recall took {:?}",
+        started.elapsed()
+    );
     Ok(Recalled {
         text,
         items: items
@@ -377,12 +403,12 @@ mod tests {
     #[test]
     fn queries_keep_words_and_files_and_drop_syntax() {
         let q = Query::parse(
-            r#"Fix the "token refresh" in src/auth.rs: NEAR(a b) -x OR *; it's 2 bugs"#,
+            r#"Fixing the "token refresh" in src/auth.rs: NEAR(a b) -x OR *; it's 2 bugs_found"#,
         );
         assert_eq!(
             q.terms,
             [
-                "fix", "token", "refresh", "src", "auth", "rs", "near", "bugs"
+                "fixing", "token", "refresh", "auth", "near", "bugs", "found"
             ]
         );
         assert_eq!(q.files.len(), 1);
@@ -390,11 +416,8 @@ mod tests {
             (q.files[0].basename.as_str(), q.files[0].stem.as_str()),
             ("auth.rs", "auth")
         );
-        assert_eq!(
-            q.fts().unwrap(),
-            r#""fix" OR "token" OR "refresh" OR "src" OR "auth" OR "rs" OR "near" OR "bugs""#
-        );
-        assert_eq!(Query::parse("?? -- :: the a").fts(), None);
+        assert!(Query::parse("?? -- :: the a").terms.is_empty());
+        assert_eq!(any_of(&["say\"hi", "x"]), r#""say""hi" OR "x""#);
     }
 
     #[test]

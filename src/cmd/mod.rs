@@ -1,5 +1,6 @@
 //! One module per command. Hook calls go through `hook`; the rest are for people.
 
+pub mod bench;
 pub mod context;
 pub mod hook;
 pub mod replay;

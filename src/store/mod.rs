@@ -84,7 +84,9 @@ impl Store {
         };
         store.migrate().await?;
         // Per connection: see the module doc for why NORMAL is durable enough here.
-        store.exec("PRAGMA synchronous = NORMAL").await?;
+        store
+            .exec("PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456")
+            .await?;
         Ok(store)
     }
 
@@ -186,6 +188,32 @@ impl Store {
         }
         tx.commit().await.map_err(|e| self.error(e))?;
         Ok(written)
+    }
+
+    /// Merges the full-text indexes' segments into one. Each hook call adds a small segment;
+    /// queries slow down with their number, so maintenance (and a seeded history) ends here.
+    pub async fn optimize_indexes(&self) -> Result<()> {
+        self.exec(
+            "INSERT INTO task_fts (task_fts) VALUES ('optimize');
+             INSERT INTO edit_fts (edit_fts) VALUES ('optimize');",
+        )
+        .await
+    }
+
+    /// Stores many events in one transaction (seeding a benchmark history), each as `record`
+    /// stores it. Returns how many were new.
+    pub async fn record_many(&self, events: &[(Normalised, Stamp<'_>)]) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut inserted = 0;
+        for (n, at) in events {
+            inserted += usize::from(self.write_event(n, at).await? == Written::Inserted);
+        }
+        tx.commit().await.map_err(|e| self.error(e))?;
+        Ok(inserted)
     }
 
     async fn write_event(&self, n: &Normalised, at: &Stamp<'_>) -> Result<Written> {

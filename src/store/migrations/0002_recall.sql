@@ -15,7 +15,7 @@ CREATE INDEX edit_history_project_basename ON edit_history (project, basename);
 
 -- Full-text indexes over the base tables (external content: the text is not stored twice),
 -- kept in step by triggers, so a row and its index entry commit in the same transaction.
--- Porter stemming: "refreshing the tokens" finds "refresh token".
+-- Porter stemming, applied to queries too: "refreshing the tokens" finds "refresh token".
 CREATE VIRTUAL TABLE task_fts USING fts5 (
     task, content = 'task_log', content_rowid = 'rowid', tokenize = 'porter unicode61'
 );
