@@ -1076,6 +1076,20 @@ RECALL = [
     ]),
 ]
 
+
+
+def _to_shop(v):
+    """{CWD} is project A (the server's --cwd); shop sessions address their files as {HOME}/shop."""
+    if isinstance(v, str):
+        return v.replace("{CWD}/", "{HOME}/shop/")
+    if isinstance(v, list):
+        return [_to_shop(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _to_shop(x) for k, x in v.items()}
+    return v
+
+
+RECALL = [(n, pr, k, p, _to_shop(turns) if pr == "shop" else turns) for n, pr, k, p, turns in RECALL]
 _prompts = [p for _, _, _, p, _ in RECALL]
 assert len(set(_prompts)) == len(_prompts)
 assert not any(a != b and a in b for a in _prompts for b in _prompts), "a prompt contains another one"

@@ -273,6 +273,85 @@ s_agent_fork() {
   finish agent-fork
 }
 
+# recall: an evaluation set for recall (see fixtures/recall/README.md). 19 `-p` sessions, one
+# after the other, with one HOME and two projects that keep their files between sessions:
+# proj (renamed to /home/dev/proj) and shop (renamed to /home/dev/shop). Both projects start with
+# the files of scripts/recall-seed.json; the sessions and their order are in
+# scripts/recall-sessions.json (both written by make_scripts.py). One output file per session,
+# named after the session, in RECALL_OUT (default fixtures/recall in this repo).
+s_recall() {
+  setup recall                                   # HOME $H, project A $P = $H/proj, server playing recall.json
+  local A=$P B=$H/shop ROUT=${RECALL_OUT:-$REPO/fixtures/recall}
+  mkdir -p "$B/.claude" "$ROUT"
+  cp "$A/.claude/settings.json" "$B/.claude/settings.json"   # same hooks, same events log
+  python3 - "$SCRIPTS/recall-seed.json" "$A" "$B" <<'PY'
+import json, os, sys
+seed, a, b = sys.argv[1:4]
+for proj, files in json.load(open(seed)).items():
+    root = {"proj": a, "shop": b}[proj]
+    for rel, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        open(os.path.join(root, rel), "w").write(text)
+PY
+  : > "$S/order.tsv"
+  local name proj prompt sid
+  while IFS=$'\t' read -r name proj prompt; do
+    if [ "$proj" = shop ]; then P=$B; else P=$A; fi
+    echo "   $name ($proj): $prompt" >&2
+    run_p -p "$prompt" || echo "claude exited non-zero in $name" >&2
+    sleep 1
+    # the session that just ran: the last SessionStart in the log
+    sid=$(python3 -c 'import json,sys
+s=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print([d for d in s if d.get("hook_event_name")=="SessionStart"][-1]["session_id"])' "$EV")
+    printf '%s\t%s\t%s\n' "$name" "$sid" "$P" >> "$S/order.tsv"
+  done < <(python3 -c 'import json,sys
+for s in json.load(open(sys.argv[1])): print("%s\t%s\t%s" % (s["name"], s["project"], s["prompt"]))' \
+           "$SCRIPTS/recall-sessions.json")
+  P=$A
+  sleep 2
+  python3 - "$EV" "$S/order.tsv" "$A" "$B" "$H" "$ROUT" "$VERSION" <<'PY'
+import json, re, sys
+ev, order, a, b, home, rout, version = sys.argv[1:8]
+san = lambda p: re.sub(r"[^A-Za-z0-9]", "-", p)
+ren = [(a, "/home/dev/proj"), (san(a), "-home-dev-proj"), (b, "/home/dev/shop"), (san(b), "-home-dev-shop"),
+       (home, "/home/dev")]
+rows = [l.rstrip("\n").split("\t") for l in open(order) if l.strip()]
+lines = [l if l.endswith("\n") else l + "\n" for l in open(ev) if l.strip()]
+known = {sid for _, sid, _ in rows}
+if len(known) != len(rows):
+    print("error: two sessions have the same session_id (a run did not start?)", file=sys.stderr)
+other = [l for l in lines if json.loads(l).get("session_id") not in known]
+if other:
+    print("warning: %d payloads of unknown sessions left out" % len(other), file=sys.stderr)
+for name, sid, _ in rows:
+    out = "%s/claude-code-%s__%s.jsonl" % (rout, version, name)
+    n = 0
+    with open(out, "w") as o:
+        for line in lines:
+            if json.loads(line).get("session_id") != sid:
+                continue
+            for old, new in ren:
+                line = line.replace(old, new)
+            assert "ccrec" not in line, "unrenamed temp path in " + name
+            o.write(line)
+            n += 1
+    print("%s: %d events" % (out, n), file=sys.stderr)
+    # a tool call the client refused before any hook ran (e.g. Edit old_string not found) leaves
+    # no payload, only an error tool_result in the transcript: report it
+    proj = [p for _, s2, p in rows if s2 == sid][0]
+    tr = "%s/.claude/projects/%s/%s.jsonl" % (home, san(proj), sid)
+    try:
+        errs = sum(l.count('"is_error":true') for l in open(tr))
+    except OSError:
+        errs = -1
+    if errs:
+        print("  warning: %s: %s failed tool call(s) in the transcript %s" % (name, errs if errs > 0 else "?", tr),
+              file=sys.stderr)
+PY
+}
+
+# `recall` is not in the default list: it writes to fixtures/recall, run it by name.
 ALL=(notebook_edit big_write resume_clear subagent_bg parallel_agents parallel_agents_bg fork agent_fork switch_resume permission)
 if [ $# -gt 0 ]; then ALL=("${@//-/_}"); fi
 for s in "${ALL[@]}"; do
