@@ -113,17 +113,17 @@ fn another_projects_memory_never_appears() {
         ),
     );
     assert_eq!(context_of(&out), None);
-    // A session start in the other project sees that project's one prompt, and only it.
+    // A session start in the other project: its one prompt changed no file, so there is no
+    // work to hand over, and nothing of /home/dev/proj either.
     let start = json!({"session_id": "s-other2", "cwd": "/home/dev/other",
                        "hook_event_name": "SessionStart", "source": "startup"});
     let out = w.hook(&[], start.to_string().as_bytes());
     assert_hook_contract(&out, "start");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ctx = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
-    assert_eq!(ctx.lines().count(), 2, "{ctx}");
-    assert!(ctx.contains("session s-other:"), "{ctx}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

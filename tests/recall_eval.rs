@@ -1,0 +1,123 @@
+//! The quality of recall, measured on recorded sessions (fixtures/recall): six sessions of
+//! work in one project, three decoy sessions in another, then ten later tasks whose relevant
+//! earlier sessions are labelled in labels.json. Every payload goes through its own hook
+//! process, in recording order. What a later task's session was handed before its work began
+//! (at SessionStart and at its UserPromptSubmit) is scored.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The eight-character session prefix each context line carries: `session 3f2a1b2c`.
+fn sessions_in(context: &str) -> BTreeSet<String> {
+    context
+        .lines()
+        .filter_map(|l| l.split("session ").nth(1))
+        .map(|rest| rest.chars().take(8).collect())
+        .collect()
+}
+
+/// What one replay of the evaluation set measured.
+struct Scores {
+    recall: f64,
+    precision: f64,
+    leaks: usize,
+    report: String,
+}
+
+/// Replays every session through its own hook processes (leaving out SessionStart payloads
+/// when `with_session_start` is false, as a user who wires only UserPromptSubmit would) and
+/// scores what each labelled later task was handed before its work began.
+fn evaluate(with_session_start: bool) -> Scores {
+    let dir = fixture("recall");
+    let labels: BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
+    assert_eq!(labels.len(), 10);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jsonl"))
+        .collect();
+    files.sort();
+
+    let w = World::new();
+    let mut session_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut project_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut answers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let event = v["hook_event_name"].as_str().unwrap();
+            let sid: String = v["session_id"].as_str().unwrap().chars().take(8).collect();
+            session_of.insert(file.clone(), sid.clone());
+            project_of.insert(sid, v["cwd"].as_str().unwrap().to_owned());
+            if event == "SessionStart" && !with_session_start {
+                continue;
+            }
+            let out = w.hook(&[], line.as_bytes());
+            assert_hook_contract(&out, line);
+            if matches!(event, "SessionStart" | "UserPromptSubmit") && labels.contains_key(file) {
+                let given = answers.entry(file.clone()).or_default();
+                if !out.stdout.is_empty() {
+                    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+                    let context = a["hookSpecificOutput"]["additionalContext"]
+                        .as_str()
+                        .unwrap();
+                    given.extend(sessions_in(context));
+                }
+            }
+        }
+    }
+
+    let (mut found, mut relevant, mut injected, mut leaks) = (0, 0, 0, 0);
+    let mut report = String::new();
+    for (query, wanted) in &labels {
+        let got = answers.get(query).cloned().unwrap_or_default();
+        let wanted: BTreeSet<&String> = wanted.iter().map(|f| &session_of[f]).collect();
+        let hits = wanted.iter().filter(|s| got.contains(**s)).count();
+        let leaked = got
+            .iter()
+            .filter(|s| project_of[*s] != "/home/dev/proj")
+            .count();
+        found += hits;
+        relevant += wanted.len();
+        injected += got.len();
+        leaks += leaked;
+        report.push_str(&format!(
+            "  {query}: {hits}/{} relevant found, {} injected, {leaked} leaked\n",
+            wanted.len(),
+            got.len()
+        ));
+    }
+    let recall = found as f64 / relevant as f64;
+    let precision = found as f64 / injected.max(1) as f64;
+    report.push_str(&format!(
+        "recall {recall:.2} ({found}/{relevant}), precision {precision:.2} ({found}/{injected}), leaks {leaks}"
+    ));
+    Scores {
+        recall,
+        precision,
+        leaks,
+        report,
+    }
+}
+
+#[test]
+fn recall_finds_the_labelled_earlier_work_and_never_leaks_another_project() {
+    // Printed for the README (cargo test --test recall_eval -- --nocapture).
+    for (name, with_start) in [("prompts only", false), ("session start and prompts", true)] {
+        let s = evaluate(with_start);
+        println!("{name}:\n{}", s.report);
+        assert_eq!(s.leaks, 0, "{}", s.report);
+        assert!(
+            s.recall >= 0.9,
+            "{name}: recall {:.2} < 0.9\n{}",
+            s.recall,
+            s.report
+        );
+        assert!(s.precision > 0.0);
+    }
+}
