@@ -22,6 +22,11 @@ How a request is mapped to a turn (stateless, so retries and parallel subagents 
   messages that come after that user message. Past the end of `turns`, or when no rule matches
   (e.g. a side request such as a title or a compaction summary), the answer is a short final text.
   Strings "{CWD}" / "{HOME}" in tool inputs are replaced by the --cwd / --home values.
+
+Each answer carries the requested model (or --model) and non-zero usage (input_tokens,
+output_tokens, cache_creation_input_tokens, cache_read_input_tokens) derived from the sizes of
+the request and the answer (see fake_usage), so the client's transcript has distinct numbers
+per turn.
 """
 import argparse
 import hashlib
@@ -104,6 +109,30 @@ def content_blocks(key, n, turn, seed):
     return blocks
 
 
+def tokens(obj):
+    """A rough token count: 1 token per 4 characters of the JSON text (at least 1)."""
+    return max(1, len(json.dumps(obj, ensure_ascii=False)) // 4)
+
+
+def fake_usage(body, blocks):
+    """Plausible, non-zero usage derived from the request and the answer, so it differs per turn.
+
+    As with prompt caching on the real API: the system prompt and tools are read from the cache,
+    the conversation before the last two messages was written to the cache by earlier turns and is
+    read from it too, the last two messages are written to the cache now, and a few uncached tokens
+    remain. output_tokens follows the size of the answer. The same numbers are sent in
+    message_start (with output_tokens 1, as the real API does) and in message_delta.
+    """
+    msgs = body.get("messages") or []
+    system = tokens(body.get("system") or "") + tokens(body.get("tools") or [])
+    older = tokens(msgs[:-2]) if len(msgs) > 2 else 0
+    newest = tokens(msgs[-2:]) if msgs else 1
+    return {"input_tokens": 3 + len(msgs) % 7 + newest % 11,
+            "cache_creation_input_tokens": newest,
+            "cache_read_input_tokens": system + older,
+            "output_tokens": 7 + tokens(blocks)}
+
+
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -148,14 +177,13 @@ class H(BaseHTTPRequestHandler):
         stop = "tool_use" if has_tools else "end_turn"
         msgs = body.get("messages", [])
         last = msgs[-1] if msgs else {}
+        usage = fake_usage(body, blocks)
         log({"t": time.time(), "method": "POST", "path": self.path, "stream": bool(body.get("stream")),
-             "model": body.get("model"), "n_messages": len(msgs), "rule": key, "turn": n,
+             "model": body.get("model"), "n_messages": len(msgs), "rule": key, "turn": n, "usage": usage,
              "answer": [b.get("name") or b.get("text") for b in blocks],
              "last_user": (user_texts(last)[-1][:200] if last.get("role") == "user" and user_texts(last) else None)})
         mid = "msg_fake_" + hashlib.sha1(f"{seed}-{key}-{n}-{time.time()}".encode()).hexdigest()[:20]
-        model = body.get("model") or "claude-sonnet-4-5"
-        usage = {"input_tokens": 100, "output_tokens": 20, "cache_creation_input_tokens": 0,
-                 "cache_read_input_tokens": 0}
+        model = ARGS.model or body.get("model") or "claude-sonnet-4-5"
         if not body.get("stream"):
             return self._send_json(200, {"id": mid, "type": "message", "role": "assistant", "model": model,
                                          "content": blocks, "stop_reason": stop, "stop_sequence": None,
@@ -194,7 +222,7 @@ class H(BaseHTTPRequestHandler):
                                                          "partial_json": js[k:k + step]}})
             ev("content_block_stop", {"type": "content_block_stop", "index": i})
         ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-                             "usage": {"output_tokens": 20}})
+                             "usage": dict(usage)})
         ev("message_stop", {"type": "message_stop"})
         self.close_connection = True
 
@@ -209,6 +237,7 @@ def main():
     p.add_argument("--cwd", default=os.getcwd())
     p.add_argument("--home", default=os.environ.get("HOME", ""))
     p.add_argument("--seed", default="0")
+    p.add_argument("--model", default="", help="model name in the answers (default: the requested model)")
     ARGS = p.parse_args()
     with open(ARGS.script) as f:
         SCRIPT = json.load(f)

@@ -1093,6 +1093,33 @@ RECALL = [(n, pr, k, p, _to_shop(turns) if pr == "shop" else turns) for n, pr, k
 _prompts = [p for _, _, _, p, _ in RECALL]
 assert len(set(_prompts)) == len(_prompts)
 assert not any(a != b and a in b for a in _prompts for b in _prompts), "a prompt contains another one"
+# write-edit, subagent-fg: the two sessions of the corpus (../shared/corpus/claude-code-2.1.328__*),
+# recorded again with the same prompts, tool inputs and order. The prompts carry no marker: the
+# rule's match is the whole prompt (write-edit) or a unique tag in it (the subagent's prompt).
+# Most turns put a text block before the tool_use block, so the transcript holds two assistant
+# entries with one message.id (a reader must deduplicate usage by message.id).
+save("write-edit", [
+    {"key": "we", "match": "Create notes.md with three lines, change the second line, then add src/lib.rs.", "turns": [
+        T(W("notes.md", "# Notes\nline two: draft\nline three\n"), text="I'll create notes.md first."),
+        T(E("notes.md", "line two: draft", "line two: final", replace_all=False), text="Now the second line."),
+        T(W("src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n")),
+        F("notes.md has three lines (the second one final) and src/lib.rs defines add()."),
+    ]},
+])
+save("subagent-fg", [
+    {"key": "main", "match": "Delegate writing sub.txt to a general-purpose subagent and wait for it.", "turns": [
+        T({"name": "Agent", "input": {"description": "Write sub file",
+                                       "prompt": "SUBAGENT-TASK-7: create sub.txt in the project root containing one line.",
+                                       "subagent_type": "general-purpose", "run_in_background": False}},
+          text="I'll delegate this to a subagent."),
+        F("The subagent created sub.txt."),
+    ]},
+    {"key": "sub", "match": "SUBAGENT-TASK-7", "turns": [
+        T(W("sub.txt", "written by the subagent\n"), text="Creating sub.txt."),
+        F("Created sub.txt with one line."),
+    ]},
+])
+
 save("recall", [{"key": k, "match": p, "turns": turns} for _, _, k, p, turns in RECALL])
 with open(os.path.join(out, "recall-seed.json"), "w") as f:
     json.dump(RECALL_SEED, f)

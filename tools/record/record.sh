@@ -3,6 +3,9 @@
 # Usage: tools/record/record.sh [session ...]      (default: all sessions)
 # Env:   CLAUDE=/path/to/claude (default: `claude` on PATH)
 #        OUT=folder for the recordings (default: fixtures/recorded in this repo)
+#        TRANSCRIPTS=1 also copies each recorded session's transcripts (main + subagents), renamed
+#          like the payloads, to TRANSCRIPTS_OUT/claude-code-<version>__<name>/ (default:
+#          fixtures/transcripts in this repo)
 #        KEEP=1 keeps the temp folder (raw logs, server request logs, transcripts)
 # See README.md in this folder.
 set -euo pipefail
@@ -132,6 +135,7 @@ type_line() {  # type text then Enter
 }
 
 # finish NAME [FILTER_SESSION_ID] [SUFFIX]: rename paths and write the output file
+# With TRANSCRIPTS=1 it also copies the transcripts of the session(s) written (see copy_transcripts).
 finish() {
   local name=$1 sid=${2:-} exclude=${3:-} outname=${4:-$1}
   python3 - "$EV" "$P" "$H" "$sid" "$exclude" "$OUT/claude-code-${VERSION}__${outname}.jsonl" <<'PY'
@@ -152,6 +156,63 @@ with open(out, "w") as o:
         o.write(line if line.endswith("\n") else line + "\n")
         n += 1
 print("%s: %d events" % (out, n), file=sys.stderr)
+PY
+  if [ "${TRANSCRIPTS:-}" = 1 ]; then
+    copy_transcripts "$OUT/claude-code-${VERSION}__${outname}.jsonl" \
+      "${TRANSCRIPTS_OUT:-$REPO/fixtures/transcripts}/claude-code-${VERSION}__${outname}"
+  fi
+}
+
+# copy_transcripts PAYLOADS DEST: for every session_id in the (renamed) payload file, copy the
+# client's transcript ~/.claude/projects/<slug>/<session_id>.jsonl and the subagent transcripts
+# <session_id>/subagents/agent-<id>.jsonl into DEST, keeping that relative layout. The same
+# renaming as the payloads (project, its slug, HOME), plus the two paths of the hook command
+# (it shows in the transcript's stop_hook_summary entries): the events log becomes
+# /home/dev/events.jsonl and log_hook.py becomes /home/dev/log_hook.py. Every transcript_path
+# of the payloads must be among the files copied.
+copy_transcripts() {
+  local payloads=$1 dest=$2
+  sleep 1   # the client appends its last entries around SessionEnd
+  python3 - "$payloads" "$dest" "$P" "$H" "$EV" "$HERE/log_hook.py" <<'PY'
+import glob, json, os, re, shutil, sys
+payloads, dest, proj, home, ev, hook = sys.argv[1:7]
+san = lambda p: re.sub(r"[^A-Za-z0-9]", "-", p)
+ren = [(hook, "/home/dev/log_hook.py"), (ev, "/home/dev/events.jsonl"), (proj, "/home/dev/proj"),
+       (san(proj), "-home-dev-proj"), (home, "/home/dev")]
+src = os.path.join(home, ".claude", "projects", san(proj))
+sids, tpaths = [], set()
+for line in open(payloads):
+    d = json.loads(line)
+    if d.get("session_id") and d["session_id"] not in sids:
+        sids.append(d["session_id"])
+    if d.get("transcript_path"):
+        tpaths.add(d["transcript_path"])
+    if d.get("agent_transcript_path"):
+        tpaths.add(d["agent_transcript_path"])
+shutil.rmtree(dest, ignore_errors=True)
+os.makedirs(dest)
+copied = []
+for sid in sids:
+    files = [os.path.join(src, sid + ".jsonl")] + sorted(glob.glob(os.path.join(src, sid, "subagents", "agent-*.jsonl")))
+    for f in files:
+        if not os.path.exists(f):
+            print("  warning: no transcript %s" % f, file=sys.stderr)
+            continue
+        rel = os.path.relpath(f, src)
+        text = open(f, encoding="utf-8").read()
+        for old, new in ren:
+            text = text.replace(old, new)
+        if "ccrec" in text:
+            print("  warning: unrenamed temp path left in %s" % rel, file=sys.stderr)
+        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+        with open(os.path.join(dest, rel), "w", encoding="utf-8") as o:
+            o.write(text)
+        copied.append(rel)
+        print("  %s/%s: %d lines" % (dest, rel, text.count("\n")), file=sys.stderr)
+want = {os.path.relpath(t, "/home/dev/.claude/projects/-home-dev-proj") for t in tpaths}
+missing = sorted(want - set(copied))
+if missing:
+    print("  warning: transcript_path(s) of the payloads not copied: %s" % ", ".join(missing), file=sys.stderr)
 PY
 }
 
@@ -273,6 +334,21 @@ s_agent_fork() {
   finish agent-fork
 }
 
+# write-edit, subagent-fg: the corpus's two sessions of these names recorded again (same prompts,
+# no marker). Not in the default list: run them by name (with TRANSCRIPTS=1, see
+# fixtures/transcripts/README.md).
+s_write_edit() {
+  setup write-edit
+  run_p -p "Create notes.md with three lines, change the second line, then add src/lib.rs."
+  finish write-edit
+}
+
+s_subagent_fg() {
+  setup subagent-fg
+  run_p -p "Delegate writing sub.txt to a general-purpose subagent and wait for it."
+  finish subagent-fg
+}
+
 # recall: an evaluation set for recall (see fixtures/recall/README.md). 19 `-p` sessions, one
 # after the other, with one HOME and two projects that keep their files between sessions:
 # proj (renamed to /home/dev/proj) and shop (renamed to /home/dev/shop). Both projects start with
@@ -351,7 +427,8 @@ for name, sid, _ in rows:
 PY
 }
 
-# `recall` is not in the default list: it writes to fixtures/recall, run it by name.
+# `recall` is not in the default list: it writes to fixtures/recall, run it by name. Neither are
+# `write-edit` and `subagent-fg`.
 ALL=(notebook_edit big_write resume_clear subagent_bg parallel_agents parallel_agents_bg fork agent_fork switch_resume permission)
 if [ $# -gt 0 ]; then ALL=("${@//-/_}"); fi
 for s in "${ALL[@]}"; do
