@@ -76,6 +76,37 @@ flowhook replay ../shared/corpus --db /tmp/corpus.db --quiet"
     )]
     Replay(ReplayArgs),
 
+    /// List recorded sessions, newest first
+    #[command(
+        after_help = "One line per session: when it started, how long it ran, its \
+prompts, subagent launches, edits and lines changed, and how it ended ((no SessionEnd): \
+summarised from its Stops only).\n\nExamples:\n  flowhook sessions --limit 10\n  \
+flowhook sessions --project /home/me/app --json"
+    )]
+    Sessions(SessionsArgs),
+
+    /// Show one session: its summary and timeline, subagents drawn as a tree
+    #[command(after_help = "SESSION is a session id or a unique prefix of one.\n\n\
+Examples:\n  flowhook show 2c52ce67\n  flowhook show 2c52ce67 --json")]
+    Show(ShowArgs),
+
+    /// Export one session as Markdown or JSON
+    #[command(
+        after_help = "Examples:\n  flowhook export 2c52ce67 --format md > session.md\n  \
+flowhook export 2c52ce67 --format json"
+    )]
+    Export(ExportArgs),
+
+    /// Delete old sessions and give the space back (a dry run unless --yes)
+    #[command(
+        after_help = "Deletes the sessions that ended before the age given, with their \
+tasks, edits, subagent rows, full-text entries and recall log, and rejected payloads as old; \
+then merges the indexes and vacuums. Without --yes it only says what it would delete. \
+hooks.toml's [retention] does the same at every SessionEnd.\n\n\
+Examples:\n  flowhook prune --older-than 90d\n  flowhook prune --older-than 12w --yes"
+    )]
+    Prune(PruneArgs),
+
     /// Print what a pre-task would inject now for a task text, and why
     #[command(
         after_help = "Runs the hook's own recall for TEXT in the current project (or \
@@ -160,6 +191,63 @@ pub struct ReplayArgs {
     /// Print the total as one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Only this project, exactly as stored
+    #[arg(long, value_name = "PATH")]
+    pub project: Option<String>,
+    /// At most this many sessions
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+    /// One JSON object per session
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A session id, or a unique prefix of one
+    pub session: String,
+    /// The session, its metrics and timeline as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A session id, or a unique prefix of one
+    pub session: String,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ExportFormat,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Age of the sessions to delete: 90d, 12w, 36h
+    #[arg(long, value_name = "AGE")]
+    pub older_than: String,
+    /// Delete (without it, only say what would be deleted)
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the counts as one JSON object
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub struct Config {
     pub hook: Hook,
     pub limits: Limits,
     pub recall: Recall,
+    pub retention: Retention,
     pub log: Log,
 }
 
@@ -63,6 +64,25 @@ pub struct Recall {
     /// Also prepend the context to a subagent's own prompt (PreToolUse Agent), through
     /// `updatedInput`. Off by default: see hooks.toml.
     pub subagent_prompt: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Sessions that ended more than this many days ago are pruned at a SessionEnd. 0 keeps
+    /// everything (prune by hand with `flowhook prune`).
+    pub older_than_days: u32,
+    /// Sessions pruned per SessionEnd at most, so that the hook stays fast.
+    pub sessions_per_run: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            older_than_days: 0,
+            sessions_per_run: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

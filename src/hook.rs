@@ -79,6 +79,7 @@ struct Target {
     busy_timeout: Duration,
     rejected_bytes: usize,
     recall: crate::config::Recall,
+    retention: crate::config::Retention,
 }
 
 impl Recorder {
@@ -171,6 +172,7 @@ impl Recorder {
             busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
             rejected_bytes: config.limits.rejected_bytes,
             recall: config.recall.clone(),
+            retention: config.retention.clone(),
         };
         let env = event::Env {
             session_id: self.env_session.clone(),
@@ -240,6 +242,9 @@ impl Recorder {
                         .flatten();
                     Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
                 });
+                if n.ctx.hook_event == "SessionEnd" {
+                    maintain(store, &to.retention, at).await;
+                }
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
                 Ok(Outcome::Stored {
@@ -400,8 +405,40 @@ fn detail(n: &Normalised) -> String {
         ),
         event::Event::Task(t) => format!("{:?}", crate::text::truncate(&t.text, 60).0),
         event::Event::SessionStart { source, .. } => source.clone(),
-        event::Event::SessionEnd { reason } => reason.clone().unwrap_or_default(),
-        event::Event::SubagentResult(r) => r.status.clone().unwrap_or_default(),
+        event::Event::SessionEnd { reason, .. } => reason.clone().unwrap_or_default(),
+        event::Event::Subagent(a) => {
+            let who = a
+                .agent_type
+                .as_deref()
+                .or(a.agent_id.as_deref())
+                .unwrap_or("");
+            format!("{who} {}", a.status.as_deref().unwrap_or(""))
+                .trim()
+                .to_owned()
+        }
+    }
+}
+
+/// Upkeep at the end of a session, bounded so the SessionEnd hook stays fast: a step of
+/// full-text index merging, and the configured retention. Failures are logged, never fatal:
+/// the event itself is already stored.
+async fn maintain(store: &Store, retention: &crate::config::Retention, at: DateTime<Utc>) {
+    if let Err(e) = store.merge_indexes(64).await {
+        tracing::warn!("index merge skipped: {e}");
+    }
+    if retention.older_than_days == 0 {
+        return;
+    }
+    let cutoff = stamp(at - chrono::Duration::days(i64::from(retention.older_than_days)));
+    match store
+        .prune(&cutoff, retention.sessions_per_run, false, false)
+        .await
+    {
+        Ok(p) if p.sessions > 0 => {
+            tracing::info!("retention pruned {} sessions before {cutoff}", p.sessions)
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("retention skipped: {e}"),
     }
 }
 

@@ -16,7 +16,9 @@ mod paths;
 mod recall;
 mod spool;
 mod store;
+mod summary;
 mod text;
+mod transcript;
 mod watchdog;
 
 use clap::Parser;
@@ -52,6 +54,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Replay(a) => cmd::replay::run(a),
         cli::Command::Context(a) => cmd::context::run(a),
+        cli::Command::Sessions(a) => cmd::sessions::list(a),
+        cli::Command::Show(a) => cmd::sessions::show(a),
+        cli::Command::Export(a) => cmd::sessions::export(a),
+        cli::Command::Prune(a) => cmd::prune::run(a),
         cli::Command::Schema(a) => cmd::schema::run(a),
         cli::Command::Spool(a) => cmd::spool::run(a),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),

@@ -3,8 +3,10 @@
 pub mod bench;
 pub mod context;
 pub mod hook;
+pub mod prune;
 pub mod replay;
 pub mod schema;
+pub mod sessions;
 pub mod spool;
 
 /// A debugging command's failure: printed as one line, exit code 2.

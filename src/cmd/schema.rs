@@ -9,7 +9,9 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("edit-input", schemars::schema_for!(wire::EditInput)),
         ("edit-response", schemars::schema_for!(wire::EditResponse)),
         ("agent-input", schemars::schema_for!(wire::AgentInput)),
+        ("agent-response", schemars::schema_for!(wire::AgentResponse)),
         ("answer", schemars::schema_for!(crate::answer::Answer)),
+        ("metrics", schemars::schema_for!(crate::summary::Metrics)),
         ("config", schemars::schema_for!(crate::config::Config)),
     ]
 }

@@ -11,7 +11,7 @@ pub mod wire;
 use edit::EditFacts;
 use flags::{Command, Invocation};
 use sha2::{Digest, Sha256};
-use wire::{AgentInput, EditInput, EditResponse, Payload};
+use wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
 
 /// Who and where: fields every stored event carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,9 +39,14 @@ pub enum Event {
     /// post-edit.
     Edit(Edit),
     /// session-end: `SessionEnd`, and the per-turn `Stop` / `PreCompact` (claude-flow v2 wiring).
-    SessionEnd { reason: Option<String> },
-    /// A `<task-notification>` prompt: a background subagent's result, not a user's task.
-    SubagentResult(SubagentResult),
+    SessionEnd {
+        reason: Option<String>,
+        /// Stop's `last_assistant_message`: how the turn ended (bounded).
+        last_message: Option<String>,
+    },
+    /// The swarm: a subagent starts, stops, or reports its result (PostToolUse of Agent, or a
+    /// background agent's `<task-notification>` prompt, which is not a user's task).
+    Subagent(Subagent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,13 +68,23 @@ pub struct Edit {
     pub duration_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubagentResult {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subagent {
+    /// Idempotency key within the session.
     pub key: String,
-    /// `<task-id>` of the notification.
-    pub task_id: Option<String>,
+    /// `start`, `stop` or `result`.
+    pub kind: &'static str,
+    pub agent_id: Option<String>,
+    pub agent_type: Option<String>,
+    /// The Agent tool call that launched it: links it to its launch in task_log.
+    pub tool_use_id: Option<String>,
+    /// completed, async_launched, killed, failed, ...
     pub status: Option<String>,
-    pub summary: String,
+    pub duration_ms: Option<u64>,
+    pub tokens: Option<u64>,
+    pub tool_count: Option<u64>,
+    /// The subagent's last message or the notification's summary (bounded).
+    pub detail: Option<String>,
 }
 
 /// A normalised event with its context.
@@ -87,7 +102,7 @@ impl Normalised {
             Event::SessionStart { source, .. } => format!("pre-task (SessionStart {source})"),
             Event::Edit(e) => format!("post-edit ({})", e.tool),
             Event::SessionEnd { .. } => format!("session-end ({})", self.ctx.hook_event),
-            Event::SubagentResult(_) => "subagent result (task-notification)".to_owned(),
+            Event::Subagent(a) => format!("subagent {} ({})", a.kind, self.ctx.hook_event),
         }
     }
 }
@@ -102,6 +117,9 @@ pub struct Env {
     pub task_chars: usize,
     pub diff_bytes: usize,
 }
+
+/// Characters kept of a last message, a subagent's result or an error.
+const MESSAGE_CHARS: usize = 500;
 
 /// The tools whose PostToolUse is a post-edit.
 const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
@@ -165,7 +183,7 @@ pub fn normalise(
                 .as_deref()
                 .ok_or("UserPromptSubmit payload has no prompt")?;
             if let Some(result) = task_notification(prompt) {
-                Event::SubagentResult(result)
+                Event::Subagent(result)
             } else {
                 let key = p
                     .prompt_id
@@ -217,8 +235,71 @@ pub fn normalise(
         },
         "SessionEnd" => Event::SessionEnd {
             reason: p.reason.clone(),
+            last_message: None,
         },
-        "Stop" | "PreCompact" => Event::SessionEnd { reason: None },
+        "Stop" | "PreCompact" => Event::SessionEnd {
+            reason: None,
+            last_message: p
+                .last_assistant_message
+                .as_deref()
+                .map(|m| bounded(m, MESSAGE_CHARS)),
+        },
+        "SubagentStart" | "SubagentStop" => {
+            let kind = if event_name == "SubagentStart" {
+                "start"
+            } else {
+                "stop"
+            };
+            let agent = p
+                .agent_id
+                .clone()
+                .ok_or_else(|| format!("{event_name} payload has no agent_id"))?;
+            let detail = p
+                .last_assistant_message
+                .as_deref()
+                .map(|m| bounded(m, MESSAGE_CHARS));
+            // A resumed agent stops again: each distinct stop is kept.
+            let key = key_of(&[kind, &agent, detail.as_deref().unwrap_or("")]);
+            Event::Subagent(Subagent {
+                key,
+                kind,
+                agent_id: Some(agent),
+                agent_type: ctx.agent_type.clone(),
+                detail,
+                ..Subagent::default()
+            })
+        }
+        "PostToolUse" | "PostToolUseFailure" if matches!(tool, "Agent" | "Task") => {
+            let r: AgentResponse =
+                parse_tool("tool_response", p.tool_response)?.unwrap_or_default();
+            let failed = event_name == "PostToolUseFailure";
+            let key = p.tool_use_id.clone().map_or_else(
+                || {
+                    key_of(&[
+                        "result",
+                        r.agent_id.as_deref().unwrap_or(""),
+                        p.tool_input.map_or("", |i| i.get()),
+                    ])
+                },
+                |id| format!("result:{id}"),
+            );
+            Event::Subagent(Subagent {
+                key,
+                kind: "result",
+                agent_id: r.agent_id,
+                agent_type: r.agent_type,
+                tool_use_id: p.tool_use_id.clone(),
+                status: if failed {
+                    Some("failed".to_owned())
+                } else {
+                    r.status
+                },
+                duration_ms: r.total_duration_ms.or(p.duration_ms),
+                tokens: r.total_tokens,
+                tool_count: r.total_tool_use_count,
+                detail: p.error.as_deref().map(|e| bounded(e, MESSAGE_CHARS)),
+            })
+        }
         "cli:pre-task" => {
             let text = flags
                 .description
@@ -260,7 +341,10 @@ pub fn normalise(
                 None,
             ))
         }
-        "cli:session-end" => Event::SessionEnd { reason: None },
+        "cli:session-end" => Event::SessionEnd {
+            reason: None,
+            last_message: None,
+        },
         other => {
             tracing::debug!(event = other, tool, "not an event flowhook records");
             return Ok(None);
@@ -330,7 +414,8 @@ fn absolute(path: &str, cwd: Option<&str>) -> String {
 }
 
 /// The fields of a `<task-notification>` prompt (contract §7), or `None` for a user's prompt.
-fn task_notification(prompt: &str) -> Option<SubagentResult> {
+/// For a background agent, `<task-id>` is its agent_id and `<tool-use-id>` its launch.
+fn task_notification(prompt: &str) -> Option<Subagent> {
     let body = prompt.trim_start().strip_prefix("<task-notification>")?;
     let tag = |name: &str| {
         let open = format!("<{name}>");
@@ -340,14 +425,22 @@ fn task_notification(prompt: &str) -> Option<SubagentResult> {
         Some(body[start..start + len].trim().to_owned())
     };
     let task_id = tag("task-id");
+    let status = tag("status");
     let summary = tag("summary").or_else(|| tag("result")).unwrap_or_default();
-    Some(SubagentResult {
-        key: task_id
-            .clone()
-            .unwrap_or_else(|| key_of(&["notification", prompt])),
-        task_id,
-        status: tag("status"),
-        summary: bounded(&summary, 2000),
+    // The same agent may notify again after being resumed: one row per status.
+    let key = key_of(&[
+        "notification",
+        task_id.as_deref().unwrap_or(prompt),
+        status.as_deref().unwrap_or(""),
+    ]);
+    Some(Subagent {
+        key,
+        kind: "result",
+        agent_id: task_id,
+        tool_use_id: tag("tool-use-id"),
+        status,
+        detail: Some(bounded(&summary, MESSAGE_CHARS)),
+        ..Subagent::default()
     })
 }
 
@@ -389,10 +482,10 @@ mod tests {
                       <summary>Background command was stopped</summary>\n</task-notification>\nRead it";
         let raw = serde_json::json!({"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":prompt});
         let n = norm(&raw.to_string(), &[]).unwrap().unwrap();
-        let Event::SubagentResult(r) = n.event else {
+        let Event::Subagent(r) = n.event else {
             panic!()
         };
-        assert_eq!(r.task_id.as_deref(), Some("b38aed5"));
+        assert_eq!(r.agent_id.as_deref(), Some("b38aed5"));
         assert_eq!(r.status.as_deref(), Some("killed"));
     }
 
@@ -457,7 +550,8 @@ mod tests {
         assert_eq!(
             n.event,
             Event::SessionEnd {
-                reason: Some("clear".into())
+                reason: Some("clear".into()),
+                last_message: None,
             }
         );
     }

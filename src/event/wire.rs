@@ -57,6 +57,10 @@ pub struct Payload<'a> {
     pub duration_ms: Option<u64>,
     /// `SessionStart` on some versions.
     pub model: Option<String>,
+    /// `Stop` / `SubagentStop` (2.1.3xx).
+    pub last_assistant_message: Option<String>,
+    /// `PostToolUseFailure`.
+    pub error: Option<String>,
 }
 
 /// `tool_input` of Write, Edit, MultiEdit and NotebookEdit: one lenient struct, since they
@@ -126,6 +130,20 @@ pub struct AgentInput {
     pub description: Option<String>,
     pub prompt: Option<String>,
     pub subagent_type: Option<String>,
+}
+
+/// `tool_response` of Agent (and `Task`): the subagent's outcome. Its `content` and `usage`
+/// are not kept.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentResponse {
+    /// completed, async_launched, ...
+    pub status: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_type: Option<String>,
+    pub total_duration_ms: Option<u64>,
+    pub total_tokens: Option<u64>,
+    pub total_tool_use_count: Option<u64>,
 }
 
 /// A string we need facts about but must not keep: its size, line count and SHA-256.

@@ -10,10 +10,13 @@
 //! last few commits. That is the trade that keeps a hook call in the low milliseconds.
 
 mod recall;
+mod session;
 
 pub use recall::Scope;
+pub use session::{SessionRow, Timeline, TimelineEvent};
 
-use crate::event::{Context, Edit, Event, Normalised, SubagentResult, Task};
+use crate::event::{Context, Edit, Event, Normalised, Task};
+use crate::transcript::Usage;
 use libsql::{Connection, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +25,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_recall.sql"),
+    include_str!("migrations/0003_sessions.sql"),
 ];
 
 /// A failure of the database, with the file it concerns.
@@ -138,7 +142,11 @@ impl Store {
                 ),
             });
         }
-        // WAL is a property of the file; set it before any table exists.
+        // WAL and incremental vacuum (prune gives pages back without rewriting the file) are
+        // properties of the file; auto_vacuum can only be set before the first table exists.
+        if version == 0 {
+            self.exec("PRAGMA auto_vacuum = INCREMENTAL").await?;
+        }
         self.exec("PRAGMA journal_mode = WAL").await?;
         let tx = self
             .conn
@@ -164,12 +172,17 @@ impl Store {
         at: &Stamp<'_>,
         given: &[String],
     ) -> Result<Written> {
+        // The transcript is read before the write lock is taken: it may be megabytes.
+        let usage = match &n.event {
+            Event::SessionEnd { .. } => self.transcript_usage(&n.ctx).await?,
+            _ => None,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .await
             .map_err(|e| self.error(e))?;
-        let written = self.write_event(n, at).await?;
+        let written = self.write_event(n, at, usage.as_ref()).await?;
         if matches!(&n.event, Event::SessionStart { source, .. } if source == "compact") {
             // Compaction dropped what the session was given: it may be given again.
             self.run(
@@ -200,6 +213,16 @@ impl Store {
         .await
     }
 
+    /// A bounded step of the same merging (about `pages` pages of work), cheap enough for a
+    /// SessionEnd hook: segments then never pile up between manual optimisations.
+    pub async fn merge_indexes(&self, pages: u32) -> Result<()> {
+        self.exec(&format!(
+            "INSERT INTO task_fts (task_fts, rank) VALUES ('merge', {pages});
+             INSERT INTO edit_fts (edit_fts, rank) VALUES ('merge', {pages});"
+        ))
+        .await
+    }
+
     /// Stores many events in one transaction (seeding a benchmark history), each as `record`
     /// stores it. Returns how many were new.
     pub async fn record_many(&self, events: &[(Normalised, Stamp<'_>)]) -> Result<usize> {
@@ -210,19 +233,24 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let mut inserted = 0;
         for (n, at) in events {
-            inserted += usize::from(self.write_event(n, at).await? == Written::Inserted);
+            inserted += usize::from(self.write_event(n, at, None).await? == Written::Inserted);
         }
         tx.commit().await.map_err(|e| self.error(e))?;
         Ok(inserted)
     }
 
-    async fn write_event(&self, n: &Normalised, at: &Stamp<'_>) -> Result<Written> {
+    async fn write_event(
+        &self,
+        n: &Normalised,
+        at: &Stamp<'_>,
+        usage: Option<&Usage>,
+    ) -> Result<Written> {
         let ctx = &n.ctx;
         self.open_session(ctx, at, None).await?;
         let changed = match &n.event {
             Event::Task(t) => self.insert_task(ctx, t, at).await?,
             Event::Edit(e) => self.insert_edit(ctx, e, at).await?,
-            Event::SubagentResult(r) => self.insert_result(ctx, r, at).await?,
+            Event::Subagent(a) => self.insert_subagent(ctx, a, at).await?,
             Event::SessionStart { source, model } => {
                 self.open_session(ctx, at, Some(source)).await?;
                 self.run(
@@ -231,7 +259,13 @@ impl Store {
                 )
                 .await?
             }
-            Event::SessionEnd { reason } => self.end_session(ctx, reason.as_deref(), at).await?,
+            Event::SessionEnd {
+                reason,
+                last_message,
+            } => {
+                self.end_session(ctx, reason.as_deref(), last_message.as_deref(), usage, at)
+                    .await?
+            }
         };
         Ok(if changed > 0 {
             Written::Inserted
@@ -365,69 +399,6 @@ impl Store {
                 at.now,
                 basename(&f.file),
                 ctx.prompt_id.as_deref()
-            ],
-        )
-        .await
-    }
-
-    async fn insert_result(
-        &self,
-        ctx: &Context,
-        r: &SubagentResult,
-        at: &Stamp<'_>,
-    ) -> Result<u64> {
-        self.run(
-            "INSERT INTO swarm_coordination (id, session_id, event_key, event, agent_id, agent_type,
-                 task_id, status, detail, created_at)
-             VALUES (?1, ?2, ?3, 'result', ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (session_id, event_key) DO NOTHING",
-            params![
-                new_id(),
-                ctx.session_id.as_str(),
-                r.key.as_str(),
-                ctx.agent_id.as_deref(),
-                ctx.agent_type.as_deref(),
-                r.task_id.as_deref(),
-                r.status.as_deref(),
-                r.summary.as_str(),
-                at.now
-            ],
-        )
-        .await
-    }
-
-    /// Brings the session's row up to date: when and how it ended, and its counts, recomputed
-    /// from the stored rows (so repeated ends and resumed sessions stay exact).
-    async fn end_session(
-        &self,
-        ctx: &Context,
-        reason: Option<&str>,
-        at: &Stamp<'_>,
-    ) -> Result<u64> {
-        self.run(
-            "UPDATE session_summaries SET
-                 ended_at = ?2,
-                 end_reason = coalesce(?3, end_reason),
-                 last_event = ?4,
-                 transcript_path = coalesce(transcript_path, ?5),
-                 prompts = (SELECT count(*) FROM task_log
-                            WHERE session_id = ?1 AND source_event = 'UserPromptSubmit'),
-                 tasks = (SELECT count(*) FROM task_log
-                          WHERE session_id = ?1 AND source_event = 'PreToolUse'),
-                 edits = (SELECT count(*) FROM edit_history WHERE session_id = ?1),
-                 files_touched = (SELECT count(DISTINCT file) FROM edit_history WHERE session_id = ?1),
-                 lines_added = (SELECT coalesce(sum(lines_added), 0) FROM edit_history
-                                WHERE session_id = ?1),
-                 lines_removed = (SELECT coalesce(sum(lines_removed), 0) FROM edit_history
-                                  WHERE session_id = ?1),
-                 updated_at = ?2
-             WHERE session_id = ?1",
-            params![
-                ctx.session_id.as_str(),
-                at.now,
-                reason,
-                ctx.hook_event.as_str(),
-                ctx.transcript_path.as_deref()
             ],
         )
         .await

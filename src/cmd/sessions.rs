@@ -1,0 +1,227 @@
+//! `flowhook sessions`, `show` and `export`: what the hook stored, for people and scripts.
+
+use super::Setup;
+use crate::cli::{ExportArgs, ExportFormat, SessionsArgs, ShowArgs};
+use crate::store::{SessionRow, Store, Timeline};
+use crate::summary::human_duration;
+use std::fmt::Write;
+
+pub fn list(args: SessionsArgs) -> super::Result {
+    let setup = Setup::resolve(&args.common)?;
+    let rows = super::runtime().block_on(async {
+        let store = setup.open_existing().await?;
+        store
+            .sessions(args.project.as_deref(), args.limit)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    if args.json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).expect("plain struct"));
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No sessions recorded in {} yet.", setup.db.display());
+        return Ok(());
+    }
+    println!(
+        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>13}  {:<17}  {:<8}  PROJECT",
+        "STARTED (UTC)", "DURATION", "PROMPTS", "SUBAGENTS", "EDITS", "+/-", "END", "SESSION"
+    );
+    for r in &rows {
+        let duration = r
+            .ended_at
+            .as_deref()
+            .map(|e| human_duration(ms_between(&r.started_at, e)))
+            .unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>13}  {:<17}  {:<8}  {}",
+            r.started_at
+                .get(..16)
+                .unwrap_or(&r.started_at)
+                .replace('T', " "),
+            duration,
+            r.prompts,
+            r.subagents,
+            r.edits,
+            format!("+{} −{}", r.lines_added, r.lines_removed),
+            end_of(r),
+            r.session_id.chars().take(8).collect::<String>(),
+            r.project
+        );
+    }
+    Ok(())
+}
+
+/// How a session ended, as the table shows it.
+fn end_of(r: &SessionRow) -> String {
+    match (&r.end_reason, &r.ended_at) {
+        (Some(reason), _) => reason.clone(),
+        (None, Some(_)) => "(no SessionEnd)".to_owned(),
+        (None, None) => "(open)".to_owned(),
+    }
+}
+
+fn ms_between(start: &str, end: &str) -> u64 {
+    match (
+        chrono::DateTime::parse_from_rfc3339(start),
+        chrono::DateTime::parse_from_rfc3339(end),
+    ) {
+        (Ok(s), Ok(e)) => (e - s).num_milliseconds().max(0) as u64,
+        _ => 0,
+    }
+}
+
+/// The session a full id or unique prefix names.
+async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
+    let matches = store
+        .sessions_matching(id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sid = match matches.as_slice() {
+        [one] => one,
+        [] => {
+            return Err(format!(
+                "no session starts with {id:?} (list them with `flowhook sessions`)"
+            ));
+        }
+        many => {
+            return Err(format!(
+                "{id:?} is ambiguous: {} and more; give more characters",
+                many.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    };
+    let timeline = store.timeline(sid).await.map_err(|e| e.to_string())?;
+    timeline.ok_or_else(|| format!("session {sid} vanished while reading it"))
+}
+
+pub fn show(args: ShowArgs) -> super::Result {
+    let setup = Setup::resolve(&args.common)?;
+    let t = super::runtime().block_on(async {
+        let store = setup.open_existing().await?;
+        find(&store, &args.session).await
+    })?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&t).expect("plain struct")
+        );
+    } else {
+        print!("{}", render(&t, false));
+    }
+    Ok(())
+}
+
+pub fn export(args: ExportArgs) -> super::Result {
+    let setup = Setup::resolve(&args.common)?;
+    let t = super::runtime().block_on(async {
+        let store = setup.open_existing().await?;
+        find(&store, &args.session).await
+    })?;
+    match args.format {
+        ExportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&t).expect("plain struct")
+        ),
+        ExportFormat::Md => print!("{}", render(&t, true)),
+    }
+    Ok(())
+}
+
+/// The session as text: header, summary, and the timeline drawn as a tree in which each
+/// subagent's own events hang under the launch that started it. `markdown` wraps it for a
+/// document.
+fn render(t: &Timeline, markdown: bool) -> String {
+    let s = &t.session;
+    let mut out = String::new();
+    if markdown {
+        let _ = writeln!(
+            out,
+            "# Session {}\n\nProject: `{}`\n",
+            s.session_id, s.project
+        );
+    } else {
+        let _ = writeln!(out, "Session {}  ({})\n", s.session_id, s.project);
+    }
+    if let Some(summary) = &t.summary {
+        let _ = writeln!(out, "{summary}\n");
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if markdown {
+            "## Timeline\n\n```"
+        } else {
+            "Timeline (UTC):"
+        }
+    );
+    // Which agent each launch started: results carry both ids.
+    let agent_of_launch = |tool_use_id: &str| {
+        t.events
+            .iter()
+            .find(|e| e.kind == "result" && e.tool_use_id.as_deref() == Some(tool_use_id))
+            .and_then(|e| e.agent_id.clone())
+    };
+    let launched: Vec<String> = t
+        .events
+        .iter()
+        .filter(|e| e.kind == "launch")
+        .filter_map(|e| e.tool_use_id.as_deref().and_then(agent_of_launch))
+        .collect();
+    for e in t.events.iter().filter(|e| {
+        e.agent_id.is_none() || !launched.contains(e.agent_id.as_ref().expect("checked"))
+    }) {
+        // A result that belongs to a launch is drawn under it.
+        if e.kind == "result" && e.agent_id.as_ref().is_some_and(|a| launched.contains(a)) {
+            continue;
+        }
+        let _ = writeln!(out, "{}", event_line(e, ""));
+        if e.kind == "launch"
+            && let Some(agent) = e.tool_use_id.as_deref().and_then(agent_of_launch)
+        {
+            let own: Vec<_> = t
+                .events
+                .iter()
+                .filter(|x| x.agent_id.as_deref() == Some(agent.as_str()))
+                .collect();
+            for (i, x) in own.iter().enumerate() {
+                let branch = if i + 1 == own.len() {
+                    "  └─ "
+                } else {
+                    "  ├─ "
+                };
+                let _ = writeln!(out, "{}", event_line(x, branch));
+            }
+        }
+    }
+    if markdown {
+        out.push_str("```\n");
+    }
+    out
+}
+
+fn event_line(e: &crate::store::TimelineEvent, branch: &str) -> String {
+    let time = e.at.get(11..19).unwrap_or(&e.at);
+    let who = match (&e.agent_type, &e.agent_id) {
+        (Some(t), Some(id)) if e.kind != "launch" => {
+            format!(" [{t} {}]", id.chars().take(8).collect::<String>())
+        }
+        (None, Some(id)) => format!(" [{}]", id.chars().take(8).collect::<String>()),
+        (Some(t), _) if e.kind == "launch" => format!(" [{t}]"),
+        _ => String::new(),
+    };
+    let lines = match (e.lines_added, e.lines_removed) {
+        (Some(a), Some(r)) => format!("  +{a} −{r}"),
+        _ => String::new(),
+    };
+    let text: String = e.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (text, cut) = crate::text::truncate(&text, 100);
+    let text = if matches!(e.kind.as_str(), "prompt" | "launch" | "cli-task") {
+        format!("\"{text}{}\"", if cut { "…" } else { "" })
+    } else {
+        text.to_owned()
+    };
+    format!("{time}  {branch}{:<7}{who}  {text}{lines}", e.kind)
+}
