@@ -245,15 +245,15 @@ fn age_days(when: &str, now: DateTime<Utc>) -> f64 {
 /// The first line of every injected context.
 const HEADER: &str = "Prior work in this project, from flowhook's memory (most relevant first):";
 
-/// Renders items, best first, until the budget is spent: whole items only, never a cut
-/// inside one. Returns the text and the indices of the items it holds; no item fits: empty.
-pub fn render(items: &[Item], budget: usize, now: DateTime<Utc>) -> (String, Vec<usize>) {
+/// Renders lines, most important first, until the budget is spent: whole lines only, never
+/// a cut inside one. Returns the text and the indices of the lines it holds; none fits: empty.
+pub fn render(lines: &[String], budget: usize) -> (String, Vec<usize>) {
     let budget = budget.min(HARD_CEILING);
     let mut out = String::from(HEADER);
     let mut used = HEADER.chars().count();
     let mut kept = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let line = format!("\n- {}", line(item, now));
+    for (i, line) in lines.iter().enumerate() {
+        let line = format!("\n- {line}");
         let len = line.chars().count();
         if used + len > budget {
             continue; // a shorter, lower-ranked item may still fit
@@ -277,22 +277,88 @@ const NEWEST_ITEMS: usize = 5;
 /// (0.4 keeps recall at 1.0 on the evaluation set while halving what is injected for nothing).
 const MIN_RELEVANCE: f64 = 0.4;
 
+/// Facts handed out per recall at most (for the files the task names).
+const MAX_FACTS: usize = 3;
+
+/// What knowledge_base knows about a file the task names.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Fact {
+    pub file: String,
+    pub sessions: i64,
+    pub edits: i64,
+    pub lines_added: i64,
+    pub lines_removed: i64,
+    pub last_edited_at: String,
+    /// Files edited in the same sessions, most often first.
+    pub co_edited: Vec<(String, i64)>,
+    /// Words of the tasks that touched it.
+    pub task_words: Vec<(String, i64)>,
+}
+
+impl Fact {
+    /// The id kept in `recall_log`.
+    pub fn id(&self) -> String {
+        format!("fact:{}", self.file)
+    }
+}
+
+/// `src/auth.rs: edited in 4 sessions, last 2026-11-20 (2 days ago), 12 edits (+300 −80);
+/// usually with src/login.rs (3), src/main.rs (2); its tasks mention token, refresh`.
+pub fn fact_line(f: &Fact, now: DateTime<Utc>) -> String {
+    let mut s = format!(
+        "{}: edited in {} {}, last {}, {} edits (+{} −{})",
+        f.file,
+        f.sessions,
+        if f.sessions == 1 {
+            "session"
+        } else {
+            "sessions"
+        },
+        relative_date(&f.last_edited_at, now),
+        f.edits,
+        f.lines_added,
+        f.lines_removed
+    );
+    if !f.co_edited.is_empty() {
+        let with: Vec<String> = f
+            .co_edited
+            .iter()
+            .take(3)
+            .map(|(file, n)| format!("{file} ({n})"))
+            .collect();
+        s.push_str(&format!("; usually with {}", with.join(", ")));
+    }
+    if !f.task_words.is_empty() {
+        let words: Vec<&str> = f
+            .task_words
+            .iter()
+            .take(5)
+            .map(|(w, _)| w.as_str())
+            .collect();
+        s.push_str(&format!("; its tasks mention {}", words.join(", ")));
+    }
+    s
+}
+
 /// What recall found for one task.
 #[derive(Debug, Default)]
 pub struct Recalled {
     /// The context to inject; empty when nothing is relevant.
     pub text: String,
+    /// Facts about the files the task names, and whether each was injected.
+    pub facts: Vec<(Fact, bool)>,
     /// Every item considered, best first, with its score and whether it was injected.
     pub items: Vec<(Item, Score, bool)>,
+    /// A resumed or compacted session's own summary so far, when injected.
+    pub own_summary: Option<String>,
 }
 
 impl Recalled {
-    /// The `recall_log` ids of the injected items.
+    /// The `recall_log` ids of what was injected.
     pub fn given(&self) -> Vec<String> {
-        self.items
-            .iter()
-            .filter(|i| i.2)
-            .map(|i| i.0.key.id())
+        let facts = self.facts.iter().filter(|f| f.1).map(|f| f.0.id());
+        facts
+            .chain(self.items.iter().filter(|i| i.2).map(|i| i.0.key.id()))
             .collect()
     }
 }
@@ -332,21 +398,52 @@ pub async fn gather(
             items.push((item, score));
         }
     }
-    let plain: Vec<Item> = items.iter().map(|(i, _)| i.clone()).collect();
-    let (text, kept) = render(&plain, budget, now);
+    // Facts about the files the task names come first: short, and about exactly what it
+    // asks. A resumed session's own summary comes before everything.
+    let mut facts = Vec::new();
+    for file in &query.files {
+        for fact in store.knowledge_for(scope.project, &file.basename).await? {
+            if facts.len() < MAX_FACTS
+                && !given.contains(&fact.id())
+                && !facts.iter().any(|f: &Fact| f.file == fact.file)
+            {
+                facts.push(fact);
+            }
+        }
+    }
+    let own_summary = match (scope.own_session, scope.session_id) {
+        (true, Some(sid)) => store.session_summary(sid).await?,
+        _ => None,
+    };
+    let mut lines: Vec<String> = own_summary
+        .iter()
+        .map(|s| format!("This session so far: {}", s.replace('\n', " ")))
+        .collect();
+    lines.extend(facts.iter().map(|f| fact_line(f, now)));
+    lines.extend(items.iter().map(|(i, _)| line(i, now)));
+    let (text, kept) = render(&lines, budget);
+    let offset = usize::from(own_summary.is_some());
     tracing::debug!(
         candidates = candidates.len(),
         injected = kept.len(),
         "recall took {:?}",
         started.elapsed()
     );
+    let injected = |i: usize| kept.contains(&i);
+    let n_facts = facts.len();
     Ok(Recalled {
-        text,
+        own_summary: own_summary.filter(|_| injected(0)),
+        facts: facts
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (f, injected(offset + i)))
+            .collect(),
         items: items
             .into_iter()
             .enumerate()
-            .map(|(i, (item, score))| (item, score, kept.contains(&i)))
+            .map(|(i, (item, score))| (item, score, injected(offset + n_facts + i)))
             .collect(),
+        text,
     })
 }
 
@@ -519,14 +616,16 @@ mod tests {
             item("3f2a1b2c99", "fix token refresh"),
             item("aaaaaaaa", &"x".repeat(300)),
         ];
-        let (text, kept) = render(&items, 4000, now());
+        let lines: Vec<String> = items.iter().map(|i| line(i, now())).collect();
+        let (text, kept) = render(&lines, 4000);
         assert_eq!(kept, [0, 1]);
         assert!(text.contains("\n- 2026-11-21 (yesterday), session 3f2a1b2c: \"fix token refresh\" — edited src/auth.rs (+40 −12), src/login.rs (+3 −1)"), "{text}");
-        let (small, kept) = render(&items, 200, now());
+        let (small, kept) = render(&lines, 200);
         assert_eq!(kept, [0]);
         assert!(small.chars().count() <= 200);
-        assert_eq!(render(&items, 10, now()), (String::new(), vec![]));
-        assert!(render(&items, 1_000_000, now()).0.chars().count() <= HARD_CEILING);
+        assert_eq!(render(&lines, 10), (String::new(), vec![]));
+        let many: Vec<String> = (0..100).map(|_| lines[1].clone()).collect();
+        assert!(render(&many, 1_000_000).0.chars().count() <= HARD_CEILING);
     }
 
     #[test]

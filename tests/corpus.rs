@@ -21,7 +21,8 @@ fn the_whole_corpus_replays_without_a_rejection() {
 
     let mut edits = BTreeSet::new();
     let mut ended: BTreeMap<String, String> = BTreeMap::new();
-    let (mut added, mut removed) = (0i64, 0i64);
+    // Per session: prompts, edits, lines added, lines removed.
+    let mut per_session: BTreeMap<String, [i64; 4]> = BTreeMap::new();
     for file in &files {
         w.hook_lines(file);
         for line in std::fs::read_to_string(file).unwrap().lines() {
@@ -29,22 +30,28 @@ fn the_whole_corpus_replays_without_a_rejection() {
             let event = v["hook_event_name"].as_str().unwrap_or_default();
             let session = v["session_id"].as_str().unwrap().to_owned();
             let tool = v["tool_name"].as_str().unwrap_or_default();
+            let counts = per_session.entry(session.clone()).or_default();
+            let prompt = v["prompt"].as_str().unwrap_or_default();
+            if event == "UserPromptSubmit" && !prompt.starts_with("<task-notification>") {
+                counts[0] += 1;
+            }
             if event == "PostToolUse" && EDIT_TOOLS.contains(&tool) {
                 let id = v["tool_use_id"]
                     .as_str()
                     .map_or_else(|| line.to_owned(), str::to_owned);
                 if edits.insert((session.clone(), id)) {
+                    counts[1] += 1;
                     let patch = v["tool_response"]["structuredPatch"].as_array().unwrap();
                     for l in patch.iter().flat_map(|h| h["lines"].as_array().unwrap()) {
                         match l.as_str().unwrap().chars().next() {
-                            Some('+') => added += 1,
-                            Some('-') => removed += 1,
+                            Some('+') => counts[2] += 1,
+                            Some('-') => counts[3] += 1,
                             _ => {}
                         }
                     }
                     if patch.is_empty() {
                         let c = v["tool_response"]["content"].as_str().unwrap();
-                        added += (c.matches('\n').count()
+                        counts[2] += (c.matches('\n').count()
                             + usize::from(!c.is_empty() && !c.ends_with('\n')))
                             as i64;
                     }
@@ -56,6 +63,8 @@ fn the_whole_corpus_replays_without_a_rejection() {
         }
     }
 
+    let added: i64 = per_session.values().map(|c| c[2]).sum();
+    let removed: i64 = per_session.values().map(|c| c[3]).sum();
     assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 0);
     assert_eq!(
         w.count("SELECT count(*) FROM edit_history") as usize,
@@ -74,6 +83,19 @@ fn the_whole_corpus_replays_without_a_rejection() {
         .collect();
     assert_eq!(summaries, ended);
     assert_eq!(ended.len(), 14);
+    // One summary per ended session, with exactly the prompts, edits and lines its payloads
+    // hold.
+    for session in ended.keys() {
+        let c = per_session[session];
+        assert_eq!(
+            w.query(&format!(
+                "SELECT prompts, edits, lines_added, lines_removed, summary IS NOT NULL
+                 FROM session_summaries WHERE session_id = '{session}'"
+            )),
+            rows![[c[0], c[1], c[2], c[3], 1]],
+            "{session}"
+        );
+    }
 }
 
 #[test]

@@ -61,12 +61,27 @@ fn explain(r: &recall::Recalled, json: bool) {
                     "score": score, "line": recall::line(item, now)})
             })
             .collect();
-        println!("{}", serde_json::Value::Array(items));
+        let facts: Vec<serde_json::Value> = r
+            .facts
+            .iter()
+            .map(|(f, injected)| serde_json::json!({"fact": f, "injected": injected, "line": recall::fact_line(f, now)}))
+            .collect();
+        println!("{}", serde_json::json!({"facts": facts, "items": items}));
         return;
+    }
+    if let Some(s) = &r.own_summary {
+        println!("  this session so far: {}", s.replace('\n', " "));
+    }
+    for (f, injected) in &r.facts {
+        println!(
+            "  fact {}  {}",
+            if *injected { "✓" } else { " " },
+            recall::fact_line(f, now)
+        );
     }
     if r.items.is_empty() {
         println!(
-            "No candidates: nothing in this project matches, or everything was already given."
+            "No candidate items: nothing in this project matches, or everything was already given."
         );
         return;
     }

@@ -198,6 +198,14 @@ impl Store {
                 params![n.ctx.session_id.as_str(), item.as_str(), at.now],
             )
             .await?;
+            if let Some(file) = item.strip_prefix("fact:") {
+                self.run(
+                    "UPDATE knowledge_base SET usage_count = usage_count + 1
+                     WHERE project = ?1 AND file = ?2",
+                    params![at.project, file],
+                )
+                .await?;
+            }
         }
         tx.commit().await.map_err(|e| self.error(e))?;
         Ok(written)
@@ -436,7 +444,7 @@ pub struct Rejected<'a> {
 }
 
 /// The last component of a path, Unix or Windows.
-fn basename(path: &str) -> &str {
+pub(crate) fn basename(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 

@@ -404,8 +404,8 @@ impl Store {
         self.run(
             "INSERT INTO knowledge_base (id, project, file, sessions, edits, lines_added,
                  lines_removed, last_session, last_edited_at, co_edited, task_words, confidence,
-                 updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 updated_at, basename)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (project, file) DO UPDATE SET sessions = excluded.sessions,
                  edits = excluded.edits, lines_added = excluded.lines_added,
                  lines_removed = excluded.lines_removed, last_session = excluded.last_session,
@@ -425,11 +425,59 @@ impl Store {
                 serde_json::to_string(&co).expect("plain data"),
                 serde_json::to_string(&words).expect("plain data"),
                 1.0 - 0.5f64.powi(sessions.min(64) as i32),
-                now
+                now,
+                super::basename(file)
             ],
         )
         .await
         .map(drop)
+    }
+
+    /// What knowledge_base knows about the files of this basename in a project, the most
+    /// edited first.
+    pub async fn knowledge_for(
+        &self,
+        project: &str,
+        basename: &str,
+    ) -> Result<Vec<crate::recall::Fact>> {
+        let rows = self
+            .rows(
+                "SELECT file, sessions, edits, lines_added, lines_removed, last_edited_at,
+                        co_edited, task_words
+                 FROM knowledge_base WHERE project = ?1 AND basename = ?2
+                 ORDER BY sessions DESC, file LIMIT 3",
+                params![project, basename],
+            )
+            .await?;
+        let json = |v: &Value| {
+            text(v)
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default()
+        };
+        Ok(rows
+            .iter()
+            .map(|r| crate::recall::Fact {
+                file: text(&r[0]).unwrap_or_default(),
+                sessions: int(&r[1]),
+                edits: int(&r[2]),
+                lines_added: int(&r[3]),
+                lines_removed: int(&r[4]),
+                last_edited_at: text(&r[5]).unwrap_or_default(),
+                co_edited: json(&r[6]),
+                task_words: json(&r[7]),
+            })
+            .collect())
+    }
+
+    /// A session's summary as last computed, if it has one.
+    pub async fn session_summary(&self, sid: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT summary FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
     }
 
     /// Sessions, newest first.

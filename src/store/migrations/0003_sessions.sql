@@ -39,6 +39,7 @@ CREATE TABLE knowledge_base (
     id             TEXT PRIMARY KEY,
     project        TEXT NOT NULL,
     file           TEXT NOT NULL,
+    basename       TEXT NOT NULL,     -- so that "fix auth.rs" finds src/auth.rs
     sessions       INTEGER NOT NULL,  -- sessions that edited it
     edits          INTEGER NOT NULL,
     lines_added    INTEGER NOT NULL,
@@ -52,3 +53,4 @@ CREATE TABLE knowledge_base (
     updated_at     TEXT NOT NULL,
     UNIQUE (project, file)
 ) STRICT;
+CREATE INDEX knowledge_base_basename ON knowledge_base (project, basename);
