@@ -48,7 +48,6 @@ CREATE TABLE edit_history (
     created_at     TEXT NOT NULL,
     UNIQUE (session_id, edit_key)
 ) STRICT;
-CREATE INDEX edit_history_project_file ON edit_history (project, file);
 CREATE INDEX edit_history_project_time ON edit_history (project, created_at);
 
 -- One row per Claude Code session_id, opened by its first event and brought up to date by

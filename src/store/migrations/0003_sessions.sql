@@ -15,7 +15,6 @@ ALTER TABLE swarm_coordination ADD COLUMN duration_ms INTEGER;
 ALTER TABLE swarm_coordination ADD COLUMN tokens INTEGER;
 ALTER TABLE swarm_coordination ADD COLUMN tool_count INTEGER;
 
-CREATE INDEX edit_history_session_file ON edit_history (session_id, file);
 CREATE INDEX session_summaries_time ON session_summaries (started_at);
 
 -- Per file and session, what the session did to the file: the roll-up knowledge_base is

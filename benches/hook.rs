@@ -1,0 +1,421 @@
+//! The benchmark: hook calls measured as whole processes (spawn, stdin piped, exit), the way
+//! Claude Code runs them, at several history sizes, beside reference points measured in the
+//! same run. Writes a Markdown table.
+//!
+//!     cargo bench --bench hook                  # sizes 0, 10k, 100k, 1M; 200 runs each
+//!     cargo bench --bench hook -- --smoke       # CI: small sizes, few runs, gross limits only
+//!     cargo bench --bench hook -- --sizes 0,100000 --runs 300 --out bench/results.md
+//!
+//! Histories come from `flowhook bench seed` (recorded fixture shapes, 50 sessions over two
+//! projects, plus one session of 5,000 events for the session-end case). Every run of a
+//! post-edit or pre-task carries fresh ids, so each one really writes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flowhook");
+
+struct Options {
+    sizes: Vec<usize>,
+    runs: usize,
+    smoke: bool,
+    out: Option<PathBuf>,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let sizes = value("--sizes")
+        .map(|s| {
+            s.split(',')
+                .map(|n| n.trim().parse().expect("--sizes: numbers"))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            if smoke {
+                vec![0, 10_000]
+            } else {
+                vec![0, 10_000, 100_000, 1_000_000]
+            }
+        });
+    let runs = value("--runs")
+        .map(|r| r.parse().expect("--runs: a number"))
+        .unwrap_or(if smoke { 30 } else { 200 });
+    Options {
+        sizes,
+        runs,
+        smoke,
+        out: value("--out").map(PathBuf::from),
+    }
+}
+
+/// One measured process: wall time and peak RSS.
+struct Sample {
+    wall: Duration,
+    rss_kb: i64,
+}
+
+/// Spawns `cmd` with `stdin` piped, waits with wait4 to read its peak RSS.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std's wait cannot replace
+fn run(cmd: &mut Command, stdin: &[u8]) -> Sample {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    {
+        let mut pipe = child.stdin.take().expect("piped");
+        let _ = pipe.write_all(stdin);
+    }
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own child, not yet waited for; both pointers are valid.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert!(pid > 0, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    Sample {
+        wall,
+        rss_kb: usage.ru_maxrss,
+    }
+}
+
+#[derive(Clone)]
+struct Stats {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    rss_mb: f64,
+}
+
+fn stats(samples: &[Sample]) -> Stats {
+    let mut ms: Vec<f64> = samples
+        .iter()
+        .map(|s| s.wall.as_secs_f64() * 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    Stats {
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+        rss_mb: samples.iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / 1024.0,
+    }
+}
+
+fn hook(db: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", db.parent().unwrap())
+        .env("FLOWHOOK_DB", db)
+        .current_dir(db.parent().unwrap());
+    c
+}
+
+/// The recorded Edit and Write payloads of the demo session, as templates.
+fn templates() -> (serde_json::Value, serde_json::Value) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-session.jsonl"),
+    )
+    .expect("fixtures/demo-session.jsonl");
+    let find = |tool: &str| {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == tool)
+            .expect("a PostToolUse in the demo session")
+    };
+    (find("Edit"), find("Write"))
+}
+
+fn edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
+    let mut v = t.clone();
+    v["session_id"] = "bench-edit".into();
+    v["cwd"] = "/bench/alpha".into();
+    v["tool_use_id"] = format!("toolu_bench_{i}").into();
+    v["tool_input"]["file_path"] = format!("/bench/alpha/src/m{}/f{}.rs", i % 40, i % 2000).into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// A Write of about 1 MB: the recorded Write's shape with a 1 MB file in both copies.
+fn big_write_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
+    let mut v = t.clone();
+    let content: String = (0..18_000)
+        .map(|n| format!("line {n:05}: the quick brown fox jumps over the dog\n"))
+        .collect();
+    v["session_id"] = "bench-write".into();
+    v["cwd"] = "/bench/alpha".into();
+    v["tool_use_id"] = format!("toolu_bench_w{i}").into();
+    v["tool_input"]["content"] = content.clone().into();
+    v["tool_response"]["content"] = content.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn prompt_payload(i: usize) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "session_id": format!("bench-prompt-{i}"), "cwd": "/bench/alpha",
+        "hook_event_name": "UserPromptSubmit", "prompt_id": format!("bench-p-{i}"),
+        "prompt": "The token refresh in src/m3/f1043.rs fails after the orchestrator update"
+    }))
+    .unwrap()
+}
+
+fn session_end_payload() -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "session_id": "seed-long", "cwd": "/bench/alpha",
+        "hook_event_name": "SessionEnd", "reason": "other"
+    }))
+    .unwrap()
+}
+
+fn seed(db: &Path, rows: usize) {
+    let status = Command::new(BIN)
+        .args([
+            "bench",
+            "seed",
+            "--rows",
+            &rows.to_string(),
+            "--long-session",
+            "5000",
+            "--db",
+        ])
+        .arg(db)
+        .arg("--from")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("seed");
+    assert!(status.success(), "seeding failed");
+}
+
+fn measure(runs: usize, mut one: impl FnMut(usize) -> Sample) -> Stats {
+    for i in 0..runs.min(10) {
+        one(usize::MAX - i); // warm-up, not counted
+    }
+    let samples: Vec<Sample> = (0..runs).map(&mut one).collect();
+    stats(&samples)
+}
+
+/// 16 writers at once, 200 post-edits each (fewer in smoke mode): events per second, and rows
+/// lost (must be 0).
+fn concurrency(dir: &Path, per_writer: usize, template: &serde_json::Value) -> (f64, i64) {
+    let db = dir.join("concurrent.db");
+    let _ = std::fs::remove_file(&db);
+    let writers = 16;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let db = db.clone();
+            let t = template.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_writer {
+                    let payload = edit_payload(&t, w * 100_000 + i);
+                    run(&mut hook(&db), &payload);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("writer");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let stored: i64 = rt.block_on(async {
+        let conn = libsql::Builder::new_local(&db)
+            .build()
+            .await
+            .unwrap()
+            .connect()
+            .unwrap();
+        let mut rows = conn
+            .query("SELECT count(*) FROM edit_history", ())
+            .await
+            .unwrap();
+        rows.next().await.unwrap().unwrap().get(0).unwrap()
+    });
+    let expected = (writers * per_writer) as f64;
+    (expected / secs, expected as i64 - stored)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cores} cores, {cpu}")
+}
+
+fn main() {
+    let o = options();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-work");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (edit_t, write_t) = templates();
+    let mut table = String::new();
+    let mut failures = Vec::new();
+
+    // Reference points, in this same run.
+    let edit = edit_payload(&edit_t, 0);
+    let truth = measure(o.runs, |_| run(&mut Command::new("/bin/true"), &edit));
+    let wal = dir.join("reference.db");
+    let _ = std::fs::remove_file(&wal);
+    let sqlite = Command::new("sqlite3")
+        .arg(&wal)
+        .arg("PRAGMA journal_mode=WAL; CREATE TABLE t (x TEXT)")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        .then(|| {
+            measure(o.runs, |_| {
+                run(
+                    Command::new("sqlite3")
+                        .arg(&wal)
+                        .arg("INSERT INTO t VALUES ('x')"),
+                    b"",
+                )
+            })
+        });
+
+    let _ = writeln_table_header(&mut table);
+    let row = |table: &mut String, what: &str, size: &str, s: &Stats| {
+        let vs_sqlite = sqlite
+            .as_ref()
+            .map_or("-".to_owned(), |q| format!("{:.2}×", s.p50 / q.p50));
+        table.push_str(&format!(
+            "| {what} | {size} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2}× | {vs_sqlite} |\n",
+            s.p50,
+            s.p95,
+            s.p99,
+            s.rss_mb,
+            s.p50 / truth.p50
+        ));
+    };
+    row(&mut table, "`/bin/true` (reference)", "-", &truth);
+    if let Some(s) = &sqlite {
+        row(&mut table, "`sqlite3` one insert, WAL (reference)", "-", s);
+    }
+
+    let mut by_size: Vec<(usize, [Stats; 4])> = Vec::new();
+    for &size in &o.sizes {
+        let db = dir.join(format!("history-{size}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        eprintln!("bench: seeding {size} rows (+ a 5,000-event session)...");
+        seed(&db, size);
+        let label = if size >= 1_000_000 {
+            format!("{}M", size / 1_000_000)
+        } else if size >= 1000 {
+            format!("{}k", size / 1000)
+        } else {
+            size.to_string()
+        };
+        eprintln!("bench: measuring at {label} rows...");
+        let s = [
+            measure(o.runs, |i| run(&mut hook(&db), &edit_payload(&edit_t, i))),
+            measure(o.runs.min(100), |i| {
+                run(&mut hook(&db), &big_write_payload(&write_t, i))
+            }),
+            measure(o.runs, |i| run(&mut hook(&db), &prompt_payload(i))),
+            measure(o.runs.min(100), |_| {
+                run(&mut hook(&db), &session_end_payload())
+            }),
+        ];
+        row(&mut table, "post-edit (Edit)", &label, &s[0]);
+        row(&mut table, "post-edit (1 MB Write)", &label, &s[1]);
+        row(&mut table, "pre-task with context", &label, &s[2]);
+        row(
+            &mut table,
+            "session-end, 5,000-event session",
+            &label,
+            &s[3],
+        );
+        by_size.push((size, s));
+    }
+
+    let per_writer = if o.smoke { 20 } else { 200 };
+    let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
+    let mut report = format!(
+        "Machine: {}. Release binary, {} runs per row (100 for the 1 MB Write and session-end), \
+         whole processes with stdin piped. Times in ms; RSS is the peak of any run.\n\n{table}\n\
+         Concurrency: 16 writers × {per_writer} post-edits at once: {rate:.0} events/s, {lost} rows lost.\n",
+        machine(),
+        o.runs
+    );
+    if let (Some((_, small)), Some((_, large))) = (
+        by_size.iter().find(|(n, _)| *n == 10_000),
+        by_size.iter().find(|(n, _)| *n == 1_000_000),
+    ) {
+        let names = [
+            "post-edit (Edit)",
+            "post-edit (1 MB Write)",
+            "pre-task",
+            "session-end",
+        ];
+        let ratios: Vec<String> = (0..4)
+            .map(|i| format!("{} {:.2}×", names[i], large[i].p50 / small[i].p50))
+            .collect();
+        report.push_str(&format!(
+            "Latency at 1M rows over 10k rows (p50): {}.\n",
+            ratios.join(", ")
+        ));
+    }
+    print!("{report}");
+    if let Some(out) = &o.out {
+        std::fs::write(out, &report).expect("--out");
+    }
+
+    // Gross regressions only: a noisy machine must not fail CI, a broken hot path must.
+    if lost > 0 {
+        failures.push(format!("{lost} rows lost under concurrency"));
+    }
+    for (size, s) in &by_size {
+        for (what, stat, limit) in [
+            ("post-edit", &s[0], 50.0),
+            ("pre-task", &s[2], 100.0),
+            ("session-end", &s[3], 250.0),
+        ] {
+            if o.smoke && stat.p50 > limit {
+                failures.push(format!(
+                    "{what} p50 {:.1} ms at {size} rows exceeds {limit} ms",
+                    stat.p50
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        eprintln!("bench: FAILED: {}", failures.join("; "));
+        std::process::exit(1);
+    }
+}
+
+fn writeln_table_header(table: &mut String) -> std::fmt::Result {
+    use std::fmt::Write;
+    writeln!(
+        table,
+        "| hook call | history rows | p50 | p95 | p99 | peak RSS (MB) | p50 / `true` | p50 / `sqlite3` |"
+    )?;
+    writeln!(table, "|---|---|---|---|---|---|---|---|")
+}
