@@ -384,8 +384,11 @@ pub async fn gather(
     let newest_only = query.terms.is_empty() && !scope.own_session;
     let limit = if newest_only { NEWEST_ITEMS } else { MAX_ITEMS };
     let mut items = Vec::new();
+    // Items are fetched best first until twice the budget is filled: enough to choose from
+    // when some do not fit, without reading forty items for a budget that holds fifteen.
+    let mut fetched_chars = 0;
     for (key, score) in rank(&candidates, now) {
-        if items.len() == limit {
+        if items.len() == limit || fetched_chars > 2 * budget.min(HARD_CEILING) {
             break;
         }
         let weak = !query.terms.is_empty() && score.text + score.files < MIN_RELEVANCE;
@@ -395,6 +398,7 @@ pub async fn gather(
         if let Some(item) = store.recall_item(&key).await?
             && !(newest_only && item.files.is_empty())
         {
+            fetched_chars += line(&item, now).chars().count();
             items.push((item, score));
         }
     }

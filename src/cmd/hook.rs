@@ -35,7 +35,11 @@ pub fn run(inv: Invocation) -> ExitCode {
         };
         let mut recorder = Recorder::new(None, None);
         recorder.quarantine = !manual;
-        super::runtime().block_on(recorder.handle(&received, &inv))
+        super::runtime().block_on(async {
+            let outcome = recorder.handle(&received, &inv).await;
+            recorder.finish_without_closing().await;
+            outcome
+        })
     }));
     match (manual, outcome) {
         (

@@ -98,6 +98,18 @@ impl Store {
         &self.path
     }
 
+    /// Checkpoints the WAL into the database file once it has grown past `limit` bytes. A
+    /// hook call leaves its connection open at exit (see `cmd::hook`), so nothing else does:
+    /// this keeps the WAL, which the next process reads on open, small.
+    pub async fn checkpoint_if_larger(&self, limit: u64) -> Result<()> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
+            self.exec("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
     fn error(&self, e: libsql::Error) -> StoreError {
         StoreError {
             path: self.path.clone(),
@@ -191,13 +203,21 @@ impl Store {
             )
             .await?;
         }
-        for item in given {
+        if !given.is_empty() {
+            // One statement for all of them: `json_each` spreads the list into rows.
             self.run(
-                "INSERT INTO recall_log (session_id, item, given_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO recall_log (session_id, item, given_at)
+                 SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
                  ON CONFLICT DO NOTHING",
-                params![n.ctx.session_id.as_str(), item.as_str(), at.now],
+                params![
+                    n.ctx.session_id.as_str(),
+                    serde_json::to_string(given).expect("strings"),
+                    at.now
+                ],
             )
             .await?;
+        }
+        for item in given {
             if let Some(file) = item.strip_prefix("fact:") {
                 self.run(
                     "UPDATE knowledge_base SET usage_count = usage_count + 1

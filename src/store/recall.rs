@@ -48,17 +48,17 @@ const NEWEST_EDITS_WITH: &str = "SELECT e.session_id, e.task_ref, e.created_at
      ORDER BY edit_fts.rowid DESC LIMIT 100";
 /// Rows holding a word, counted up to `COMMON` (an index walk of at most that many entries).
 const TASK_WORD_ROWS: &str =
-    "SELECT count(*) FROM (SELECT rowid FROM task_fts WHERE task_fts MATCH ?1 LIMIT 2000)";
+    "SELECT count(*) FROM (SELECT rowid FROM task_fts WHERE task_fts MATCH ?1 LIMIT 500)";
 const EDIT_WORD_ROWS: &str =
-    "SELECT count(*) FROM (SELECT rowid FROM edit_fts WHERE edit_fts MATCH ?1 LIMIT 2000)";
+    "SELECT count(*) FROM (SELECT rowid FROM edit_fts WHERE edit_fts MATCH ?1 LIMIT 500)";
 
 /// A word in this many rows or more is common: ranking by bm25 reads every row holding a
 /// query word, about a microsecond each, so common words are looked up among the newest rows
 /// only, and only rare words are ranked. That keeps a recall at a few milliseconds whatever
 /// the size of the history.
-const COMMON: i64 = 2_000;
+const COMMON: i64 = 500;
 /// Rows ranked per query at most, over all its rare words.
-const RANK_BUDGET: i64 = 4_000;
+const RANK_BUDGET: i64 = 2_000;
 
 /// One of the two full-text indexes, with the queries that go with it.
 struct Index {
