@@ -18,6 +18,7 @@ pub struct Config {
     pub limits: Limits,
     pub recall: Recall,
     pub retention: Retention,
+    pub redact: Redact,
     pub log: Log,
 }
 
@@ -82,6 +83,29 @@ impl Default for Retention {
             older_than_days: 0,
             sessions_per_run: 20,
         }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Redact {
+    /// Regular expressions (Rust regex syntax) whose matches are replaced by `[REDACTED]`
+    /// before anything is stored, in addition to the built-in secret shapes.
+    pub extra_patterns: Vec<String>,
+}
+
+impl Redact {
+    /// The extra patterns, compiled; an invalid one is reported and skipped.
+    pub fn compile(&self) -> (Vec<regex_lite::Regex>, Vec<String>) {
+        let mut ok = Vec::new();
+        let mut errors = Vec::new();
+        for p in &self.extra_patterns {
+            match regex_lite::Regex::new(p) {
+                Ok(re) => ok.push(re),
+                Err(e) => errors.push(format!("redact.extra_patterns {p:?}: {e}")),
+            }
+        }
+        (ok, errors)
     }
 }
 

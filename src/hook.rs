@@ -58,7 +58,8 @@ pub struct Recorder {
     /// Keep rejected payloads in `rejected_events`. Off for a person typing a hook command,
     /// who gets the error instead.
     pub quarantine: bool,
-    configs: Vec<(PathBuf, Config)>,
+    /// Configuration per project, with its compiled redaction patterns.
+    configs: Vec<(PathBuf, Config, Vec<regex_lite::Regex>)>,
     stores: Vec<Store>,
 }
 
@@ -83,6 +84,8 @@ struct Target {
     rejected_bytes: usize,
     recall: crate::config::Recall,
     retention: crate::config::Retention,
+    /// Redaction patterns added in hooks.toml, beside the built-in ones.
+    patterns: Vec<regex_lite::Regex>,
 }
 
 impl Recorder {
@@ -144,9 +147,9 @@ impl Recorder {
         std::mem::forget(std::mem::take(&mut self.stores));
     }
 
-    fn config(&mut self, project: &Path) -> Config {
-        if let Some((_, c)) = self.configs.iter().find(|(p, _)| p == project) {
-            return c.clone();
+    fn config(&mut self, project: &Path) -> (Config, Vec<regex_lite::Regex>) {
+        if let Some((_, c, r)) = self.configs.iter().find(|(p, _, _)| p == project) {
+            return (c.clone(), r.clone());
         }
         let config = match Config::discover(self.config_override.as_deref(), project) {
             Ok((c, _)) => c,
@@ -156,8 +159,13 @@ impl Recorder {
                 Config::default()
             }
         };
-        self.configs.push((project.to_path_buf(), config.clone()));
-        config
+        let (patterns, errors) = config.redact.compile();
+        for e in errors {
+            tracing::warn!("configuration: {e}; pattern skipped");
+        }
+        self.configs
+            .push((project.to_path_buf(), config.clone(), patterns.clone()));
+        (config, patterns)
     }
 
     fn understand(&mut self, received: &crate::input::Received, inv: &Invocation) -> Understood {
@@ -169,7 +177,7 @@ impl Recorder {
         .or_else(|| self.process_cwd.clone())
         .unwrap_or_else(|| ".".to_owned());
         let project = crate::paths::project_root(Path::new(&cwd));
-        let config = self.config(&project);
+        let (config, patterns) = self.config(&project);
         crate::watchdog::set_limit(config.hook.timeout_ms);
         let db = crate::paths::database(
             self.db_override.as_deref(),
@@ -190,6 +198,7 @@ impl Recorder {
             rejected_bytes: config.limits.rejected_bytes,
             recall: config.recall.clone(),
             retention: config.retention.clone(),
+            patterns,
         };
         let env = event::Env {
             session_id: self.env_session.clone(),
@@ -202,11 +211,15 @@ impl Recorder {
             Err(reason) => return Understood::Rejected { reason, to },
         };
         match event::normalise(payload.as_ref(), inv, &env) {
-            Ok(Some(n)) => Understood::Event {
-                n: Box::new(n),
-                to,
-                project: project.to_string_lossy().into_owned(),
-            },
+            Ok(Some(mut n)) => {
+                // Secrets go before anything is stored.
+                n.redact(&to.patterns);
+                Understood::Event {
+                    n: Box::new(n),
+                    to,
+                    project: project.to_string_lossy().into_owned(),
+                }
+            }
             Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
             Err(reason) => Understood::Rejected { reason, to },
         }
@@ -276,8 +289,10 @@ impl Recorder {
                 kept: String::new(),
             }),
             Understood::Rejected { reason, to } => {
-                let kept = String::from_utf8_lossy(&received.bytes);
-                let (payload, truncated) = crate::text::truncate(&kept, to.rejected_bytes);
+                let raw = String::from_utf8_lossy(&received.bytes);
+                let (head, cut) = crate::text::truncate(&raw, to.rejected_bytes);
+                let kept = crate::redact::redact(head, &to.patterns);
+                let (payload, truncated) = (kept.as_ref(), cut);
                 let store = self.store(to).await?;
                 store
                     .reject(
@@ -362,6 +377,28 @@ impl Recorder {
                 }
             }
         }
+    }
+}
+
+/// What a hook call would make of `stdin` and `inv`, without configuration, database or
+/// side effects: `Ok(true)` an event to store, `Ok(false)` not one of ours, `Err` the reason
+/// it would be quarantined. For the fuzzer and the property tests.
+pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
+    let received = crate::input::Received::complete(stdin.to_vec());
+    let payload = parse(&received)?;
+    let limits = crate::config::Limits::default();
+    let env = event::Env {
+        session_id: None,
+        cwd: Some("/".to_owned()),
+        task_chars: limits.task_chars,
+        diff_bytes: limits.diff_bytes,
+    };
+    match event::normalise(payload.as_ref(), inv, &env)? {
+        Some(mut n) => {
+            n.redact(&[]);
+            Ok(true)
+        }
+        None => Ok(false),
     }
 }
 

@@ -14,6 +14,17 @@ use std::process::ExitCode;
 
 pub fn run(inv: Invocation) -> ExitCode {
     let manual = std::io::stdin().is_terminal();
+    if manual && std::env::var_os("CLAUDE_CODE_SESSION_ID").is_none() {
+        eprintln!(
+            "flowhook: error: `flowhook {}` is a hook: Claude Code runs it with the event's JSON \
+             on stdin (claude-flow: with its flags, inside a session).\n\
+             To record by hand, pipe a payload: echo '{{\"session_id\":\"s1\",\
+             \"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"...\"}}' | flowhook hook\n\
+             To look at what was recorded: flowhook sessions, flowhook show <session>.",
+            inv.args.join(" ")
+        );
+        return ExitCode::from(2);
+    }
     // Configuration of the directory Claude Code runs us in (the project): it sets the
     // watchdog and the payload size limit before the payload, which may name another cwd.
     let here = std::env::current_dir().unwrap_or_else(|_| ".".into());

@@ -95,6 +95,35 @@ pub struct Normalised {
 }
 
 impl Normalised {
+    /// Removes secrets from every text this event would store (see `redact`).
+    pub fn redact(&mut self, extra: &[regex_lite::Regex]) {
+        use crate::redact::redact_in_place as r;
+        for path in [&mut self.ctx.cwd, &mut self.ctx.transcript_path]
+            .into_iter()
+            .flatten()
+        {
+            r(path, extra);
+        }
+        match &mut self.event {
+            Event::Task(t) => r(&mut t.text, extra),
+            Event::Edit(e) => {
+                r(&mut e.facts.file, extra);
+                r(&mut e.facts.diff, extra);
+            }
+            Event::SessionEnd { last_message, .. } => {
+                if let Some(m) = last_message {
+                    r(m, extra);
+                }
+            }
+            Event::Subagent(a) => {
+                if let Some(d) = &mut a.detail {
+                    r(d, extra);
+                }
+            }
+            Event::SessionStart { .. } => {}
+        }
+    }
+
     /// A short name for logs and replay output: `post-edit (Edit)`, `pre-task (prompt)`.
     pub fn label(&self) -> String {
         match &self.event {
@@ -117,6 +146,44 @@ pub struct Env {
     pub task_chars: usize,
     pub diff_bytes: usize,
 }
+
+/// Every hook event of Claude Code 2.1.x: the ones flowhook does not record are ignored, any
+/// other name is quarantined as unknown.
+const KNOWN_EVENTS: &[&str] = &[
+    "SessionStart",
+    "Setup",
+    "UserPromptSubmit",
+    "UserPromptExpansion",
+    "PreToolUse",
+    "PermissionRequest",
+    "PermissionDenied",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "Notification",
+    "Stop",
+    "StopFailure",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "PostCompact",
+    "Elicitation",
+    "ElicitationResult",
+    "TeammateIdle",
+    "TaskCreated",
+    "TaskCompleted",
+    "InstructionsLoaded",
+    "CwdChanged",
+    "FileChanged",
+    "ConfigChange",
+    "WorktreeCreate",
+    "WorktreeRemove",
+    "SessionEnd",
+    "PreModelSwitch",
+    "PostModelSwitch",
+    "MessageDisplay",
+    "DirectoryAdded",
+];
 
 /// Characters kept of a last message, a subagent's result or an error.
 const MESSAGE_CHARS: usize = 500;
@@ -345,10 +412,16 @@ pub fn normalise(
             reason: None,
             last_message: None,
         },
-        other => {
-            tracing::debug!(event = other, tool, "not an event flowhook records");
+        "PreToolUse" | "PostToolUse" | "PostToolUseFailure" if p.tool_name.is_none() => {
+            return Err(format!("{event_name} payload has no tool_name"));
+        }
+        known if KNOWN_EVENTS.contains(&known) => {
+            tracing::debug!(event = known, tool, "not an event flowhook records");
             return Ok(None);
         }
+        // Quarantined rather than silently dropped: a new event of a newer client shows up
+        // in rejected_events, where a maintainer sees it.
+        other => return Err(format!("unknown hook event {other:?}")),
     };
     Ok(Some(Normalised { ctx, event }))
 }
@@ -514,6 +587,13 @@ mod tests {
         assert_eq!(norm(raw, &[]).unwrap(), None);
         let raw = r#"{"session_id":"s","hook_event_name":"Notification"}"#;
         assert_eq!(norm(raw, &[]).unwrap(), None);
+        let raw = r#"{"session_id":"s","hook_event_name":"BrandNewEvent"}"#;
+        assert_eq!(
+            norm(raw, &[]).unwrap_err(),
+            "unknown hook event \"BrandNewEvent\""
+        );
+        let raw = r#"{"session_id":"s","hook_event_name":"PostToolUse","tool_input":{}}"#;
+        assert!(norm(raw, &[]).unwrap_err().contains("no tool_name"));
     }
 
     #[test]

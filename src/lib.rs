@@ -1,0 +1,95 @@
+//! flowhook: the hook command an AI coding agent runs on every event, and the commands a
+//! person uses to look at what it remembered.
+//!
+//! This is the only place that chooses exit codes. Hook calls are routed before any
+//! command-line parsing (see `cli`): they must start fast and must never fail the agent.
+//!
+//! The crate is a library only so that the fuzzer and property tests can reach the parser;
+//! [`run`] is the program, and [`understand`] the one thing they exercise.
+
+mod answer;
+mod cli;
+mod cmd;
+mod config;
+mod event;
+mod hook;
+mod input;
+mod log;
+mod paths;
+mod recall;
+mod redact;
+mod spool;
+mod store;
+mod summary;
+mod text;
+mod transcript;
+mod watchdog;
+
+use clap::Parser;
+use event::flags::Invocation;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Parses and normalises one hook input exactly as a hook call does, without storing it: the
+/// entry point of the fuzz target and the property tests. Never panics, whatever the bytes.
+pub fn understand(stdin: &[u8], args: &[String]) -> Result<bool, String> {
+    let inv = Invocation::from_args(args).unwrap_or_else(Invocation::stdin_only);
+    hook::understand_only(stdin, &inv)
+}
+
+/// The whole program: what `main` runs.
+pub fn run() -> ExitCode {
+    // Past a file-size limit (ulimit -f) a write must fail, so that the event is spooled, not
+    // kill the process with SIGXFSZ.
+    // SAFETY: setting a signal's disposition to ignore has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    log::init();
+    // One line in the log instead of a backtrace on the agent's screen.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!("internal error (a flowhook bug, please report it): {info}");
+    }));
+
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // A person typing `flowhook` alone gets the help, not a hook waiting on the terminal.
+    let help_for_person = args.is_empty() && std::io::stdin().is_terminal();
+    if !help_for_person && let Some(inv) = Invocation::from_args(&args) {
+        return cmd::hook::run(inv);
+    }
+
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if help_for_person => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
+        cli::Command::Replay(a) => cmd::replay::run(a),
+        cli::Command::Context(a) => cmd::context::run(a),
+        cli::Command::Sessions(a) => cmd::sessions::list(a),
+        cli::Command::Show(a) => cmd::sessions::show(a),
+        cli::Command::Export(a) => cmd::sessions::export(a),
+        cli::Command::Prune(a) => cmd::prune::run(a),
+        cli::Command::Schema(a) => cmd::schema::run(a),
+        cli::Command::Spool(a) => cmd::spool::run(a),
+        cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
+        // Hook words without --help were routed above; with it, clap printed the help.
+        cli::Command::Hook
+        | cli::Command::PreTask(_)
+        | cli::Command::PostEdit(_)
+        | cli::Command::SessionEnd(_) => return cmd::hook::run(Invocation::stdin_only()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("flowhook: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
