@@ -116,7 +116,18 @@ impl Recorder {
                 payload: received.bytes.clone(),
             });
         }
-        let result = self.commit(&understood, received, inv, now).await;
+        // A writer that waited `busy_timeout` for the lock tries again while the watchdog's
+        // budget allows: under a burst of writers, waiting beats spooling.
+        let started = std::time::Instant::now();
+        let budget = Duration::from_millis((crate::watchdog::limit_ms() / 4 * 3).min(10_000));
+        let result = loop {
+            match self.commit(&understood, received, inv, now).await {
+                Err(e) if e.busy && started.elapsed() < budget => {
+                    tracing::debug!("{e}; trying again");
+                }
+                other => break other,
+            }
+        };
         crate::watchdog::disarm();
         match result {
             Ok(outcome) => {

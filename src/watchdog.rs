@@ -40,6 +40,11 @@ pub fn start(limit_ms: u64) {
     });
 }
 
+/// The limit in force (`u64::MAX` when no watchdog runs: replay, debugging commands).
+pub fn limit_ms() -> u64 {
+    LIMIT_MS.load(Ordering::Relaxed)
+}
+
 /// Changes the limit (the configuration's `hook.timeout_ms`).
 pub fn set_limit(limit_ms: u64) {
     LIMIT_MS.store(limit_ms, Ordering::Relaxed);

@@ -33,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
 pub struct StoreError {
     pub path: PathBuf,
     pub message: String,
+    /// Another writer held the lock past `busy_timeout`: worth another try.
+    pub busy: bool,
 }
 
 impl std::fmt::Display for StoreError {
@@ -69,6 +71,7 @@ impl Store {
         let err = |message: String| StoreError {
             path: path.to_path_buf(),
             message,
+            busy: false,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::paths::create_private_dir(dir)
@@ -100,23 +103,32 @@ impl Store {
 
     /// Checkpoints the WAL into the database file once it has grown past `limit` bytes. A
     /// hook call leaves its connection open at exit (see `cmd::hook`), so nothing else does:
-    /// this keeps the WAL, which the next process reads on open, small.
+    /// this keeps the WAL, which the next process reads on open, small. PASSIVE: it never
+    /// waits for, nor blocks, the other writers; once the WAL is fully copied the next writer
+    /// starts it over, and `journal_size_limit` cuts the file back then.
     pub async fn checkpoint_if_larger(&self, limit: u64) -> Result<()> {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
-            self.exec("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+            self.exec(&format!(
+                "PRAGMA journal_size_limit = {limit}; PRAGMA wal_checkpoint(PASSIVE)"
+            ))
+            .await?;
         }
         Ok(())
     }
 
     fn error(&self, e: libsql::Error) -> StoreError {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
+        let busy =
+            matches!(&e, libsql::Error::SqliteFailure(code, _) if matches!(code & 0xff, 5 | 6));
         StoreError {
             path: self.path.clone(),
             message: match e {
                 libsql::Error::SqliteFailure(code, msg) => format!("{msg} (SQLite code {code})"),
                 other => other.to_string(),
             },
+            busy,
         }
     }
 
@@ -147,6 +159,7 @@ impl Store {
         }
         if version > MIGRATIONS.len() {
             return Err(StoreError {
+                busy: false,
                 path: self.path.clone(),
                 message: format!(
                     "schema version {version} is newer than this flowhook ({}); upgrade flowhook",
