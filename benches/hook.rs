@@ -57,14 +57,12 @@ fn options() -> Options {
     }
 }
 
-/// One measured process: wall time and peak RSS.
+/// One measured process: wall time (and its peak RSS, read elsewhere: see `peak_rss`).
 struct Sample {
     wall: Duration,
-    rss_kb: i64,
 }
 
-/// Spawns `cmd` with `stdin` piped, waits with wait4 to read its peak RSS.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std's wait cannot replace
+/// Spawns `cmd` with `stdin` piped and waits: the wall time of the whole process.
 fn run(cmd: &mut Command, stdin: &[u8]) -> Sample {
     let start = Instant::now();
     let mut child = cmd
@@ -77,21 +75,10 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Sample {
         let mut pipe = child.stdin.take().expect("piped");
         let _ = pipe.write_all(stdin);
     }
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own child, not yet waited for; both pointers are valid.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let status = child.wait().expect("wait");
     let wall = start.elapsed();
-    assert!(pid > 0, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    Sample {
-        wall,
-        rss_kb: usage.ru_maxrss,
-    }
+    assert!(status.success(), "{cmd:?} failed");
+    Sample { wall }
 }
 
 #[derive(Clone)]
@@ -113,8 +100,52 @@ fn stats(samples: &[Sample]) -> Stats {
         p50: at(0.50),
         p95: at(0.95),
         p99: at(0.99),
-        rss_mb: samples.iter().map(|s| s.rss_kb).max().unwrap_or(0) as f64 / 1024.0,
+        rss_mb: f64::NAN,
     }
+}
+
+/// Peak RSS (MB) of five runs under GNU time. Not from the harness's own wait4: a child
+/// spawned from this process counts the harness's pages in its peak.
+fn peak_rss(cmd: Command, stdin: impl Fn(usize) -> Vec<u8>) -> f64 {
+    let mut peak = 0i64;
+    for i in 0..5 {
+        let mut timed = Command::new("/usr/bin/time");
+        timed
+            .env_clear()
+            .arg("-f")
+            .arg("%M")
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            if let Some(v) = v {
+                timed.env(k, v);
+            }
+        }
+        if let Some(dir) = cmd.get_current_dir() {
+            timed.current_dir(dir);
+        }
+        let spawned = timed
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        let Ok(mut child) = spawned else {
+            return f64::NAN; // no GNU time on this machine
+        };
+        let _ = child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(&stdin(1_000_000 + i));
+        let out = child.wait_with_output().expect("time");
+        let kb: i64 = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
+        peak = peak.max(kb);
+    }
+    peak as f64 / 1024.0
 }
 
 fn hook(db: &Path) -> Command {
@@ -278,7 +309,8 @@ fn main() {
 
     // Reference points, in this same run.
     let edit = edit_payload(&edit_t, 0);
-    let truth = measure(o.runs, |_| run(&mut Command::new("/bin/true"), &edit));
+    let mut truth = measure(o.runs, |_| run(&mut Command::new("/bin/true"), &edit));
+    truth.rss_mb = peak_rss(Command::new("/bin/true"), |_| Vec::new());
     let wal = dir.join("reference.db");
     let _ = std::fs::remove_file(&wal);
     let sqlite = Command::new("sqlite3")
@@ -288,14 +320,14 @@ fn main() {
         .status()
         .is_ok_and(|s| s.success())
         .then(|| {
-            measure(o.runs, |_| {
-                run(
-                    Command::new("sqlite3")
-                        .arg(&wal)
-                        .arg("INSERT INTO t VALUES ('x')"),
-                    b"",
-                )
-            })
+            let insert = || {
+                let mut c = Command::new("sqlite3");
+                c.arg(&wal).arg("INSERT INTO t VALUES ('x')");
+                c
+            };
+            let mut s = measure(o.runs, |_| run(&mut insert(), b""));
+            s.rss_mb = peak_rss(insert(), |_| Vec::new());
+            s
         });
 
     let _ = writeln_table_header(&mut table);
@@ -333,7 +365,7 @@ fn main() {
             size.to_string()
         };
         eprintln!("bench: measuring at {label} rows...");
-        let s = [
+        let mut s = [
             measure(o.runs, |i| run(&mut hook(&db), &edit_payload(&edit_t, i))),
             measure(o.runs.min(100), |i| {
                 run(&mut hook(&db), &big_write_payload(&write_t, i))
@@ -343,6 +375,10 @@ fn main() {
                 run(&mut hook(&db), &session_end_payload())
             }),
         ];
+        s[0].rss_mb = peak_rss(hook(&db), |i| edit_payload(&edit_t, i));
+        s[1].rss_mb = peak_rss(hook(&db), |i| big_write_payload(&write_t, i));
+        s[2].rss_mb = peak_rss(hook(&db), prompt_payload);
+        s[3].rss_mb = peak_rss(hook(&db), |_| session_end_payload());
         row(&mut table, "post-edit (Edit)", &label, &s[0]);
         row(&mut table, "post-edit (1 MB Write)", &label, &s[1]);
         row(&mut table, "pre-task with context", &label, &s[2]);
@@ -359,7 +395,8 @@ fn main() {
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
     let mut report = format!(
         "Machine: {}. Release binary, {} runs per row (100 for the 1 MB Write and session-end), \
-         whole processes with stdin piped. Times in ms; RSS is the peak of any run.\n\n{table}\n\
+         whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs under GNU \
+         time.\n\n{table}\n\
          Concurrency: 16 writers × {per_writer} post-edits at once: {rate:.0} events/s, {lost} rows lost.\n",
         machine(),
         o.runs

@@ -532,6 +532,32 @@ fn a_file_that_is_not_a_database_is_never_overwritten() {
 }
 
 #[test]
+fn a_corrupted_database_is_reported_spooled_and_left_alone() {
+    let w = World::new();
+    w.hook_lines(&fixture("demo-session.jsonl"));
+    // Keep the header, scramble the pages after it: the schema can no longer be read.
+    let mut bytes = std::fs::read(w.db()).unwrap();
+    for b in bytes.iter_mut().skip(100) {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", w.db().display()));
+    }
+    std::fs::write(w.db(), &bytes).unwrap();
+    let out = w.hook(
+        &[],
+        br#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#,
+    );
+    assert_hook_contract(&out, "corrupt");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("malformed") && stderr.contains("spooled"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(w.db()).unwrap(), bytes);
+}
+
+#[test]
 fn schema_names_the_payload_and_answer_fields() {
     let w = World::new();
     let out = w.cmd(&["schema"]).output().unwrap();
