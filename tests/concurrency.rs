@@ -4,21 +4,8 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::Stdio;
-
-fn edit(session: &str, id: &str, file: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(fixture("demo-session.jsonl")).unwrap();
-    let mut v = text
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == "Edit")
-        .unwrap();
-    v["session_id"] = session.into();
-    v["tool_use_id"] = id.into();
-    v["tool_input"]["file_path"] = file.into();
-    serde_json::to_vec(&v).unwrap()
-}
 
 #[test]
 fn sixteen_writers_at_once_lose_nothing_and_never_see_a_lock() {
@@ -41,7 +28,10 @@ fn sixteen_writers_at_once_lose_nothing_and_never_see_a_lock() {
                     };
                     let out = w.hook(&[], &payload);
                     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-                    if out.status.code() != Some(0) || stderr.contains("locked") || stderr.contains("spooled") {
+                    // Under this load a debug build may outlive the 800 ms watchdog: the event is
+                    // then spooled (said on stderr) and stored by a later call. A lock error or
+                    // a non-zero exit is a failure.
+                    if out.status.code() != Some(0) || stderr.contains("locked") {
                         failures.push(format!("{:?}: {stderr}", out.status));
                     }
                 }
@@ -60,15 +50,29 @@ fn sixteen_writers_at_once_lose_nothing_and_never_see_a_lock() {
         failures.first()
     );
 
+    // One more call stores whatever the watchdog spooled; then nothing waits any more.
+    assert_hook_contract(
+        &w.hook(&[], &edit("drain", "t-drain", "/home/dev/proj/d.rs")),
+        "drain",
+    );
+    let spool = w.cmd(&["spool", "--json"]).output().unwrap();
+    assert!(
+        spool.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&spool.stdout)
+    );
     assert_eq!(
-        w.count("SELECT count(*) FROM edit_history"),
+        w.count("SELECT count(*) FROM edit_history WHERE session_id LIKE 'conc-%'"),
         (writers * per_writer * 18 / 20) as i64
     );
     assert_eq!(
         w.count("SELECT count(*) FROM task_log"),
         (writers * per_writer / 20) as i64
     );
-    assert_eq!(w.count("SELECT count(*) FROM session_summaries"), 4);
+    assert_eq!(
+        w.count("SELECT count(*) FROM session_summaries WHERE session_id LIKE 'conc-%'"),
+        4
+    );
     assert_eq!(w.query("PRAGMA integrity_check"), rows![["ok"]]);
     let log = std::fs::read_to_string(w.db().with_file_name("flowhook.log")).unwrap_or_default();
     assert!(!log.contains("locked"), "{log}");

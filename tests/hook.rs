@@ -512,23 +512,32 @@ fn an_unwritable_database_spools_the_event_and_the_next_call_stores_it() {
     assert!(listed.stdout.is_empty());
 }
 
-#[test]
-fn a_file_that_is_not_a_database_is_never_overwritten() {
-    let w = World::new();
+/// Puts `bytes` where the database is, sends an event, and checks that it was spooled with
+/// a message naming `problem` and that the file was left exactly as it was.
+fn assert_damaged_database_left_alone(w: &World, bytes: &[u8], problem: &str) {
     std::fs::create_dir_all(w.db().parent().unwrap()).unwrap();
-    let junk = b"this is not a database, and it is someone's file".repeat(100);
-    std::fs::write(w.db(), &junk).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", w.db().display()));
+    }
+    std::fs::write(w.db(), bytes).unwrap();
     let out = w.hook(
         &[],
         br#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#,
     );
-    assert_hook_contract(&out, "not a db");
+    assert_hook_contract(&out, problem);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("spooled") && stderr.contains("not a database"),
+        stderr.contains("spooled") && stderr.contains(problem),
         "{stderr}"
     );
-    assert_eq!(std::fs::read(w.db()).unwrap(), junk);
+    assert_eq!(std::fs::read(w.db()).unwrap(), bytes);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_never_overwritten() {
+    let w = World::new();
+    let junk = b"this is not a database, and it is someone's file".repeat(100);
+    assert_damaged_database_left_alone(&w, &junk, "not a database");
 }
 
 #[test]
@@ -540,21 +549,7 @@ fn a_corrupted_database_is_reported_spooled_and_left_alone() {
     for b in bytes.iter_mut().skip(100) {
         *b = b.wrapping_mul(31).wrapping_add(7);
     }
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", w.db().display()));
-    }
-    std::fs::write(w.db(), &bytes).unwrap();
-    let out = w.hook(
-        &[],
-        br#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#,
-    );
-    assert_hook_contract(&out, "corrupt");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("malformed") && stderr.contains("spooled"),
-        "{stderr}"
-    );
-    assert_eq!(std::fs::read(w.db()).unwrap(), bytes);
+    assert_damaged_database_left_alone(&w, &bytes, "malformed");
 }
 
 #[test]
@@ -608,4 +603,19 @@ fn every_command_has_help_with_an_example() {
             "{cmd} --help has no example:\n{help}"
         );
     }
+}
+
+/// Hook calls exit without closing the database (no checkpoint per call), so the WAL must be
+/// truncated now and then by the calls themselves, or the next process to open it reads an
+/// ever longer WAL (a regression once made every call 3x slower).
+#[test]
+fn the_wal_stays_small_over_many_calls() {
+    let w = World::new();
+    for i in 0..150 {
+        let payload = edit("wal", &format!("t-{i}"), "/home/dev/proj/src/lib.rs");
+        assert_hook_contract(&w.hook(&[], &payload), "edit");
+    }
+    let wal = std::fs::metadata(format!("{}-wal", w.db().display())).map_or(0, |m| m.len());
+    assert!(wal < 1024 * 1024, "WAL is {wal} bytes after 150 calls");
+    assert_eq!(w.count("SELECT count(*) FROM edit_history"), 150);
 }

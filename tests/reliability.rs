@@ -8,23 +8,6 @@ use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The demo session's Edit payload, as a template.
-fn edit_template() -> Value {
-    let text = std::fs::read_to_string(fixture("demo-session.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == "Edit")
-        .unwrap()
-}
-
-fn edit(session: &str, id: &str, file: &str) -> Vec<u8> {
-    let mut v = edit_template();
-    v["session_id"] = session.into();
-    v["tool_use_id"] = id.into();
-    v["tool_input"]["file_path"] = file.into();
-    serde_json::to_vec(&v).unwrap()
-}
-
 #[test]
 fn every_kind_of_bad_input_is_quarantined_with_one_clear_line() {
     let w = World::new();

@@ -101,19 +101,21 @@ impl Store {
         &self.path
     }
 
-    /// Checkpoints the WAL into the database file once it has grown past `limit` bytes. A
-    /// hook call leaves its connection open at exit (see `cmd::hook`), so nothing else does:
-    /// this keeps the WAL, which the next process reads on open, small. PASSIVE: it never
-    /// waits for, nor blocks, the other writers; once the WAL is fully copied the next writer
-    /// starts it over, and `journal_size_limit` cuts the file back then.
+    /// Checkpoints the WAL into the database file, and truncates it, once it has grown past
+    /// `limit` bytes. A hook call leaves its connection open at exit (see `hook.rs`), so
+    /// nothing else does, and the next process reads the whole WAL on open: it must stay
+    /// small. Only a TRUNCATE does that (after a PASSIVE one, the next opener's recovery
+    /// forgets what was copied and the WAL grows without end), and it must not wait: with no
+    /// busy timeout it gives up at once when another process is busy, and a later call does
+    /// it instead.
     pub async fn checkpoint_if_larger(&self, limit: u64) -> Result<()> {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
-            self.exec(&format!(
-                "PRAGMA journal_size_limit = {limit}; PRAGMA wal_checkpoint(PASSIVE)"
-            ))
-            .await?;
+            self.conn
+                .busy_timeout(Duration::ZERO)
+                .map_err(|e| self.error(e))?;
+            self.exec("PRAGMA wal_checkpoint(TRUNCATE)").await?;
         }
         Ok(())
     }

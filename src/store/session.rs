@@ -259,16 +259,7 @@ impl Store {
             last_message: get(3),
             usage: get(4).and_then(|j| serde_json::from_str(&j).ok()),
             first_prompt: first_prompt.first().and_then(|r| text(&r[0])),
-            tasks: tasks
-                .iter()
-                .map(|r| {
-                    (
-                        text(&r[0]).unwrap_or_default(),
-                        text(&r[1]),
-                        int(&r[2]) as u64,
-                    )
-                })
-                .collect(),
+            tasks: counted(&tasks),
             edits: edits
                 .iter()
                 .map(|r| {
@@ -283,16 +274,7 @@ impl Store {
                     )
                 })
                 .collect(),
-            agent_edits: agent_edits
-                .iter()
-                .map(|r| {
-                    (
-                        text(&r[0]).unwrap_or_default(),
-                        text(&r[1]),
-                        int(&r[2]) as u64,
-                    )
-                })
-                .collect(),
+            agent_edits: counted(&agent_edits),
             swarm: swarm
                 .iter()
                 .map(|r| SwarmRow {
@@ -678,6 +660,19 @@ impl Store {
             .await?;
         Ok(r.first().map_or(0, |r| int(&r[0])))
     }
+}
+
+/// Rows of (name, optional kind, count), as the GROUP BY queries of `session_facts` give them.
+fn counted(rows: &[Vec<Value>]) -> Vec<(String, Option<String>, u64)> {
+    rows.iter()
+        .map(|r| {
+            (
+                text(&r[0]).unwrap_or_default(),
+                text(&r[1]),
+                int(&r[2]) as u64,
+            )
+        })
+        .collect()
 }
 
 /// The most frequent words of some task texts (stopwords and short words left out).

@@ -150,6 +150,24 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
     })
 }
 
+/// The recorded Edit payload of the demo session, as a template.
+pub fn edit_template() -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture("demo-session.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == "Edit")
+        .unwrap()
+}
+
+/// That Edit as another session's, with its own tool_use_id and file.
+pub fn edit(session: &str, id: &str, file: &str) -> Vec<u8> {
+    let mut v = edit_template();
+    v["session_id"] = session.into();
+    v["tool_use_id"] = id.into();
+    v["tool_input"]["file_path"] = file.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
 /// `rows![["a", "1"], ["b", "2"]]` as owned strings, to compare with `query`.
 #[macro_export]
 macro_rules! rows {
