@@ -125,7 +125,7 @@ config. Without a name, all of them as one object.\n\nExample:\n  flowhook schem
     )]
     Schema(SchemaArgs),
 
-    /// Benchmark helpers (see bench/README.md)
+    /// Benchmark helpers (see bench/README.md and benches/hook.rs)
     #[command(subcommand)]
     Bench(BenchCommand),
 
