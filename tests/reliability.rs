@@ -270,19 +270,7 @@ fn kill_minus_nine_at_random_moments_never_loses_a_confirmed_event() {
         let children: Vec<_> = (0..3)
             .map(|j| {
                 let id = format!("k-{round}-{j}");
-                let mut child = w
-                    .cmd(&[])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                use std::io::Write;
-                let _ = child.stdin.take().unwrap().write_all(&edit(
-                    "kill",
-                    &id,
-                    "/home/dev/proj/src/k.rs",
-                ));
+                let child = w.spawn_hook(&edit("kill", &id, "/home/dev/proj/src/k.rs"));
                 (id, child)
             })
             .collect();

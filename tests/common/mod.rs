@@ -81,6 +81,20 @@ impl World {
         n
     }
 
+    /// Starts a hook call with `stdin` written and closed, without waiting for it.
+    pub fn spawn_hook(&self, stdin: &[u8]) -> std::process::Child {
+        let mut child = self
+            .cmd(&[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn flowhook");
+        // The hook may stop reading early (one JSON value): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(stdin);
+        child
+    }
+
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
         query(&self.db(), sql)
     }
