@@ -158,6 +158,14 @@ impl Recorder {
         std::mem::forget(std::mem::take(&mut self.stores));
     }
 
+    /// Takes a configuration already discovered for `project` (the hook's own directory), so
+    /// that an event of that project does not look for it again.
+    pub fn remember_config(&mut self, project: &Path, config: Config) {
+        if !self.configs.iter().any(|(p, _, _)| p == project) {
+            self.add_config(project, config);
+        }
+    }
+
     fn config(&mut self, project: &Path) -> (Config, Vec<regex_lite::Regex>) {
         if let Some((_, c, r)) = self.configs.iter().find(|(p, _, _)| p == project) {
             return (c.clone(), r.clone());
@@ -170,6 +178,10 @@ impl Recorder {
                 Config::default()
             }
         };
+        self.add_config(project, config)
+    }
+
+    fn add_config(&mut self, project: &Path, config: Config) -> (Config, Vec<regex_lite::Regex>) {
         let (patterns, errors) = config.redact.compile();
         for e in errors {
             tracing::warn!("configuration: {e}; pattern skipped");
@@ -211,12 +223,11 @@ impl Recorder {
             retention: config.retention.clone(),
             patterns,
         };
-        let env = event::Env {
-            session_id: self.env_session.clone(),
-            cwd: self.process_cwd.clone(),
-            task_chars: config.limits.task_chars,
-            diff_bytes: config.limits.diff_bytes,
-        };
+        let env = event::Env::new(
+            &config.limits,
+            self.env_session.clone(),
+            self.process_cwd.clone(),
+        );
         let payload = match parsed {
             Ok(p) => p,
             Err(reason) => return Understood::Rejected { reason, to },
@@ -397,13 +408,11 @@ impl Recorder {
 pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
     let received = crate::input::Received::complete(stdin.to_vec());
     let payload = parse(&received)?;
-    let limits = crate::config::Limits::default();
-    let env = event::Env {
-        session_id: None,
-        cwd: Some("/".to_owned()),
-        task_chars: limits.task_chars,
-        diff_bytes: limits.diff_bytes,
-    };
+    let env = event::Env::new(
+        &crate::config::Limits::default(),
+        None,
+        Some("/".to_owned()),
+    );
     match event::normalise(payload.as_ref(), inv, &env)? {
         Some(mut n) => {
             n.redact(&[]);

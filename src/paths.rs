@@ -77,12 +77,7 @@ pub fn open_private_append(path: &Path) -> io::Result<File> {
 /// Creates `path` empty and owner-only if it does not exist yet (SQLite then gives its WAL
 /// and shared-memory files the same mode).
 pub fn touch_private(path: &Path) -> io::Result<()> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map(drop)
+    open_private_append(path).map(drop)
 }
 
 /// The part of `file` below `project`, when it is inside it.

@@ -82,12 +82,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
 
 /// The prompts and edits of every recorded payload under `dir`, normalised.
 fn templates(dir: &Path) -> Result<Vec<Normalised>, String> {
-    let env = event::Env {
-        session_id: None,
-        cwd: None,
-        task_chars: 4000,
-        diff_bytes: 16 * 1024,
-    };
+    let env = event::Env::new(&crate::config::Limits::default(), None, None);
     let mut out = Vec::new();
     let mut files = Vec::new();
     super::replay::walk(dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -28,9 +28,10 @@ pub fn run(inv: Invocation) -> ExitCode {
     // Configuration of the directory Claude Code runs us in (the project): it sets the
     // watchdog and the payload size limit before the payload, which may name another cwd.
     let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let config = Config::discover(None, &crate::paths::project_root(&here))
-        .map(|(c, _)| c)
-        .unwrap_or_default();
+    let project = crate::paths::project_root(&here);
+    // An invalid file is left for the Recorder to find again and report.
+    let discovered = Config::discover(None, &project).ok().map(|(c, _)| c);
+    let config = discovered.clone().unwrap_or_default();
     if !manual {
         crate::watchdog::start(config.hook.timeout_ms);
     }
@@ -46,6 +47,9 @@ pub fn run(inv: Invocation) -> ExitCode {
         };
         let mut recorder = Recorder::new(None, None);
         recorder.quarantine = !manual;
+        if let Some(c) = discovered {
+            recorder.remember_config(&project, c);
+        }
         super::runtime().block_on(async {
             let outcome = recorder.handle(&received, &inv).await;
             recorder.finish_without_closing().await;

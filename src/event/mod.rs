@@ -147,6 +147,22 @@ pub struct Env {
     pub diff_bytes: usize,
 }
 
+impl Env {
+    /// The bounds of `limits`, with the environment's session and working directory.
+    pub fn new(
+        limits: &crate::config::Limits,
+        session_id: Option<String>,
+        cwd: Option<String>,
+    ) -> Env {
+        Env {
+            session_id,
+            cwd,
+            task_chars: limits.task_chars,
+            diff_bytes: limits.diff_bytes,
+        }
+    }
+}
+
 /// Every hook event of Claude Code 2.1.x: the ones flowhook does not record are ignored, any
 /// other name is quarantined as unknown.
 const KNOWN_EVENTS: &[&str] = &[
