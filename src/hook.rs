@@ -227,21 +227,18 @@ impl Recorder {
             &config.limits,
             self.env_session.clone(),
             self.process_cwd.clone(),
+            to.patterns.clone(),
         );
         let payload = match parsed {
             Ok(p) => p,
             Err(reason) => return Understood::Rejected { reason, to },
         };
         match event::normalise(payload.as_ref(), inv, &env) {
-            Ok(Some(mut n)) => {
-                // Secrets go before anything is stored.
-                n.redact(&to.patterns);
-                Understood::Event {
-                    n: Box::new(n),
-                    to,
-                    project: project.to_string_lossy().into_owned(),
-                }
-            }
+            Ok(Some(n)) => Understood::Event {
+                n: Box::new(n),
+                to,
+                project: project.to_string_lossy().into_owned(),
+            },
             Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
             Err(reason) => Understood::Rejected { reason, to },
         }
@@ -313,7 +310,7 @@ impl Recorder {
             Understood::Rejected { reason, to } => {
                 let raw = String::from_utf8_lossy(&received.bytes);
                 let (head, cut) = crate::text::truncate(&raw, to.rejected_bytes);
-                let kept = crate::redact::redact(head, &to.patterns);
+                let kept = crate::redact::redact_raw(head, &to.patterns, cut);
                 let (payload, truncated) = (kept.as_ref(), cut);
                 let store = self.store(to).await?;
                 store
@@ -412,14 +409,9 @@ pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
         &crate::config::Limits::default(),
         None,
         Some("/".to_owned()),
+        Vec::new(),
     );
-    match event::normalise(payload.as_ref(), inv, &env)? {
-        Some(mut n) => {
-            n.redact(&[]);
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
 }
 
 /// The payload, `None` for an empty stdin, or what is wrong with it.

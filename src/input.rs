@@ -62,6 +62,19 @@ impl Received {
     }
 }
 
+/// A serde_json error without the value it quotes (`invalid type: string "…", expected
+/// u64` names the type, not the string, which may be a secret).
+pub fn describe_error(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let unquoted = match (message.find(" \""), message.rfind("\", ")) {
+        (Some(open), Some(close)) if close > open => {
+            format!("{}{}", &message[..open], &message[close + 1..])
+        }
+        _ => message,
+    };
+    crate::redact::redact(&unquoted, &[]).into_owned()
+}
+
 /// Finds the end of the first JSON object or array in a byte stream fed in pieces.
 #[derive(Default)]
 struct Scanner {
@@ -143,6 +156,15 @@ mod tests {
         assert_eq!(
             *read_payload(&b"not json"[..], 100).unwrap().bytes,
             b"not json"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_type_not_the_value() {
+        let e = serde_json::from_str::<u64>(r#""sk-ant-api03-secret""#).unwrap_err();
+        assert_eq!(
+            describe_error(&e),
+            "invalid type: string, expected u64 at line 1 column 21"
         );
     }
 

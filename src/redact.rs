@@ -6,6 +6,16 @@
 //! `<private>…</private>` spans are dropped whole. Patterns added in hooks.toml
 //! (`redact.extra_patterns`) are regular expressions, compiled only when there are some.
 //!
+//! Three kinds of text come here, and each is scanned as thoroughly as the others:
+//! - decoded text (a prompt, a diff): [`redact`];
+//! - raw JSON (a quarantined payload, a log line: [`redact_raw`]): the scanners read the
+//!   escapes `\n`, `\t`, `\"`, `\\`, `\uXXXX` as the characters they stand for, and the
+//!   spans they find are mapped back onto the raw bytes;
+//! - the head of a longer text (a payload cut at its bound): a secret cut by the bound is
+//!   still a secret, so whatever secret-like text touches the cut is removed even when it is
+//!   shorter than a whole one. Texts flowhook bounds itself are redacted before they are
+//!   cut ([`redact_bounded`]).
+//!
 //! The scanners err on the side of ordinary code staying intact: an assignment whose value
 //! looks like code (`token = tokenize(input)`, `secret: Option<String>`) is left alone; a
 //! quoted or plain literal is redacted.
@@ -139,31 +149,22 @@ const SECRET_KEYS: &[&str] = &[
     "credentials",
 ];
 
-/// The secrets removed from `text`; borrowed when there were none.
+/// The secrets removed from decoded `text`; borrowed when there were none.
 pub fn redact<'a>(text: &'a str, extra: &[regex_lite::Regex]) -> Cow<'a, str> {
-    if text.is_empty() {
-        return Cow::Borrowed(text);
-    }
-    let mut out = Cow::Borrowed(text);
-    for pass in [
-        private_spans,
-        pem_blocks,
-        prefixed_tokens,
-        jwts,
-        bearer,
-        url_credentials,
-        assignments,
-    ] {
-        if let Some(changed) = pass(&out) {
-            out = Cow::Owned(changed);
-        }
-    }
-    for re in extra {
-        if let Cow::Owned(changed) = re.replace_all(&out, MARK) {
-            out = Cow::Owned(changed);
-        }
-    }
-    out
+    scrub(
+        text,
+        extra,
+        Kind {
+            cut: false,
+            raw: false,
+        },
+    )
+}
+
+/// The same for raw JSON text (escapes read as what they stand for), `cut` when it is the
+/// head of a longer payload.
+pub fn redact_raw<'a>(text: &'a str, extra: &[regex_lite::Regex], cut: bool) -> Cow<'a, str> {
+    scrub(text, extra, Kind { cut, raw: true })
 }
 
 /// In place, for the owned strings of an event.
@@ -173,24 +174,226 @@ pub fn redact_in_place(text: &mut String, extra: &[regex_lite::Regex]) {
     }
 }
 
+/// At most `max` bytes of `text` with its secrets removed first, so that a bound never
+/// leaves part of a secret behind; `…` marks a cut.
+pub fn redact_bounded(text: &str, max: usize, extra: &[regex_lite::Regex]) -> String {
+    let clean = redact(text, extra);
+    let (head, cut) = crate::text::truncate(&clean, max);
+    if cut {
+        format!("{head}…")
+    } else {
+        head.to_owned()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Kind {
+    /// The text is the head of a longer one.
+    cut: bool,
+    /// Raw JSON: scan the text its escapes stand for.
+    raw: bool,
+}
+
+/// A secret found: its byte span and what replaces it.
+struct Found {
+    start: usize,
+    end: usize,
+    with: String,
+}
+
+impl Found {
+    fn mark(start: usize, end: usize) -> Found {
+        Found {
+            start,
+            end,
+            with: MARK.to_owned(),
+        }
+    }
+}
+
+/// A scanner: the secrets of one shape in a text (sorted, not overlapping). `cut`: the text
+/// was cut at its end.
+type Pass = fn(&str, bool) -> Vec<Found>;
+
+const PASSES: &[Pass] = &[
+    private_spans,
+    pem_blocks,
+    prefixed_tokens,
+    jwts,
+    bearer,
+    url_credentials,
+    assignments,
+];
+
+/// One of the built-in scanners, or a pattern from hooks.toml.
+enum Scanner<'a> {
+    Shape(Pass),
+    Pattern(&'a regex_lite::Regex),
+}
+
+impl Scanner<'_> {
+    fn find(&self, text: &str, cut: bool) -> Vec<Found> {
+        match self {
+            Scanner::Shape(pass) => pass(text, cut),
+            Scanner::Pattern(re) => re
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .map(|m| Found::mark(m.start(), m.end()))
+                .collect(),
+        }
+    }
+}
+
+fn scrub<'a>(text: &'a str, extra: &[regex_lite::Regex], kind: Kind) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    if text.is_empty() {
+        return out;
+    }
+    // Decoded text is scanned as it is, and, when it holds backslashes, once more as if its
+    // escapes were read (a JSON string inside source code); raw JSON only the second way.
+    let views: &[bool] = if kind.raw { &[true] } else { &[false, true] };
+    for &unescape in views {
+        let mut view: Option<Unescaped> = None;
+        let scanners = PASSES
+            .iter()
+            .map(|p| Scanner::Shape(*p))
+            .chain(extra.iter().map(Scanner::Pattern));
+        for scan in scanners {
+            let escaped = out.contains('\\');
+            if unescape && !escaped && !kind.raw {
+                break; // no escapes: the plain scan saw everything
+            }
+            let found = if !(unescape && escaped) {
+                scan.find(&out, kind.cut)
+            } else {
+                // The view is decoded once and reused until a scanner changes the text.
+                let v = view.get_or_insert_with(|| Unescaped::of(&out));
+                scan.find(&v.text, kind.cut)
+                    .into_iter()
+                    .map(|f| Found {
+                        start: v.raw_offset(f.start),
+                        end: v.raw_offset(f.end),
+                        with: f.with,
+                    })
+                    .collect()
+            };
+            if let Some(changed) = splice(&out, &found) {
+                out = Cow::Owned(changed);
+                view = None;
+            }
+        }
+    }
+    out
+}
+
+/// What raw JSON text says once its escapes are read, with the raw offset of every byte.
+struct Unescaped {
+    text: String,
+    /// `starts[i]`: where the character holding byte `i` of `text` begins in the raw text;
+    /// one more entry for the end.
+    starts: Vec<u32>,
+}
+
+impl Unescaped {
+    fn of(raw: &str) -> Unescaped {
+        let mut text = String::with_capacity(raw.len());
+        let mut starts = Vec::with_capacity(raw.len() + 1);
+        let mut push = |text: &mut String, c: char, at: usize| {
+            text.push(c);
+            starts.extend(std::iter::repeat_n(at as u32, c.len_utf8()));
+        };
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < raw.len() {
+            let c = raw[i..].chars().next().expect("in bounds");
+            let simple = match (c, bytes.get(i + 1)) {
+                ('\\', Some(b'n')) => Some('\n'),
+                ('\\', Some(b't')) => Some('\t'),
+                ('\\', Some(b'r')) => Some('\r'),
+                ('\\', Some(b'"')) => Some('"'),
+                ('\\', Some(b'\\')) => Some('\\'),
+                ('\\', Some(b'/')) => Some('/'),
+                ('\\', Some(b'b')) => Some('\u{8}'),
+                ('\\', Some(b'f')) => Some('\u{c}'),
+                _ => None,
+            };
+            if let Some(s) = simple {
+                push(&mut text, s, i);
+                i += 2;
+            } else if let Some((u, len)) = (c == '\\').then(|| unicode_escape(&raw[i..])).flatten()
+            {
+                push(&mut text, u, i);
+                i += len;
+            } else {
+                push(&mut text, c, i);
+                i += c.len_utf8();
+            }
+        }
+        starts.push(raw.len() as u32);
+        Unescaped { text, starts }
+    }
+
+    fn raw_offset(&self, i: usize) -> usize {
+        self.starts[i] as usize
+    }
+}
+
+/// `\uXXXX` (or a surrogate pair of them) at the start of `s`: the character and the bytes
+/// it took.
+fn unicode_escape(s: &str) -> Option<(char, usize)> {
+    let hex = |at: usize| {
+        s.get(at..at + 6)
+            .filter(|e| e.starts_with("\\u"))
+            .and_then(|e| u32::from_str_radix(&e[2..], 16).ok())
+    };
+    let first = hex(0)?;
+    if (0xD800..0xDC00).contains(&first)
+        && let Some(low) = hex(6).filter(|l| (0xDC00..0xE000).contains(l))
+    {
+        let c = char::from_u32(0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00))?;
+        return Some((c, 12));
+    }
+    char::from_u32(first).map(|c| (c, 6))
+}
+
 fn is_token_char(c: char, extra: &str) -> bool {
     c.is_ascii_alphanumeric() || extra.contains(c)
 }
 
-/// Replaces each (start, end) span of `text` by what `with` makes of it.
-fn splice(text: &str, spans: &[(usize, usize)], with: impl Fn(&str) -> String) -> Option<String> {
-    if spans.is_empty() {
+/// The length of the run of token characters at the start of `s`.
+fn token_len(s: &str, extra: &str) -> usize {
+    s.chars()
+        .take_while(|c| is_token_char(*c, extra))
+        .map(char::len_utf8)
+        .sum()
+}
+
+/// Replaces each span found by its replacement; `None` when there is none.
+fn splice(text: &str, found: &[Found]) -> Option<String> {
+    if found.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for &(s, e) in spans {
-        out.push_str(&text[at..s]);
-        out.push_str(&with(&text[s..e]));
-        at = e;
+    for f in found {
+        out.push_str(&text[at..f.start]);
+        out.push_str(&f.with);
+        at = f.end;
     }
     out.push_str(&text[at..]);
     Some(out)
+}
+
+/// Sorts spans found by several searches and drops those overlapping an earlier one.
+fn disjoint(mut found: Vec<Found>) -> Vec<Found> {
+    found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+    let mut out: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if out.last().is_none_or(|l| f.start >= l.end) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// Whether the character before `i` can start a token (not the middle of a word).
@@ -201,141 +404,144 @@ fn boundary_before(text: &str, i: usize) -> bool {
         .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_' && c != '-')
 }
 
-fn private_spans(text: &str) -> Option<String> {
-    let mut spans = Vec::new();
+/// Every start of `needle` in `text`.
+fn starts_of<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(needle).map(|(i, _)| i)
+}
+
+fn private_spans(text: &str, _cut: bool) -> Vec<Found> {
+    let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("<private>").map(|i| i + from) {
         let end = text[s..]
             .find("</private>")
             .map_or(text.len(), |i| s + i + "</private>".len());
-        spans.push((s, end));
+        found.push(Found {
+            start: s,
+            end,
+            with: String::new(),
+        });
         from = end;
     }
-    splice(text, &spans, |_| String::new())
+    found
 }
 
-fn pem_blocks(text: &str) -> Option<String> {
-    let mut spans = Vec::new();
+fn pem_blocks(text: &str, cut: bool) -> Vec<Found> {
+    let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("-----BEGIN ").map(|i| i + from) {
-        let header_end = text[s..]
-            .find("-----\n")
-            .or_else(|| text[s..].find("-----\\n"))
-            .map(|i| s + i);
-        let Some(h) = header_end.filter(|h| text[s..*h].ends_with("PRIVATE KEY")) else {
-            from = s + 11;
-            continue;
+        let label = s + "-----BEGIN ".len();
+        let header_end = text[label..].find("-----").map(|i| label + i);
+        let is_key = match header_end {
+            Some(h) => text[label..h].ends_with("PRIVATE KEY"),
+            // The head of a longer text, cut inside the header: it may be a key's.
+            None => cut && "PRIVATE KEY".contains(text[label..].rsplit(' ').next().unwrap_or("")),
         };
-        let end = text[h..]
+        let body = header_end.unwrap_or(text.len());
+        // A block already redacted (by the other view of the text) stays as it is.
+        if !is_key || text[body..].trim_start_matches('-').starts_with(MARK) {
+            from = label;
+            continue;
+        }
+        let end = text[body..]
             .find("-----END ")
-            .and_then(|i| text[h + i + 9..].find("-----").map(|j| h + i + 9 + j + 5))
+            .and_then(|i| {
+                let tail = body + i + "-----END ".len();
+                text[tail..].find("-----").map(|j| tail + j + 5)
+            })
             .unwrap_or(text.len());
-        spans.push((s, end));
+        found.push(Found {
+            start: s,
+            end,
+            with: format!("-----BEGIN PRIVATE KEY-----{MARK}"),
+        });
         from = end;
     }
-    splice(text, &spans, |_| {
-        format!("-----BEGIN PRIVATE KEY-----{MARK}")
-    })
+    found
 }
 
-fn prefixed_tokens(text: &str) -> Option<String> {
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+fn prefixed_tokens(text: &str, cut: bool) -> Vec<Found> {
+    let mut found = Vec::new();
     for p in PREFIXES {
-        let mut from = 0;
-        while let Some(s) = text[from..].find(p.prefix).map(|i| i + from) {
-            let tail: usize = text[s + p.prefix.len()..]
-                .chars()
-                .take_while(|c| is_token_char(*c, p.extra))
-                .map(char::len_utf8)
-                .sum();
+        for s in starts_of(text, p.prefix) {
+            let tail = token_len(&text[s + p.prefix.len()..], p.extra);
             let end = s + p.prefix.len() + tail;
-            let covered = spans.iter().any(|&(a, b, _)| s < b && end > a);
-            if tail >= p.min && boundary_before(text, s) && !covered {
-                spans.push((s, end, p.prefix.len()));
+            let whole = tail >= p.min || (cut && end == text.len());
+            if whole && boundary_before(text, s) {
+                found.push(Found {
+                    start: s,
+                    end,
+                    with: format!("{}…{MARK}", p.prefix),
+                });
             }
-            from = end.max(s + 1);
         }
     }
-    spans.sort_unstable();
-    let keep: Vec<(usize, usize)> = spans.iter().map(|&(s, e, _)| (s, e)).collect();
-    splice(text, &keep, |secret| {
-        let prefix = spans
-            .iter()
-            .find(|&&(s, e, _)| e - s == secret.len())
-            .map_or(0, |x| x.2);
-        format!("{}…{MARK}", &secret[..prefix.min(secret.len())])
-    })
+    // Where two prefixes find the same token (`sk-ant-` and `sk-`), the first in PREFIXES
+    // (the longer prefix) wins: the sort is stable.
+    disjoint(found)
 }
 
-fn jwts(text: &str) -> Option<String> {
-    let mut spans = Vec::new();
+fn jwts(text: &str, cut: bool) -> Vec<Found> {
+    let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("eyJ").map(|i| i + from) {
-        let len: usize = text[s..]
-            .chars()
-            .take_while(|c| is_token_char(*c, "-_.="))
-            .map(char::len_utf8)
-            .sum();
-        let token = &text[s..s + len];
-        let parts: Vec<&str> = token.split('.').collect();
-        if parts.len() == 3 && parts.iter().all(|p| p.len() >= 8) && boundary_before(text, s) {
-            spans.push((s, s + len));
+        let len = token_len(&text[s..], "-_.=");
+        let parts: Vec<&str> = text[s..s + len].split('.').collect();
+        let whole = parts.len() == 3 && parts.iter().all(|p| p.len() >= 8);
+        let cut_short = cut && s + len == text.len() && parts[0].len() >= 8;
+        if (whole || cut_short) && boundary_before(text, s) {
+            found.push(Found {
+                start: s,
+                end: s + len,
+                with: format!("eyJ…{MARK}"),
+            });
         }
         from = s + len.max(3);
     }
-    splice(text, &spans, |_| format!("eyJ…{MARK}"))
+    found
 }
 
-fn bearer(text: &str) -> Option<String> {
+fn bearer(text: &str, cut: bool) -> Vec<Found> {
     let lower = text.to_ascii_lowercase();
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(s) = lower[from..].find("bearer ").map(|i| i + from) {
+    let mut found = Vec::new();
+    for s in starts_of(&lower, "bearer ") {
         let start = s + "bearer ".len();
-        let len: usize = text[start..]
-            .chars()
-            .take_while(|c| is_token_char(*c, "-_.=+/~"))
-            .map(char::len_utf8)
-            .sum();
-        if len >= 8 && !text[start..start + len].contains(MARK) {
-            spans.push((start, start + len));
+        let len = token_len(&text[start..], "-_.=+/~");
+        let long_enough = len >= 8 || (cut && len > 0 && start + len == text.len());
+        if long_enough && !text[start..start + len].contains(MARK) {
+            found.push(Found::mark(start, start + len));
         }
-        from = start + len.max(1);
     }
-    splice(text, &spans, |_| MARK.to_owned())
+    found
 }
 
 /// `scheme://user:password@host` keeps the user.
-fn url_credentials(text: &str) -> Option<String> {
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(s) = text[from..].find("://").map(|i| i + from + 3) {
+fn url_credentials(text: &str, cut: bool) -> Vec<Found> {
+    let mut found = Vec::new();
+    for s in starts_of(text, "://").map(|i| i + 3) {
         let authority_end = text[s..]
             .find(|c: char| c == '/' || c == '@' || c.is_whitespace() || c == '"' || c == '\'')
             .map_or(text.len(), |i| s + i);
-        if text[authority_end..].starts_with('@')
-            && let Some(colon) = text[s..authority_end].find(':')
-        {
+        let has_password =
+            text[authority_end..].starts_with('@') || (cut && authority_end == text.len());
+        if has_password && let Some(colon) = text[s..authority_end].find(':') {
             let pass_start = s + colon + 1;
             if authority_end > pass_start {
-                spans.push((pass_start, authority_end));
+                found.push(Found::mark(pass_start, authority_end));
             }
         }
-        from = s;
     }
-    splice(text, &spans, |_| MARK.to_owned())
+    found
 }
 
 /// `password=…`, `DB_PASSWORD: …`, `"api_key": "…"`, `export TOKEN='…'`,
 /// `aws_secret_access_key = …`: the key kept, a literal value replaced.
-fn assignments(text: &str) -> Option<String> {
+fn assignments(text: &str, cut: bool) -> Vec<Found> {
     let lower = text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut found = Vec::new();
     for key in SECRET_KEYS {
-        let mut from = 0;
-        while let Some(k) = lower[from..].find(key).map(|i| i + from) {
-            from = k + key.len();
+        for k in starts_of(&lower, key) {
             // The key may be part of a longer name (DB_PASSWORD, aws_secret_access_key,
             // clientSecret) but must end here: what follows is quotes, spaces and = or :.
             let mut i = k + key.len();
@@ -360,34 +566,31 @@ fn assignments(text: &str) -> Option<String> {
             while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
                 i += 1;
             }
-            if let Some((s, e)) = literal_value(text, i, sep == b':')
-                && !spans.iter().any(|&(a, b)| s < b && e > a)
-            {
-                spans.push((s, e));
+            if let Some((s, e)) = literal_value(text, i, sep == b':', cut) {
+                found.push(Found::mark(s, e));
             }
         }
     }
-    spans.sort_unstable();
-    splice(text, &spans, |_| MARK.to_owned())
+    disjoint(found)
 }
 
 /// The span of a literal value starting at `i`, or `None` when the value looks like code
-/// (a call, an index, a type, a variable reference) or is empty.
-fn literal_value(text: &str, i: usize, colon: bool) -> Option<(usize, usize)> {
+/// (a call, an index, a type, a variable reference) or is empty. A value that runs to the
+/// end of a cut text is taken for a secret whatever it looks like.
+fn literal_value(text: &str, i: usize, colon: bool, cut: bool) -> Option<(usize, usize)> {
     let rest = &text[i..];
     let quote = rest.chars().next()?;
-    if matches!(quote, '"' | '\'' | '`') || rest.starts_with("\\\"") {
-        let (open, close) = if rest.starts_with("\\\"") {
-            (2, "\\\"")
-        } else {
-            (1, &rest[..1])
+    if matches!(quote, '"' | '\'' | '`') {
+        let value = &rest[1..];
+        return match value.find(quote) {
+            Some(len) => {
+                let v = &value[..len];
+                let is_literal = v.len() >= 3 && !v.starts_with('$') && !v.contains(MARK);
+                is_literal.then_some((i + 1, i + 1 + len))
+            }
+            None if cut && !value.is_empty() => Some((i + 1, text.len())),
+            None => None,
         };
-        let len = rest[open..].find(close)?;
-        let value = &rest[open..open + len];
-        if value.len() < 3 || value.starts_with('$') || value.contains(MARK) {
-            return None;
-        }
-        return Some((i + open, i + open + len));
     }
     let len: usize = rest
         .chars()
@@ -396,6 +599,12 @@ fn literal_value(text: &str, i: usize, colon: bool) -> Option<(usize, usize)> {
         })
         .map(char::len_utf8)
         .sum();
+    if len == 0 {
+        return None;
+    }
+    if cut && i + len == text.len() {
+        return Some((i, i + len));
+    }
     let value = &rest[..len];
     let after = rest[len..].trim_start_matches([' ', '\t']);
     let looks_like_code = value.len() < 4
@@ -471,15 +680,20 @@ mod tests {
         assert_eq!(r("if password == other {"), "if password == other {");
     }
 
-    /// tests/data: 23 secret shapes must vanish, 59 lines of ordinary code must not change.
+    /// The secret shapes of tests/data: (text, the part that must not be kept).
+    fn shapes() -> Vec<(&'static str, &'static str)> {
+        include_str!("../tests/data/secrets.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split_once('\t').expect("text TAB secret"))
+            .collect()
+    }
+
+    /// tests/data: every secret shape must vanish, ordinary code must not change.
     #[test]
     fn secrets_vanish_and_ordinary_code_stays() {
         let mut failures = Vec::new();
-        for line in include_str!("../tests/data/secrets.tsv")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-        {
-            let (text, secret) = line.split_once('\t').unwrap();
+        for (text, secret) in shapes() {
             let out = r(text);
             // A <private> span goes without a mark; everything else leaves one.
             if out.contains(secret) || !(out.contains(MARK) || text.contains("<private>")) {
@@ -487,12 +701,80 @@ mod tests {
             }
         }
         for line in include_str!("../tests/data/ordinary.txt").lines() {
-            let out = r(line);
-            if out != line {
-                failures.push(format!("changed: {line} -> {out}"));
+            for out in [r(line), redact_raw(line, &[], false).into_owned()] {
+                if out != line {
+                    failures.push(format!("changed: {line} -> {out}"));
+                }
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// A payload as Claude Code sends it: a Write of a file holding `text` between two
+    /// ordinary lines, JSON-escaped.
+    fn write_payload(text: &str) -> String {
+        let content = format!("[default]\nregion = eu-west-1\n{text}\nretries = 3\n");
+        serde_json::json!({"session_id": "s", "hook_event_name": "PostToolUse", "tool_name": "Write",
+            "tool_input": {"file_path": "/p/.aws/credentials", "content": content}})
+        .to_string()
+    }
+
+    /// Every shape again, JSON-escaped inside a payload (the scanner must read `\n` as a
+    /// newline, not as part of a word), and in the raw head of a payload cut at every
+    /// place inside the secret: no part of it that is kept may survive.
+    #[test]
+    fn secrets_vanish_from_escaped_and_truncated_payloads() {
+        let mut failures = Vec::new();
+        for (text, secret) in shapes() {
+            let raw = write_payload(text);
+            let out = redact_raw(&raw, &[], false);
+            if out.contains(secret) {
+                failures.push(format!("escaped, kept: {text} -> {out}"));
+            }
+            let at = raw
+                .find(secret)
+                .expect("the secret is in the payload as it is");
+            for kept in 1..=secret.len() {
+                let head = &raw[..at + kept];
+                let out = redact_raw(head, &[], true);
+                if kept >= 4 && out.contains(&secret[..kept]) {
+                    failures.push(format!("cut after {kept}, kept: {text} -> {out}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_bound_never_keeps_part_of_a_secret() {
+        let key = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+        let text = format!("{}{key} and more", "x ".repeat(10));
+        for max in 20..text.len() {
+            let out = redact_bounded(&text, max, &[]);
+            assert!(!out.contains("AbCd"), "{max}: {out}");
+        }
+        // The head of a payload cut in the middle of a key.
+        assert_eq!(
+            redact_raw("aws_key = AKIAIOS", &[], true),
+            "aws_key = AKIA…[REDACTED]"
+        );
+        assert_eq!(
+            redact_raw("aws_secret_access_key = \"wJalrX", &[], true),
+            "aws_secret_access_key = \"[REDACTED]"
+        );
+        assert_eq!(redact_raw("id AKIAIOS", &[], true), "id AKIA…[REDACTED]");
+        assert_eq!(redact_raw("pass hunter2", &[], true), "pass hunter2");
+    }
+
+    #[test]
+    fn each_token_keeps_its_own_prefix() {
+        // Two tokens of the same length, of different kinds.
+        let pat = "github_pat_11ABCDEFG0123456789_abcdefghij";
+        let ghp = format!("ghp_{}", "a".repeat(pat.len() - 4));
+        assert_eq!(
+            r(&format!("{pat} then {ghp}")),
+            "github_pat_…[REDACTED] then ghp_…[REDACTED]"
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ fn every_kind_of_bad_input_is_quarantined_with_one_clear_line() {
         (br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{"file_path":"/a"},"tool_response":{"structuredPatch":{"lines":[]}}}"#.to_vec(), "structuredPatch"),
         (br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Edit","tool_input":{"file_path":"/a"},"tool_response":{"structuredPatch":[{"lines":[1,2]}]}}"#.to_vec(), "lines[0]"),
         (br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Edit","duration_ms":"89","tool_input":{"file_path":"/a"}}"#.to_vec(), "duration_ms"),
-        (br#"{"session_id":"s","hook_event_name":"SomethingNew","cwd":"/p"}"#.to_vec(), "unknown hook event"),
+        (br#"{"session_id":"s","hook_event_name":"<script>","cwd":"/p"}"#.to_vec(), "not a hook event name"),
         (br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_input":{"file_path":"/a"}}"#.to_vec(), "no tool_name"),
         (invalid_utf8, "invalid unicode"),
         (nul, "control character"),
@@ -66,18 +66,30 @@ fn every_kind_of_bad_input_is_quarantined_with_one_clear_line() {
         0
     );
 
-    // An unknown tool is a tool flowhook does not record (MCP servers add new ones): no noise.
-    let out = w.hook(&[], br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"mcp__x__y","tool_input":{}}"#);
-    assert_hook_contract(&out, "unknown tool");
-    assert!(out.stderr.is_empty());
+    // An unknown tool is a tool flowhook does not record (MCP servers add new ones), and an
+    // event a newer client added is a real payload: neither is bad input, and neither makes
+    // noise.
+    for payload in [
+        &br#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"mcp__x__y","tool_input":{}}"#[..],
+        br#"{"session_id":"s","hook_event_name":"SomethingNew","cwd":"/p","new_field":{"x":1}}"#,
+    ] {
+        let out = w.hook(&[], payload);
+        assert_hook_contract(&out, "not ours");
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(
+        w.count("SELECT count(*) FROM rejected_events") as usize,
+        cases.len()
+    );
 }
 
 #[test]
 fn quarantined_payloads_are_bounded_and_redacted() {
     let w = World::new();
     let secret = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
-    let mut big = format!(r#"{{"session_id":"s","hook_event_name":"Bogus","key":"{secret}","x":""#)
-        .into_bytes();
+    let mut big =
+        format!(r#"{{"session_id":"s","hook_event_name":"Bogus!","key":"{secret}","x":""#)
+            .into_bytes();
     big.extend(std::iter::repeat_n(b'x', 1_000_000));
     big.extend_from_slice(b"\"}");
     assert_hook_contract(&w.hook(&[], &big), "big bogus");

@@ -82,7 +82,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
 
 /// The prompts and edits of every recorded payload under `dir`, normalised.
 fn templates(dir: &Path) -> Result<Vec<Normalised>, String> {
-    let env = event::Env::new(&crate::config::Limits::default(), None, None);
+    let env = event::Env::new(&crate::config::Limits::default(), None, None, Vec::new());
     let mut out = Vec::new();
     let mut files = Vec::new();
     super::replay::walk(dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -116,12 +116,12 @@ fn variant(t: &Normalised, i: usize, session: usize, project: &str) -> Normalise
     n.ctx.cwd = Some(project.to_owned());
     match &mut n.event {
         Event::Task(task) => {
-            task.key = format!("seed-{i}");
+            task.key = event::Key::Natural(format!("seed-{i}"));
             task.text = format!("{} (variant {})", task.text, i % 997);
         }
         Event::Edit(edit) => {
-            edit.key = format!("seed-{i}");
-            edit.tool_use_id = Some(edit.key.clone());
+            edit.key = event::Key::Natural(format!("seed-{i}"));
+            edit.tool_use_id = Some(format!("seed-{i}"));
             let ext = edit
                 .facts
                 .file

@@ -14,6 +14,13 @@ use std::process::ExitCode;
 
 pub fn run(inv: Invocation) -> ExitCode {
     let manual = std::io::stdin().is_terminal();
+    if let (true, crate::event::flags::Command::Other(word)) =
+        (manual && !inv.known(), &inv.command)
+    {
+        // A hook line never fails on a word it does not know; a person is told.
+        eprintln!("flowhook: error: unrecognized command {word:?} (see `flowhook --help`)");
+        return ExitCode::from(2);
+    }
     if manual && std::env::var_os("CLAUDE_CODE_SESSION_ID").is_none() {
         eprintln!(
             "flowhook: error: `flowhook {}` is a hook: Claude Code runs it with the event's JSON \

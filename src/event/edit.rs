@@ -52,10 +52,10 @@ pub fn facts(
             _ => (lines(new), lines(old)),
         };
         if let Some(old) = old.filter(|_| mode != Some("insert")) {
-            diff.text('-', &old.head);
+            diff.text('-', old);
         }
         if let Some(new) = new.filter(|_| mode != Some("delete")) {
-            diff.text('+', &new.head);
+            diff.text('+', new);
         }
         return Ok(diff.finish(file, "edit", added, removed, None));
     }
@@ -84,8 +84,7 @@ pub fn facts(
                 .or(input.content.as_ref());
             let is_update = response.and_then(|r| r.kind.as_deref()) == Some("update");
             if let Some(c) = content {
-                diff.text('+', &c.head);
-                diff.truncated |= c.bytes as usize > c.head.len();
+                diff.text('+', c);
             }
             let kind = if is_update { "update" } else { "create" };
             let added = if is_update { 0 } else { lines(content) };
@@ -105,10 +104,10 @@ pub fn facts(
                 removed += lines(old);
                 added += lines(new);
                 if let Some(old) = old {
-                    diff.text('-', &old.head);
+                    diff.text('-', old);
                 }
                 if let Some(new) = new {
-                    diff.text('+', &new.head);
+                    diff.text('+', new);
                 }
             }
             Ok(diff.finish(file, "edit", added, removed, None))
@@ -174,11 +173,20 @@ impl Diff {
         }
     }
 
-    /// Some text as diff lines, each prefixed by `sign`.
-    fn text(&mut self, sign: char, text: &str) {
-        for l in text.lines() {
+    /// The head of a digested text as diff lines, each prefixed by `sign`. When the head is
+    /// only part of the text, its last line is only part of a line: it is left out, so that
+    /// no half line (half a secret, say) is ever stored.
+    fn text(&mut self, sign: char, text: &TextDigest) {
+        let cut = text.bytes as usize > text.head.len();
+        let whole = if cut {
+            text.head.rfind('\n').map_or("", |i| &text.head[..i])
+        } else {
+            &text.head
+        };
+        for l in whole.lines() {
             self.line(&format!("{sign}{l}"));
         }
+        self.truncated |= cut;
     }
 
     fn finish(
@@ -282,6 +290,21 @@ mod tests {
         assert_eq!(f.lines_added, 100);
         assert!(f.diff_truncated);
         assert!(f.diff.len() <= 1000 && f.diff.ends_with('\n'));
+    }
+
+    #[test]
+    fn the_head_of_a_long_write_keeps_whole_lines_only() {
+        let content = format!("a = 1\nkey = AKIAIOSFODNN7EXAMPLE\n{}", "x".repeat(3000));
+        let input = format!(
+            r#"{{"file_path":"/p/a","content":{}}}"#,
+            serde_json::json!(content)
+        );
+        // Cut the head inside the key: its line must not be kept.
+        let mut input: EditInput = serde_json::from_str(&input).unwrap();
+        input.content.as_mut().unwrap().head.truncate(16);
+        let f = facts("Write", &input, None, 4096).unwrap();
+        assert_eq!(f.diff, "+a = 1\n");
+        assert!(f.diff_truncated);
     }
 
     #[test]

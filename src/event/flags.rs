@@ -6,22 +6,43 @@
 //! flag is skipped, never an error, because a settings line written for claude-flow must keep
 //! working when `npx claude-flow@alpha` is replaced by `flowhook`.
 
+/// What a claude-flow hook word asks flowhook to record when no payload comes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Word {
+    PreTask,
+    PostEdit,
+    SessionEnd,
+    SessionStart,
+}
+
+impl Word {
+    /// The event's name in `cli:<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Word::PreTask => "pre-task",
+            Word::PostEdit => "post-edit",
+            Word::SessionEnd => "session-end",
+            Word::SessionStart => "session-start",
+        }
+    }
+}
+
 /// The event word of a hook call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// No word, or `hook`: the event comes from `hook_event_name` on stdin.
     FromStdin,
-    PreTask,
-    PostEdit,
-    SessionEnd,
-    /// Another claude-flow hook (`pre-edit`, `post-command`, `notify`, ...): not ours to record.
+    /// A word flowhook records from its flags when stdin brings no payload.
+    Hook(Word),
+    /// Any other word in a hook line (claude-flow's `pre-bash`, `notify`, a word of a newer
+    /// claude-flow): a hook call all the same, which records what its payload says, if any.
     Other(String),
 }
 
 /// The claude-flow flags we use. Everything else on the command line is ignored.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Flags {
-    /// v2 `--description`, v3 `-d`.
+    /// v2 `--description`, v3 `-d`, v3 route's `--task`.
     pub description: Option<String>,
     /// v2 `--task-id`, v3 `-i`.
     pub task_id: Option<String>,
@@ -42,20 +63,41 @@ pub struct Invocation {
     pub args: Vec<String>,
 }
 
-/// The words that make a call a hook call (anything else is a debugging command for clap).
-const HOOK_WORDS: &[&str] = &["hook", "pre-task", "post-edit", "session-end"];
+/// The words claude-flow v2 (`npx claude-flow@alpha hooks <word>`) and v3
+/// (`.claude/helpers/hook-handler.cjs <word>`, `npx @claude-flow/cli hooks <word>`) put in
+/// hook lines, and what each records without a payload. With a payload on stdin the payload
+/// says what happened, whatever the word.
+const WORDS: &[(&str, Option<Word>)] = &[
+    ("pre-task", Some(Word::PreTask)),
+    // v3's UserPromptSubmit hook: the prompt (`--task` without a payload).
+    ("route", Some(Word::PreTask)),
+    ("route-task", Some(Word::PreTask)),
+    ("post-edit", Some(Word::PostEdit)),
+    ("session-end", Some(Word::SessionEnd)),
+    // v3's SessionStart hook (and its older name).
+    ("session-restore", Some(Word::SessionStart)),
+    ("session-start", Some(Word::SessionStart)),
+];
+
+/// The debugging commands (`cli.rs`): the only first words that are not hook calls.
+pub const COMMANDS: &[&str] = &[
+    "replay", "context", "sessions", "show", "export", "prune", "schema", "bench", "spool", "help",
+];
 
 impl Invocation {
-    /// A hook call, or `None` when the arguments name a debugging command or ask for help.
+    /// A hook call, or `None` when the arguments name a debugging command or ask for help
+    /// or the version. Every other word is a hook call: a hook line must never fail on a word
+    /// it does not know.
     pub fn from_args(args: &[String]) -> Option<Invocation> {
-        if args.iter().any(|a| a == "--help" || a == "-h") {
+        let asks = |a: &String| matches!(a.as_str(), "--help" | "-h" | "--version" | "-V");
+        if args.iter().any(asks) {
             return None;
         }
         let rest = match args.first().map(String::as_str) {
             None => return Some(Invocation::stdin_only()),
             Some("hooks") => &args[1..],
-            Some(w) if HOOK_WORDS.contains(&w) => args,
-            Some(_) => return None,
+            Some(w) if COMMANDS.contains(&w) => return None,
+            Some(_) => args,
         };
         let (command, flags) = match rest.split_first() {
             None => (Command::FromStdin, &[][..]),
@@ -76,16 +118,92 @@ impl Invocation {
             args: Vec::new(),
         }
     }
+
+    /// Whether the word is one flowhook knows (its own or claude-flow's): a person who typed
+    /// another is told so.
+    pub fn known(&self) -> bool {
+        match &self.command {
+            Command::Other(w) => is_claude_flow_word(w),
+            _ => true,
+        }
+    }
 }
 
 fn command_of(word: &str) -> Command {
-    match word {
-        "hook" => Command::FromStdin,
-        "pre-task" | "preTask" => Command::PreTask,
-        "post-edit" | "postEdit" => Command::PostEdit,
-        "session-end" | "sessionEnd" => Command::SessionEnd,
-        other => Command::Other(other.to_owned()),
+    if word == "hook" {
+        return Command::FromStdin;
     }
+    let folded = fold(word);
+    match WORDS.iter().find(|(w, _)| fold(w) == folded) {
+        Some((_, Some(w))) => Command::Hook(*w),
+        _ => Command::Other(word.to_owned()),
+    }
+}
+
+/// claude-flow's hook words flowhook does not record from flags (it still reads their
+/// payload): kept so that a person is told "not recorded" rather than "unknown".
+const OTHER_WORDS: &[&str] = &[
+    // v2 (`hooks.js`, its init templates and plugin)
+    "pre-edit",
+    "pre-command",
+    "pre-bash",
+    "post-command",
+    "post-bash",
+    "post-task",
+    "notify",
+    "post-search",
+    "mcp-initialized",
+    "agent-spawned",
+    "task-orchestrated",
+    "neural-trained",
+    "modify-bash",
+    "modify-file",
+    "modify-git-commit",
+    "pre-write",
+    "notification",
+    "agent-stop",
+    // v3 (`hooks.ts`, `hook-handler.cjs`, its templates and plugin)
+    "pre-search",
+    "compact-manual",
+    "compact-auto",
+    "status",
+    "stats",
+    "teammate-idle",
+    "task-completed",
+    "model-route",
+    "model-outcome",
+    "model-stats",
+    "mcp-pre",
+    "mcp-post",
+    "daemon-start",
+    "stop-check",
+    "memory-import",
+    "memory-sync",
+    "explain",
+    "pretrain",
+    "build-agents",
+    "metrics",
+    "transfer",
+    "list",
+    "intelligence",
+    "worker",
+    "progress",
+    "statusline",
+    "coverage-route",
+    "coverage-suggest",
+    "coverage-gaps",
+    "token-optimize",
+    "refresh-funnel",
+    "refresh-advisor",
+];
+
+fn is_claude_flow_word(word: &str) -> bool {
+    let folded = fold(word);
+    WORDS
+        .iter()
+        .map(|(w, _)| *w)
+        .chain(OTHER_WORDS.iter().copied())
+        .any(|w| fold(w) == folded)
 }
 
 /// The flag's name folded so that `--task-id`, `--taskId` and `--task_id` are one key.
@@ -111,7 +229,8 @@ fn parse_flags(args: &[String]) -> Flags {
             None => (fold(arg), None),
         };
         let slot = match name.as_str() {
-            "description" | "d" | "task" => &mut flags.description,
+            // v3's `route --task` (`-t`) carries the prompt.
+            "description" | "d" | "task" | "t" => &mut flags.description,
             "taskid" | "i" | "id" => &mut flags.task_id,
             "agentid" | "agent" => &mut flags.agent_id,
             "file" | "f" | "filepath" => &mut flags.file,
@@ -163,7 +282,7 @@ mod tests {
             "true",
         ])
         .unwrap();
-        assert_eq!(i.command, Command::PostEdit);
+        assert_eq!(i.command, Command::Hook(Word::PostEdit));
         assert_eq!(i.flags.file.as_deref(), Some("src/a.rs"));
         let i = inv(&[
             "pre-task",
@@ -190,7 +309,7 @@ mod tests {
         let i = inv(&["post-edit", "-f", "b.rs", "-s", "true", "-m", "k:v,k2:v2"]).unwrap();
         assert_eq!(i.flags.file.as_deref(), Some("b.rs"));
         let i = inv(&["session-end", "--save-state", "--format", "json"]).unwrap();
-        assert_eq!(i.command, Command::SessionEnd);
+        assert_eq!(i.command, Command::Hook(Word::SessionEnd));
     }
 
     #[test]

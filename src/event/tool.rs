@@ -1,0 +1,137 @@
+//! PreToolUse and PostToolUse: a subagent launch (Agent, or Task before 2.1.63), an edit
+//! (Write, Edit, MultiEdit, NotebookEdit), a subagent's result. Other tools are not ours.
+
+use super::wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
+use super::{Edit, Env, Event, Key, Subagent, Task, edit, parse_tool};
+
+/// The tools whose PostToolUse is a post-edit.
+const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
+
+pub(super) fn tool(
+    event_name: &str,
+    tool: &str,
+    p: &Payload,
+    env: &Env,
+) -> Result<Option<Event>, String> {
+    let agent_tool = matches!(tool, "Agent" | "Task");
+    Ok(Some(match event_name {
+        "PreToolUse" if agent_tool => Event::Task(launch(tool, p, env)?),
+        "PostToolUse" if EDIT_TOOLS.contains(&tool) => Event::Edit(edited(tool, p, env)?),
+        "PostToolUse" | "PostToolUseFailure" if agent_tool => {
+            Event::Subagent(result(event_name, p, env)?)
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// A subagent launch: the task it was given.
+fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
+    let input: AgentInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
+    let text = match (input.description.as_deref(), input.prompt.as_deref()) {
+        (Some(d), Some(pr)) => format!("{d}: {pr}"),
+        (Some(t), None) | (None, Some(t)) => t.to_owned(),
+        // Still a launch: recorded under its type, so that it is counted.
+        (None, None) => format!(
+            "{tool} launch ({})",
+            input.subagent_type.as_deref().unwrap_or("general-purpose")
+        ),
+    };
+    Ok(Task::new(
+        "agent",
+        p.tool_use_id.as_deref(),
+        env.task_text(&text),
+        input.subagent_type,
+    ))
+}
+
+fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
+    let input: EditInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
+    let response: Option<EditResponse> = parse_tool("tool_response", p.tool_response)?;
+    let mut facts = edit::facts(tool, &input, response.as_ref(), env.diff_bytes)?;
+    env.redact(&mut facts.file);
+    env.redact(&mut facts.diff);
+    Ok(Edit::new(p.tool_use_id.clone(), tool, facts, p.duration_ms))
+}
+
+/// What the Agent tool returned: the subagent's outcome (or its failure), linked to its
+/// launch by tool_use_id.
+fn result(event_name: &str, p: &Payload, env: &Env) -> Result<Subagent, String> {
+    let r: AgentResponse = parse_tool("tool_response", p.tool_response)?.unwrap_or_default();
+    let failed = event_name == "PostToolUseFailure";
+    let key = match &p.tool_use_id {
+        Some(id) => Key::Natural(format!("result:{id}")),
+        None => Key::Content(super::key_of(&[
+            "result",
+            r.agent_id.as_deref().unwrap_or(""),
+            p.tool_input.map_or("", |i| i.get()),
+        ])),
+    };
+    // The launch's type, for a result whose launch was never seen (PreToolUse not wired).
+    let input: AgentInput = parse_tool("tool_input", p.tool_input)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Ok(Subagent {
+        agent_id: r.agent_id,
+        agent_type: r.agent_type.or(input.subagent_type),
+        tool_use_id: p.tool_use_id.clone(),
+        status: if failed {
+            Some("failed".to_owned())
+        } else {
+            r.status
+        },
+        duration_ms: r.total_duration_ms.or(p.duration_ms),
+        tokens: r.total_tokens,
+        tool_count: r.total_tool_use_count,
+        detail: p.error.as_deref().map(|e| env.message(e)),
+        ..Subagent::new("result", key)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::norm;
+    use super::super::*;
+
+    #[test]
+    fn agent_and_legacy_task_launches_are_tasks_but_task_create_is_not() {
+        for tool in ["Agent", "Task"] {
+            let raw = format!(
+                r#"{{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"{tool}","tool_use_id":"t",
+                "tool_input":{{"description":"Audit","prompt":"look","subagent_type":"Bash"}}}}"#
+            );
+            let Event::Task(t) = norm(&raw, &[]).unwrap().unwrap().event else {
+                panic!()
+            };
+            assert_eq!(
+                (t.text.as_str(), t.subagent_type.as_deref()),
+                ("Audit: look", Some("Bash"))
+            );
+        }
+        let raw = r#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"TaskCreate","tool_input":{}}"#;
+        assert_eq!(norm(raw, &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_launch_without_text_is_still_a_launch() {
+        let raw = r#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Agent","tool_input":{"subagent_type":"Explore"}}"#;
+        let Event::Task(t) = norm(raw, &[]).unwrap().unwrap().event else {
+            panic!()
+        };
+        assert_eq!(t.subagent_type.as_deref(), Some("Explore"));
+    }
+
+    #[test]
+    fn a_result_carries_its_launch_and_type() {
+        let raw = r#"{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Task","tool_use_id":"toolu_1",
+            "tool_input":{"description":"d","prompt":"p","subagent_type":"researcher"},
+            "tool_response":{"status":"completed","totalDurationMs":5}}"#;
+        let Event::Subagent(a) = norm(raw, &[]).unwrap().unwrap().event else {
+            panic!()
+        };
+        assert_eq!(
+            (a.tool_use_id.as_deref(), a.agent_type.as_deref()),
+            (Some("toolu_1"), Some("researcher"))
+        );
+    }
+}
