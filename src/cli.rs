@@ -129,9 +129,42 @@ config. Without a name, all of them as one object.\n\nExample:\n  flowhook schem
     #[command(subcommand)]
     Bench(BenchCommand),
 
-    /// List events waiting in the spool (stored by the next successful hook call)
-    #[command(after_help = "Example:\n  flowhook spool --json")]
+    /// List events waiting in the spool, held aside or lost, and store them by hand
+    #[command(
+        after_help = "Events wait here when their database could not take them \
+(locked too long, disk full, a path flowhook refuses); the next successful hook call for \
+their database stores them, a few at a time. An event that failed three times in hook calls \
+is held aside (too big for the hook's time limit, say) and stored by `--drain`, which hook \
+calls also start on their own, detached, every ten minutes while some are held. `lost` lists \
+events that even the spool had no room for (a full disk), as much of each as could be kept.\n\n\
+Examples:\n  flowhook spool\n  flowhook spool --json\n  flowhook spool --drain"
+    )]
     Spool(SpoolArgs),
+
+    /// Trust a project's .claude/flowhook.toml, so that its settings of where data goes count
+    #[command(
+        after_help = "A repository can carry .claude/flowhook.toml, and a repository \
+can come from anywhere: its keys that decide where data is written or sent, or how long a \
+call may take (database.path outside the project, database.mode, url and token settings, \
+log.file, project.id, hook.timeout_ms above 2000) are ignored until you trust the file. \
+Trust records the file's path and a hash of its content in your state directory; a file \
+changed since is untrusted again. Your own ~/.config/flowhook/hooks.toml and FLOWHOOK_CONFIG \
+are always trusted.\n\n\
+Examples:\n  flowhook trust                       # this project's .claude/flowhook.toml\n  \
+flowhook trust path/to/flowhook.toml\n  flowhook trust --list\n  \
+flowhook trust --remove .claude/flowhook.toml"
+    )]
+    Trust(TrustArgs),
+
+    /// Recreate what is derived from the recorded rows (indexes, knowledge, summaries)
+    #[command(
+        after_help = "Recorded rows (tasks, edits, subagent events, how sessions \
+started and ended) are kept; the full-text indexes, per-file knowledge and every session's \
+counts, metrics and summary are computed again from them. Run it after restoring a backup \
+or when in doubt; sync runs it after pulling other machines' rows.\n\n\
+Example:\n  flowhook rebuild --db ~/.swarm/flowhook.db"
+    )]
+    Rebuild(RebuildArgs),
 }
 
 /// Options every debugging command shares.
@@ -195,12 +228,16 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
-    /// Only this project, exactly as stored
-    #[arg(long, value_name = "PATH")]
+    /// Only this project: a directory (its git remote, else its path) or an identity as
+    /// stored (github.com/acme/shop)
+    #[arg(long, value_name = "DIR|ID")]
     pub project: Option<String>,
     /// At most this many sessions
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
+    /// Every session
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
     /// One JSON object per session
     #[arg(long)]
     pub json: bool,
@@ -312,4 +349,34 @@ pub struct SpoolArgs {
     /// One JSON object per spooled event
     #[arg(long)]
     pub json: bool,
+    /// Store every waiting and held event now, with no time limit
+    #[arg(long)]
+    pub drain: bool,
+    /// Forget the records of lost events (after reading them)
+    #[arg(long)]
+    pub forget_lost: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The file to trust (default: the current project's .claude/flowhook.toml)
+    pub file: Option<PathBuf>,
+    /// List the trusted files and whether each changed since
+    #[arg(long, conflicts_with = "remove")]
+    pub list: bool,
+    /// Stop trusting the file
+    #[arg(long)]
+    pub remove: bool,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Print the counts as one JSON object
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
 }

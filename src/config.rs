@@ -1,10 +1,16 @@
 //! `hooks.toml`: every setting with its documented default.
 //!
 //! Each struct's `Default` *is* the documented default (the repository's `hooks.toml` lists
-//! the same values, and a test keeps the two in step). Discovery, first found wins:
-//! `--config`, `FLOWHOOK_CONFIG`, `<project>/.claude/flowhook.toml`,
-//! `$XDG_CONFIG_HOME/flowhook/hooks.toml` (else `~/.config/flowhook/hooks.toml`), built-in
-//! defaults. Unknown keys are errors, so a typo is reported instead of silently ignored.
+//! the same values, and a test keeps the two in step). Unknown keys are errors, so a typo is
+//! reported instead of silently ignored.
+//!
+//! Where settings come from ([`Config::load`]): `--config` or `FLOWHOOK_CONFIG` alone, when
+//! given; else the user's own `$XDG_CONFIG_HOME/flowhook/hooks.toml` (else
+//! `~/.config/flowhook/hooks.toml`), with the project's `.claude/flowhook.toml` over it. A
+//! project file comes with the repository, from anywhere: its [`GUARDED`] keys, which decide
+//! where data is written or sent or how long a call may take, count only once the user has
+//! trusted that file (`flowhook trust`, see `trust.rs`); until then they are ignored, and
+//! said so.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,6 +19,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    pub project: ProjectSection,
     pub database: Database,
     pub hook: Hook,
     pub limits: Limits,
@@ -20,6 +27,14 @@ pub struct Config {
     pub retention: Retention,
     pub redact: Redact,
     pub log: Log,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectSection {
+    /// The project's identity when it has no git `origin` remote: the same string on every
+    /// machine makes their clones one project. Unset: the remote, else the path.
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -164,12 +179,25 @@ impl Default for Log {
     }
 }
 
-/// Where a configuration came from, for messages and `doctor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Defaults,
-    File(PathBuf),
-}
+/// Keys of a project's file that count only once the user trusted it: where data is written
+/// (`database.path` outside the project, `log.file`) or sent (`database.mode`, `url`, the
+/// token's source), whose memory a project reads (`project.id`), and how long a call may take
+/// (`hook.timeout_ms` above [`UNTRUSTED_TIMEOUT_MS`]). A key added later of the same kind
+/// belongs here.
+pub const GUARDED: &[&str] = &[
+    "database.path",
+    "database.mode",
+    "database.url",
+    "database.token_env",
+    "database.token_file",
+    "log.file",
+    "project.id",
+    "hook.timeout_ms",
+    "sync",
+];
+
+/// The longest watchdog an untrusted project file may ask for.
+pub const UNTRUSTED_TIMEOUT_MS: u64 = 2000;
 
 /// A configuration file that exists but cannot be used.
 #[derive(Debug)]
@@ -189,45 +217,160 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// The configuration in effect, and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub config: Config,
+    /// The files read, in order (a later one wins).
+    pub files: Vec<PathBuf>,
+    /// An untrusted project file's guarded keys that were ignored.
+    pub ignored: Option<Ignored>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    pub file: PathBuf,
+    pub keys: Vec<String>,
+}
+
+impl Ignored {
+    /// One line for the log and doctor: what was ignored and how to allow it.
+    pub fn warning(&self) -> String {
+        format!(
+            "{} is not trusted, so its {} {} ignored; if you wrote it, run `flowhook trust {}`",
+            self.file.display(),
+            self.keys.join(", "),
+            if self.keys.len() == 1 { "is" } else { "are" },
+            self.file.display()
+        )
+    }
+}
+
 impl Config {
-    /// The first configuration file found (see the module doc), parsed.
-    pub fn discover(
-        explicit: Option<&Path>,
-        project: &Path,
-    ) -> Result<(Config, Source), ConfigError> {
-        let candidates = explicit
+    /// The configuration for the project at `root` (see the module doc).
+    pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Loaded, ConfigError> {
+        let explicit = explicit
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("FLOWHOOK_CONFIG").map(PathBuf::from))
-            .map(|p| vec![(p, true)])
-            .unwrap_or_else(|| {
-                let mut c = vec![(project.join(".claude").join("flowhook.toml"), false)];
-                if let Some(user) = user_config_dir() {
-                    c.push((user.join("flowhook").join("hooks.toml"), false));
-                }
-                c
+            .or_else(|| std::env::var_os("FLOWHOOK_CONFIG").map(PathBuf::from));
+        if let Some(path) = explicit {
+            let (_, table) = read_file(&path)?.ok_or_else(|| ConfigError {
+                path: path.clone(),
+                message: "no such file".to_owned(),
+            })?;
+            return Ok(Loaded {
+                config: from_table(table, &path)?,
+                files: vec![path],
+                ignored: None,
             });
-        for (path, required) in candidates {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    return Config::parse(&text)
-                        .map(|c| (c, Source::File(path.clone())))
-                        .map_err(|message| ConfigError { path, message });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
-                Err(e) => {
-                    return Err(ConfigError {
-                        path,
-                        message: e.to_string(),
-                    });
-                }
-            }
         }
-        Ok((Config::default(), Source::Defaults))
+        let mut loaded = Loaded::default();
+        let mut merged = toml::Table::new();
+        if let Some(user) = user_config_dir().map(|d| d.join("flowhook").join("hooks.toml"))
+            && let Some((_, table)) = read_file(&user)?
+        {
+            merged = table;
+            loaded.files.push(user);
+        }
+        let project = root.join(".claude").join("flowhook.toml");
+        if let Some((text, mut table)) = read_file(&project)? {
+            let keys = guarded_keys(&table, root);
+            if !keys.is_empty() && !crate::trust::is_trusted(&project, text.as_bytes()) {
+                for key in &keys {
+                    remove_key(&mut table, key);
+                }
+                loaded.ignored = Some(Ignored {
+                    file: project.clone(),
+                    keys,
+                });
+            }
+            merge(&mut merged, table);
+            loaded.files.push(project.clone());
+        }
+        let last = loaded.files.last().cloned().unwrap_or_default();
+        loaded.config = from_table(merged, &last)?;
+        Ok(loaded)
     }
 
     /// Parses a file's text; the error names the line, column and key.
     pub fn parse(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+}
+
+/// A file's text and table, `None` when it does not exist; the error names the file, line
+/// and key (each file is checked on its own, so that a mistake is reported where it is).
+fn read_file(path: &Path) -> Result<Option<(String, toml::Table)>, ConfigError> {
+    let err = |message: String| ConfigError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    Config::parse(&text).map_err(err)?;
+    let table = text
+        .parse::<toml::Table>()
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Some((text, table)))
+}
+
+fn from_table(table: toml::Table, path: &Path) -> Result<Config, ConfigError> {
+    Config::deserialize(table).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })
+}
+
+/// The guarded keys a project file sets (see [`GUARDED`]), as `section.key`.
+fn guarded_keys(table: &toml::Table, root: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    for guarded in GUARDED {
+        let (section, key) = guarded.split_once('.').unwrap_or((guarded, ""));
+        let Some(section_table) = table.get(section).and_then(|v| v.as_table()) else {
+            continue;
+        };
+        if key.is_empty() {
+            keys.extend(section_table.keys().map(|k| format!("{section}.{k}")));
+            continue;
+        }
+        let Some(value) = section_table.get(key) else {
+            continue;
+        };
+        let harmless = match *guarded {
+            // Inside the project, a database path is the project's own business.
+            "database.path" => value
+                .as_str()
+                .is_some_and(|p| crate::paths::lexical(&root.join(p)).starts_with(root)),
+            "hook.timeout_ms" => value
+                .as_integer()
+                .is_some_and(|ms| (0..=UNTRUSTED_TIMEOUT_MS as i64).contains(&ms)),
+            _ => false,
+        };
+        if !harmless {
+            keys.push(guarded.to_string());
+        }
+    }
+    keys
+}
+
+fn remove_key(table: &mut toml::Table, dotted: &str) {
+    let (section, key) = dotted.split_once('.').unwrap_or((dotted, ""));
+    if let Some(toml::Value::Table(t)) = table.get_mut(section) {
+        t.remove(key);
+    }
+}
+
+/// `over` laid on `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
     }
 }
 
@@ -251,6 +394,24 @@ mod tests {
     #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_untrusted_project_file_decides_only_harmless_things() {
+        let root = Path::new("/p");
+        let table: toml::Table = toml::from_str(
+            "[database]\npath = \"../../home/me/app.db\"\nbusy_timeout_ms = 100\n\
+             [log]\nfile = \"/home/me/.bashrc\"\n[hook]\ntimeout_ms = 60000\n\
+             [recall]\nbudget_chars = 100\n",
+        )
+        .unwrap();
+        assert_eq!(
+            guarded_keys(&table, root),
+            ["database.path", "log.file", "hook.timeout_ms"]
+        );
+        let inside: toml::Table =
+            toml::from_str("[database]\npath = \"data/f.db\"\n[hook]\ntimeout_ms = 500\n").unwrap();
+        assert!(guarded_keys(&inside, root).is_empty());
     }
 
     #[test]

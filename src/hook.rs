@@ -2,23 +2,31 @@
 //!
 //! `read → parse → normalise → store`, in that order, each step able to say "not for us"
 //! (cheap: an ignored event never opens the database) or "cannot" (the payload is quarantined
-//! in `rejected_events`, or spooled when the database itself is the problem). `flowhook replay`
-//! drives the same [`Recorder`], so what it shows is what a hook call does.
+//! in `rejected_events`, or spooled when the database itself is the problem). Then, once the
+//! answer is printed, [`Recorder::settle`]: what recall handed out is marked as given, and a
+//! bounded part of the spool is stored. `flowhook replay` and the spool's drain drive the
+//! same [`Recorder`], so what they show is what a hook call does.
 
 use crate::answer::Answer;
-use crate::config::Config;
 use crate::event::flags::Invocation;
 use crate::event::wire::Payload;
 use crate::event::{self, Event, Normalised};
-use crate::recall;
+use crate::input::Received;
+use crate::recall::{self, Scope};
+use crate::resolve::{Overrides, Resolved};
 use crate::spool;
-use crate::store::{Rejected, Scope, Stamp, Store, StoreError, Written};
+use crate::store::{Rejected, Stamp, Store, StoreError, Written};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 /// The WAL size past which a hook call checkpoints it (see `finish_without_closing`).
 const WAL_LIMIT: u64 = 256 * 1024;
+/// Spooled events a hook call stores after its own, at most, and the time it may spend.
+const DRAIN_COUNT: usize = 8;
+const DRAIN_TIME: Duration = Duration::from_millis(150);
 
 /// What became of one event.
 #[derive(Debug)]
@@ -44,23 +52,97 @@ pub enum Outcome {
     Lost { reason: String },
 }
 
-/// Records events into the right database, opening it lazily (an ignored event never opens
-/// it) and keeping it open across calls (replay).
+/// Where a call ran: what an event that names no directory or session of its own belongs
+/// to. A spooled event keeps its call's, so that any later process stores it the same way.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The working directory.
+    pub cwd: Option<String>,
+    /// `CLAUDE_PROJECT_DIR`.
+    pub project_dir: Option<PathBuf>,
+    /// `CLAUDE_CODE_SESSION_ID`, for calls that carry no payload.
+    pub session: Option<String>,
+    /// The database the event goes to whatever the configuration says (`--db`,
+    /// `FLOWHOOK_DB`, or the spool entry's).
+    pub db: Option<PathBuf>,
+}
+
+impl Origin {
+    /// This process's: its working directory and environment, and `db` or `FLOWHOOK_DB`.
+    pub fn here(db: Option<PathBuf>) -> Origin {
+        let o = Overrides::from_env(db, None);
+        Origin {
+            cwd: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
+            project_dir: o.project_dir,
+            session: std::env::var("CLAUDE_CODE_SESSION_ID").ok(),
+            db: o.db,
+        }
+    }
+
+    /// A spooled event's. A database that was only the call's first guess (it ended before
+    /// reading the payload) is left to the payload to decide.
+    fn of(entry: &spool::Entry) -> Origin {
+        Origin {
+            cwd: entry.cwd.clone(),
+            project_dir: entry.project_dir.as_ref().map(PathBuf::from),
+            session: entry.session_env.clone(),
+            db: (!entry.db_guessed).then(|| entry.db.clone()),
+        }
+    }
+
+    /// The spool entry this call's event would become (the reason and payload filled in by
+    /// whoever spools it).
+    pub fn entry(
+        &self,
+        db: &Path,
+        guessed: bool,
+        args: &[String],
+        at: DateTime<Utc>,
+    ) -> spool::Entry {
+        spool::Entry {
+            db: db.to_path_buf(),
+            db_guessed: guessed,
+            received_at: stamp(at),
+            reason: String::new(),
+            args: args.to_vec(),
+            cwd: self.cwd.clone(),
+            project_dir: self
+                .project_dir
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+            session_env: self.session.clone(),
+            payload: String::new(),
+        }
+    }
+}
+
+/// Records events into the right databases, opening each lazily (an ignored event never
+/// opens one) and keeping it open across calls (replay, the drain).
 pub struct Recorder {
-    /// `--db` / `FLOWHOOK_DB`, or replay's database: wins over configuration.
-    db_override: Option<PathBuf>,
     config_override: Option<PathBuf>,
-    /// The process's working directory and session, for events that carry none.
-    process_cwd: Option<String>,
-    env_session: Option<String>,
-    /// Drain the spool after a successful write (hook calls, replay).
-    pub drain: bool,
     /// Keep rejected payloads in `rejected_events`. Off for a person typing a hook command,
     /// who gets the error instead.
     pub quarantine: bool,
-    /// Configuration per project, with its compiled redaction patterns.
-    configs: Vec<(PathBuf, Config, Vec<regex_lite::Regex>)>,
+    /// Resolutions already made, by directory and origin.
+    resolved: Vec<(ResolvedFor, Rc<Resolved>)>,
     stores: Vec<Store>,
+    /// What the last answer handed out, to be marked as given once printed.
+    shown: Option<Shown>,
+    /// Warnings already said in this process (one per call, not one per event).
+    warned: BTreeSet<String>,
+}
+
+/// What a resolution depends on: the directory, `CLAUDE_PROJECT_DIR` and the database given.
+type ResolvedFor = (String, Option<PathBuf>, Option<PathBuf>);
+
+struct Shown {
+    db: PathBuf,
+    session: String,
+    project: String,
+    items: Vec<String>,
+    at: String,
 }
 
 /// What a payload means, before anything is written.
@@ -68,79 +150,188 @@ enum Understood {
     Ignored(String),
     Event {
         n: Box<Normalised>,
-        to: Target,
-        project: String,
+        to: Rc<Resolved>,
+        /// Whether the payload named its directory (else the session's project counts).
+        cwd_given: bool,
     },
     Rejected {
         reason: String,
-        to: Target,
+        to: Rc<Resolved>,
     },
 }
 
-/// The database an event goes to, with the settings that apply to it.
-struct Target {
-    db: PathBuf,
-    busy_timeout: Duration,
-    rejected_bytes: usize,
-    recall: crate::config::Recall,
-    retention: crate::config::Retention,
-    /// Redaction patterns added in hooks.toml, beside the built-in ones.
-    patterns: Vec<regex_lite::Regex>,
+impl Understood {
+    fn target(&self) -> Option<&Rc<Resolved>> {
+        match self {
+            Understood::Event { to, .. } | Understood::Rejected { to, .. } => Some(to),
+            Understood::Ignored(_) => None,
+        }
+    }
 }
 
 impl Recorder {
-    pub fn new(db_override: Option<PathBuf>, config_override: Option<PathBuf>) -> Recorder {
+    pub fn new(config_override: Option<PathBuf>) -> Recorder {
         Recorder {
-            db_override: db_override.or_else(crate::paths::database_from_env),
             config_override,
-            process_cwd: std::env::current_dir()
-                .ok()
-                .map(|d| d.to_string_lossy().into_owned()),
-            env_session: std::env::var("CLAUDE_CODE_SESSION_ID").ok(),
-            drain: true,
             quarantine: true,
-            configs: Vec::new(),
+            resolved: Vec::new(),
             stores: Vec::new(),
+            shown: None,
+            warned: BTreeSet::new(),
         }
     }
 
-    /// Handles one event end to end. Never fails: every outcome is described.
-    pub async fn handle(&mut self, received: &crate::input::Received, inv: &Invocation) -> Outcome {
-        let now = Utc::now();
-        let understood = self.understand(received, inv);
-        if let Understood::Event { to, .. } | Understood::Rejected { to, .. } = &understood {
-            crate::watchdog::arm(crate::watchdog::Armed {
-                db: to.db.clone(),
-                args: inv.args.clone(),
-                received_at: stamp(now),
-                payload: received.bytes.clone(),
-            });
+    /// Everything about the project `dir` is in, for an event of `origin` (resolved once per
+    /// project and origin). An invalid configuration is said, once, and the defaults apply.
+    pub fn resolved(&mut self, dir: &str, origin: &Origin) -> Rc<Resolved> {
+        let key = (
+            dir.to_owned(),
+            origin.project_dir.clone(),
+            origin.db.clone(),
+        );
+        if let Some((_, r)) = self.resolved.iter().find(|(k, _)| *k == key) {
+            return r.clone();
+        }
+        let overrides = Overrides {
+            db: origin.db.clone(),
+            config: self.config_override.clone(),
+            project_dir: origin.project_dir.clone(),
+        };
+        let r = Rc::new(crate::resolve::resolve_lenient(Path::new(dir), &overrides));
+        if let Err(e) = crate::log::set_file(r.log.clone(), &r.config().log.level, &r.patterns) {
+            self.warn_once(format!("configuration: {e}"));
+        }
+        if let Some(e) = &r.config_error {
+            self.warn_once(format!("{e}; using the defaults"));
+        }
+        for e in &r.pattern_errors {
+            self.warn_once(format!("configuration: {e}; pattern skipped"));
+        }
+        if let Some(ignored) = &r.loaded.ignored {
+            self.warn_once(ignored.warning());
+        }
+        self.resolved.push((key, r.clone()));
+        r
+    }
+
+    fn warn_once(&mut self, message: String) {
+        if self.warned.insert(message.clone()) {
+            tracing::warn!("{message}");
+        }
+    }
+
+    /// Handles this call's own event end to end (`live`: with recall and the watchdog; a
+    /// replayed one the same way). Never fails: every outcome is described, and an event
+    /// the database cannot take is spooled.
+    pub async fn handle(
+        &mut self,
+        received: &Received,
+        inv: &Invocation,
+        origin: &Origin,
+        at: DateTime<Utc>,
+    ) -> Outcome {
+        let understood = self.understand(received, inv, origin);
+        if let Some(to) = understood.target() {
+            crate::watchdog::set_limit(to.config().hook.timeout_ms);
+            crate::watchdog::retarget(&to.db);
         }
         // A writer that waited `busy_timeout` for the lock tries again while the watchdog's
         // budget allows: under a burst of writers, waiting beats spooling.
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let budget = Duration::from_millis((crate::watchdog::limit_ms() / 4 * 3).min(10_000));
         let result = loop {
-            match self.commit(&understood, received, inv, now).await {
+            match self.commit(&understood, received, inv, at, true).await {
                 Err(e) if e.busy && started.elapsed() < budget => {
                     tracing::debug!("{e}; trying again");
                 }
                 other => break other,
             }
         };
-        crate::watchdog::disarm();
         match result {
             Ok(outcome) => {
-                if self.drain && !matches!(outcome, Outcome::Ignored { .. }) {
-                    if let Understood::Event { to, .. } | Understood::Rejected { to, .. } =
-                        &understood
-                    {
-                        self.drain_spool(&to.db).await;
-                    }
-                }
+                crate::watchdog::disarm();
                 outcome
             }
-            Err(e) => self.spool(&understood, received, inv, &stamp(now), e),
+            Err(e) => self.spool(&understood, received, inv, origin, at, e),
+        }
+    }
+
+    /// After the answer was printed (`answered`): marks what it handed out as given, then
+    /// stores a bounded part of the spool of the databases this call used (oldest first,
+    /// never more than [`DRAIN_COUNT`] events or [`DRAIN_TIME`]), and brings up to date
+    /// the sessions those late events belong to.
+    pub async fn settle(&mut self, answered: bool) {
+        if let Some(s) = self.shown.take().filter(|_| answered)
+            && let Some(store) = self.stores.iter().find(|st| st.path() == s.db)
+            && let Err(e) = store
+                .mark_given(&s.session, &s.project, &s.items, &s.at)
+                .await
+        {
+            tracing::warn!("recall log not written: {e}");
+        }
+        let dbs: Vec<PathBuf> = self.stores.iter().map(|s| s.path().to_path_buf()).collect();
+        let started = Instant::now();
+        let mut stored = 0;
+        for db in dbs {
+            for file in spool::pending(&db) {
+                if stored >= DRAIN_COUNT || started.elapsed() > DRAIN_TIME {
+                    return;
+                }
+                stored += usize::from(self.drain_one(&file, true).await);
+            }
+        }
+        if !spool::held().is_empty() && spool::detached_drain_due() {
+            // Entries too heavy for a hook call are stored by a drain without a time limit.
+            if let Err(e) = crate::detach::spawn(&["spool", "--drain"]) {
+                tracing::warn!("cannot start the spool's drain: {e}");
+            }
+        }
+    }
+
+    /// Stores the spooled event at `file` if no other process is storing it; whether it was
+    /// stored. `limited`: a hook call's drain, which holds aside an entry tried too often.
+    pub async fn drain_one(&mut self, file: &Path, limited: bool) -> bool {
+        let claimed = match spool::claim(file, limited) {
+            spool::Claim::Taken(c) => c,
+            spool::Claim::Held => {
+                tracing::warn!(
+                    "{} failed too often to be stored by a hook call; held aside for \
+                     `flowhook spool --drain`",
+                    file.display()
+                );
+                return false;
+            }
+            spool::Claim::Busy => return false,
+            spool::Claim::Unreadable(why) => {
+                tracing::warn!("spool entry {} is unreadable: {why}", file.display());
+                return false;
+            }
+        };
+        let entry = &claimed.entry;
+        let received = Received::complete(entry.payload.clone().into_bytes());
+        let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
+        let origin = Origin::of(entry);
+        let at = DateTime::parse_from_rfc3339(&entry.received_at)
+            .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
+        let u = self.understand(&received, &inv, &origin);
+        match self.commit(&u, &received, &inv, at, false).await {
+            Ok(_) => {
+                if let Understood::Event { n, to, .. } = &u
+                    && !matches!(n.event, Event::SessionEnd { .. })
+                    && let Ok(store) = self.store(to).await
+                    && let Err(e) = store.catch_up(&n.ctx.session_id, &stamp(at)).await
+                {
+                    tracing::warn!("session {} not brought up to date: {e}", n.ctx.session_id);
+                }
+                tracing::info!("stored spooled event {}", claimed.path.display());
+                claimed.done();
+                true
+            }
+            Err(e) => {
+                tracing::debug!("spooled event not stored yet: {e}");
+                claimed.failed(&e.to_string());
+                false
+            }
         }
     }
 
@@ -158,75 +349,30 @@ impl Recorder {
         std::mem::forget(std::mem::take(&mut self.stores));
     }
 
-    /// Takes a configuration already discovered for `project` (the hook's own directory), so
-    /// that an event of that project does not look for it again.
-    pub fn remember_config(&mut self, project: &Path, config: Config) {
-        if !self.configs.iter().any(|(p, _, _)| p == project) {
-            self.add_config(project, config);
+    /// Ends replay: derived state the hooks' time budgets left behind is brought up to
+    /// date, since no agent is waiting.
+    pub async fn settle_derived(&self) -> Result<(), StoreError> {
+        for store in &self.stores {
+            store.settle(&stamp(Utc::now())).await?;
         }
+        Ok(())
     }
 
-    fn config(&mut self, project: &Path) -> (Config, Vec<regex_lite::Regex>) {
-        if let Some((_, c, r)) = self.configs.iter().find(|(p, _, _)| p == project) {
-            return (c.clone(), r.clone());
-        }
-        let config = match Config::discover(self.config_override.as_deref(), project) {
-            Ok((c, _)) => c,
-            Err(e) => {
-                // A hook never fails over configuration: say so, and use the defaults.
-                tracing::warn!("{e}; using the defaults");
-                Config::default()
-            }
-        };
-        self.add_config(project, config)
-    }
-
-    fn add_config(&mut self, project: &Path, config: Config) -> (Config, Vec<regex_lite::Regex>) {
-        let (patterns, errors) = config.redact.compile();
-        for e in errors {
-            tracing::warn!("configuration: {e}; pattern skipped");
-        }
-        self.configs
-            .push((project.to_path_buf(), config.clone(), patterns.clone()));
-        (config, patterns)
-    }
-
-    fn understand(&mut self, received: &crate::input::Received, inv: &Invocation) -> Understood {
+    fn understand(&mut self, received: &Received, inv: &Invocation, origin: &Origin) -> Understood {
         let parsed = parse(received);
-        let cwd = match &parsed {
-            Ok(Some(p)) => p.cwd.clone(),
+        let payload_cwd = match &parsed {
+            Ok(Some(p)) => p.cwd.clone().filter(|c| !c.is_empty()),
             _ => None,
-        }
-        .or_else(|| self.process_cwd.clone())
-        .unwrap_or_else(|| ".".to_owned());
-        let project = crate::paths::project_root(Path::new(&cwd));
-        let (config, patterns) = self.config(&project);
-        crate::watchdog::set_limit(config.hook.timeout_ms);
-        let db = crate::paths::database(
-            self.db_override.as_deref(),
-            config.database.path.as_deref(),
-            &project,
-        );
-        let log_file = config
-            .log
-            .file
-            .clone()
-            .unwrap_or_else(|| db.with_file_name("flowhook.log"));
-        if let Err(e) = crate::log::set_file(log_file, &config.log.level) {
-            tracing::warn!("configuration: {e}");
-        }
-        let to = Target {
-            db,
-            busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
-            rejected_bytes: config.limits.rejected_bytes,
-            recall: config.recall.clone(),
-            retention: config.retention.clone(),
-            patterns,
         };
+        let dir = payload_cwd
+            .clone()
+            .or_else(|| origin.cwd.clone())
+            .unwrap_or_else(|| ".".to_owned());
+        let to = self.resolved(&dir, origin);
         let env = event::Env::new(
-            &config.limits,
-            self.env_session.clone(),
-            self.process_cwd.clone(),
+            &to.config().limits,
+            origin.session.clone(),
+            origin.cwd.clone(),
             to.patterns.clone(),
         );
         let payload = match parsed {
@@ -237,28 +383,39 @@ impl Recorder {
             Ok(Some(n)) => Understood::Event {
                 n: Box::new(n),
                 to,
-                project: project.to_string_lossy().into_owned(),
+                cwd_given: payload_cwd.is_some(),
             },
             Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
             Err(reason) => Understood::Rejected { reason, to },
         }
     }
 
-    async fn store(&mut self, to: &Target) -> Result<&Store, StoreError> {
+    async fn store(&mut self, to: &Resolved) -> Result<&Store, StoreError> {
         if let Some(i) = self.stores.iter().position(|s| s.path() == to.db) {
             return Ok(&self.stores[i]);
         }
-        let store = Store::open(&to.db, to.busy_timeout).await?;
+        if let Some(why) = &to.db_refused {
+            return Err(StoreError {
+                path: to.db.clone(),
+                message: why.clone(),
+                busy: false,
+            });
+        }
+        let busy = Duration::from_millis(to.config().database.busy_timeout_ms);
+        let store = Store::open(&to.db, busy).await?;
         self.stores.push(store);
         Ok(self.stores.last().expect("just pushed"))
     }
 
+    /// Writes one understood event. `live`: this call's own event, the only one recall
+    /// answers (a spooled prompt's answer could never be shown).
     async fn commit(
         &mut self,
         u: &Understood,
-        received: &crate::input::Received,
+        received: &Received,
         inv: &Invocation,
         at: DateTime<Utc>,
+        live: bool,
     ) -> Result<Outcome, StoreError> {
         let now = &stamp(at);
         match u {
@@ -266,12 +423,19 @@ impl Recorder {
                 tracing::debug!("ignored: {what}");
                 Ok(Outcome::Ignored { what: what.clone() })
             }
-            Understood::Event { n, to, project } => {
+            Understood::Event { n, to, cwd_given } => {
                 let store = self.store(to).await?;
-                // Recall reads before the write transaction, so writers never wait on it.
-                let recalled = match recall_request(n, project) {
-                    Some((text, scope)) if to.recall.enabled => {
-                        recall::gather(store, &text, scope, to.recall.budget_chars, at)
+                let sid = n.ctx.session_id.as_str();
+                let project = match *cwd_given {
+                    true => None,
+                    false => store.session_project(sid).await?,
+                }
+                .unwrap_or_else(|| to.project.id.clone());
+                // Recall and the transcript are read before the write transaction, so that
+                // writers never wait on them.
+                let recalled = match recall_request(n, &project) {
+                    Some((text, scope)) if live && to.config().recall.enabled => {
+                        recall::gather(store, &text, scope, to.config().recall.budget_chars, at)
                             .await
                             .unwrap_or_else(|e| {
                                 tracing::warn!("recall failed, the event is stored anyway: {e}");
@@ -280,19 +444,39 @@ impl Recorder {
                     }
                     _ => recall::Recalled::default(),
                 };
-                let written = store
-                    .record(n, &Stamp { project, now }, &recalled.given())
-                    .await?;
+                let usage = match &n.event {
+                    Event::SessionEnd { .. } => store
+                        .transcript_state(&n.ctx)
+                        .await?
+                        .map(|(path, so_far)| crate::transcript::read(Path::new(&path), &so_far)),
+                    _ => None,
+                };
+                let stamp = Stamp {
+                    project: &project,
+                    root: &to.project.root,
+                    now,
+                };
+                let written = store.record(n, &stamp, usage.as_ref()).await?;
+                if n.ctx.hook_event == "SessionEnd" {
+                    maintain(store, &to.config().retention, at).await;
+                }
                 let answer = (!recalled.text.is_empty()).then(|| {
                     let updated = to
+                        .config()
                         .recall
                         .subagent_prompt
                         .then(|| subagent_input(received, &recalled.text))
                         .flatten();
                     Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
                 });
-                if n.ctx.hook_event == "SessionEnd" {
-                    maintain(store, &to.retention, at).await;
+                if answer.is_some() {
+                    self.shown = Some(Shown {
+                        db: to.db.clone(),
+                        session: sid.to_owned(),
+                        project: project.clone(),
+                        items: recalled.given(),
+                        at: now.clone(),
+                    });
                 }
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
@@ -309,18 +493,29 @@ impl Recorder {
             }),
             Understood::Rejected { reason, to } => {
                 let raw = String::from_utf8_lossy(&received.bytes);
-                let (head, cut) = crate::text::truncate(&raw, to.rejected_bytes);
-                let kept = crate::redact::redact_raw(head, &to.patterns, cut);
-                let (payload, truncated) = (kept.as_ref(), cut);
+                let limit = to.config().limits.rejected_bytes;
+                // Secrets go first: a bound must not leave half of one (see `redact`).
+                let (head, cut) = crate::text::truncate(&raw, limit + 4096);
+                let clean =
+                    crate::redact::redact_raw(head, &to.patterns, cut || received.too_large);
+                let (kept, cut_again) = crate::text::truncate(&clean, limit);
+                let args: Vec<String> = inv
+                    .args
+                    .iter()
+                    .map(|a| crate::redact::redact(a, &to.patterns).into_owned())
+                    .collect();
+                let reason = crate::redact::redact(reason, &to.patterns);
+                let key = event::key_of(&[&String::from_utf8_lossy(&received.bytes)]);
                 let store = self.store(to).await?;
                 store
                     .reject(
                         &Rejected {
-                            reason,
-                            args: &inv.args,
-                            payload,
+                            reason: &reason,
+                            args: &args,
+                            payload: kept,
+                            key: &key,
                             payload_bytes: received.total,
-                            truncated: truncated || received.too_large,
+                            truncated: cut || cut_again || received.too_large,
                         },
                         now,
                     )
@@ -328,20 +523,22 @@ impl Recorder {
                 let kept = format!("{} (rejected_events)", store.path().display());
                 tracing::warn!("rejected hook payload: {reason}; kept in {kept}");
                 Ok(Outcome::Rejected {
-                    reason: reason.clone(),
+                    reason: reason.into_owned(),
                     kept,
                 })
             }
         }
     }
 
-    /// The database could not take the event: keep it in the spool, and say so.
+    /// The database could not take this call's event: keep it in the spool, and say so; if
+    /// the spool has no room either, keep a minimal record of it, and say what was lost.
     fn spool(
         &self,
         u: &Understood,
-        received: &crate::input::Received,
+        received: &Received,
         inv: &Invocation,
-        now: &str,
+        origin: &Origin,
+        at: DateTime<Utc>,
         error: StoreError,
     ) -> Outcome {
         let (label, db) = match u {
@@ -349,14 +546,20 @@ impl Recorder {
             Understood::Rejected { reason, to } => (format!("rejected payload ({reason})"), &to.db),
             Understood::Ignored(_) => unreachable!("ignored events never reach the database"),
         };
+        if !crate::watchdog::begin_spool() {
+            // The watchdog took it and is spooling it as the process ends.
+            return Outcome::Spooled {
+                label,
+                reason: error.to_string(),
+                file: spool::dirs()[0].clone(),
+            };
+        }
         let entry = spool::Entry {
-            db: db.clone(),
-            received_at: now.to_owned(),
             reason: error.to_string(),
-            args: inv.args.clone(),
             payload: String::from_utf8_lossy(&received.bytes).into_owned(),
+            ..origin.entry(db, false, &inv.args, at)
         };
-        match spool::save(&entry) {
+        let outcome = match spool::save(&entry) {
             Ok(file) => {
                 tracing::warn!("{error}; {label} spooled to {}", file.display());
                 Outcome::Spooled {
@@ -366,44 +569,50 @@ impl Recorder {
                 }
             }
             Err(e) => {
-                tracing::error!("{error}; spooling failed too ({e}): {label} is lost");
+                let lost = lost_record(u, db, at, &format!("{error}; spool: {e}"));
+                let kept = if spool::record_lost(&lost) {
+                    "a minimal record of it is in the spool's `lost` file (flowhook spool)"
+                } else {
+                    "no record of it could be kept"
+                };
+                tracing::error!("{error}; spooling failed too ({e}): {label} is lost; {kept}");
                 Outcome::Lost {
-                    reason: format!("{error}; spool: {e}"),
+                    reason: format!("{label} lost: {error}; spool: {e}; {kept}"),
                 }
             }
-        }
+        };
+        crate::watchdog::end_spool();
+        outcome
     }
+}
 
-    /// Stores what earlier calls spooled for `db`, oldest first, stopping at the first failure.
-    async fn drain_spool(&mut self, db: &Path) {
-        for file in spool::pending(db) {
-            let Ok(entry) = spool::load(&file) else {
-                continue; // unreadable: left for `flowhook spool` to show
-            };
-            let received = crate::input::Received::complete(entry.payload.into_bytes());
-            let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
-            let u = self.understand(&received, &inv);
-            let at = DateTime::parse_from_rfc3339(&entry.received_at)
-                .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
-            match self.commit(&u, &received, &inv, at).await {
-                Ok(_) => {
-                    let _ = std::fs::remove_file(&file);
-                    tracing::info!("stored spooled event {}", file.display());
-                }
-                Err(e) => {
-                    tracing::debug!("spool not drained: {e}");
-                    break;
-                }
-            }
+/// What is kept of an event that neither the database nor the spool could take.
+fn lost_record(u: &Understood, db: &Path, at: DateTime<Utc>, reason: &str) -> spool::Lost {
+    let mut lost = spool::Lost {
+        at: stamp(at),
+        db: db.to_path_buf(),
+        what: "rejected payload".to_owned(),
+        session: None,
+        file: None,
+        lines: None,
+        reason: reason.to_owned(),
+    };
+    if let Understood::Event { n, .. } = u {
+        lost.what = n.label();
+        lost.session = Some(n.ctx.session_id.clone());
+        if let Event::Edit(e) = &n.event {
+            lost.file = Some(e.facts.file.clone());
+            lost.lines = Some((e.facts.lines_added, e.facts.lines_removed));
         }
     }
+    lost
 }
 
 /// What a hook call would make of `stdin` and `inv`, without configuration, database or
 /// side effects: `Ok(true)` an event to store, `Ok(false)` not one of ours, `Err` the reason
 /// it would be quarantined. For the fuzzer and the property tests.
 pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
-    let received = crate::input::Received::complete(stdin.to_vec());
+    let received = Received::complete(stdin.to_vec());
     let payload = parse(&received)?;
     let env = event::Env::new(
         &crate::config::Limits::default(),
@@ -415,7 +624,7 @@ pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
 }
 
 /// The payload, `None` for an empty stdin, or what is wrong with it.
-fn parse(received: &crate::input::Received) -> Result<Option<Payload<'_>>, String> {
+fn parse(received: &Received) -> Result<Option<Payload<'_>>, String> {
     if received.too_large {
         return Err(format!(
             "payload larger than limits.max_payload_bytes ({} bytes read)",
@@ -446,8 +655,14 @@ fn parse(received: &crate::input::Received) -> Result<Option<Payload<'_>>, Strin
     serde_path_to_error::deserialize(&mut de)
         .map(Some)
         .map_err(|e| match e.path().to_string().as_str() {
-            "." => format!("invalid JSON payload: {}", e.inner()),
-            path => format!("invalid JSON payload at {path}: {}", e.inner()),
+            "." => format!(
+                "invalid JSON payload: {}",
+                crate::input::describe_error(e.inner())
+            ),
+            path => format!(
+                "invalid JSON payload at {path}: {}",
+                crate::input::describe_error(e.inner())
+            ),
         })
 }
 
@@ -465,14 +680,14 @@ fn describe(p: Option<&Payload>, inv: &Invocation) -> String {
 /// What was stored, for people: the file and line counts, or the task text.
 fn detail(n: &Normalised) -> String {
     match &n.event {
-        event::Event::Edit(e) => format!(
+        Event::Edit(e) => format!(
             "{} {} (+{} -{})",
             e.facts.kind, e.facts.file, e.facts.lines_added, e.facts.lines_removed
         ),
-        event::Event::Task(t) => format!("{:?}", crate::text::truncate(&t.text, 60).0),
-        event::Event::SessionStart { source, .. } => source.clone(),
-        event::Event::SessionEnd { reason, .. } => reason.clone().unwrap_or_default(),
-        event::Event::Subagent(a) => {
+        Event::Task(t) => format!("{:?}", crate::text::truncate(&t.text, 60).0),
+        Event::SessionStart { source, .. } => source.clone(),
+        Event::SessionEnd { reason, .. } => reason.clone().unwrap_or_default(),
+        Event::Subagent(a) => {
             let who = a
                 .agent_type
                 .as_deref()
@@ -539,7 +754,7 @@ fn recall_request<'a>(n: &'a Normalised, project: &'a str) -> Option<(String, Sc
 
 /// The Agent tool's input with the context prepended to the subagent's prompt
 /// (`recall.subagent_prompt`). Every other field is passed through as received.
-fn subagent_input(received: &crate::input::Received, context: &str) -> Option<serde_json::Value> {
+fn subagent_input(received: &Received, context: &str) -> Option<serde_json::Value> {
     let payload: Payload = serde_json::from_slice(&received.bytes).ok()?;
     if !matches!(payload.tool_name.as_deref(), Some("Agent" | "Task")) {
         return None;

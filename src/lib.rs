@@ -11,24 +11,35 @@ mod answer;
 mod cli;
 mod cmd;
 mod config;
+mod detach;
 mod event;
 mod hook;
 mod input;
 mod log;
 mod paths;
+mod project;
 mod recall;
 mod redact;
+mod resolve;
 mod spool;
 mod store;
 mod summary;
 mod text;
 mod transcript;
+mod trust;
 mod watchdog;
 
 use clap::Parser;
 use event::flags::Invocation;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The message of the last panic, if there was one.
+fn last_panic() -> Option<String> {
+    LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 /// Parses and normalises one hook input exactly as a hook call does, without storing it: the
 /// entry point of the fuzz target and the property tests. Never panics, whatever the bytes.
@@ -46,9 +57,12 @@ pub fn run() -> ExitCode {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     log::init();
-    // One line in the log instead of a backtrace on the agent's screen.
+    // One line in the log instead of a backtrace on the agent's screen; the hook spools the
+    // event with it as the reason.
     std::panic::set_hook(Box::new(|info| {
-        tracing::error!("internal error (a flowhook bug, please report it): {info}");
+        let message = info.to_string();
+        tracing::debug!("panic: {message}");
+        *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
     }));
 
     let args: Vec<String> = std::env::args_os()
@@ -78,6 +92,8 @@ pub fn run() -> ExitCode {
         cli::Command::Prune(a) => cmd::prune::run(a),
         cli::Command::Schema(a) => cmd::schema::run(a),
         cli::Command::Spool(a) => cmd::spool::run(a),
+        cli::Command::Trust(a) => cmd::trust::run(a),
+        cli::Command::Rebuild(a) => cmd::rebuild::run(a),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook

@@ -5,6 +5,10 @@
 //! lazily at the first line written, wherever `set_file` pointed by then (else in the state
 //! directory), and its level is read from an atomic. `FLOWHOOK_LOG=debug` (or any level)
 //! overrides both destinations.
+//!
+//! Every line is redacted before it is written, to stderr as to the file: a message that
+//! quotes part of a payload must not carry a secret out. The file is opened like every file
+//! flowhook appends to (`paths::open_append`): never through a symlink, never a FIFO.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -20,6 +24,7 @@ use tracing_subscriber::layer::SubscriberExt;
 static FILE_PATH: OnceLock<PathBuf> = OnceLock::new();
 static FILE: OnceLock<Option<Mutex<File>>> = OnceLock::new();
 static FILE_LEVEL: AtomicU8 = AtomicU8::new(level_code(Level::INFO));
+static PATTERNS: OnceLock<Vec<regex_lite::Regex>> = OnceLock::new();
 
 /// The log file is rotated (to `.1`) when it grows past this.
 const ROTATE_BYTES: u64 = 8 * 1024 * 1024;
@@ -51,7 +56,7 @@ pub fn init() {
         FILE_LEVEL.store(level_code(l), Ordering::Relaxed);
     }
     let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(io::stderr)
+        .with_writer(|| Redacting(io::stderr()))
         .with_ansi(false)
         .without_time()
         .with_target(false)
@@ -69,9 +74,11 @@ pub fn init() {
 }
 
 /// Points the log file at `path` (first call wins) with the configured level, unless
-/// `FLOWHOOK_LOG` overrides it. Returns an error message for an unknown level.
-pub fn set_file(path: PathBuf, level: &str) -> Result<(), String> {
+/// `FLOWHOOK_LOG` overrides it, and gives the log the configuration's redaction patterns.
+/// Returns an error message for an unknown level.
+pub fn set_file(path: PathBuf, level: &str, patterns: &[regex_lite::Regex]) -> Result<(), String> {
     let _ = FILE_PATH.set(path);
+    let _ = PATTERNS.set(patterns.to_vec());
     if env_level().is_some() {
         return Ok(());
     }
@@ -86,14 +93,38 @@ fn open_file() -> Option<Mutex<File>> {
         .cloned()
         .unwrap_or_else(|| crate::paths::state_dir().join("flowhook.log"));
     if let Some(dir) = path.parent() {
-        crate::paths::create_private_dir(dir).ok()?;
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(dir)
+            .ok()?;
     }
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() > ROTATE_BYTES) {
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() > ROTATE_BYTES) {
         let _ = std::fs::rename(&path, path.with_extension("log.1"));
     }
-    crate::paths::open_private_append(&path)
-        .ok()
-        .map(Mutex::new)
+    match crate::paths::open_append(&path) {
+        Ok(f) => Some(Mutex::new(f)),
+        Err(e) => {
+            // Said once, on stderr only: the log itself is what failed.
+            let _ = writeln!(io::stderr(), "flowhook: warning: no log file: {e}");
+            None
+        }
+    }
+}
+
+/// A writer that removes secrets from each line before it goes out.
+struct Redacting<W: Write>(W);
+
+impl<W: Write> Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let patterns = PATTERNS.get().map_or(&[][..], Vec::as_slice);
+        self.0
+            .write_all(crate::redact::redact_raw(&text, patterns, false).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Opens the log file at the first line written.
@@ -107,7 +138,7 @@ impl Write for LazyWriter {
         if let Some(f) = FILE.get_or_init(open_file)
             && let Ok(mut f) = f.lock()
         {
-            let _ = f.write_all(buf);
+            let _ = Redacting(&mut *f).write_all(buf);
         }
         Ok(buf.len())
     }

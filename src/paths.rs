@@ -1,44 +1,16 @@
-//! Where things live: the project an event belongs to, its database, and files we create.
+//! Where things live, and how flowhook touches the files it writes.
 //!
-//! Files are created owner-only (0600, directories 0700): they hold prompts and diffs.
+//! A repository flowhook runs in may have been cloned from anywhere, and may carry symlinks
+//! where flowhook keeps its files (`.swarm/flowhook.log -> ~/.bashrc`). So every file
+//! flowhook creates or appends to is opened without following a symlink in its last
+//! component (`O_NOFOLLOW`), without blocking (a FIFO put in its place), and is then checked:
+//! a regular file owned by the user, or refused. Directories it creates are owner-only (0700)
+//! and must be owned by the user; files are 0600: they hold prompts and diffs.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-/// The project root for an event: `CLAUDE_PROJECT_DIR`, else the nearest ancestor of `cwd`
-/// holding `.git`, `.claude` or `.swarm`, else `cwd` itself.
-///
-/// `~/.claude` is Claude Code's own configuration, not a project marker: the home directory
-/// counts as a project only when it holds `.git` or `.swarm`.
-pub fn project_root(cwd: &Path) -> PathBuf {
-    if let Some(dir) = std::env::var_os("CLAUDE_PROJECT_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    for dir in cwd.ancestors() {
-        let is_home = home.as_deref() == Some(dir);
-        let markers: &[&str] = if is_home {
-            &[".git", ".swarm"]
-        } else {
-            &[".git", ".claude", ".swarm"]
-        };
-        if markers.iter().any(|m| dir.join(m).exists()) {
-            return dir.to_path_buf();
-        }
-    }
-    cwd.to_path_buf()
-}
-
-/// The database for a project: `explicit` (the `--db` flag or `FLOWHOOK_DB`), else the
-/// configured path (relative to the project), else `<project>/.swarm/flowhook.db`.
-pub fn database(explicit: Option<&Path>, configured: Option<&Path>, project: &Path) -> PathBuf {
-    explicit
-        .map(Path::to_path_buf)
-        .or_else(|| configured.map(|p| project.join(p)))
-        .unwrap_or_else(|| project.join(".swarm").join("flowhook.db"))
-}
 
 /// `FLOWHOOK_DB`, when set.
 pub fn database_from_env() -> Option<PathBuf> {
@@ -47,8 +19,9 @@ pub fn database_from_env() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Where flowhook keeps state of its own (the spool, the fallback log):
-/// `$XDG_STATE_HOME/flowhook`, else `~/.local/state/flowhook`, else the temp directory.
+/// Where flowhook keeps state of its own (the spool, trust, the fallback log, sync state):
+/// `$FLOWHOOK_STATE_DIR`, else `$XDG_STATE_HOME/flowhook`, else `~/.local/state/flowhook`,
+/// else a directory of this user's in the temp directory.
 pub fn state_dir() -> PathBuf {
     std::env::var_os("FLOWHOOK_STATE_DIR")
         .or_else(|| {
@@ -57,27 +30,151 @@ pub fn state_dir() -> PathBuf {
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/state/flowhook")))
-        .unwrap_or_else(|| std::env::temp_dir().join("flowhook"))
+        .unwrap_or_else(user_temp_dir)
 }
 
-/// Creates `dir` and its missing parents, owner-only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    DirBuilder::new().recursive(true).mode(0o700).create(dir)
+/// `$TMPDIR/flowhook-<uid>`: the temp directory is shared with every user, so the name says
+/// whose it is, and `private_dir` checks that it is.
+pub fn user_temp_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("flowhook-{}", euid()))
 }
 
-/// Opens `path` for appending, creating it owner-only.
-pub fn open_private_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Why a path flowhook would write is refused.
+fn refused(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("{} {why}; flowhook does not write there", path.display()),
+    )
+}
+
+/// Creates `dir` and its missing parents owner-only, and checks that `dir` is a directory of
+/// this user's, not a symlink (an existing one that others may write is made owner-only).
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.file_type().is_symlink() {
+        return Err(refused(dir, "is a symbolic link"));
+    }
+    if meta.uid() != euid() {
+        return Err(refused(dir, &format!("belongs to user {}", meta.uid())));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Checks an open file: a regular file of this user's.
+fn check_opened(file: &File, path: &Path) -> io::Result<()> {
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(refused(path, "is not a regular file"));
+    }
+    if meta.uid() != euid() {
+        return Err(refused(path, &format!("belongs to user {}", meta.uid())));
+    }
+    Ok(())
+}
+
+/// Opens `path` for appending, creating it owner-only: never through a symlink, never a
+/// FIFO or device, never a file of another user.
+pub fn open_append(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refused(path, "is a symbolic link"),
+            Some(libc::ENXIO) => refused(path, "is a FIFO"),
+            _ => e,
+        })?;
+    check_opened(&file, path)?;
+    Ok(file)
+}
+
+/// Creates `path`, which must not exist yet, owner-only (a spool entry's temporary name).
+pub fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Opens a file flowhook wrote earlier for reading: not through a symlink, not a FIFO, and
+/// only a file of this user's (a spool entry someone else dropped is not read).
+pub fn open_own(path: &Path) -> io::Result<File> {
+    open_existing(path, false)
+}
+
+/// The same, for reading and writing in place.
+pub fn open_own_rw(path: &Path) -> io::Result<File> {
+    open_existing(path, true)
+}
+
+fn open_existing(path: &Path, write: bool) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(write)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    check_opened(&file, path)?;
+    Ok(file)
+}
+
+/// Whether a database at `path` may be opened for writing: neither the file nor the siblings
+/// SQLite creates beside it (`-wal`, `-shm`, `-journal`) is a symlink, and those that exist
+/// are regular files of this user's. SQLite opens them itself, so they are checked first.
+pub fn check_database(path: &Path) -> io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(&p, "is a symbolic link"));
+            }
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(refused(&p, "is not a regular file"));
+            }
+            Ok(m) if m.uid() != euid() => {
+                return Err(refused(&p, &format!("belongs to user {}", m.uid())));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Creates `path` empty and owner-only if it does not exist yet (SQLite then gives its WAL
 /// and shared-memory files the same mode).
 pub fn touch_private(path: &Path) -> io::Result<()> {
-    open_private_append(path).map(drop)
+    open_append(path).map(drop)
+}
+
+/// `path` without `.` and `..` components, without touching the file system.
+pub fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The part of `file` below `project`, when it is inside it.
@@ -104,16 +201,32 @@ mod tests {
     }
 
     #[test]
-    fn database_precedence() {
-        let p = Path::new("/p");
-        assert_eq!(
-            database(Some(Path::new("/x.db")), Some(Path::new("y.db")), p),
-            Path::new("/x.db")
-        );
-        assert_eq!(
-            database(None, Some(Path::new("y.db")), p),
-            Path::new("/p/y.db")
-        );
-        assert_eq!(database(None, None, p), Path::new("/p/.swarm/flowhook.db"));
+    fn links_fifos_and_foreign_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("bashrc");
+        std::fs::write(&target, "x").unwrap();
+        let link = dir.path().join("flowhook.log");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = open_append(&link).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"x");
+
+        let fifo = dir.path().join("fifo.log");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = open_append(&fifo).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+
+        let db = dir.path().join("flowhook.db");
+        std::os::unix::fs::symlink(&target, format!("{}-wal", db.display())).unwrap();
+        assert!(check_database(&db).is_err());
+        assert!(open_append(&dir.path().join("new.log")).is_ok());
+    }
+
+    #[test]
+    fn lexical_paths_resolve_dots() {
+        assert_eq!(lexical(Path::new("/p/./a/../b")), Path::new("/p/b"));
+        assert_eq!(lexical(Path::new("/p/../../x")), Path::new("/x"));
     }
 }

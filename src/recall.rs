@@ -17,13 +17,23 @@
 //! degrades to recency: the five newest items that changed files. Text whose words match
 //! nothing gets nothing (no stdout at all).
 
-use crate::store::{Scope, Store};
+use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
 
 /// Claude Code cuts `additionalContext` at 10,000 characters; stay clear of it whatever the
 /// configuration says.
 pub const HARD_CEILING: usize = 9_500;
+
+/// Whose work recall looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub project: &'a str,
+    /// The session asking (its rows are left out), if any.
+    pub session_id: Option<&'a str>,
+    /// Look at the asking session's own work instead (a resumed or compacted session).
+    pub own_session: bool,
+}
 
 /// How a file is named in the task text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,16 +104,6 @@ impl Query {
         }
         q
     }
-}
-
-/// An FTS5 expression matching any of `terms`: each quoted, so that `-`, `:`, `NEAR`, `*`
-/// and quotes in the task text are words, never syntax.
-pub fn any_of<S: AsRef<str>>(terms: &[S]) -> String {
-    let quoted: Vec<String> = terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.as_ref().replace('"', "\"\"")))
-        .collect();
-    quoted.join(" OR ")
 }
 
 /// A token that looks like a file: it has an extension of 1 to 8 alphanumerics, or a slash.
@@ -302,11 +302,11 @@ impl Fact {
     }
 }
 
-/// `src/auth.rs: edited in 4 sessions, last 2026-11-20 (2 days ago), 12 edits (+300 −80);
+/// `src/auth.rs: edited in 4 sessions, last 2026-11-20 (2 days ago), 12 edits (+300 -80);
 /// usually with src/login.rs (3), src/main.rs (2); its tasks mention token, refresh`.
 pub fn fact_line(f: &Fact, now: DateTime<Utc>) -> String {
     let mut s = format!(
-        "{}: edited in {} {}, last {}, {} edits (+{} −{})",
+        "{}: edited in {} {}, last {}, {} edits (+{} -{})",
         f.file,
         f.sessions,
         if f.sessions == 1 {
@@ -457,7 +457,7 @@ const FILES_PER_ITEM: usize = 5;
 const TASK_CHARS: usize = 160;
 
 /// One item as a factual line:
-/// `2026-11-20 (yesterday), session 3f2a1b2c: "fix token refresh" — edited src/auth.rs (+40 −12)`.
+/// `2026-11-20 (yesterday), session 3f2a1b2c: "fix token refresh" — edited src/auth.rs (+40 -12)`.
 pub fn line(item: &Item, now: DateTime<Utc>) -> String {
     let mut s = format!(
         "{}, session {}",
@@ -476,7 +476,7 @@ pub fn line(item: &Item, now: DateTime<Utc>) -> String {
             .files
             .iter()
             .take(FILES_PER_ITEM)
-            .map(|(f, a, r)| format!("{f} (+{a} −{r})"))
+            .map(|(f, a, r)| format!("{f} (+{a} -{r})"))
             .collect();
         s.push_str(" — edited ");
         s.push_str(&listed.join(", "));
@@ -532,7 +532,6 @@ mod tests {
             ("auth.rs", "auth")
         );
         assert!(Query::parse("?? -- :: the a").terms.is_empty());
-        assert_eq!(any_of(&["say\"hi", "x"]), r#""say""hi" OR "x""#);
     }
 
     #[test]
@@ -623,7 +622,7 @@ mod tests {
         let lines: Vec<String> = items.iter().map(|i| line(i, now())).collect();
         let (text, kept) = render(&lines, 4000);
         assert_eq!(kept, [0, 1]);
-        assert!(text.contains("\n- 2026-11-21 (yesterday), session 3f2a1b2c: \"fix token refresh\" — edited src/auth.rs (+40 −12), src/login.rs (+3 −1)"), "{text}");
+        assert!(text.contains("\n- 2026-11-21 (yesterday), session 3f2a1b2c: \"fix token refresh\" — edited src/auth.rs (+40 -12), src/login.rs (+3 -1)"), "{text}");
         let (small, kept) = render(&lines, 200);
         assert_eq!(kept, [0]);
         assert!(small.chars().count() <= 200);

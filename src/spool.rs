@@ -1,37 +1,68 @@
-//! The spool: events that could not be stored (database locked too long, disk full, directory
-//! not writable, file corrupt, watchdog fired) wait here, one file each, until a later call
-//! stores them. Nothing is ever dropped silently.
+//! The spool: events that could not be stored (database locked too long, disk full, path
+//! refused, file corrupt, a panic, the watchdog fired) wait here, one file each, until a later
+//! call stores them. Nothing is ever dropped silently.
 //!
-//! Location: `$FLOWHOOK_STATE_DIR/spool`, else `$XDG_STATE_HOME/flowhook/spool`, else
-//! `~/.local/state/flowhook/spool`; if that cannot be written either, `flowhook-spool` in the
-//! temp directory. Files are named `<database key>-<uuid>.json` so that a call drains only
-//! its own database's events; each is written to a temporary name and renamed, so a reader
-//! never sees half a file.
+//! Location: `<state dir>/spool`, else `$TMPDIR/flowhook-<uid>/spool`. Both must be
+//! directories of this user's (0700): a spool another user could write would let them hand
+//! this user's agent "prior work" of their making, so entries not owned by the user are never
+//! read (`flowhook spool` lists them). Entries are named `<database key>-<id>[~<attempts>].json`
+//! so that a call drains only its own database's; each is written to a temporary name and
+//! renamed, so a reader never sees half a file.
+//!
+//! Draining is safe with many processes: an entry is claimed with a non-blocking `flock`, and
+//! its attempt count (in its name) goes up before it is tried, so an entry that kills its
+//! drainer (too big for the time limit) is known after three tries and moved aside to
+//! `held/`, with its reason, where only a drain without a time limit (`flowhook spool
+//! --drain`, started detached) tries it again.
+//!
+//! When even the spool has no room (a full disk), a minimal record of the event (what,
+//! which session and file, how many lines) goes into `lost`, a small file allocated while
+//! there was room, so that what was lost, and why, is said.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-/// One spooled event.
+/// One spooled event: the payload as received, and what the call knew about where it ran, so
+/// that any later process stores it exactly as the original call would have.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// The database it is meant for.
     pub db: PathBuf,
+    /// The database is the call's first guess, made before the payload was read (the call
+    /// ended before it knew better): the payload's own cwd decides.
+    #[serde(default)]
+    pub db_guessed: bool,
     pub received_at: String,
     /// Why it was spooled.
     pub reason: String,
     /// The command line of the hook call.
     pub args: Vec<String>,
+    /// The call's working directory, `CLAUDE_PROJECT_DIR` and `CLAUDE_CODE_SESSION_ID`.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub project_dir: Option<String>,
+    #[serde(default)]
+    pub session_env: Option<String>,
     /// The payload as received (lossy UTF-8 if it was not valid UTF-8).
     pub payload: String,
 }
+
+/// Times an entry is tried by hook calls before it is held aside.
+const MAX_ATTEMPTS: u32 = 3;
+/// A temporary file older than this was left by a call that died while writing it.
+const STALE_TMP: Duration = Duration::from_secs(60);
 
 /// The spool directories, preferred first.
 pub fn dirs() -> [PathBuf; 2] {
     [
         crate::paths::state_dir().join("spool"),
-        std::env::temp_dir().join("flowhook-spool"),
+        crate::paths::user_temp_dir().join("spool"),
     ]
 }
 
@@ -47,10 +78,10 @@ pub fn save(entry: &Entry) -> std::io::Result<PathBuf> {
     let body = serde_json::to_vec(entry)?;
     let mut last_err = None;
     for dir in dirs() {
+        let tmp = dir.join(format!(".{name}.tmp"));
         let attempt = (|| {
-            crate::paths::create_private_dir(&dir)?;
-            let tmp = dir.join(format!(".{name}.tmp"));
-            let mut f = crate::paths::open_private_append(&tmp)?;
+            crate::paths::private_dir(&dir)?;
+            let mut f = crate::paths::create_new(&tmp)?;
             f.write_all(&body)?;
             f.sync_all()?;
             let done = dir.join(format!("{name}.json"));
@@ -58,51 +89,370 @@ pub fn save(entry: &Entry) -> std::io::Result<PathBuf> {
             Ok(done)
         })();
         match attempt {
-            Ok(p) => return Ok(p),
-            Err(e) => last_err = Some(e),
+            Ok(p) => {
+                reserve_room(&dir);
+                return Ok(p);
+            }
+            Err(e) => {
+                // Never leave half a file behind.
+                let _ = std::fs::remove_file(&tmp);
+                last_err = Some(e);
+            }
         }
     }
     Err(last_err.expect("at least one spool directory"))
 }
 
-/// The spooled files of one database, oldest first (UUIDv7 names sort by time).
+/// The name's parts: `(stem without attempts, attempts)`.
+fn parse_name(name: &str) -> Option<(&str, u32)> {
+    let stem = name.strip_suffix(".json")?;
+    Some(match stem.rsplit_once('~') {
+        Some((base, n)) => (base, n.parse().ok()?),
+        None => (stem, 0),
+    })
+}
+
+/// The spooled files of one database waiting for a hook call, oldest first (UUIDv7 names sort
+/// by time). Leftover temporary files of calls that died are removed on the way.
 pub fn pending(db: &Path) -> Vec<PathBuf> {
     let prefix = format!("{}-", key(db));
-    let mut files: Vec<PathBuf> = dirs()
-        .iter()
-        .filter_map(|d| std::fs::read_dir(d).ok())
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in dirs() {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in read.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.starts_with(&prefix) && name.ends_with(".json")
-        })
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let stale = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_TMP);
+                if stale {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            } else if name.starts_with(&prefix) && parse_name(&name).is_some() {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    files
+}
+
+/// A spooled entry this process holds the lock of.
+pub struct Claimed {
+    file: File,
+    pub path: PathBuf,
+    pub entry: Entry,
+}
+
+/// What became of a claim.
+pub enum Claim {
+    /// Ours to store: its attempt count is already up by one.
+    Taken(Box<Claimed>),
+    /// Another process is storing it, it was stored meanwhile, or it is not ours to read.
+    Busy,
+    /// Tried too often by hook calls: moved aside to `held/`.
+    Held,
+    Unreadable(String),
+}
+
+/// Claims the entry at `path` for storing. `limited`: the caller is a hook call (with a time
+/// limit): an entry tried too often is held aside instead.
+pub fn claim(path: &Path, limited: bool) -> Claim {
+    let Ok(file) = crate::paths::open_own(path) else {
+        return Claim::Busy;
+    };
+    // SAFETY: flock on a file descriptor we own; LOCK_NB never blocks.
+    if unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&file),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    } != 0
+    {
+        return Claim::Busy;
+    }
+    // The file may have been stored and removed (or renamed) between our open and our lock.
+    let same = match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    };
+    if !same {
+        return Claim::Busy;
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = (&file).read_to_end(&mut bytes) {
+        return Claim::Unreadable(e.to_string());
+    }
+    let entry: Entry = match serde_json::from_slice(&bytes) {
+        Ok(e) => e,
+        Err(e) => return Claim::Unreadable(crate::input::describe_error(&e)),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let Some((stem, attempts)) = parse_name(&name) else {
+        return Claim::Unreadable("not a spool entry's name".to_owned());
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if limited && attempts >= MAX_ATTEMPTS {
+        let held = dir.join("held");
+        let moved = crate::paths::private_dir(&held)
+            .and_then(|()| std::fs::rename(path, held.join(name.as_ref())));
+        return match moved {
+            Ok(()) => Claim::Held,
+            Err(_) => Claim::Busy,
+        };
+    }
+    // The attempt counts before it is made: a call killed while storing it leaves it counted.
+    let next = dir.join(format!("{stem}~{}.json", attempts + 1));
+    if std::fs::rename(path, &next).is_err() {
+        return Claim::Busy;
+    }
+    Claim::Taken(Box::new(Claimed {
+        file,
+        path: next,
+        entry,
+    }))
+}
+
+impl Claimed {
+    /// Stored: the entry goes.
+    pub fn done(self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(why_path(&self.path));
+        drop(self.file);
+    }
+
+    /// Not stored: it stays (for the next call), with the reason kept beside it.
+    pub fn failed(self, reason: &str) {
+        if let Ok(mut f) = crate::paths::open_append(&why_path(&self.path)) {
+            let _ = writeln!(f, "{}", crate::redact::redact(reason, &[]));
+        }
+        drop(self.file);
+    }
+}
+
+fn why_path(entry: &Path) -> PathBuf {
+    let (dir, name) = (entry.parent().unwrap_or(Path::new(".")), entry.file_name());
+    let stem = name
+        .map(|n| n.to_string_lossy())
+        .and_then(|n| parse_name(&n).map(|(s, _)| s.to_owned()))
+        .unwrap_or_default();
+    dir.join(format!("{stem}.why"))
+}
+
+/// The held entries of every database, oldest first.
+pub fn held() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = dirs()
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d.join("held")).ok())
+        .flatten()
+        .flatten()
         .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     files
 }
 
-/// Every spooled entry, for `flowhook spool`.
-pub fn all() -> Vec<(PathBuf, Result<Entry, String>)> {
-    let mut out: Vec<_> = dirs()
-        .iter()
-        .filter_map(|d| std::fs::read_dir(d).ok())
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let entry = load(&p);
-            (p, entry)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+/// One file of the spool, as `flowhook spool` and doctor show it.
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    pub file: PathBuf,
+    pub state: &'static str,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<Entry>,
+    /// Why it is held, failed, unreadable or ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Every entry: waiting, held, unreadable, or ignored because another user owns it.
+pub fn all() -> Vec<Listed> {
+    let mut out = Vec::new();
+    for dir in dirs() {
+        for (sub, state) in [(dir.clone(), "waiting"), (dir.join("held"), "held")] {
+            let Ok(read) = std::fs::read_dir(&sub) else {
+                continue;
+            };
+            for e in read.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                let Some((_, attempts)) = parse_name(&name) else {
+                    continue;
+                };
+                let why = std::fs::read_to_string(why_path(&path))
+                    .ok()
+                    .and_then(|w| w.lines().last().map(str::to_owned));
+                let listed = match load(&path) {
+                    Ok(entry) => Listed {
+                        file: path,
+                        state,
+                        attempts,
+                        entry: Some(entry),
+                        problem: why,
+                    },
+                    Err(e) => Listed {
+                        file: path,
+                        state: if e.contains("belongs to user") {
+                            "ignored"
+                        } else {
+                            "unreadable"
+                        },
+                        attempts,
+                        entry: None,
+                        problem: Some(e),
+                    },
+                };
+                out.push(listed);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.file.file_name().cmp(&b.file.file_name()));
     out
 }
 
 pub fn load(path: &Path) -> Result<Entry, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    let mut bytes = Vec::new();
+    crate::paths::open_own(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| crate::input::describe_error(&e))
+}
+
+/// Moves the held entries back, to be tried again (`flowhook spool --retry`).
+pub fn release_held() -> usize {
+    let mut n = 0;
+    for path in held() {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let Some((stem, _)) = parse_name(&name) else {
+            continue;
+        };
+        let dir = path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        if std::fs::rename(&path, dir.join(format!("{stem}.json"))).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// What is kept of an event that could not be spooled either.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Lost {
+    pub at: String,
+    pub db: PathBuf,
+    pub what: String,
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub lines: Option<(u64, u64)>,
+    pub reason: String,
+}
+
+/// The record of lost events: fixed slots in a file allocated while there was room, so that
+/// writing one needs no new space.
+const LOST_FILE: &str = "lost";
+const SLOT: usize = 512;
+const SLOTS: usize = 128;
+
+/// Makes sure `dir` has its `lost` file, allocated (written with spaces) while there is room.
+fn reserve_room(dir: &Path) {
+    let path = dir.join(LOST_FILE);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return;
+    }
+    if let Ok(mut f) = crate::paths::open_append(&path) {
+        let blank = [b' '; SLOT * SLOTS];
+        if f.write_all(&blank).and_then(|()| f.sync_all()).is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Keeps `lost` in the first free slot of a `lost` file; whether it could.
+pub fn record_lost(lost: &Lost) -> bool {
+    let mut line = serde_json::to_vec(lost).unwrap_or_default();
+    if line.len() > SLOT - 1 {
+        line.truncate(SLOT - 1); // read back leniently: a cut record is still shown
+    }
+    line.resize(SLOT - 1, b' ');
+    line.push(b'\n');
+    for dir in dirs() {
+        let Ok(f) = crate::paths::open_own_rw(&dir.join(LOST_FILE)) else {
+            continue;
+        };
+        // SAFETY: flock on our own descriptor; the lock ends with it.
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
+        for slot in 0..SLOTS {
+            let mut first = [0u8; 1];
+            let at = (slot * SLOT) as u64;
+            if f.read_at(&mut first, at).is_ok() && first[0] == b' ' {
+                return f.write_all_at(&line, at).is_ok();
+            }
+        }
+    }
+    false
+}
+
+/// Every lost event on record.
+pub fn lost() -> Vec<Lost> {
+    let mut out = Vec::new();
+    for dir in dirs() {
+        let Ok(mut f) = crate::paths::open_own(&dir.join(LOST_FILE)) else {
+            continue;
+        };
+        let mut text = String::new();
+        let _ = f.read_to_string(&mut text);
+        out.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .filter_map(|l| serde_json::from_str::<Lost>(l).ok()),
+        );
+    }
+    out
+}
+
+/// Empties the record of lost events (`flowhook spool --forget-lost`).
+pub fn forget_lost() {
+    for dir in dirs() {
+        if let Ok(f) = crate::paths::open_own_rw(&dir.join(LOST_FILE)) {
+            let _ = f.write_all_at(&[b' '; SLOT * SLOTS], 0);
+        }
+    }
+}
+
+/// When a detached drain was last started, so that hook calls start one at most every
+/// ten minutes.
+pub fn detached_drain_due() -> bool {
+    let marker = crate::paths::state_dir().join("spool").join(".drained");
+    let due = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map_or(true, |t| {
+            SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(600)
+        });
+    if due && let Ok(f) = crate::paths::open_append(&marker) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+    due
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_attempts() {
+        assert_eq!(parse_name("ab-123.json"), Some(("ab-123", 0)));
+        assert_eq!(parse_name("ab-123~2.json"), Some(("ab-123", 2)));
+        assert_eq!(parse_name("ab-123.why"), None);
+    }
 }

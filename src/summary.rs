@@ -16,18 +16,49 @@ pub struct Facts {
     pub end_reason: Option<String>,
     pub first_prompt: Option<String>,
     pub last_message: Option<String>,
-    /// (source_event, subagent_type, count) of task_log.
-    pub tasks: Vec<(String, Option<String>, u64)>,
-    /// One row per file and tool and kind: (file, tool, kind, edits, added, removed).
-    pub edits: Vec<(String, String, String, u64, u64, u64)>,
-    /// (agent_id, agent_type, edits) of edits made inside subagents.
-    pub agent_edits: Vec<(String, Option<String>, u64)>,
-    /// The swarm rows: (kind, agent_id, agent_type, tool_use_id, status, duration_ms, tokens).
+    /// task_log rows by source event and subagent type.
+    pub tasks: Vec<TaskCount>,
+    /// Every subagent launch seen as a PreToolUse(Agent|Task), with its tool_use_id.
+    pub launches: Vec<Launch>,
+    /// Edits grouped by file, tool and kind.
+    pub edits: Vec<EditGroup>,
+    /// Edits made inside subagents, by agent.
+    pub agent_edits: Vec<AgentEdits>,
+    /// The swarm rows, in the order they happened.
     pub swarm: Vec<SwarmRow>,
     pub usage: Option<Usage>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TaskCount {
+    pub source_event: String,
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Launch {
+    pub tool_use_id: Option<String>,
+    pub subagent_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EditGroup {
+    pub file: String,
+    pub tool: String,
+    pub kind: String,
+    pub n: u64,
+    pub added: u64,
+    pub removed: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AgentEdits {
+    pub agent_id: String,
+    pub agent_type: Option<String>,
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct SwarmRow {
     pub kind: String,
     pub agent_id: Option<String>,
@@ -85,7 +116,9 @@ pub struct FileChurn {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Agent {
-    pub agent_id: String,
+    /// None for a subagent whose client did not say which (a SubagentStop of clients before
+    /// 2.0, linked to its launch).
+    pub agent_id: Option<String>,
     pub agent_type: Option<String>,
     /// The Agent tool call that launched it, when its result linked the two.
     pub tool_use_id: Option<String>,
@@ -113,37 +146,33 @@ pub fn metrics(f: &Facts) -> Metrics {
         usage: f.usage.clone().filter(|u| u.messages > 0),
         ..Metrics::default()
     };
-    for (source, subagent_type, n) in &f.tasks {
-        match source.as_str() {
-            "UserPromptSubmit" => m.prompts += n,
-            "PreToolUse" => {
-                let t = subagent_type
-                    .clone()
-                    .unwrap_or_else(|| "general-purpose".to_owned());
-                *m.subagent_launches.entry(t).or_default() += n;
-            }
-            _ => m.cli_tasks += n,
+    for t in &f.tasks {
+        match t.source_event.as_str() {
+            "UserPromptSubmit" => m.prompts += t.n,
+            "PreToolUse" => {}
+            _ => m.cli_tasks += t.n,
         }
     }
+    m.subagent_launches = launches(f);
     let mut files: BTreeMap<&str, (FileChurn, bool)> = BTreeMap::new();
-    for (file, tool, kind, n, added, removed) in &f.edits {
-        m.edits += n;
-        m.lines_added += added;
-        m.lines_removed += removed;
-        *m.edits_by_tool.entry(tool.clone()).or_default() += n;
-        let (churn, created) = files.entry(file).or_insert_with(|| {
+    for e in &f.edits {
+        m.edits += e.n;
+        m.lines_added += e.added;
+        m.lines_removed += e.removed;
+        *m.edits_by_tool.entry(e.tool.clone()).or_default() += e.n;
+        let (churn, created) = files.entry(&e.file).or_insert_with(|| {
             (
                 FileChurn {
-                    file: file.clone(),
+                    file: e.file.clone(),
                     ..FileChurn::default()
                 },
                 false,
             )
         });
-        churn.edits += n;
-        churn.lines_added += added;
-        churn.lines_removed += removed;
-        *created |= kind == "create";
+        churn.edits += e.n;
+        churn.lines_added += e.added;
+        churn.lines_removed += e.removed;
+        *created |= e.kind == "create";
     }
     m.files_touched = files.len() as u64;
     m.files_created = files.values().filter(|(_, c)| *c).count() as u64;
@@ -160,40 +189,114 @@ pub fn metrics(f: &Facts) -> Metrics {
     m
 }
 
-/// Subagents by agent_id: what their edits, starts, stops and results say. The compaction
-/// agent (a stop with no type and no start) is not a subagent.
+/// Subagent launches by type, each counted once whichever signals of it arrived: its
+/// PreToolUse, its PostToolUse (the result carries the launch's tool_use_id), its
+/// SubagentStart. A start is linked to its launch through a result naming both; starts
+/// that no result links stand for launches whose PreToolUse was not seen only when they
+/// outnumber the launches no result links (hooks wired without PreToolUse, say).
+fn launches(f: &Facts) -> BTreeMap<String, u64> {
+    let general = || "general-purpose".to_owned();
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let results = f.swarm.iter().filter(|r| r.kind == "result");
+    let linked: std::collections::BTreeSet<&str> = results
+        .clone()
+        .filter(|r| r.tool_use_id.is_some())
+        .filter_map(|r| r.agent_id.as_deref())
+        .collect();
+    let mut unlinked_launches = 0;
+    for l in &f.launches {
+        if let Some(id) = &l.tool_use_id {
+            if !seen.insert(id) {
+                continue;
+            }
+            unlinked_launches += usize::from(
+                !results
+                    .clone()
+                    .any(|r| r.tool_use_id.as_deref() == Some(id) && r.agent_id.is_some()),
+            );
+        } else {
+            unlinked_launches += 1;
+        }
+        *by_type
+            .entry(l.subagent_type.clone().unwrap_or_else(general))
+            .or_default() += 1;
+    }
+    for r in results {
+        if let Some(id) = r.tool_use_id.as_deref()
+            && seen.insert(id)
+        {
+            *by_type
+                .entry(r.agent_type.clone().unwrap_or_else(general))
+                .or_default() += 1;
+        }
+    }
+    let mut started: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let unlinked_starts: Vec<&SwarmRow> = f
+        .swarm
+        .iter()
+        .filter(|r| r.kind == "start")
+        .filter(|r| {
+            r.agent_id
+                .as_deref()
+                .is_some_and(|a| !linked.contains(a) && started.insert(a))
+        })
+        .collect();
+    for r in unlinked_starts.iter().skip(unlinked_launches) {
+        *by_type
+            .entry(r.agent_type.clone().unwrap_or_else(general))
+            .or_default() += 1;
+    }
+    by_type
+}
+
+/// Subagents: what their edits, starts, stops and results say, by agent_id (or, for a stop
+/// that names no agent, by the launch it was linked to). The compaction agent (a stop with
+/// no type and no start) is not a subagent.
 fn agents(f: &Facts) -> Vec<Agent> {
-    let mut by_id: BTreeMap<String, Agent> = BTreeMap::new();
-    let mut entry = |id: &str, t: &Option<String>| {
-        let a = by_id.entry(id.to_owned()).or_insert_with(|| Agent {
-            agent_id: id.to_owned(),
+    // Which key each swarm row and edit belongs to: the agent, else its launch.
+    let key_of = |agent: &Option<String>, launch: &Option<String>| {
+        agent
+            .clone()
+            .or_else(|| launch.as_ref().map(|l| format!("launch:{l}")))
+    };
+    let mut by_key: BTreeMap<String, Agent> = BTreeMap::new();
+    let mut entry = |key: String, agent: &Option<String>, t: &Option<String>| {
+        let a = by_key.entry(key).or_insert_with(|| Agent {
+            agent_id: agent.clone(),
             ..Agent::default()
         });
         if a.agent_type.is_none() {
             a.agent_type = t.clone();
         }
     };
-    for (id, t, _) in &f.agent_edits {
-        entry(id, t);
+    for e in &f.agent_edits {
+        let id = Some(e.agent_id.clone());
+        entry(e.agent_id.clone(), &id, &e.agent_type);
     }
     for r in &f.swarm {
-        if let Some(id) = &r.agent_id {
-            entry(id, &r.agent_type);
+        if let Some(key) = key_of(&r.agent_id, &r.tool_use_id) {
+            entry(key, &r.agent_id, &r.agent_type);
         }
     }
-    for (id, _, n) in &f.agent_edits {
-        by_id.get_mut(id).expect("entered above").edits += n;
+    for e in &f.agent_edits {
+        by_key.get_mut(&e.agent_id).expect("entered above").edits += e.n;
     }
-    for r in f.swarm.iter().filter(|r| r.kind == "result") {
-        let Some(a) = r.agent_id.as_ref().and_then(|id| by_id.get_mut(id)) else {
+    for r in &f.swarm {
+        let Some(a) = key_of(&r.agent_id, &r.tool_use_id).and_then(|k| by_key.get_mut(&k)) else {
             continue;
         };
         a.tool_use_id = r.tool_use_id.clone().or(a.tool_use_id.take());
-        a.status = r.status.clone().or(a.status.take());
-        a.duration_ms = r.duration_ms.or(a.duration_ms);
-        a.tokens = r.tokens.or(a.tokens);
+        if r.kind == "result" {
+            a.status = r.status.clone().or(a.status.take());
+            a.duration_ms = r.duration_ms.or(a.duration_ms);
+            a.tokens = r.tokens.or(a.tokens);
+        } else if r.kind == "stop" && r.agent_id.is_none() {
+            // An old client's stop, linked to its launch: it finished.
+            a.status = a.status.take().or_else(|| Some("completed".to_owned()));
+        }
     }
-    by_id
+    by_key
         .into_values()
         .filter(|a| a.agent_type.is_some() || a.edits > 0 || a.status.is_some())
         .collect()
@@ -212,13 +315,7 @@ fn duration_ms(start: &str, end: &str) -> u64 {
 /// A short factual paragraph and bullets. Numbers and names only: no judgement, no advice.
 pub fn text(f: &Facts, m: &Metrics) -> String {
     let sid: String = f.session_id.chars().take(8).collect();
-    let span = match (&m.started_at.get(..16), &m.ended_at.get(..16)) {
-        (Some(s), Some(e)) if s[..10] == e[..10] => {
-            format!("{} {}–{} UTC", &s[..10], &s[11..], &e[11..])
-        }
-        (Some(s), Some(e)) => format!("{} {} – {} {} UTC", &s[..10], &s[11..], &e[..10], &e[11..]),
-        _ => m.started_at.clone(),
-    };
+    let span = span(&m.started_at, &m.ended_at);
     let mut out = format!("Session {sid}, {span} ({})", human_duration(m.duration_ms));
     if let Some(r) = &m.end_reason {
         out.push_str(&format!(", ended: {r}"));
@@ -230,7 +327,7 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
     }
     if m.edits > 0 {
         out.push_str(&format!(
-            ", {} to {} (+{} −{})",
+            ", {} to {} (+{} -{})",
             plural(m.edits, "edit"),
             plural(m.files_touched, "file"),
             m.lines_added,
@@ -244,7 +341,10 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
     }
     out.push('.');
     if let Some(p) = &f.first_prompt {
-        out.push_str(&format!("\n- First prompt: \"{}\"", one_line(p, 200)));
+        out.push_str(&format!(
+            "\n- First prompt: \"{}\"",
+            one_line(user_words(p), 200)
+        ));
     }
     if !m.top_files.is_empty() {
         let files: Vec<String> = m
@@ -252,7 +352,7 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
             .iter()
             .map(|c| {
                 format!(
-                    "{} ({}, +{} −{})",
+                    "{} ({}, +{} -{})",
                     c.file,
                     plural(c.edits, "edit"),
                     c.lines_added,
@@ -281,11 +381,11 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
                 .or_default() += 1;
         }
         let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        out.push_str(&format!(
-            "\n- Subagents: {} ({})",
-            kinds.join(", "),
-            statuses.join(", ")
-        ));
+        let statuses = match statuses.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", statuses.join(", ")),
+        };
+        out.push_str(&format!("\n- Subagents: {}{statuses}", kinds.join(", ")));
     }
     if let (Some(model), Some(u)) = (&m.model, &m.usage) {
         out.push_str(&format!(
@@ -300,6 +400,47 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
         out.push_str(&format!("\n- Last reply: \"{}\"", one_line(last, 200)));
     }
     out
+}
+
+/// `2026-11-22 09:14–09:47 UTC`, or across days; times that do not parse are shown as they
+/// are (a row from elsewhere may hold anything).
+fn span(start: &str, end: &str) -> String {
+    let parse =
+        |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&chrono::Utc));
+    match (parse(start), parse(end)) {
+        (Ok(s), Ok(e)) if s.date_naive() == e.date_naive() => format!(
+            "{} {}–{} UTC",
+            s.format("%Y-%m-%d"),
+            s.format("%H:%M"),
+            e.format("%H:%M")
+        ),
+        (Ok(s), Ok(e)) => format!(
+            "{} – {} UTC",
+            s.format("%Y-%m-%d %H:%M"),
+            e.format("%Y-%m-%d %H:%M")
+        ),
+        (Ok(s), Err(_)) => format!("{} UTC", s.format("%Y-%m-%d %H:%M")),
+        _ => start.to_owned(),
+    }
+}
+
+/// A prompt without what the client put before the user's own words: `<ide_opened_file>`,
+/// `<ide_selection>` and `<system-reminder>` blocks. All of it when nothing else is left.
+pub fn user_words(prompt: &str) -> &str {
+    let mut rest = prompt.trim_start();
+    while let Some(name) = rest
+        .strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("ide_") || *n == "system-reminder")
+    {
+        let close = format!("</{name}>");
+        match rest.find(&close) {
+            Some(i) => rest = rest[i + close.len()..].trim_start(),
+            None => break,
+        }
+    }
+    if rest.is_empty() { prompt } else { rest }
 }
 
 fn plural(n: u64, word: &str) -> String {
@@ -342,24 +483,153 @@ mod tests {
             first_prompt: Some("Create notes.md\nwith three lines".into()),
             last_message: Some("Done.".into()),
             tasks: vec![
-                ("UserPromptSubmit".into(), None, 2),
-                ("PreToolUse".into(), Some("researcher".into()), 1),
+                TaskCount {
+                    source_event: "UserPromptSubmit".into(),
+                    n: 2,
+                },
+                TaskCount {
+                    source_event: "PreToolUse".into(),
+                    n: 1,
+                },
             ],
+            launches: vec![Launch {
+                tool_use_id: Some("t1".into()),
+                subagent_type: Some("researcher".into()),
+            }],
             edits: vec![
-                ("notes.md".into(), "Write".into(), "create".into(), 1, 3, 0),
-                ("notes.md".into(), "Edit".into(), "edit".into(), 1, 1, 1),
-                ("src/lib.rs".into(), "Edit".into(), "edit".into(), 2, 10, 4),
+                edit_group("notes.md", "Write", "create", 1, 3, 0),
+                edit_group("notes.md", "Edit", "edit", 1, 1, 1),
+                edit_group("src/lib.rs", "Edit", "edit", 2, 10, 4),
             ],
-            agent_edits: vec![("a1".into(), Some("researcher".into()), 2)],
+            agent_edits: vec![AgentEdits {
+                agent_id: "a1".into(),
+                agent_type: Some("researcher".into()),
+                n: 2,
+            }],
             swarm: vec![SwarmRow {
                 kind: "result".into(),
                 agent_id: Some("a1".into()),
+                tool_use_id: Some("t1".into()),
                 status: Some("completed".into()),
                 tokens: Some(900),
                 ..SwarmRow::default()
             }],
             usage: None,
         }
+    }
+
+    fn edit_group(
+        file: &str,
+        tool: &str,
+        kind: &str,
+        n: u64,
+        added: u64,
+        removed: u64,
+    ) -> EditGroup {
+        EditGroup {
+            file: file.into(),
+            tool: tool.into(),
+            kind: kind.into(),
+            n,
+            added,
+            removed,
+        }
+    }
+
+    fn swarm(kind: &str, agent: Option<&str>, launch: Option<&str>, t: Option<&str>) -> SwarmRow {
+        SwarmRow {
+            kind: kind.into(),
+            agent_id: agent.map(Into::into),
+            tool_use_id: launch.map(Into::into),
+            agent_type: t.map(Into::into),
+            ..SwarmRow::default()
+        }
+    }
+
+    #[test]
+    fn a_launch_counts_once_whichever_of_its_signals_arrived() {
+        let launch = |id: &str| Launch {
+            tool_use_id: Some(id.into()),
+            subagent_type: Some("Explore".into()),
+        };
+        // Every signal of one launch: PreToolUse, SubagentStart, PostToolUse.
+        let all = Facts {
+            launches: vec![launch("t1")],
+            swarm: vec![
+                swarm("start", Some("a1"), None, Some("Explore")),
+                swarm("result", Some("a1"), Some("t1"), Some("Explore")),
+            ],
+            ..Facts::default()
+        };
+        assert_eq!(launches(&all), BTreeMap::from([("Explore".into(), 1)]));
+        // No PreToolUse: 27 PostToolUse(Task) results of distinct launches.
+        let posts = Facts {
+            swarm: (0..27)
+                .map(|i| swarm("result", None, Some(&format!("t{i}")), Some("researcher")))
+                .collect(),
+            ..Facts::default()
+        };
+        assert_eq!(
+            launches(&posts),
+            BTreeMap::from([("researcher".into(), 27)])
+        );
+        // PreToolUse and SubagentStart without results: one launch each, not two.
+        let unlinked = Facts {
+            launches: vec![launch("t1"), launch("t2")],
+            swarm: vec![
+                swarm("start", Some("a1"), None, Some("Explore")),
+                swarm("start", Some("a2"), None, Some("Explore")),
+            ],
+            ..Facts::default()
+        };
+        assert_eq!(launches(&unlinked), BTreeMap::from([("Explore".into(), 2)]));
+        // Only SubagentStart (PreToolUse not wired).
+        let starts = Facts {
+            swarm: vec![swarm("start", Some("a1"), None, Some("Plan"))],
+            ..Facts::default()
+        };
+        assert_eq!(launches(&starts), BTreeMap::from([("Plan".into(), 1)]));
+    }
+
+    #[test]
+    fn an_old_clients_stop_linked_to_its_launch_finishes_that_agent() {
+        let f = Facts {
+            launches: vec![Launch {
+                tool_use_id: Some("t1".into()),
+                subagent_type: Some("researcher".into()),
+            }],
+            swarm: vec![swarm("stop", None, Some("t1"), Some("researcher"))],
+            ..Facts::default()
+        };
+        let m = metrics(&f);
+        assert_eq!(m.agents.len(), 1);
+        assert_eq!(
+            (
+                m.agents[0].agent_id.as_deref(),
+                m.agents[0].status.as_deref()
+            ),
+            (None, Some("completed"))
+        );
+    }
+
+    #[test]
+    fn the_first_prompt_is_the_users_words() {
+        let p = "<ide_opened_file>The user opened the file /a/SKILL.md in the IDE.</ide_opened_file>\nlet's do all changes";
+        assert_eq!(user_words(p), "let's do all changes");
+        assert_eq!(
+            user_words("<ide_selection>x</ide_selection>"),
+            "<ide_selection>x</ide_selection>"
+        );
+        assert_eq!(user_words("plain"), "plain");
+    }
+
+    #[test]
+    fn odd_times_never_panic() {
+        assert_eq!(
+            span("2026-11-22T09:14:00.000Z", "é"),
+            "2026-11-22 09:14 UTC"
+        );
+        assert_eq!(span("ééééééééééééééééé", "x"), "ééééééééééééééééé");
     }
 
     #[test]
@@ -401,9 +671,9 @@ mod tests {
         assert_eq!(
             t,
             "Session 2c52ce67, 2026-11-22 09:14–09:47 UTC (33 min), ended: other. 2 prompts, 1 subagent, \
-             4 edits to 2 files (+14 −5), 1 created.\n\
+             4 edits to 2 files (+14 -5), 1 created.\n\
              - First prompt: \"Create notes.md with three lines\"\n\
-             - Files: src/lib.rs (2 edits, +10 −4), notes.md (2 edits, +4 −1)\n\
+             - Files: src/lib.rs (2 edits, +10 -4), notes.md (2 edits, +4 -1)\n\
              - Subagents: 1 researcher (completed 1)\n\
              - Last reply: \"Done.\""
         );
@@ -416,6 +686,7 @@ mod tests {
             agent_edits: vec![],
             swarm: vec![],
             tasks: vec![],
+            launches: vec![],
             ..facts()
         };
         let t = text(&f, &metrics(&f));

@@ -1,25 +1,56 @@
 //! The watchdog: no hook call outlives `hook.timeout_ms`.
 //!
-//! A background thread sleeps until the deadline. If the call is still running then (stdin
-//! never closed, a disk that stalls), it spools the event being stored, if any, says so,
-//! and exits 0: the agent is never held up, and the event is not lost.
+//! A background thread sleeps until the deadline. The event is armed with its raw bytes as
+//! soon as they are read, before any work, so whatever takes too long (parsing a 50 MB
+//! edit, a heavy redaction pattern, a locked database, a stuck disk) the event is kept: when
+//! the deadline passes, the watchdog spools it, says so, and exits 0. Writing the spool entry
+//! happens on a helper thread that the watchdog waits for only briefly: nothing, not even a
+//! file that blocks, stands between the deadline and the exit.
+//!
+//! The call and the watchdog never both spool the event, and never neither: the event is
+//! `Armed` until it is stored (`disarm`), or until one side takes it to spool it.
 
 use crate::spool;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 static LIMIT_MS: AtomicU64 = AtomicU64::new(u64::MAX);
-static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
+static STATE: Mutex<State> = Mutex::new(State::Idle);
 
-/// The event in flight: shared, not copied, since a payload can be megabytes.
+/// How long the watchdog waits for the spool entry to be written before it exits anyway.
+const GRACE: Duration = Duration::from_millis(250);
+
+enum State {
+    Idle,
+    Armed(Box<Armed>),
+    /// The call is writing the spool entry itself: the watchdog waits for it (briefly).
+    Spooling,
+    /// Stored or spooled: nothing left to keep.
+    Settled,
+}
+
+/// The event in flight: the spool entry it would become, and its bytes (shared, not copied:
+/// a payload can be megabytes).
 pub struct Armed {
-    pub db: PathBuf,
-    pub args: Vec<String>,
-    pub received_at: String,
+    pub entry: spool::Entry,
     pub payload: Arc<Vec<u8>>,
+}
+
+impl Armed {
+    /// The spool entry, with the reason it is spooled.
+    pub fn into_entry(self, reason: String) -> spool::Entry {
+        spool::Entry {
+            reason,
+            payload: String::from_utf8_lossy(&self.payload).into_owned(),
+            ..self.entry
+        }
+    }
+}
+
+fn state() -> std::sync::MutexGuard<'static, State> {
+    STATE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Starts the watchdog with a first limit (the configured one is set once known).
@@ -47,39 +78,107 @@ pub fn limit_ms() -> u64 {
 
 /// Changes the limit (the configuration's `hook.timeout_ms`).
 pub fn set_limit(limit_ms: u64) {
-    LIMIT_MS.store(limit_ms, Ordering::Relaxed);
-}
-
-/// What to keep if time runs out before `disarm`.
-pub fn arm(entry: Armed) {
     if STARTED.get().is_some() {
-        *ARMED.lock().unwrap_or_else(|e| e.into_inner()) = Some(entry);
+        LIMIT_MS.store(limit_ms, Ordering::Relaxed);
     }
 }
 
-pub fn disarm() {
+/// What to keep if time runs out before the event is stored.
+pub fn arm(armed: Armed) {
     if STARTED.get().is_some() {
-        ARMED.lock().unwrap_or_else(|e| e.into_inner()).take();
+        *state() = State::Armed(Box::new(armed));
+    }
+}
+
+/// The event turned out to be for `db` (its payload named another project).
+pub fn retarget(db: &std::path::Path) {
+    if let State::Armed(a) = &mut *state() {
+        a.entry.db = db.to_path_buf();
+        a.entry.db_guessed = false;
+    }
+}
+
+/// The event is stored: nothing to keep.
+pub fn disarm() {
+    *state() = State::Settled;
+}
+
+/// The call is about to spool the event itself. `false`: the watchdog already took it (and
+/// the process is about to exit), so the call must not write a second copy.
+pub fn begin_spool() -> bool {
+    let mut s = state();
+    match *s {
+        State::Spooling => false,
+        _ => {
+            *s = State::Spooling;
+            true
+        }
+    }
+}
+
+/// The call's spool entry is written (or could not be).
+pub fn end_spool() {
+    *state() = State::Settled;
+}
+
+/// After a panic: the event, if it was not stored yet, for the caller to spool.
+pub fn take() -> Option<Armed> {
+    let mut s = state();
+    match std::mem::replace(&mut *s, State::Spooling) {
+        State::Armed(a) => Some(*a),
+        other => {
+            *s = other;
+            None
+        }
     }
 }
 
 fn fire(limit: Duration) -> ! {
     let ms = limit.as_millis();
-    match ARMED.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        Some(a) => match spool::save(&spool::Entry {
-            db: a.db,
-            received_at: a.received_at,
-            reason: format!("the hook timed out after {ms} ms"),
-            args: a.args,
-            payload: String::from_utf8_lossy(&a.payload).into_owned(),
-        }) {
-            Ok(file) => tracing::warn!(
-                "timed out after {ms} ms; event spooled to {}",
-                file.display()
-            ),
-            Err(e) => tracing::error!("timed out after {ms} ms and could not spool the event: {e}"),
-        },
-        None => tracing::warn!("timed out after {ms} ms (waiting for stdin?); nothing to store"),
+    let (taken, was_idle) = {
+        let mut s = state();
+        match std::mem::replace(&mut *s, State::Spooling) {
+            State::Armed(a) => (Some(*a), false),
+            other => {
+                let idle = matches!(other, State::Idle);
+                *s = other;
+                (None, idle)
+            }
+        }
+    };
+    let deadline = Instant::now() + GRACE;
+    if taken.is_some() || was_idle {
+        // Spooling and saying so happen on a helper thread, waited for only until the
+        // deadline: a disk or a stderr that blocks cannot keep the process alive.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            match taken {
+                Some(armed) => {
+                    let entry = armed.into_entry(format!("the hook timed out after {ms} ms"));
+                    match spool::save(&entry) {
+                        Ok(file) => tracing::warn!(
+                            "timed out after {ms} ms; the event waits in {}",
+                            file.display()
+                        ),
+                        Err(e) => tracing::error!(
+                            "timed out after {ms} ms and could not spool the event ({e}): it is lost"
+                        ),
+                    }
+                }
+                None => {
+                    tracing::warn!("timed out after {ms} ms waiting for stdin; nothing to store")
+                }
+            }
+            let _ = tx.send(());
+        });
+        let _ = rx.recv_timeout(GRACE);
+    } else {
+        // The call may be writing its own spool entry: let it finish, briefly.
+        while matches!(*state(), State::Spooling) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
-    std::process::exit(0)
+    // SAFETY: _exit ends the process at once, without flushing or running handlers that
+    // could block; everything that matters was written above.
+    unsafe { libc::_exit(0) }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use serde_json::{Value, json};
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -98,9 +99,15 @@ fn the_same_payload_twice_is_stored_once() {
         assert_hook_contract(&w.hook(&[], edit.as_bytes()), edit);
     }
     assert_eq!(w.count("SELECT count(*) FROM edit_history"), 1);
-    // Old clients have no tool_use_id: the content is the identity.
-    w.hook_lines(&fixture("old-client.jsonl"));
-    w.hook_lines(&fixture("old-client.jsonl"));
+    // Old clients have no tool_use_id: each payload delivered twice at once (a plugin copy
+    // and a settings copy of the hook) is stored once, by its content.
+    let text = std::fs::read_to_string(fixture("old-client.jsonl")).unwrap();
+    for line in text.lines() {
+        let copies: Vec<_> = (0..2).map(|_| w.spawn_hook(line.as_bytes())).collect();
+        for mut c in copies {
+            assert!(c.wait().unwrap().success());
+        }
+    }
     assert_eq!(
         w.count("SELECT count(*) FROM edit_history WHERE tool_use_id IS NULL"),
         1
@@ -108,6 +115,52 @@ fn the_same_payload_twice_is_stored_once() {
     assert_eq!(
         w.count("SELECT count(*) FROM task_log WHERE session_id LIKE '0d49cf6b%'"),
         2
+    );
+}
+
+/// Most recorded prompts carry no prompt_id: a user who repeats themselves ("continue",
+/// then something else, then "continue") is not a second copy of the same delivery.
+#[test]
+fn a_repeated_prompt_without_prompt_id_is_stored_each_time() {
+    let w = World::new();
+    let prompt = |text: &str| {
+        json!({"session_id": "rep", "cwd": "/home/dev/proj", "hook_event_name": "UserPromptSubmit", "prompt": text})
+            .to_string()
+    };
+    let edit_of = |id: &str, file: &str| {
+        let mut e: Value = serde_json::from_slice(&edit("rep", id, file)).unwrap();
+        e.as_object_mut().unwrap().remove("prompt_id");
+        e.to_string()
+    };
+    for line in [
+        prompt("continue"),
+        edit_of("e1", "/home/dev/proj/a.rs"),
+        prompt("now fix the lexer"),
+        edit_of("e2", "/home/dev/proj/lexer.rs"),
+        prompt("continue"),
+        edit_of("e3", "/home/dev/proj/b.rs"),
+    ] {
+        assert_hook_contract(&w.hook(&[], line.as_bytes()), &line);
+    }
+    assert_eq!(
+        w.query("SELECT task FROM task_log WHERE session_id = 'rep' ORDER BY id"),
+        rows![["continue"], ["now fix the lexer"], ["continue"]]
+    );
+    // Each edit is filed under the prompt it followed.
+    assert_eq!(
+        w.query(
+            "SELECT e.rel_path, t.task FROM edit_history e JOIN task_log t
+             ON t.session_id = e.session_id AND t.task_ref = e.task_ref ORDER BY e.id"
+        ),
+        rows![
+            ["a.rs", "continue"],
+            ["lexer.rs", "now fix the lexer"],
+            ["b.rs", "continue"]
+        ]
+    );
+    assert_eq!(
+        w.count("SELECT count(DISTINCT task_ref) FROM edit_history WHERE session_id = 'rep'"),
+        3
     );
 }
 

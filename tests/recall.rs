@@ -53,7 +53,7 @@ fn a_prompt_naming_an_earlier_file_gets_that_work_as_context() {
         ctx.contains("session 2c52ce67: \"Create notes.md with three lines"),
         "{ctx}"
     );
-    assert!(ctx.contains("notes.md (+4 −1)"), "{ctx}");
+    assert!(ctx.contains("notes.md (+4 -1)"), "{ctx}");
     assert!(ctx.contains("session 08faf5d1"), "{ctx}");
     assert!(ctx.chars().count() <= 4000);
     // Given once per session: the same question again gets nothing new.
@@ -98,7 +98,7 @@ fn context_command_prints_what_the_hook_prints_byte_for_byte() {
         explain.contains("total = text + files + recency"),
         "{explain}"
     );
-    assert!(explain.contains("src/lib.rs (+3 −0)"), "{explain}");
+    assert!(explain.contains("src/lib.rs (+3 -0)"), "{explain}");
 }
 
 #[test]

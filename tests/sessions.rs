@@ -70,7 +70,7 @@ fn a_swarm_session_has_exact_metrics_and_its_agents_linked_to_their_launches() {
     }
     let summary = &w.query("SELECT summary FROM session_summaries")[0][0];
     assert!(
-        summary.contains("1 prompt, 2 subagents, 4 edits to 2 files (+4 −0), 2 created."),
+        summary.contains("1 prompt, 2 subagents, 4 edits to 2 files (+4 -0), 2 created."),
         "{summary}"
     );
     assert!(
@@ -362,7 +362,7 @@ fn export_and_show_json_agree_and_unknown_sessions_are_clear_errors() {
         "{md}"
     );
     assert!(
-        md.contains("## Timeline") && md.contains("Edit edit notes.md  +1 −1"),
+        md.contains("## Timeline") && md.contains("  edit     Edit notes.md  +1 -1"),
         "{md}"
     );
     let json = w

@@ -54,7 +54,17 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
                 .collect();
             let batch: Vec<(Normalised, Stamp)> = rows
                 .iter()
-                .map(|(n, project, at)| (n.clone(), Stamp { project, now: at }))
+                .map(|(n, project, at)| {
+                    let root = Path::new(project.as_str());
+                    (
+                        n.clone(),
+                        Stamp {
+                            project,
+                            root,
+                            now: at,
+                        },
+                    )
+                })
                 .collect();
             store.record_many(&batch).await.map_err(|e| e.to_string())?;
             done = end;

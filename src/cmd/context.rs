@@ -6,15 +6,14 @@
 use super::Setup;
 use crate::answer::Answer;
 use crate::cli::ContextArgs;
-use crate::recall;
-use crate::store::Scope;
+use crate::recall::{self, Scope};
 
 pub fn run(args: ContextArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    let project = args
-        .project
-        .clone()
-        .unwrap_or_else(|| setup.project.to_string_lossy().into_owned());
+    let project = match &args.project {
+        Some(p) => super::project_named(p),
+        None => setup.project().to_owned(),
+    };
     let recalled = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
         let scope = Scope {
@@ -26,7 +25,7 @@ pub fn run(args: ContextArgs) -> super::Result {
             &store,
             &args.text,
             scope,
-            setup.config.recall.budget_chars,
+            setup.config().recall.budget_chars,
             chrono::Utc::now(),
         )
         .await

@@ -1,12 +1,12 @@
 //! `flowhook` as a hook: read stdin, record, exit 0 (hook contract §3).
 //!
 //! Everything that can go wrong (bad input, a locked or broken database, a panic, a stdin
-//! that never closes) ends in exit 0 with an empty stdout; the reason goes to stderr and the
-//! log. A person running a hook command by hand (stdin is a terminal) gets errors instead.
+//! that never closes) ends in exit 0 with an empty stdout or one JSON object; the reason goes
+//! to stderr and the log, and the event to the database, or else the spool. A person running
+//! a hook command by hand (stdin is a terminal) gets errors instead.
 
-use crate::config::Config;
-use crate::event::flags::Invocation;
-use crate::hook::{Outcome, Recorder};
+use crate::event::flags::{Command, Invocation};
+use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::{self, Received};
 use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
@@ -14,9 +14,7 @@ use std::process::ExitCode;
 
 pub fn run(inv: Invocation) -> ExitCode {
     let manual = std::io::stdin().is_terminal();
-    if let (true, crate::event::flags::Command::Other(word)) =
-        (manual && !inv.known(), &inv.command)
-    {
+    if let (true, Command::Other(word)) = (manual && !inv.known(), &inv.command) {
         // A hook line never fails on a word it does not know; a person is told.
         eprintln!("flowhook: error: unrecognized command {word:?} (see `flowhook --help`)");
         return ExitCode::from(2);
@@ -32,51 +30,104 @@ pub fn run(inv: Invocation) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    // Configuration of the directory Claude Code runs us in (the project): it sets the
-    // watchdog and the payload size limit before the payload, which may name another cwd.
-    let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let project = crate::paths::project_root(&here);
-    // An invalid file is left for the Recorder to find again and report.
-    let discovered = Config::discover(None, &project).ok().map(|(c, _)| c);
-    let config = discovered.clone().unwrap_or_default();
+    let origin = Origin::here(None);
+    let mut recorder = Recorder::new(None);
+    recorder.quarantine = !manual;
+    // The configuration of the directory Claude Code runs us in (the project) sets the
+    // watchdog, the payload bound and where the event is spooled before the payload is read.
+    let here = origin.cwd.clone().unwrap_or_else(|| ".".to_owned());
+    let base = recorder.resolved(&here, &origin);
     if !manual {
-        crate::watchdog::start(config.hook.timeout_ms);
+        crate::watchdog::start(base.config().hook.timeout_ms);
     }
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let received = if manual {
+    let received_at = chrono::Utc::now();
+    let received = if manual {
+        Received::complete(Vec::new())
+    } else {
+        input::read_payload(
+            std::io::stdin().lock(),
+            base.config().limits.max_payload_bytes,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!("cannot read stdin: {e}");
             Received::complete(Vec::new())
-        } else {
-            input::read_payload(std::io::stdin().lock(), config.limits.max_payload_bytes)
-                .unwrap_or_else(|e| {
-                    tracing::warn!("cannot read stdin: {e}");
-                    Received::complete(Vec::new())
-                })
-        };
-        let mut recorder = Recorder::new(None, None);
-        recorder.quarantine = !manual;
-        if let Some(c) = discovered {
-            recorder.remember_config(&project, c);
-        }
-        super::runtime().block_on(async {
-            let outcome = recorder.handle(&received, &inv).await;
-            recorder.finish_without_closing().await;
-            outcome
+        })
+    };
+    // Armed before any work on the bytes: whatever takes too long, the event is kept.
+    crate::watchdog::arm(crate::watchdog::Armed {
+        entry: origin.entry(&base.db, true, &inv.args, received_at),
+        payload: received.bytes.clone(),
+    });
+    let runtime = super::runtime();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            #[cfg(debug_assertions)]
+            if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "hook") {
+                panic!("injected by FLOWHOOK_TEST_PANIC");
+            }
+            recorder.handle(&received, &inv, &origin, received_at).await
         })
     }));
-    match (manual, outcome) {
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(_) => return after_panic(manual),
+    };
+    let answered = match (&outcome, manual) {
         (
-            false,
-            Ok(Outcome::Stored {
+            Outcome::Stored {
                 answer: Some(answer),
                 ..
-            }),
+            },
+            false,
         ) => {
-            crate::answer::print(&answer);
-            ExitCode::SUCCESS
+            crate::answer::print(answer);
+            true
         }
-        (false, _) => ExitCode::SUCCESS,
-        (true, Ok(outcome)) => report(&outcome),
-        (true, Err(_)) => ExitCode::from(101),
+        _ => false,
+    };
+    // The event is stored or spooled; what follows (marking what was shown, the spool's
+    // backlog) may fail without losing anything.
+    let settled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            #[cfg(debug_assertions)]
+            if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "settle") {
+                panic!("injected by FLOWHOOK_TEST_PANIC");
+            }
+            recorder.settle(answered).await;
+            recorder.finish_without_closing().await;
+        })
+    }));
+    if settled.is_err() {
+        tracing::error!("internal error after the event was stored; nothing was lost");
+    }
+    match manual {
+        false => ExitCode::SUCCESS,
+        true => report(&outcome),
+    }
+}
+
+/// A panic while the event was being stored: the event is spooled with the panic as its
+/// reason, and stored by a later call.
+fn after_panic(manual: bool) -> ExitCode {
+    let why = crate::last_panic().unwrap_or_else(|| "unknown".to_owned());
+    if let Some(armed) = crate::watchdog::take() {
+        let entry = armed.into_entry(format!("internal error (a flowhook bug): {why}"));
+        match crate::spool::save(&entry) {
+            Ok(file) => tracing::error!(
+                "internal error (a flowhook bug, please report it): {why}; the event waits in {}",
+                file.display()
+            ),
+            Err(e) => tracing::error!(
+                "internal error (a flowhook bug, please report it): {why}; the event could not \
+                 be spooled either ({e}) and is lost"
+            ),
+        }
+        crate::watchdog::end_spool();
+    }
+    if manual {
+        ExitCode::from(101)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

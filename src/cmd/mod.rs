@@ -4,10 +4,12 @@ pub mod bench;
 pub mod context;
 pub mod hook;
 pub mod prune;
+pub mod rebuild;
 pub mod replay;
 pub mod schema;
 pub mod sessions;
 pub mod spool;
+pub mod trust;
 
 /// A debugging command's failure: printed as one line, exit code 2.
 pub type Result = std::result::Result<(), String>;
@@ -19,47 +21,65 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime without drivers cannot fail to build")
 }
 
-/// What a debugging command works on: the project of the current directory, its
-/// configuration (an invalid file is an error here), and its database.
+/// The project a `--project` value names: a directory's identity (its git remote, say), or
+/// the value itself, taken as an identity as stored.
+pub fn project_named(value: &str) -> String {
+    let path = std::path::Path::new(value);
+    if path.is_dir() {
+        let root = crate::project::root(path, None);
+        if let Ok(r) = crate::resolve::resolve(&root, &crate::resolve::Overrides::default()) {
+            return r.project.id;
+        }
+    }
+    value.trim_end_matches('/').to_owned()
+}
+
+/// What a debugging command works on: everything the resolver says about the current
+/// directory's project (an invalid configuration is an error here), with `--db` and
+/// `--config`.
 pub struct Setup {
-    pub project: std::path::PathBuf,
-    pub config: crate::config::Config,
-    pub db: std::path::PathBuf,
+    pub resolved: crate::resolve::Resolved,
 }
 
 impl Setup {
     pub fn resolve(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
         let here = std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?;
-        let project = crate::paths::project_root(&here);
-        let (config, _) = crate::config::Config::discover(common.config.as_deref(), &project)
-            .map_err(|e| e.to_string())?;
-        let db = crate::paths::database(
-            common
-                .db
-                .clone()
-                .or_else(crate::paths::database_from_env)
-                .as_deref(),
-            config.database.path.as_deref(),
-            &project,
-        );
-        Ok(Setup {
-            project,
-            config,
-            db,
-        })
+        let overrides =
+            crate::resolve::Overrides::from_env(common.db.clone(), common.config.clone());
+        let resolved = crate::resolve::resolve(&here, &overrides).map_err(|e| e.to_string())?;
+        if let Some(ignored) = &resolved.loaded.ignored {
+            eprintln!("flowhook: warning: {}", ignored.warning());
+        }
+        Ok(Setup { resolved })
     }
 
-    /// Opens the database for reading; a missing one is an error, not a new empty file.
+    pub fn db(&self) -> &std::path::Path {
+        &self.resolved.db
+    }
+
+    pub fn config(&self) -> &crate::config::Config {
+        self.resolved.config()
+    }
+
+    /// The project's identity (what its rows are filed under).
+    pub fn project(&self) -> &str {
+        &self.resolved.project.id
+    }
+
+    /// Opens the database; a missing one is an error, not a new empty file.
     pub async fn open_existing(&self) -> std::result::Result<crate::store::Store, String> {
-        if !self.db.exists() {
+        if let Some(why) = &self.resolved.db_refused {
+            return Err(why.clone());
+        }
+        if !self.db().exists() {
             return Err(format!(
                 "no database at {} (nothing recorded yet? try `flowhook replay FILE` or --db)",
-                self.db.display()
+                self.db().display()
             ));
         }
-        let busy = std::time::Duration::from_millis(self.config.database.busy_timeout_ms);
-        crate::store::Store::open(&self.db, busy)
+        let busy = std::time::Duration::from_millis(self.config().database.busy_timeout_ms);
+        crate::store::Store::open(self.db(), busy)
             .await
             .map_err(|e| e.to_string())
     }

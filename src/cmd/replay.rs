@@ -1,11 +1,19 @@
-//! `flowhook replay`: recorded payloads through the hook's own code path ([`Recorder`]).
+//! `flowhook replay`: recorded payloads through the hook's own code path ([`Recorder`]),
+//! one event after the other, as a session's hook calls would arrive.
+//!
+//! Time: a recorded payload has no time of its own, but some recordings add one
+//! (`logged_at`). An event takes that time; the events after it in its session take that
+//! time plus a millisecond each, so that they keep their order and a session's duration is
+//! what the recording says. A session without any recorded time runs on the replay's clock.
 
 use super::Setup;
 use crate::cli::ReplayArgs;
 use crate::event::flags::Invocation;
-use crate::hook::{Outcome, Recorder};
+use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::Received;
 use crate::store::Written;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -20,15 +28,25 @@ struct Totals {
     db: PathBuf,
 }
 
+/// The fields of a line that say when and in which session it happened.
+#[derive(serde::Deserialize)]
+struct When {
+    session_id: Option<String>,
+    logged_at: Option<String>,
+}
+
 pub fn run(args: ReplayArgs) -> super::Result {
-    let Setup { db, .. } = Setup::resolve(&args.common)?;
+    let setup = Setup::resolve(&args.common)?;
+    let db = setup.db().to_path_buf();
     let files = collect(&args.paths)?;
-    let mut recorder = Recorder::new(Some(db.clone()), args.common.config.clone());
+    let mut recorder = Recorder::new(args.common.config.clone());
+    let origin = Origin::here(Some(db.clone()));
     let mut totals = Totals {
         db,
         ..Totals::default()
     };
     let verbose = !args.quiet && !args.json;
+    let mut clock: HashMap<String, DateTime<Utc>> = HashMap::new();
     super::runtime().block_on(async {
         for file in &files {
             let bytes =
@@ -38,18 +56,31 @@ pub fn run(args: ReplayArgs) -> super::Result {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
+                let at = time_of(line, &mut clock);
                 let outcome = recorder
                     .handle(
                         &Received::complete(line.to_vec()),
                         &Invocation::stdin_only(),
+                        &origin,
+                        at,
                     )
                     .await;
+                let answered = matches!(
+                    &outcome,
+                    Outcome::Stored {
+                        answer: Some(_),
+                        ..
+                    }
+                );
+                recorder.settle(answered).await;
                 let text = tally(&mut totals, &outcome);
                 if verbose {
                     println!("{name}:{:<5} {text}", i + 1);
                 }
             }
         }
+        recorder.settle_derived().await.map_err(|e| e.to_string())?;
+        recorder.finish_without_closing().await;
         Ok::<(), String>(())
     })?;
     if args.json {
@@ -73,6 +104,37 @@ pub fn run(args: ReplayArgs) -> super::Result {
         ));
     }
     Ok(())
+}
+
+/// When a recorded line happened (see the module doc).
+fn time_of(line: &[u8], clock: &mut HashMap<String, DateTime<Utc>>) -> DateTime<Utc> {
+    let when: Option<When> = serde_json::from_slice(line).ok();
+    let session = when
+        .as_ref()
+        .and_then(|w| w.session_id.clone())
+        .unwrap_or_default();
+    let recorded = when
+        .and_then(|w| w.logged_at)
+        .and_then(|t| recorded_time(&t));
+    let previous = clock.get(&session).copied();
+    let at = match (recorded, previous) {
+        (Some(t), Some(p)) => t.max(p + chrono::Duration::milliseconds(1)),
+        (Some(t), None) => t,
+        (None, Some(p)) => p + chrono::Duration::milliseconds(1),
+        (None, None) => Utc::now(),
+    };
+    clock.insert(session, at);
+    at
+}
+
+/// A recording's time (`2026-02-12T05:17:06.893706`, with or without an offset).
+fn recorded_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
+        })
+        .ok()
 }
 
 /// Counts an outcome and describes it in one line.
@@ -152,4 +214,26 @@ pub(super) fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recordings_times_are_kept_and_later_events_follow_them() {
+        let mut clock = HashMap::new();
+        let a = time_of(
+            br#"{"session_id":"s","logged_at":"2026-02-12T05:17:06.893706"}"#,
+            &mut clock,
+        );
+        let b = time_of(br#"{"session_id":"s"}"#, &mut clock);
+        let c = time_of(
+            br#"{"session_id":"s","logged_at":"2026-02-12T05:36:29.646640"}"#,
+            &mut clock,
+        );
+        assert_eq!(crate::hook::stamp(a), "2026-02-12T05:17:06.893Z");
+        assert_eq!(crate::hook::stamp(b), "2026-02-12T05:17:06.894Z");
+        assert_eq!(crate::hook::stamp(c), "2026-02-12T05:36:29.646Z");
+    }
 }

@@ -2,16 +2,18 @@
 
 use super::Setup;
 use crate::cli::{ExportArgs, ExportFormat, SessionsArgs, ShowArgs};
-use crate::store::{SessionRow, Store, Timeline};
-use crate::summary::human_duration;
+use crate::store::{SessionRow, Store, Timeline, TimelineEvent};
+use crate::summary::{human_duration, user_words};
 use std::fmt::Write;
 
 pub fn list(args: SessionsArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    let rows = super::runtime().block_on(async {
+    let project = args.project.as_deref().map(super::project_named);
+    let limit = if args.all { u32::MAX } else { args.limit };
+    let (rows, total) = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
         store
-            .sessions(args.project.as_deref(), args.limit)
+            .sessions(project.as_deref(), limit)
             .await
             .map_err(|e| e.to_string())
     })?;
@@ -22,12 +24,23 @@ pub fn list(args: SessionsArgs) -> super::Result {
         return Ok(());
     }
     if rows.is_empty() {
-        println!("No sessions recorded in {} yet.", setup.db.display());
+        match &project {
+            Some(p) => println!("No sessions of {p} in {}.", setup.db().display()),
+            None => println!("No sessions recorded in {} yet.", setup.db().display()),
+        }
         return Ok(());
     }
-    println!(
-        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>13}  {:<17}  {:<8}  PROJECT",
-        "STARTED (UTC)", "DURATION", "PROMPTS", "SUBAGENTS", "EDITS", "+/-", "END", "SESSION"
+    let mut out = format!(
+        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  PROJECT\n",
+        "STARTED (UTC)",
+        "DURATION",
+        "PROMPTS",
+        "SUBAGENTS",
+        "EDITS",
+        "FILES",
+        "+/-",
+        "END",
+        "SESSION"
     );
     for r in &rows {
         let duration = r
@@ -35,23 +48,36 @@ pub fn list(args: SessionsArgs) -> super::Result {
             .as_deref()
             .map(|e| human_duration(ms_between(&r.started_at, e)))
             .unwrap_or_else(|| "-".to_owned());
-        println!(
-            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>13}  {:<17}  {:<8}  {}",
-            r.started_at
-                .get(..16)
-                .unwrap_or(&r.started_at)
-                .replace('T', " "),
+        let _ = writeln!(
+            out,
+            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {}",
+            minute(&r.started_at),
             duration,
             r.prompts,
             r.subagents,
             r.edits,
-            format!("+{} −{}", r.lines_added, r.lines_removed),
+            r.files_touched,
+            format!("+{} -{}", r.lines_added, r.lines_removed),
             end_of(r),
             r.session_id.chars().take(8).collect::<String>(),
             r.project
         );
     }
+    print!("{out}");
+    if (rows.len() as u64) < total {
+        println!(
+            "{} of {total} sessions; --limit N or --all to see more",
+            rows.len()
+        );
+    }
     Ok(())
+}
+
+/// `2026-11-22 09:14` of a stored time, or the time as it is when it does not parse.
+fn minute(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| t.chars().take(16).collect())
 }
 
 /// How a session ended, as the table shows it.
@@ -86,15 +112,22 @@ async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
                 "no session starts with {id:?} (list them with `flowhook sessions`)"
             ));
         }
+        many if many.iter().any(|m| m == id) => id,
         many => {
+            let shown: Vec<String> = many.iter().take(5).map(|m| short(m)).collect();
             return Err(format!(
-                "{id:?} is ambiguous: {} and more; give more characters",
-                many.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                "{id:?} matches {}{}; give more characters",
+                shown.join(" and "),
+                if many.len() > 5 { " and more" } else { "" }
             ));
         }
     };
     let timeline = store.timeline(sid).await.map_err(|e| e.to_string())?;
     timeline.ok_or_else(|| format!("session {sid} vanished while reading it"))
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
 }
 
 pub fn show(args: ShowArgs) -> super::Result {
@@ -170,7 +203,8 @@ fn render(t: &Timeline, markdown: bool) -> String {
         .filter(|e| e.kind == "launch")
         .filter_map(|e| e.tool_use_id.as_deref().and_then(agent_of_launch))
         .collect();
-    for e in t.events.iter().filter(|e| {
+    let shown = t.events.iter().filter(|e| !is_noise(e));
+    for e in shown.clone().filter(|e| {
         e.agent_id.is_none() || !launched.contains(e.agent_id.as_ref().expect("checked"))
     }) {
         // A result that belongs to a launch is drawn under it.
@@ -181,9 +215,8 @@ fn render(t: &Timeline, markdown: bool) -> String {
         if e.kind == "launch"
             && let Some(agent) = e.tool_use_id.as_deref().and_then(agent_of_launch)
         {
-            let own: Vec<_> = t
-                .events
-                .iter()
+            let own: Vec<_> = shown
+                .clone()
                 .filter(|x| x.agent_id.as_deref() == Some(agent.as_str()))
                 .collect();
             for (i, x) in own.iter().enumerate() {
@@ -202,26 +235,37 @@ fn render(t: &Timeline, markdown: bool) -> String {
     out
 }
 
-fn event_line(e: &crate::store::TimelineEvent, branch: &str) -> String {
-    let time = e.at.get(11..19).unwrap_or(&e.at);
+/// A stop of an agent nobody named or typed (the compaction's), saying nothing.
+fn is_noise(e: &TimelineEvent) -> bool {
+    e.kind == "stop" && e.agent_type.is_none() && e.tool_use_id.is_none() && e.text.is_empty()
+}
+
+fn event_line(e: &TimelineEvent, branch: &str) -> String {
+    let time = chrono::DateTime::parse_from_rfc3339(&e.at)
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_else(|_| e.at.clone());
     let who = match (&e.agent_type, &e.agent_id) {
-        (Some(t), Some(id)) if e.kind != "launch" => {
-            format!(" [{t} {}]", id.chars().take(8).collect::<String>())
-        }
-        (None, Some(id)) => format!(" [{}]", id.chars().take(8).collect::<String>()),
-        (Some(t), _) if e.kind == "launch" => format!(" [{t}]"),
+        (Some(t), Some(id)) if e.kind != "launch" => format!(" [{t} {}]", short(id)),
+        (None, Some(id)) => format!(" [{}]", short(id)),
+        (Some(t), _) => format!(" [{t}]"),
         _ => String::new(),
     };
     let lines = match (e.lines_added, e.lines_removed) {
-        (Some(a), Some(r)) => format!("  +{a} −{r}"),
+        (Some(a), Some(r)) => format!("  +{a} -{r}"),
         _ => String::new(),
     };
-    let text: String = e.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (text, cut) = crate::text::truncate(&text, 100);
-    let text = if matches!(e.kind.as_str(), "prompt" | "launch" | "cli-task") {
-        format!("\"{text}{}\"", if cut { "…" } else { "" })
-    } else {
-        text.to_owned()
+    let words = match e.kind.as_str() {
+        "prompt" => user_words(&e.text),
+        _ => &e.text,
+    };
+    let words: String = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (words, cut) = crate::text::truncate(&words, 100);
+    let text = match e.kind.as_str() {
+        "prompt" | "launch" | "cli-task" => format!("\"{words}{}\"", if cut { "…" } else { "" }),
+        "edit" => format!("{} {words}", e.tool.as_deref().unwrap_or("")),
+        _ => words.to_owned(),
     };
     format!("{time}  {branch}{:<7}{who}  {text}{lines}", e.kind)
+        .trim_end()
+        .to_owned()
 }

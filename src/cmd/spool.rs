@@ -1,39 +1,113 @@
-//! `flowhook spool`: events waiting to be stored, and why.
+//! `flowhook spool`: events waiting to be stored, held aside or lost, and why; `--drain`
+//! stores them without a hook's time limit.
 
 use crate::cli::SpoolArgs;
+use crate::hook::Recorder;
 
 pub fn run(args: SpoolArgs) -> super::Result {
+    if args.drain {
+        return drain(args.json);
+    }
+    if args.forget_lost {
+        crate::spool::forget_lost();
+        println!("The records of lost events are forgotten.");
+        return Ok(());
+    }
     let entries = crate::spool::all();
+    let lost = crate::spool::lost();
     if args.json {
-        for (file, entry) in &entries {
-            let value = match entry {
-                Ok(e) => serde_json::json!({"file": file, "db": e.db, "received_at": e.received_at,
-                    "reason": e.reason, "bytes": e.payload.len()}),
-                Err(err) => serde_json::json!({"file": file, "error": err}),
-            };
-            println!("{value}");
+        for e in &entries {
+            let mut v = serde_json::to_value(e).expect("plain struct");
+            if let Some(entry) = v.get_mut("entry").and_then(|e| e.as_object_mut()) {
+                // The payload itself stays in its file: it may be megabytes.
+                let bytes = entry
+                    .remove("payload")
+                    .and_then(|p| p.as_str().map(str::len));
+                entry.insert("payload_bytes".into(), bytes.into());
+            }
+            println!("{v}");
+        }
+        for l in &lost {
+            println!("{}", serde_json::json!({"state": "lost", "lost": l}));
         }
         return Ok(());
     }
-    if entries.is_empty() {
+    if entries.is_empty() && lost.is_empty() {
         println!("The spool is empty: every event reached its database.");
         return Ok(());
     }
+    let count = |state: &str| entries.iter().filter(|e| e.state == state).count();
     println!(
-        "{} events wait in the spool (the next successful hook call for their database stores them):",
-        entries.len()
+        "{} events wait in the spool, {} are held aside, {} are ignored, {} were lost:",
+        count("waiting"),
+        count("held"),
+        count("ignored") + count("unreadable"),
+        lost.len()
     );
-    for (file, entry) in &entries {
-        match entry {
-            Ok(e) => println!(
-                "  {}  {} bytes for {}\n      because: {}",
-                e.received_at,
-                e.payload.len(),
-                e.db.display(),
-                e.reason
+    for e in &entries {
+        match &e.entry {
+            Some(entry) => {
+                println!(
+                    "  {:<8} {}  {} bytes for {} (tried {} times)\n      because: {}",
+                    e.state,
+                    entry.received_at,
+                    entry.payload.len(),
+                    entry.db.display(),
+                    e.attempts,
+                    e.problem.as_deref().unwrap_or(&entry.reason)
+                );
+            }
+            None => println!(
+                "  {:<8} {}: {}",
+                e.state,
+                e.file.display(),
+                e.problem.as_deref().unwrap_or("")
             ),
-            Err(err) => println!("  {} is unreadable: {err}", file.display()),
         }
+    }
+    for l in &lost {
+        let lines = l
+            .lines
+            .map(|(a, r)| format!(" (+{a} -{r})"))
+            .unwrap_or_default();
+        println!(
+            "  lost     {}  {} of session {} {}{lines} for {}\n      because: {}",
+            l.at,
+            l.what,
+            l.session.as_deref().unwrap_or("?"),
+            l.file.as_deref().unwrap_or(""),
+            l.db.display(),
+            l.reason
+        );
+    }
+    if count("held") > 0 {
+        println!("Held events are stored by `flowhook spool --drain`.");
+    }
+    Ok(())
+}
+
+/// Every waiting and held event, stored now.
+fn drain(json: bool) -> super::Result {
+    crate::spool::release_held();
+    let (mut stored, mut left) = (0, 0);
+    super::runtime().block_on(async {
+        let mut recorder = Recorder::new(None);
+        for listed in crate::spool::all() {
+            if listed.state != "waiting" {
+                continue;
+            }
+            if recorder.drain_one(&listed.file, false).await {
+                stored += 1;
+            } else {
+                left += 1;
+            }
+        }
+        recorder.finish_without_closing().await;
+    });
+    if json {
+        println!("{}", serde_json::json!({"stored": stored, "left": left}));
+    } else {
+        println!("{stored} events stored, {left} left in the spool.");
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub(super) fn flags_only(
                 return Ok(None);
             }
             let input = EditInput {
-                file_path: Some(absolute(&file, ctx.cwd.as_deref())),
+                file_path: Some(absolute(&file, ctx.cwd.as_deref().or(env.cwd.as_deref()))),
                 ..EditInput::default()
             };
             let mut facts = edit::facts("cli", &input, None, env.diff_bytes)?;

@@ -36,8 +36,6 @@ pub struct Context {
     pub prompt_id: Option<String>,
     /// The hook event as Claude Code named it (`PostToolUse`), or `cli:<word>` for flags only.
     pub hook_event: String,
-    /// When the payload itself says when it happened (a recording's `logged_at`): RFC 3339.
-    pub at: Option<String>,
 }
 
 /// The events flowhook records.
@@ -83,12 +81,6 @@ impl Key {
         match natural.filter(|id| !id.is_empty()) {
             Some(id) => Key::Natural(id.to_owned()),
             None => Key::Content(key_of(parts)),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Key::Natural(k) | Key::Content(k) => k,
         }
     }
 }
@@ -344,11 +336,10 @@ pub fn normalise(
             .or_else(|| inv.flags.agent_id.clone())
             .filter(|a| !a.is_empty() && a != "unknown"),
         agent_type: p.agent_type.clone().filter(|t| !t.is_empty()),
-        cwd: p.cwd.clone().or_else(|| env.cwd.clone()),
+        cwd: p.cwd.clone().filter(|c| !c.is_empty()),
         transcript_path: p.transcript_path.clone(),
         prompt_id: p.prompt_id.clone(),
         hook_event: event_name.clone(),
-        at: p.logged_at.as_deref().and_then(event_time),
     };
     for path in [&mut ctx.cwd, &mut ctx.transcript_path]
         .into_iter()
@@ -387,17 +378,6 @@ fn is_event_name(name: &str) -> bool {
     (3..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
-/// A recording's time (`2026-02-12T05:17:06.893706`, with or without an offset) as stored.
-fn event_time(s: &str) -> Option<String> {
-    let t = chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
-        })
-        .ok()?;
-    Some(crate::hook::stamp(t))
 }
 
 /// Parses one of the tool fields into the tool's type, naming the field path on error.
@@ -501,12 +481,11 @@ mod tests {
     }
 
     #[test]
-    fn loggers_unknown_agent_is_no_agent_and_their_time_is_kept() {
+    fn loggers_unknown_agent_is_no_agent() {
         let raw = r#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"hi",
             "agent_id":"unknown","logged_at":"2026-02-12T05:17:06.893706"}"#;
         let n = norm(raw, &[]).unwrap().unwrap();
         assert_eq!(n.ctx.agent_id, None);
-        assert_eq!(n.ctx.at.as_deref(), Some("2026-02-12T05:17:06.893Z"));
     }
 
     #[test]

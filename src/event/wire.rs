@@ -61,8 +61,6 @@ pub struct Payload<'a> {
     pub last_assistant_message: Option<String>,
     /// `PostToolUseFailure`.
     pub error: Option<String>,
-    /// Not Claude Code's: the time some loggers add to the payloads they record.
-    pub logged_at: Option<String>,
 }
 
 /// `tool_input` of Write, Edit, MultiEdit and NotebookEdit: one lenient struct, since they

@@ -9,15 +9,30 @@
 //! (the WAL is in the OS's hands when `COMMIT` returns); only a power loss can take back the
 //! last few commits. That is the trade that keeps a hook call in the low milliseconds.
 
+//!
+//! One file per job: `write` (an event's rows, quarantine, what recall handed out),
+//! `ending` (a session's summary), `knowledge` (facts per file), `read` (what the debugging
+//! commands show), `recall` (recall's candidates), `maintain` (retention, index merging,
+//! checkpoints, rebuilding what is derived).
+//!
+//! Recorded tables hold what happened: task_log, edit_history, swarm_coordination,
+//! rejected_events, recall_log, and session_summaries' recorded columns (when and how it
+//! started and ended, its transcript's usage). Derived tables can be rebuilt from them
+//! (`flowhook rebuild`): the full-text indexes, file_sessions, knowledge_base (but for
+//! usage_count, which counts what recall handed out), and session_summaries' counts, metrics
+//! and summary.
+
+mod ending;
+mod knowledge;
+mod maintain;
+mod read;
 mod recall;
-mod session;
+mod write;
 
-pub use recall::Scope;
-pub use session::{SessionRow, Timeline, TimelineEvent};
+pub use read::{SessionRow, Timeline, TimelineEvent};
+pub use write::{Rejected, Stamp};
 
-use crate::event::{Context, Edit, Event, Normalised, Task};
-use crate::transcript::Usage;
-use libsql::{Connection, TransactionBehavior, params};
+use libsql::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,7 +41,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_recall.sql"),
     include_str!("migrations/0003_sessions.sql"),
+    include_str!("migrations/0004_order_and_keys.sql"),
 ];
+
+/// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding
+/// tables without it is another program's.
+pub const APPLICATION_ID: i64 = 0x466C_486B;
 
 /// A failure of the database, with the file it concerns.
 #[derive(Debug)]
@@ -49,7 +69,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
     Inserted,
-    /// The same event was stored before (same session and natural key).
+    /// The same event was stored before (see `write` for what "the same" means).
     Duplicate,
 }
 
@@ -58,15 +78,10 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// Where and when an event is stored.
-pub struct Stamp<'a> {
-    pub project: &'a str,
-    pub now: &'a str,
-}
-
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    /// An existing file that is not a database is an error and is left untouched.
+    /// An existing file that is not a database, or a database flowhook did not create, is an
+    /// error and is left untouched; so is a path that is a symlink or another user's file.
     pub async fn open(path: &Path, busy_timeout: Duration) -> Result<Store> {
         let err = |message: String| StoreError {
             path: path.to_path_buf(),
@@ -74,9 +89,14 @@ impl Store {
             busy: false,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::paths::create_private_dir(dir)
-                .map_err(|e| err(format!("cannot create its directory: {e}")))?;
+            std::os::unix::fs::DirBuilderExt::mode(
+                std::fs::DirBuilder::new().recursive(true),
+                0o700,
+            )
+            .create(dir)
+            .map_err(|e| err(format!("cannot create its directory: {e}")))?;
         }
+        crate::paths::check_database(path).map_err(|e| err(e.to_string()))?;
         crate::paths::touch_private(path).map_err(|e| err(format!("cannot create it: {e}")))?;
         let db = libsql::Builder::new_local(path)
             .build()
@@ -101,25 +121,6 @@ impl Store {
         &self.path
     }
 
-    /// Checkpoints the WAL into the database file, and truncates it, once it has grown past
-    /// `limit` bytes. A hook call leaves its connection open at exit (see `hook.rs`), so
-    /// nothing else does, and the next process reads the whole WAL on open: it must stay
-    /// small. Only a TRUNCATE does that (after a PASSIVE one, the next opener's recovery
-    /// forgets what was copied and the WAL grows without end), and it must not wait: with no
-    /// busy timeout it gives up at once when another process is busy, and a later call does
-    /// it instead.
-    pub async fn checkpoint_if_larger(&self, limit: u64) -> Result<()> {
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit) {
-            self.conn
-                .busy_timeout(Duration::ZERO)
-                .map_err(|e| self.error(e))?;
-            self.exec("PRAGMA wal_checkpoint(TRUNCATE)").await?;
-        }
-        Ok(())
-    }
-
     fn error(&self, e: libsql::Error) -> StoreError {
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
         let busy =
@@ -142,32 +143,59 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    async fn user_version(&self) -> Result<usize> {
+    /// The schema version, flowhook's mark, and whether the file holds any table: one read.
+    async fn marks(&self) -> Result<(usize, i64, bool)> {
         let mut rows = self
             .conn
-            .query("PRAGMA user_version", ())
+            .query(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT application_id FROM pragma_application_id),
+                        EXISTS (SELECT 1 FROM sqlite_schema)",
+                (),
+            )
             .await
             .map_err(|e| self.error(e))?;
         let row = rows.next().await.map_err(|e| self.error(e))?;
-        let v: i64 = row.map_or(Ok(0), |r| r.get(0)).map_err(|e| self.error(e))?;
-        Ok(v as usize)
+        let get = |i| row.as_ref().map_or(Ok(0), |r| r.get::<i64>(i));
+        let version = get(0).map_err(|e| self.error(e))?;
+        let app = get(1).map_err(|e| self.error(e))?;
+        let tables = get(2).map_err(|e| self.error(e))?;
+        Ok((version as usize, app, tables != 0))
     }
 
-    /// Applies missing migrations. The common case is one `PRAGMA user_version` read.
+    fn refuse(&self, message: String) -> StoreError {
+        StoreError {
+            busy: false,
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Applies missing migrations. The common case is one read of the marks. A database that
+    /// holds tables but not flowhook's mark is another program's: it is never migrated or
+    /// written (databases made by flowhook before the mark existed are recognised by their
+    /// tables and marked).
     async fn migrate(&self) -> Result<()> {
-        let version = self.user_version().await?;
-        if version == MIGRATIONS.len() {
+        let (version, app, has_tables) = self.marks().await?;
+        if app == APPLICATION_ID && version == MIGRATIONS.len() {
             return Ok(());
         }
+        if app != APPLICATION_ID && has_tables && !self.is_unmarked_flowhook(version).await? {
+            return Err(self.refuse(format!(
+                "not a flowhook database (it holds another program's tables{}); flowhook \
+                 leaves it untouched: point FLOWHOOK_DB or database.path at another file",
+                if app != 0 {
+                    format!(", application_id {app:#x}")
+                } else {
+                    String::new()
+                }
+            )));
+        }
         if version > MIGRATIONS.len() {
-            return Err(StoreError {
-                busy: false,
-                path: self.path.clone(),
-                message: format!(
-                    "schema version {version} is newer than this flowhook ({}); upgrade flowhook",
-                    MIGRATIONS.len()
-                ),
-            });
+            return Err(self.refuse(format!(
+                "schema version {version} is newer than this flowhook ({}); upgrade flowhook",
+                MIGRATIONS.len()
+            )));
         }
         // WAL and incremental vacuum (prune gives pages back without rewriting the file) are
         // properties of the file; auto_vacuum can only be set before the first table exists.
@@ -181,140 +209,35 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
         // Another process may have migrated while we waited for the lock.
-        let version = self.user_version().await?;
+        let (version, _, _) = self.marks().await?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql).await.map_err(|e| self.error(e))?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
                 .await
                 .map_err(|e| self.error(e))?;
         }
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .await
+            .map_err(|e| self.error(e))?;
         tx.commit().await.map_err(|e| self.error(e))
     }
 
-    /// Stores one event in one IMMEDIATE transaction: its row, the session's row, and the
-    /// recall items handed to the agent with it (`given`, ids of `recall::ItemKey`).
-    pub async fn record(
-        &self,
-        n: &Normalised,
-        at: &Stamp<'_>,
-        given: &[String],
-    ) -> Result<Written> {
-        // The transcript is read before the write lock is taken: it may be megabytes.
-        let usage = match &n.event {
-            Event::SessionEnd { .. } => self.transcript_usage(&n.ctx).await?,
-            _ => None,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .await
-            .map_err(|e| self.error(e))?;
-        let written = self.write_event(n, at, usage.as_ref()).await?;
-        if matches!(&n.event, Event::SessionStart { source, .. } if source == "compact") {
-            // Compaction dropped what the session was given: it may be given again.
-            self.run(
-                "DELETE FROM recall_log WHERE session_id = ?1",
-                params![n.ctx.session_id.as_str()],
+    /// A database of an earlier flowhook, from before databases were marked: its version is
+    /// one of ours and it holds our four first tables.
+    async fn is_unmarked_flowhook(&self, version: usize) -> Result<bool> {
+        if !(1..=3).contains(&version) {
+            return Ok(false);
+        }
+        let rows = self
+            .rows(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN
+                     ('task_log', 'edit_history', 'session_summaries', 'rejected_events')",
+                (),
             )
             .await?;
-        }
-        if !given.is_empty() {
-            // One statement for all of them: `json_each` spreads the list into rows.
-            self.run(
-                "INSERT INTO recall_log (session_id, item, given_at)
-                 SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
-                 ON CONFLICT DO NOTHING",
-                params![
-                    n.ctx.session_id.as_str(),
-                    serde_json::to_string(given).expect("strings"),
-                    at.now
-                ],
-            )
-            .await?;
-        }
-        for item in given {
-            if let Some(file) = item.strip_prefix("fact:") {
-                self.run(
-                    "UPDATE knowledge_base SET usage_count = usage_count + 1
-                     WHERE project = ?1 AND file = ?2",
-                    params![at.project, file],
-                )
-                .await?;
-            }
-        }
-        tx.commit().await.map_err(|e| self.error(e))?;
-        Ok(written)
-    }
-
-    /// Merges the full-text indexes' segments into one. Each hook call adds a small segment;
-    /// queries slow down with their number, so maintenance (and a seeded history) ends here.
-    pub async fn optimize_indexes(&self) -> Result<()> {
-        self.exec(
-            "INSERT INTO task_fts (task_fts) VALUES ('optimize');
-             INSERT INTO edit_fts (edit_fts) VALUES ('optimize');",
-        )
-        .await
-    }
-
-    /// A bounded step of the same merging (about `pages` pages of work), cheap enough for a
-    /// SessionEnd hook: segments then never pile up between manual optimisations.
-    pub async fn merge_indexes(&self, pages: u32) -> Result<()> {
-        self.exec(&format!(
-            "INSERT INTO task_fts (task_fts, rank) VALUES ('merge', {pages});
-             INSERT INTO edit_fts (edit_fts, rank) VALUES ('merge', {pages});"
-        ))
-        .await
-    }
-
-    /// Stores many events in one transaction (seeding a benchmark history), each as `record`
-    /// stores it. Returns how many were new.
-    pub async fn record_many(&self, events: &[(Normalised, Stamp<'_>)]) -> Result<usize> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut inserted = 0;
-        for (n, at) in events {
-            inserted += usize::from(self.write_event(n, at, None).await? == Written::Inserted);
-        }
-        tx.commit().await.map_err(|e| self.error(e))?;
-        Ok(inserted)
-    }
-
-    async fn write_event(
-        &self,
-        n: &Normalised,
-        at: &Stamp<'_>,
-        usage: Option<&Usage>,
-    ) -> Result<Written> {
-        let ctx = &n.ctx;
-        self.open_session(ctx, at, None).await?;
-        let changed = match &n.event {
-            Event::Task(t) => self.insert_task(ctx, t, at).await?,
-            Event::Edit(e) => self.insert_edit(ctx, e, at).await?,
-            Event::Subagent(a) => self.insert_subagent(ctx, a, at).await?,
-            Event::SessionStart { source, model } => {
-                self.open_session(ctx, at, Some(source)).await?;
-                self.run(
-                    "UPDATE session_summaries SET model = coalesce(?2, model) WHERE session_id = ?1",
-                    params![ctx.session_id.as_str(), model.as_deref()],
-                )
-                .await?
-            }
-            Event::SessionEnd {
-                reason,
-                last_message,
-            } => {
-                self.end_session(ctx, reason.as_deref(), last_message.as_deref(), usage, at)
-                    .await?
-            }
-        };
-        Ok(if changed > 0 {
-            Written::Inserted
-        } else {
-            Written::Duplicate
-        })
+        Ok(rows
+            .first()
+            .is_some_and(|r| matches!(r[0], libsql::Value::Integer(4))))
     }
 
     /// All rows of a query, as values.
@@ -347,135 +270,40 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// The session's row, opened by its first event (`started_at` = first event seen).
-    async fn open_session(
+    /// Every row of a query as `T`, by column name (`libsql::de`).
+    async fn typed<T: serde::de::DeserializeOwned>(
         &self,
-        ctx: &Context,
-        at: &Stamp<'_>,
-        source: Option<&str>,
-    ) -> Result<u64> {
-        self.run(
-            "INSERT INTO session_summaries
-                 (session_id, project, cwd, transcript_path, start_source, started_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT (session_id) DO UPDATE SET
-                 start_source = coalesce(start_source, excluded.start_source),
-                 transcript_path = coalesce(transcript_path, excluded.transcript_path)
-             WHERE excluded.start_source IS NOT NULL AND start_source IS NULL",
-            params![
-                ctx.session_id.as_str(),
-                at.project,
-                ctx.cwd.as_deref(),
-                ctx.transcript_path.as_deref(),
-                source,
-                at.now
-            ],
-        )
-        .await
+        sql: &str,
+        values: impl libsql::params::IntoParams,
+    ) -> Result<Vec<T>> {
+        let mut rows = self
+            .conn
+            .query(sql, values)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(|e| self.error(e))? {
+            out.push(libsql::de::from_row(&row).map_err(|e| StoreError {
+                path: self.path.clone(),
+                message: format!("unexpected row: {e}"),
+                busy: false,
+            })?);
+        }
+        Ok(out)
     }
 
-    async fn insert_task(&self, ctx: &Context, t: &Task, at: &Stamp<'_>) -> Result<u64> {
-        self.run(
-            // A prompt is its own group (task_ref); a subagent launch joins its prompt's.
-            "INSERT INTO task_log (id, session_id, task_key, task_id, source_event, agent_id,
-                 agent_type, subagent_type, task, project, cwd, created_at, task_ref)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                 CASE WHEN ?5 = 'PreToolUse'
-                      THEN coalesce(?13, (SELECT task_ref FROM task_log
-                                          WHERE session_id = ?2 AND source_event <> 'PreToolUse'
-                                          ORDER BY rowid DESC LIMIT 1))
-                      ELSE ?3 END)
-             ON CONFLICT (session_id, task_key) DO NOTHING",
-            params![
-                new_id(),
-                ctx.session_id.as_str(),
-                t.key.as_str(),
-                t.task_id.as_deref(),
-                ctx.hook_event.as_str(),
-                ctx.agent_id.as_deref(),
-                ctx.agent_type.as_deref(),
-                t.subagent_type.as_deref(),
-                t.text.as_str(),
-                at.project,
-                ctx.cwd.as_deref(),
-                at.now,
-                ctx.prompt_id.as_deref()
-            ],
-        )
-        .await
+    /// One IMMEDIATE transaction: the write lock is taken at once, so a writer waits for it
+    /// in `busy_timeout`, never halfway through.
+    async fn begin(&self) -> Result<libsql::Transaction> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .await
+            .map_err(|e| self.error(e))
     }
 
-    async fn insert_edit(&self, ctx: &Context, e: &Edit, at: &Stamp<'_>) -> Result<u64> {
-        let f = &e.facts;
-        let rel = crate::paths::relative_to(&f.file, Path::new(at.project));
-        self.run(
-            // The edit belongs to the prompt it was made for (task_ref): the payload's prompt_id,
-            // else the session's latest prompt.
-            "INSERT INTO edit_history (id, session_id, edit_key, tool_use_id, agent_id, agent_type,
-                 file, rel_path, tool, kind, lines_added, lines_removed, diff, diff_truncated,
-                 content_hash, duration_ms, project, cwd, created_at, basename, task_ref)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20,
-                 coalesce(?21, (SELECT task_ref FROM task_log
-                                WHERE session_id = ?2 AND source_event <> 'PreToolUse'
-                                ORDER BY rowid DESC LIMIT 1)))
-             ON CONFLICT (session_id, edit_key) DO NOTHING",
-            params![
-                new_id(),
-                ctx.session_id.as_str(),
-                e.key.as_str(),
-                e.tool_use_id.as_deref(),
-                ctx.agent_id.as_deref(),
-                ctx.agent_type.as_deref(),
-                f.file.as_str(),
-                rel,
-                e.tool.as_str(),
-                f.kind,
-                f.lines_added as i64,
-                f.lines_removed as i64,
-                f.diff.as_str(),
-                f.diff_truncated,
-                f.content_hash.as_str(),
-                e.duration_ms.map(|d| d as i64),
-                at.project,
-                ctx.cwd.as_deref(),
-                at.now,
-                basename(&f.file),
-                ctx.prompt_id.as_deref()
-            ],
-        )
-        .await
+    async fn commit(&self, tx: libsql::Transaction) -> Result<()> {
+        tx.commit().await.map_err(|e| self.error(e))
     }
-
-    /// Keeps a payload that could not be understood, with the reason.
-    pub async fn reject(&self, r: &Rejected<'_>, now: &str) -> Result<()> {
-        self.run(
-            "INSERT INTO rejected_events (id, received_at, reason, args, payload, payload_bytes,
-                 truncated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                new_id(),
-                now,
-                r.reason,
-                serde_json::to_string(r.args).unwrap_or_default(),
-                r.payload,
-                r.payload_bytes as i64,
-                r.truncated
-            ],
-        )
-        .await
-        .map(drop)
-    }
-}
-
-/// A payload kept in `rejected_events`.
-pub struct Rejected<'a> {
-    pub reason: &'a str,
-    pub args: &'a [String],
-    /// Already bounded and made valid UTF-8.
-    pub payload: &'a str,
-    pub payload_bytes: usize,
-    pub truncated: bool,
 }
 
 /// The last component of a path, Unix or Windows.
@@ -483,7 +311,70 @@ pub(crate) fn basename(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
-/// A new globally unique, time-ordered row id.
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// A new globally unique row id made from the time of the event it belongs to (RFC 3339, as
+/// stored): a UUIDv7 whose 48-bit time is the event's, so that ids sort by when things
+/// happened, also for rows stored late. Ids made in one process for one millisecond carry an
+/// 18-bit counter (seeded at random in the lower half) in the bits after the time, so they
+/// still sort in the order they were made; the rest is random. (uuid's own context would
+/// move an earlier time forward to stay monotonic: a spooled event must keep its time.)
+fn new_id(at: &str) -> String {
+    static LAST: std::sync::Mutex<(u64, u32)> = std::sync::Mutex::new((0, 0));
+    let ms = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.timestamp_millis().max(0) as u64)
+        .unwrap_or_else(|_| chrono::Utc::now().timestamp_millis().max(0) as u64);
+    let random = *uuid::Uuid::new_v4().as_bytes();
+    let counter = {
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if last.0 == ms {
+            last.1 = last.1.wrapping_add(1);
+        } else {
+            *last = (
+                ms,
+                u32::from_be_bytes([0, random[0] & 0x01, random[1], random[2]]),
+            );
+        }
+        last.1
+    };
+    let mut bytes = [0u8; 10];
+    bytes[0] = ((counter >> 14) & 0x0F) as u8;
+    bytes[1] = ((counter >> 6) & 0xFF) as u8;
+    bytes[2] = (counter & 0x3F) as u8;
+    bytes[3..].copy_from_slice(&random[3..10]);
+    uuid::Builder::from_unix_timestamp_millis(ms, &bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Text of a column value (`None` for NULL and other types).
+fn text(v: &libsql::Value) -> Option<String> {
+    match v {
+        libsql::Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn int(v: &libsql::Value) -> i64 {
+    match v {
+        libsql::Value::Integer(i) => *i,
+        libsql::Value::Real(r) => *r as i64,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_the_events_time_not_by_when_they_were_made() {
+        let late = new_id("2026-11-22T10:00:00.000Z");
+        let early = new_id("2026-11-22T09:00:00.000Z");
+        assert!(early < late);
+        let same: Vec<String> = (0..100)
+            .map(|_| new_id("2026-11-22T09:00:00.000Z"))
+            .collect();
+        let mut sorted = same.clone();
+        sorted.sort();
+        assert_eq!(same, sorted);
+    }
 }

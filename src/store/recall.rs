@@ -3,26 +3,26 @@
 //! basename, or an FTS5 MATCH) and a LIMIT of 200 rows (enough to rank, few enough to stay in
 //! milliseconds); none scans a base table, which a test checks with EXPLAIN QUERY PLAN.
 
-use super::{Result, Store};
-use crate::recall::{Evidence, Item, ItemKey, Query, any_of};
+use super::{Result, Store, int, text};
+use crate::recall::{Evidence, Item, ItemKey, Query, Scope};
 use libsql::params;
 use std::collections::{BTreeMap, HashSet};
 
-/// Whose work recall looks at.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    pub project: &'a str,
-    /// The session asking (its rows are left out), if any.
-    pub session_id: Option<&'a str>,
-    /// Look at the asking session's own work instead (a resumed or compacted session).
-    pub own_session: bool,
+/// An FTS5 expression matching any of `terms`: each quoted, so that `-`, `:`, `NEAR`, `*`
+/// and quotes in the task text are words, never syntax.
+pub fn any_of<S: AsRef<str>>(terms: &[S]) -> String {
+    let quoted: Vec<String> = terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.as_ref().replace('"', "\"\"")))
+        .collect();
+    quoted.join(" OR ")
 }
 
 /// Every query recall runs, named so that a test can check each one's plan.
 const OWN_TASKS: &str = "SELECT session_id, task_ref, created_at FROM task_log
-     WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 200";
+     WHERE session_id = ?1 ORDER BY id DESC LIMIT 200";
 const OWN_EDITS: &str = "SELECT session_id, task_ref, created_at FROM edit_history
-     WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 200";
+     WHERE session_id = ?1 ORDER BY id DESC LIMIT 200";
 const NEWEST_TASKS: &str = "SELECT session_id, task_ref, created_at FROM task_log
      WHERE project = ?1 AND session_id <> ?2 ORDER BY created_at DESC LIMIT 200";
 const NEWEST_EDITS: &str = "SELECT session_id, task_ref, created_at FROM edit_history
@@ -37,7 +37,9 @@ const MATCHING_EDITS: &str =
      FROM edit_fts JOIN edit_history e ON e.rowid = edit_fts.rowid
      WHERE edit_fts MATCH ?1 AND e.project = ?2 AND e.session_id <> ?3
      ORDER BY rank LIMIT 200";
-/// The newest rows holding common words: no ranking, which would read every row holding them.
+/// The rows holding common words most recently recorded here: no ranking, which would read
+/// every row holding them. FTS5 walks its index only in rowid order, so this is the one place
+/// where insertion order stands for time; the items found are then scored by their times.
 const NEWEST_TASKS_WITH: &str = "SELECT t.session_id, t.task_ref, t.created_at
      FROM task_fts JOIN task_log t ON t.rowid = task_fts.rowid
      WHERE task_fts MATCH ?1 AND t.project = ?2 AND t.session_id <> ?3
@@ -82,7 +84,7 @@ const EDITS: Index = Index {
 /// `auth.ts`) as a range on the same index.
 const NAMED_FILE: &str = "SELECT session_id, task_ref, created_at, file, rel_path, basename
      FROM edit_history WHERE project = ?1 AND basename = ?2 AND session_id <> ?3
-     ORDER BY rowid DESC LIMIT 200";
+     ORDER BY created_at DESC LIMIT 200";
 const NAMED_STEM: &str = "SELECT session_id, task_ref, created_at, file, rel_path, basename
      FROM edit_history WHERE project = ?1 AND basename >= ?2 AND basename < ?4
        AND session_id <> ?3
@@ -90,7 +92,7 @@ const NAMED_STEM: &str = "SELECT session_id, task_ref, created_at, file, rel_pat
 
 const ITEM_TASK: &str = "SELECT task, created_at FROM task_log
      WHERE session_id = ?1 AND task_ref IS ?2 AND source_event <> 'PreToolUse'
-     ORDER BY rowid LIMIT 1";
+     ORDER BY id LIMIT 1";
 const ITEM_FILES: &str = "SELECT coalesce(rel_path, file), sum(lines_added), sum(lines_removed),
             max(created_at)
      FROM edit_history WHERE session_id = ?1 AND task_ref IS ?2
@@ -249,21 +251,6 @@ fn note<'a>(found: &'a mut BTreeMap<ItemKey, Evidence>, row: &[libsql::Value]) -
         e.newest = when;
     }
     e
-}
-
-pub(super) fn text(v: &libsql::Value) -> Option<String> {
-    match v {
-        libsql::Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-pub(super) fn int(v: &libsql::Value) -> i64 {
-    match v {
-        libsql::Value::Integer(i) => *i,
-        libsql::Value::Real(r) => *r as i64,
-        _ => 0,
-    }
 }
 
 fn real(v: &libsql::Value) -> f64 {

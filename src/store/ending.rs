@@ -1,0 +1,255 @@
+//! A session's summary: when and how it ended (recorded), and its counts, metrics and text
+//! (derived), recomputed from the stored rows so that repeated ends (every Stop, a resumed
+//! session ending again) and late rows never make it drift.
+
+use super::{Result, Stamp, Store, text};
+use crate::event::Context;
+use crate::summary::{self, AgentEdits, EditGroup, Facts, Launch, SwarmRow, TaskCount};
+use crate::transcript::Usage;
+use libsql::params;
+
+/// How many rows (tasks, edits, subagent events) a session has: a summary computed from
+/// fewer is stale.
+const ROWS_OF: &str = "(SELECT count(*) FROM task_log WHERE session_id = ?1)
+     + (SELECT count(*) FROM edit_history WHERE session_id = ?1)
+     + (SELECT count(*) FROM swarm_coordination WHERE session_id = ?1)";
+
+#[derive(serde::Deserialize)]
+struct Ending {
+    started_at: String,
+    ended_at: Option<String>,
+    end_reason: Option<String>,
+    last_message: Option<String>,
+    transcript: Option<String>,
+}
+
+impl Store {
+    /// Where the session's transcript is and how far it was read, so that the caller can
+    /// read what the last turn appended before taking the write lock.
+    pub async fn transcript_state(&self, ctx: &Context) -> Result<Option<(String, Usage)>> {
+        let rows = self
+            .rows(
+                "SELECT transcript, transcript_path FROM session_summaries WHERE session_id = ?1",
+                params![ctx.session_id.as_str()],
+            )
+            .await?;
+        let row = rows.first();
+        let Some(path) = ctx
+            .transcript_path
+            .clone()
+            .or_else(|| row.and_then(|r| text(&r[1])))
+        else {
+            return Ok(None);
+        };
+        let so_far: Usage = row
+            .and_then(|r| text(&r[0]))
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        Ok(Some((path, so_far)))
+    }
+
+    /// Records how the session ended (a late end never moves `ended_at` back, nor replaces
+    /// the reason of a later one), then brings its summary and knowledge up to date.
+    pub(super) async fn end_session(
+        &self,
+        ctx: &Context,
+        reason: Option<&str>,
+        last_message: Option<&str>,
+        usage: Option<&Usage>,
+        at: &Stamp<'_>,
+    ) -> Result<u64> {
+        let sid = ctx.session_id.as_str();
+        let changed = self
+            .run(
+                // Every expression reads the row as it was: `latest` is whether this end is
+                // the newest seen.
+                "UPDATE session_summaries SET
+                     ended_at = CASE WHEN ended_at IS NULL OR ?2 >= ended_at THEN ?2 ELSE ended_at END,
+                     end_reason = CASE WHEN ?3 IS NOT NULL AND (ended_at IS NULL OR ?2 >= ended_at)
+                                       THEN ?3 ELSE end_reason END,
+                     last_event = CASE WHEN ended_at IS NULL OR ?2 >= ended_at THEN ?4 ELSE last_event END,
+                     transcript_path = coalesce(transcript_path, ?5),
+                     last_message = CASE WHEN ?6 IS NOT NULL AND (ended_at IS NULL OR ?2 >= ended_at)
+                                         THEN ?6 ELSE last_message END,
+                     transcript = coalesce(?7, transcript),
+                     updated_at = ?8
+                 WHERE session_id = ?1",
+                params![
+                    sid,
+                    at.now,
+                    reason,
+                    ctx.hook_event.as_str(),
+                    ctx.transcript_path.as_deref(),
+                    last_message,
+                    usage.map(|u| serde_json::to_string(u).expect("plain struct")),
+                    crate::hook::stamp(chrono::Utc::now())
+                ],
+            )
+            .await?;
+        self.resummarise(sid, at.now).await?;
+        Ok(changed)
+    }
+
+    /// The session's summary and its files' facts, brought up to date.
+    async fn resummarise(&self, sid: &str, now: &str) -> Result<()> {
+        if self.refresh_summary(sid).await? {
+            // New rows (new prompts, say) change what the session's files' facts say.
+            self.run(
+                "UPDATE file_sessions SET dirty = 1 WHERE session_id = ?1 AND dirty = 0",
+                params![sid],
+            )
+            .await?;
+        }
+        self.fold_knowledge(sid, now).await
+    }
+
+    /// Recomputes the session's counts, metrics and summary from its rows; whether it has
+    /// rows its last summary had not seen.
+    pub async fn refresh_summary(&self, sid: &str) -> Result<bool> {
+        let Some(facts) = self.session_facts(sid).await? else {
+            return Ok(false);
+        };
+        let before = self
+            .rows(
+                &format!("SELECT summarised_rows <> {ROWS_OF} FROM session_summaries WHERE session_id = ?1"),
+                params![sid],
+            )
+            .await?;
+        let metrics = summary::metrics(&facts);
+        let text = summary::text(&facts, &metrics);
+        self.run(
+            &format!(
+                "UPDATE session_summaries SET
+                     prompts = ?2, tasks = ?3, edits = ?4, files_touched = ?5, lines_added = ?6,
+                     lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = {ROWS_OF}
+                 WHERE session_id = ?1"
+            ),
+            params![
+                sid,
+                metrics.prompts as i64,
+                metrics.subagent_launches.values().sum::<u64>() as i64,
+                metrics.edits as i64,
+                metrics.files_touched as i64,
+                metrics.lines_added as i64,
+                metrics.lines_removed as i64,
+                text,
+                serde_json::to_string(&metrics).expect("plain struct")
+            ],
+        )
+        .await?;
+        Ok(before.first().is_some_and(|r| super::int(&r[0]) != 0))
+    }
+
+    /// A row stored late (drained from the spool) in a session that has ended: its summary
+    /// and its files' facts are brought up to date as its end would have.
+    pub async fn catch_up(&self, sid: &str, now: &str) -> Result<()> {
+        let ended = self
+            .rows(
+                "SELECT 1 FROM session_summaries WHERE session_id = ?1 AND ended_at IS NOT NULL",
+                params![sid],
+            )
+            .await?;
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let tx = self.begin().await?;
+        self.resummarise(sid, now).await?;
+        self.commit(tx).await
+    }
+
+    /// Summarises again those of `sids` that gained rows since their summary (events after
+    /// the last Stop, a session that never stopped): what a person reads is never stale.
+    pub async fn refresh_stale(&self, sids: &[String]) -> Result<usize> {
+        let mut refreshed = 0;
+        for sid in sids {
+            let stale = self
+                .rows(
+                    &format!(
+                        "SELECT summarised_rows <> {ROWS_OF} FROM session_summaries
+                         WHERE session_id = ?1"
+                    ),
+                    params![sid.as_str()],
+                )
+                .await?;
+            if stale.first().is_some_and(|r| super::int(&r[0]) != 0) {
+                self.refresh_summary(sid).await?;
+                refreshed += 1;
+            }
+        }
+        Ok(refreshed)
+    }
+
+    /// What the summary is computed from; `None` for a session without a row.
+    async fn session_facts(&self, sid: &str) -> Result<Option<Facts>> {
+        let ending: Vec<Ending> = self
+            .typed(
+                "SELECT started_at, ended_at, end_reason, last_message, transcript
+                 FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        let Some(ending) = ending.into_iter().next() else {
+            return Ok(None);
+        };
+        let tasks: Vec<TaskCount> = self
+            .typed(
+                "SELECT source_event, count(*) AS n FROM task_log
+                 WHERE session_id = ?1 GROUP BY 1 ORDER BY 1",
+                params![sid],
+            )
+            .await?;
+        let launches: Vec<Launch> = self
+            .typed(
+                "SELECT task_id AS tool_use_id, subagent_type FROM task_log
+                 WHERE session_id = ?1 AND source_event = 'PreToolUse' ORDER BY id",
+                params![sid],
+            )
+            .await?;
+        let first_prompt = self
+            .rows(
+                "SELECT task FROM task_log WHERE session_id = ?1 AND source_event = 'UserPromptSubmit'
+                 ORDER BY id LIMIT 1",
+                params![sid],
+            )
+            .await?;
+        let edits: Vec<EditGroup> = self
+            .typed(
+                "SELECT coalesce(rel_path, file) AS file, tool, kind, count(*) AS n,
+                        sum(lines_added) AS added, sum(lines_removed) AS removed
+                 FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                params![sid],
+            )
+            .await?;
+        let agent_edits: Vec<AgentEdits> = self
+            .typed(
+                "SELECT agent_id, max(agent_type) AS agent_type, count(*) AS n FROM edit_history
+                 WHERE session_id = ?1 AND agent_id IS NOT NULL GROUP BY 1 ORDER BY 1",
+                params![sid],
+            )
+            .await?;
+        let swarm: Vec<SwarmRow> = self
+            .typed(
+                "SELECT event AS kind, agent_id, agent_type, tool_use_id, status, duration_ms,
+                        tokens
+                 FROM swarm_coordination WHERE session_id = ?1 ORDER BY id",
+                params![sid],
+            )
+            .await?;
+        Ok(Some(Facts {
+            session_id: sid.to_owned(),
+            ended_at: ending.ended_at.unwrap_or_default(),
+            started_at: ending.started_at,
+            end_reason: ending.end_reason,
+            last_message: ending.last_message,
+            usage: ending
+                .transcript
+                .and_then(|j| serde_json::from_str(&j).ok()),
+            first_prompt: first_prompt.first().and_then(|r| text(&r[0])),
+            tasks,
+            launches,
+            edits,
+            agent_edits,
+            swarm,
+        }))
+    }
+}

@@ -1,0 +1,233 @@
+//! Facts per file (derived): what each session did to each file (file_sessions), and the
+//! roll-up recall hands out (knowledge_base). A file_sessions row that changed is marked
+//! dirty; folding recomputes each dirty file's facts from all its file_sessions rows and
+//! clears the mark, so folding twice changes nothing, and rows that arrive late (drained from
+//! the spool, pulled from another machine) are folded like the others.
+
+use super::{Result, Store, int, new_id, text};
+use crate::recall::Fact;
+use libsql::params;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Time one session-end may spend folding; dirty files left over are folded by the next.
+const KNOWLEDGE_BUDGET: Duration = Duration::from_millis(20);
+/// Sessions of a file looked at for its co-edited files and task words.
+const RECENT_SESSIONS: u32 = 20;
+
+#[derive(serde::Deserialize)]
+struct FactRow {
+    file: String,
+    sessions: i64,
+    edits: i64,
+    lines_added: i64,
+    lines_removed: i64,
+    last_edited_at: String,
+    co_edited: String,
+    task_words: String,
+}
+
+impl Store {
+    /// Brings the session's file_sessions rows up to date (each under the project of its
+    /// edits, whatever event ended the session) and folds the dirty files into
+    /// knowledge_base: this session's first, then others' left over, within the budget.
+    pub(super) async fn fold_knowledge(&self, sid: &str, now: &str) -> Result<()> {
+        let started = Instant::now();
+        self.session_file_rows(sid).await?;
+        let dirty = self
+            .rows(
+                "SELECT project, file FROM file_sessions WHERE session_id = ?1 AND dirty = 1
+                 UNION
+                 SELECT project, file FROM (SELECT project, file FROM file_sessions
+                                            WHERE dirty = 1 LIMIT 50)",
+                params![sid],
+            )
+            .await?;
+        for row in &dirty {
+            if started.elapsed() > KNOWLEDGE_BUDGET {
+                break; // still dirty: the next session-end goes on
+            }
+            let (project, file) = (
+                text(&row[0]).unwrap_or_default(),
+                text(&row[1]).unwrap_or_default(),
+            );
+            self.fold_file(&project, &file, now).await?;
+        }
+        Ok(())
+    }
+
+    /// What the session did to each file, from its edits; rows that change become dirty.
+    async fn session_file_rows(&self, sid: &str) -> Result<()> {
+        self.run(
+            "INSERT INTO file_sessions (project, file, session_id, edits, lines_added,
+                 lines_removed, last_at, dirty)
+             SELECT project, coalesce(rel_path, file), session_id, count(*), sum(lines_added),
+                    sum(lines_removed), max(created_at), 1
+             FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2
+             ON CONFLICT DO UPDATE SET edits = excluded.edits,
+                 lines_added = excluded.lines_added, lines_removed = excluded.lines_removed,
+                 last_at = excluded.last_at, dirty = 1
+             WHERE edits <> excluded.edits OR lines_added <> excluded.lines_added
+                OR lines_removed <> excluded.lines_removed OR last_at <> excluded.last_at",
+            params![sid],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Every session's file rows from its edits, all of them dirty (`flowhook rebuild`).
+    pub(super) async fn all_file_rows(&self) -> Result<()> {
+        let sessions = self
+            .rows(
+                "SELECT DISTINCT session_id FROM edit_history ORDER BY 1",
+                (),
+            )
+            .await?;
+        for s in &sessions {
+            self.session_file_rows(&text(&s[0]).unwrap_or_default())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Folds every dirty file, without a time budget; how many.
+    pub(super) async fn fold_dirty(&self, now: &str) -> Result<usize> {
+        let dirty = self
+            .rows(
+                "SELECT DISTINCT project, file FROM file_sessions WHERE dirty = 1 ORDER BY 1, 2",
+                (),
+            )
+            .await?;
+        for row in &dirty {
+            self.fold_file(
+                &text(&row[0]).unwrap_or_default(),
+                &text(&row[1]).unwrap_or_default(),
+                now,
+            )
+            .await?;
+        }
+        Ok(dirty.len())
+    }
+
+    async fn fold_file(&self, project: &str, file: &str, now: &str) -> Result<()> {
+        let stats = self
+            .rows(
+                "SELECT count(*), sum(edits), sum(lines_added), sum(lines_removed), max(last_at)
+                 FROM file_sessions WHERE project = ?1 AND file = ?2",
+                params![project, file],
+            )
+            .await?;
+        let Some(s) = stats.first().filter(|s| int(&s[0]) > 0) else {
+            return Ok(());
+        };
+        let recent = format!(
+            "SELECT session_id FROM file_sessions WHERE project = ?1 AND file = ?2
+             ORDER BY last_at DESC, session_id LIMIT {RECENT_SESSIONS}"
+        );
+        let last = self.rows(&recent, params![project, file]).await?;
+        let co = self
+            .rows(
+                &format!(
+                    "SELECT f.file, count(*) FROM ({recent}) s
+                     JOIN file_sessions f ON f.session_id = s.session_id
+                     WHERE f.project = ?1 AND f.file <> ?2
+                     GROUP BY f.file ORDER BY 2 DESC, 1 LIMIT 5"
+                ),
+                params![project, file],
+            )
+            .await?;
+        let tasks = self
+            .rows(
+                &format!(
+                    "SELECT t.task FROM ({recent}) s JOIN task_log t ON t.session_id = s.session_id
+                     WHERE t.source_event = 'UserPromptSubmit' ORDER BY t.id LIMIT 50"
+                ),
+                params![project, file],
+            )
+            .await?;
+        let co: Vec<(String, i64)> = co
+            .iter()
+            .map(|r| (text(&r[0]).unwrap_or_default(), int(&r[1])))
+            .collect();
+        let words = top_words(tasks.iter().filter_map(|r| text(&r[0])));
+        let sessions = int(&s[0]);
+        self.run(
+            "INSERT INTO knowledge_base (id, project, file, sessions, edits, lines_added,
+                 lines_removed, last_session, last_edited_at, co_edited, task_words, confidence,
+                 updated_at, basename)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (project, file) DO UPDATE SET sessions = excluded.sessions,
+                 edits = excluded.edits, lines_added = excluded.lines_added,
+                 lines_removed = excluded.lines_removed, last_session = excluded.last_session,
+                 last_edited_at = excluded.last_edited_at, co_edited = excluded.co_edited,
+                 task_words = excluded.task_words, confidence = excluded.confidence,
+                 updated_at = excluded.updated_at",
+            params![
+                new_id(now),
+                project,
+                file,
+                sessions,
+                int(&s[1]),
+                int(&s[2]),
+                int(&s[3]),
+                last.first().and_then(|r| text(&r[0])).unwrap_or_default(),
+                text(&s[4]).unwrap_or_default(),
+                serde_json::to_string(&co).expect("plain data"),
+                serde_json::to_string(&words).expect("plain data"),
+                1.0 - 0.5f64.powi(sessions.min(64) as i32),
+                now,
+                super::basename(file)
+            ],
+        )
+        .await?;
+        self.run(
+            "UPDATE file_sessions SET dirty = 0 WHERE project = ?1 AND file = ?2 AND dirty = 1",
+            params![project, file],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// What knowledge_base knows about the files of this basename in a project, the most
+    /// edited first.
+    pub async fn knowledge_for(&self, project: &str, basename: &str) -> Result<Vec<Fact>> {
+        let rows: Vec<FactRow> = self
+            .typed(
+                "SELECT file, sessions, edits, lines_added, lines_removed, last_edited_at,
+                        co_edited, task_words
+                 FROM knowledge_base WHERE project = ?1 AND basename = ?2
+                 ORDER BY sessions DESC, file LIMIT 3",
+                params![project, basename],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Fact {
+                file: r.file,
+                sessions: r.sessions,
+                edits: r.edits,
+                lines_added: r.lines_added,
+                lines_removed: r.lines_removed,
+                last_edited_at: r.last_edited_at,
+                co_edited: serde_json::from_str(&r.co_edited).unwrap_or_default(),
+                task_words: serde_json::from_str(&r.task_words).unwrap_or_default(),
+            })
+            .collect())
+    }
+}
+
+/// The most frequent words of some task texts (stopwords and short words left out).
+fn top_words(texts: impl Iterator<Item = String>) -> Vec<(String, i64)> {
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for t in texts {
+        for w in crate::recall::Query::parse(&t).terms {
+            if w.chars().count() >= 3 {
+                *counts.entry(w).or_default() += 1;
+            }
+        }
+    }
+    let mut words: Vec<(String, i64)> = counts.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    words.truncate(8);
+    words
+}

@@ -1,0 +1,187 @@
+//! What the debugging commands (and later MCP) read: sessions and their timelines, as typed
+//! rows. Reads summarise again the sessions that gained rows since their summary, so that a
+//! session's counts and its timeline never disagree.
+
+use super::{Result, Store, text};
+use crate::summary::Metrics;
+use libsql::params;
+use serde::{Deserialize, Serialize};
+
+/// One line of `flowhook sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub project: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub prompts: i64,
+    pub subagents: i64,
+    pub edits: i64,
+    pub files_touched: i64,
+    pub lines_added: i64,
+    pub lines_removed: i64,
+}
+
+const SESSION_ROW: &str = "SELECT session_id, project, started_at, ended_at, end_reason,
+     prompts, tasks AS subagents, edits, files_touched, lines_added, lines_removed
+     FROM session_summaries";
+
+/// Everything `flowhook show` draws.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    pub session: SessionRow,
+    pub summary: Option<String>,
+    pub metrics: Option<Metrics>,
+    /// Tasks, edits and subagent events in the order they happened.
+    pub events: Vec<TimelineEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: String,
+    /// prompt, launch, cli-task, edit, start, stop, result
+    pub kind: String,
+    /// The subagent it happened in (or that it concerns), if any.
+    pub agent_id: Option<String>,
+    pub agent_type: Option<String>,
+    /// The Agent tool call it belongs to (launches and results).
+    pub tool_use_id: Option<String>,
+    /// Edits: the tool that made it, and `create` / `update` for a Write.
+    pub tool: Option<String>,
+    pub text: String,
+    pub lines_added: Option<i64>,
+    pub lines_removed: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Written {
+    summary: Option<String>,
+    metrics: Option<String>,
+}
+
+impl Store {
+    /// Sessions, newest first, at most `limit`, and how many there are in all.
+    pub async fn sessions(
+        &self,
+        project: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<SessionRow>, u64)> {
+        let (filter, count) = match project {
+            Some(_) => (
+                "WHERE project = ?1 ORDER BY started_at DESC, session_id LIMIT ?2",
+                "SELECT count(*) FROM session_summaries WHERE project = ?1",
+            ),
+            None => (
+                "WHERE ?1 IS NULL ORDER BY started_at DESC, session_id LIMIT ?2",
+                "SELECT count(*) FROM session_summaries WHERE ?1 IS NULL",
+            ),
+        };
+        let ids = self
+            .rows(
+                &format!("SELECT session_id FROM session_summaries {filter}"),
+                params![project, limit],
+            )
+            .await?;
+        let ids: Vec<String> = ids.iter().filter_map(|r| text(&r[0])).collect();
+        self.refresh_stale(&ids).await?;
+        let rows = self
+            .typed(&format!("{SESSION_ROW} {filter}"), params![project, limit])
+            .await?;
+        let total = self.rows(count, params![project]).await?;
+        Ok((rows, total.first().map_or(0, |r| super::int(&r[0]) as u64)))
+    }
+
+    /// The session ids that start with `prefix` (at most a few).
+    pub async fn sessions_matching(&self, prefix: &str) -> Result<Vec<String>> {
+        // A range on the primary key: no LIKE, so `%` and `_` in the prefix are plain text.
+        let rows = self
+            .rows(
+                "SELECT session_id FROM session_summaries
+                 WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
+                 ORDER BY session_id LIMIT 10",
+                params![prefix],
+            )
+            .await?;
+        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+    }
+
+    /// A session's summary, metrics and every event, summarised again first if it gained
+    /// rows since.
+    pub async fn timeline(&self, sid: &str) -> Result<Option<Timeline>> {
+        self.refresh_stale(&[sid.to_owned()]).await?;
+        let Some(session) = self
+            .typed::<SessionRow>(
+                &format!("{SESSION_ROW} WHERE session_id = ?1"),
+                params![sid],
+            )
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let written: Vec<Written> = self
+            .typed(
+                "SELECT summary, metrics FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        let written = written.into_iter().next();
+        let events = self
+            .typed(
+                "SELECT at, kind, agent_id, agent_type, tool_use_id, tool, text, lines_added,
+                        lines_removed FROM (
+                     SELECT id, created_at AS at,
+                            CASE source_event WHEN 'UserPromptSubmit' THEN 'prompt'
+                                 WHEN 'PreToolUse' THEN 'launch' ELSE 'cli-task' END AS kind,
+                            agent_id, coalesce(subagent_type, agent_type) AS agent_type,
+                            task_id AS tool_use_id, NULL AS tool, task AS text,
+                            NULL AS lines_added, NULL AS lines_removed
+                     FROM task_log WHERE session_id = ?1
+                     UNION ALL
+                     SELECT id, created_at, 'edit', agent_id, agent_type, tool_use_id,
+                            tool || CASE kind WHEN 'edit' THEN '' ELSE ' ' || kind END,
+                            coalesce(rel_path, file), lines_added, lines_removed
+                     FROM edit_history WHERE session_id = ?1
+                     UNION ALL
+                     SELECT id, created_at, event, agent_id, agent_type, tool_use_id, NULL,
+                            trim(coalesce(status, '') || ' ' || coalesce(detail, '')), NULL, NULL
+                     FROM swarm_coordination WHERE session_id = ?1)
+                 ORDER BY id",
+                params![sid],
+            )
+            .await?;
+        Ok(Some(Timeline {
+            session,
+            summary: written.as_ref().and_then(|w| w.summary.clone()),
+            metrics: written
+                .and_then(|w| w.metrics)
+                .and_then(|j| serde_json::from_str(&j).ok()),
+            events,
+        }))
+    }
+
+    /// A session's summary as last computed, if it has one.
+    pub async fn session_summary(&self, sid: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT summary FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
+    }
+
+    /// The project a known session belongs to: an event that names no directory of its own
+    /// (older clients, claude-flow flag calls, a replay run from elsewhere) is that session's.
+    pub async fn session_project(&self, sid: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT project FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
+    }
+}

@@ -1,0 +1,454 @@
+//! Writes of the hook path: one event's rows in one IMMEDIATE transaction, a quarantined
+//! payload, and what recall handed out once it was printed.
+//!
+//! Idempotency: a row is keyed within its session. A natural key (Claude Code's
+//! `tool_use_id` or `prompt_id`) is UNIQUE, whenever the second copy arrives. A content key
+//! (a hash, for events without an id) means the same event only when the copies arrive
+//! within [`REDELIVERY`] of each other with nothing of the session between them: a second
+//! copy of the hook is a re-delivery, a user typing "continue" again is not (the repeat is
+//! stored under `<hash>~<its id>`).
+
+use super::{Result, Store, Written, new_id, text};
+use crate::event::{Context, Edit, Event, Key, Normalised, Subagent, Task};
+use crate::transcript::Usage;
+use libsql::params;
+use std::path::Path;
+
+/// Two deliveries of one event without an id arrive within this many milliseconds.
+const REDELIVERY_MS: i64 = 3_000;
+
+/// Where and when an event is stored.
+pub struct Stamp<'a> {
+    /// The project's identity (`project` columns).
+    pub project: &'a str,
+    /// Its root on this machine: file paths are stored relative to it as well.
+    pub root: &'a Path,
+    /// The event's time (RFC 3339 UTC).
+    pub now: &'a str,
+}
+
+/// A payload kept in `rejected_events`.
+pub struct Rejected<'a> {
+    pub reason: &'a str,
+    pub args: &'a [String],
+    /// Already bounded, redacted and made valid UTF-8.
+    pub payload: &'a str,
+    /// A hash of the bytes that arrived.
+    pub key: &'a str,
+    pub payload_bytes: usize,
+    pub truncated: bool,
+}
+
+impl Store {
+    /// Stores one event in one IMMEDIATE transaction: its row and its session's row.
+    /// `usage`: a session-end's transcript, read beforehand (it may be megabytes).
+    pub async fn record(
+        &self,
+        n: &Normalised,
+        at: &Stamp<'_>,
+        usage: Option<&Usage>,
+    ) -> Result<Written> {
+        let tx = self.begin().await?;
+        let written = self.write_event(n, at, usage).await?;
+        self.commit(tx).await?;
+        Ok(written)
+    }
+
+    /// Stores many events in one transaction (seeding a benchmark history), each as `record`
+    /// stores it. Returns how many were new.
+    pub async fn record_many(&self, events: &[(Normalised, Stamp<'_>)]) -> Result<usize> {
+        let tx = self.begin().await?;
+        let mut inserted = 0;
+        for (n, at) in events {
+            inserted += usize::from(self.write_event(n, at, None).await? == Written::Inserted);
+        }
+        self.commit(tx).await?;
+        Ok(inserted)
+    }
+
+    async fn write_event(
+        &self,
+        n: &Normalised,
+        at: &Stamp<'_>,
+        usage: Option<&Usage>,
+    ) -> Result<Written> {
+        let ctx = &n.ctx;
+        self.open_session(ctx, at, None).await?;
+        let changed = match &n.event {
+            Event::Task(t) => self.insert_task(ctx, t, at).await?,
+            Event::Edit(e) => self.insert_edit(ctx, e, at).await?,
+            Event::Subagent(a) => self.insert_subagent(ctx, a, at).await?,
+            Event::SessionStart { source, model } => {
+                self.open_session(ctx, at, Some(source)).await?;
+                if source == "compact" {
+                    // Compaction dropped what the session was given: it may be given again.
+                    self.run(
+                        "DELETE FROM recall_log WHERE session_id = ?1",
+                        params![ctx.session_id.as_str()],
+                    )
+                    .await?;
+                }
+                self.run(
+                    "UPDATE session_summaries SET model = coalesce(?2, model) WHERE session_id = ?1",
+                    params![ctx.session_id.as_str(), model.as_deref()],
+                )
+                .await?
+            }
+            Event::SessionEnd {
+                reason,
+                last_message,
+            } => {
+                self.end_session(ctx, reason.as_deref(), last_message.as_deref(), usage, at)
+                    .await?
+            }
+        };
+        Ok(if changed > 0 {
+            Written::Inserted
+        } else {
+            Written::Duplicate
+        })
+    }
+
+    /// The session's row, opened by its first event (`started_at`: the earliest event seen,
+    /// also when that one is stored late). No write when it exists and nothing changes.
+    async fn open_session(
+        &self,
+        ctx: &Context,
+        at: &Stamp<'_>,
+        source: Option<&str>,
+    ) -> Result<u64> {
+        self.run(
+            "INSERT INTO session_summaries
+                 (session_id, project, cwd, transcript_path, start_source, started_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (session_id) DO UPDATE SET
+                 start_source = coalesce(start_source, excluded.start_source),
+                 transcript_path = coalesce(transcript_path, excluded.transcript_path),
+                 started_at = min(started_at, excluded.started_at)
+             WHERE (excluded.start_source IS NOT NULL AND start_source IS NULL)
+                OR excluded.started_at < started_at",
+            params![
+                ctx.session_id.as_str(),
+                at.project,
+                ctx.cwd.as_deref(),
+                ctx.transcript_path.as_deref(),
+                source,
+                at.now
+            ],
+        )
+        .await
+    }
+
+    /// The key a row is stored under, or `None` when it is a second copy of a row already
+    /// stored (see the module doc). `table` and `column` are this module's constants.
+    async fn key_to_store(
+        &self,
+        table: &str,
+        column: &str,
+        session: &str,
+        key: &Key,
+        id: &str,
+        now: &str,
+    ) -> Result<Option<String>> {
+        let hash = match key {
+            Key::Natural(k) => return Ok(Some(k.clone())),
+            Key::Content(h) => h,
+        };
+        // The newest row of the session with this content: the key itself, or a repeat's.
+        let previous = self
+            .rows(
+                &format!(
+                    "SELECT id, created_at FROM {table}
+                     WHERE session_id = ?1 AND {column} >= ?2 AND {column} < ?2 || '\u{7f}'
+                     ORDER BY id DESC LIMIT 1"
+                ),
+                params![session, hash.as_str()],
+            )
+            .await?;
+        let Some(prev) = previous.first() else {
+            return Ok(Some(hash.clone()));
+        };
+        let (prev_id, prev_at) = (text(&prev[0]).unwrap_or_default(), text(&prev[1]));
+        let close = prev_at
+            .as_deref()
+            .is_some_and(|p| ms_between(p, now) <= REDELIVERY_MS);
+        let something_between = !self
+            .rows(
+                &format!("SELECT 1 FROM {table} WHERE session_id = ?1 AND id > ?2 LIMIT 1"),
+                params![session, prev_id.as_str()],
+            )
+            .await?
+            .is_empty();
+        Ok((!close || something_between).then(|| format!("{hash}~{id}")))
+    }
+
+    async fn insert_task(&self, ctx: &Context, t: &Task, at: &Stamp<'_>) -> Result<u64> {
+        let id = new_id(at.now);
+        let sid = ctx.session_id.as_str();
+        let Some(key) = self
+            .key_to_store("task_log", "task_key", sid, &t.key, &id, at.now)
+            .await?
+        else {
+            return Ok(0);
+        };
+        let stored = self
+            .run(
+                // A prompt is its own group (task_ref); a subagent launch joins the group of the
+                // session's latest prompt before it.
+                "INSERT INTO task_log (id, session_id, task_key, task_id, source_event, agent_id,
+                     agent_type, subagent_type, task, project, cwd, created_at, task_ref)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                     CASE WHEN ?5 = 'PreToolUse'
+                          THEN coalesce(?13, (SELECT task_ref FROM task_log
+                                              WHERE session_id = ?2 AND source_event <> 'PreToolUse'
+                                                AND id < ?1
+                                              ORDER BY id DESC LIMIT 1))
+                          ELSE ?3 END)
+                 ON CONFLICT (session_id, task_key) DO NOTHING",
+                params![
+                    id.as_str(),
+                    sid,
+                    key.as_str(),
+                    t.task_id.as_deref(),
+                    ctx.hook_event.as_str(),
+                    ctx.agent_id.as_deref(),
+                    ctx.agent_type.as_deref(),
+                    t.subagent_type.as_deref(),
+                    t.text.as_str(),
+                    at.project,
+                    ctx.cwd.as_deref(),
+                    at.now,
+                    ctx.prompt_id.as_deref()
+                ],
+            )
+            .await?;
+        if stored > 0 && ctx.hook_event != "PreToolUse" && ctx.prompt_id.is_none() {
+            self.adopt_later_rows(sid, &id, &key).await?;
+        }
+        Ok(stored)
+    }
+
+    /// A prompt stored late (drained from the spool) is the latest prompt before the rows
+    /// that followed it: launches and edits without a prompt_id between it and the next
+    /// prompt were filed under the prompt before it, and now join it.
+    async fn adopt_later_rows(&self, sid: &str, id: &str, task_ref: &str) -> Result<()> {
+        let later = self
+            .rows(
+                "SELECT 1 FROM edit_history WHERE session_id = ?1 AND id > ?2
+                 UNION ALL SELECT 1 FROM task_log WHERE session_id = ?1 AND id > ?2 LIMIT 1",
+                params![sid, id],
+            )
+            .await?;
+        if later.is_empty() {
+            return Ok(()); // the common case: nothing came after it yet
+        }
+        let next = "coalesce((SELECT min(id) FROM task_log WHERE session_id = ?1 AND id > ?2
+                               AND source_event <> 'PreToolUse'), '\u{7f}')";
+        let previous = "(SELECT task_ref FROM task_log WHERE session_id = ?1 AND id < ?2
+                          AND source_event <> 'PreToolUse' ORDER BY id DESC LIMIT 1)";
+        for (table, only) in [
+            ("edit_history", ""),
+            ("task_log", "AND source_event = 'PreToolUse'"),
+        ] {
+            self.run(
+                &format!(
+                    "UPDATE {table} SET task_ref = ?3
+                     WHERE session_id = ?1 AND id > ?2 AND id < {next}
+                       AND task_ref IS {previous} {only}"
+                ),
+                params![sid, id, task_ref],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_edit(&self, ctx: &Context, e: &Edit, at: &Stamp<'_>) -> Result<u64> {
+        let id = new_id(at.now);
+        let sid = ctx.session_id.as_str();
+        let Some(key) = self
+            .key_to_store("edit_history", "edit_key", sid, &e.key, &id, at.now)
+            .await?
+        else {
+            return Ok(0);
+        };
+        let f = &e.facts;
+        let rel = crate::paths::relative_to(&f.file, at.root);
+        self.run(
+            // The edit belongs to the prompt it was made for (task_ref): the payload's
+            // prompt_id, else the session's latest prompt before it.
+            "INSERT INTO edit_history (id, session_id, edit_key, tool_use_id, agent_id, agent_type,
+                 file, rel_path, tool, kind, lines_added, lines_removed, diff, diff_truncated,
+                 content_hash, duration_ms, project, cwd, created_at, basename, task_ref)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20,
+                 coalesce(?21, (SELECT task_ref FROM task_log
+                                WHERE session_id = ?2 AND source_event <> 'PreToolUse'
+                                  AND id < ?1
+                                ORDER BY id DESC LIMIT 1)))
+             ON CONFLICT (session_id, edit_key) DO NOTHING",
+            params![
+                id.as_str(),
+                sid,
+                key.as_str(),
+                e.tool_use_id.as_deref(),
+                ctx.agent_id.as_deref(),
+                ctx.agent_type.as_deref(),
+                f.file.as_str(),
+                rel,
+                e.tool.as_str(),
+                f.kind,
+                f.lines_added as i64,
+                f.lines_removed as i64,
+                f.diff.as_str(),
+                f.diff_truncated,
+                f.content_hash.as_str(),
+                e.duration_ms.map(|d| d as i64),
+                at.project,
+                ctx.cwd.as_deref(),
+                at.now,
+                super::basename(&f.file),
+                ctx.prompt_id.as_deref()
+            ],
+        )
+        .await
+    }
+
+    async fn insert_subagent(&self, ctx: &Context, a: &Subagent, at: &Stamp<'_>) -> Result<u64> {
+        let id = new_id(at.now);
+        let sid = ctx.session_id.as_str();
+        let Some(key) = self
+            .key_to_store("swarm_coordination", "event_key", sid, &a.key, &id, at.now)
+            .await?
+        else {
+            return Ok(0);
+        };
+        let (mut launch, mut agent_type) = (a.tool_use_id.clone(), a.agent_type.clone());
+        if a.kind == "stop" && a.agent_id.is_none() && launch.is_none() {
+            // A client that does not say which subagent stopped: the session's one open
+            // launch, when there is exactly one.
+            let open = self
+                .rows(
+                    "SELECT t.task_id, t.subagent_type FROM task_log t
+                     WHERE t.session_id = ?1 AND t.source_event = 'PreToolUse'
+                       AND t.task_id IS NOT NULL AND t.id < ?2
+                       AND NOT EXISTS (SELECT 1 FROM swarm_coordination s
+                                       WHERE s.session_id = ?1 AND s.tool_use_id = t.task_id
+                                         AND (s.event = 'stop' OR s.status IS NOT 'async_launched'))
+                     LIMIT 2",
+                    params![sid, id.as_str()],
+                )
+                .await?;
+            if let [only] = open.as_slice() {
+                launch = text(&only[0]);
+                agent_type = agent_type.or_else(|| text(&only[1]));
+            }
+        }
+        self.run(
+            "INSERT INTO swarm_coordination (id, session_id, event_key, event, agent_id, agent_type,
+                 task_id, status, detail, created_at, tool_use_id, duration_ms, tokens, tool_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (session_id, event_key) DO NOTHING",
+            params![
+                id.as_str(),
+                sid,
+                key.as_str(),
+                a.kind,
+                a.agent_id.as_deref(),
+                agent_type.as_deref(),
+                a.status.as_deref(),
+                a.detail.as_deref(),
+                at.now,
+                launch.as_deref(),
+                a.duration_ms.map(|v| v as i64),
+                a.tokens.map(|v| v as i64),
+                a.tool_count.map(|v| v as i64)
+            ],
+        )
+        .await
+    }
+
+    /// Keeps a payload that could not be understood, with the reason; a second copy that
+    /// arrives within moments is not kept again.
+    pub async fn reject(&self, r: &Rejected<'_>, now: &str) -> Result<Written> {
+        let tx = self.begin().await?;
+        let previous = self
+            .rows(
+                "SELECT received_at FROM rejected_events WHERE payload_key = ?1
+                 ORDER BY received_at DESC LIMIT 1",
+                params![r.key],
+            )
+            .await?;
+        let again = previous
+            .first()
+            .and_then(|p| text(&p[0]))
+            .is_some_and(|p| ms_between(&p, now) <= REDELIVERY_MS);
+        if !again {
+            self.run(
+                "INSERT INTO rejected_events (id, received_at, reason, args, payload,
+                     payload_bytes, truncated, payload_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    new_id(now),
+                    now,
+                    r.reason,
+                    serde_json::to_string(r.args).unwrap_or_default(),
+                    r.payload,
+                    r.payload_bytes as i64,
+                    r.truncated,
+                    r.key
+                ],
+            )
+            .await?;
+        }
+        self.commit(tx).await?;
+        Ok(if again {
+            Written::Duplicate
+        } else {
+            Written::Inserted
+        })
+    }
+
+    /// Records that `session` was handed `items` (ids of `recall::ItemKey` and
+    /// `recall::Fact`): called once the answer holding them was printed, and only then.
+    pub async fn mark_given(
+        &self,
+        session: &str,
+        project: &str,
+        items: &[String],
+        now: &str,
+    ) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let tx = self.begin().await?;
+        // One statement for all of them: `json_each` spreads the list into rows.
+        self.run(
+            "INSERT INTO recall_log (session_id, item, given_at)
+             SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
+             ON CONFLICT DO NOTHING",
+            params![session, serde_json::to_string(items).expect("strings"), now],
+        )
+        .await?;
+        for file in items.iter().filter_map(|i| i.strip_prefix("fact:")) {
+            self.run(
+                "UPDATE knowledge_base SET usage_count = usage_count + 1
+                 WHERE project = ?1 AND file = ?2",
+                params![project, file],
+            )
+            .await?;
+        }
+        self.commit(tx).await
+    }
+}
+
+/// Milliseconds between two stored times (absolute; unreadable times are far apart).
+fn ms_between(a: &str, b: &str) -> i64 {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => (b - a).num_milliseconds().abs(),
+        _ => i64::MAX,
+    }
+}

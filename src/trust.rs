@@ -1,0 +1,120 @@
+//! Which project configuration files the user has trusted.
+//!
+//! A repository can carry `.claude/flowhook.toml`, and a repository may come from anywhere.
+//! The keys of such a file that decide where data is written or sent, or how long a call may
+//! take, count only once the user has run `flowhook trust` on it (as direnv's `allow`, mise's
+//! `trust`): the file's path and the SHA-256 of its content are recorded in the user's state
+//! directory, and a file whose content changed is untrusted again.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One trusted file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trusted {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub trusted_at: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Ledger {
+    files: Vec<Trusted>,
+}
+
+/// A trusted file as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Unchanged since it was trusted.
+    Trusted,
+    /// Edited since: untrusted until trusted again.
+    Changed,
+    Missing,
+}
+
+fn ledger_path() -> PathBuf {
+    crate::paths::state_dir().join("trusted.json")
+}
+
+fn read() -> Ledger {
+    crate::paths::open_own(&ledger_path())
+        .ok()
+        .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok())
+        .unwrap_or_default()
+}
+
+fn write(ledger: &Ledger) -> std::io::Result<()> {
+    let dir = crate::paths::state_dir();
+    crate::paths::private_dir(&dir)?;
+    let tmp = dir.join(format!(".trusted.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = crate::paths::create_new(&tmp)?;
+    f.write_all(&serde_json::to_vec_pretty(ledger).map_err(std::io::Error::other)?)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, ledger_path())
+}
+
+pub fn digest(content: &[u8]) -> String {
+    crate::text::hex(&Sha256::digest(content))
+}
+
+/// The path a file is recorded under: absolute, links resolved.
+fn key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether the file at `path`, whose content is `content`, was trusted as it is.
+pub fn is_trusted(path: &Path, content: &[u8]) -> bool {
+    let (key, hash) = (key(path), digest(content));
+    read()
+        .files
+        .iter()
+        .any(|t| t.path == key && t.sha256 == hash)
+}
+
+/// Trusts the file at `path` as it is now.
+pub fn trust(path: &Path) -> std::io::Result<Trusted> {
+    let content = std::fs::read(path)?;
+    let entry = Trusted {
+        path: key(path),
+        sha256: digest(&content),
+        trusted_at: crate::hook::stamp(chrono::Utc::now()),
+    };
+    let mut ledger = read();
+    ledger.files.retain(|t| t.path != entry.path);
+    ledger.files.push(entry.clone());
+    write(&ledger)?;
+    Ok(entry)
+}
+
+/// Forgets the file at `path`; whether it was trusted.
+pub fn revoke(path: &Path) -> std::io::Result<bool> {
+    let key = key(path);
+    let mut ledger = read();
+    let before = ledger.files.len();
+    ledger.files.retain(|t| t.path != key);
+    if ledger.files.len() == before {
+        return Ok(false);
+    }
+    write(&ledger)?;
+    Ok(true)
+}
+
+/// Every trusted file, with what it is now.
+pub fn list() -> Vec<(Trusted, State)> {
+    read()
+        .files
+        .into_iter()
+        .map(|t| {
+            let state = match std::fs::read(&t.path) {
+                Ok(c) if digest(&c) == t.sha256 => State::Trusted,
+                Ok(_) => State::Changed,
+                Err(_) => State::Missing,
+            };
+            (t, state)
+        })
+        .collect()
+}
