@@ -32,6 +32,7 @@ impl World {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         std::fs::create_dir_all(dir.path().join("proj")).unwrap();
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
         World { dir }
     }
 
@@ -58,14 +59,46 @@ impl World {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home())
+            .env("TMPDIR", self.path().join("tmp"))
             .env("FLOWHOOK_DB", self.db())
             .current_dir(self.project());
+        c
+    }
+
+    /// A command for the binary in this world without `FLOWHOOK_DB`: the database is the
+    /// project's default (or what the configuration says).
+    pub fn cmd_in_project(&self, args: &[&str]) -> Command {
+        let mut c = self.cmd(args);
+        c.env_remove("FLOWHOOK_DB");
         c
     }
 
     /// Runs a hook call with `stdin` piped in and closed, as Claude Code does.
     pub fn hook(&self, args: &[&str], stdin: &[u8]) -> Output {
         run_with_stdin(self.cmd(args), stdin)
+    }
+
+    /// The same with more environment variables.
+    pub fn hook_env(&self, env: &[(&str, &str)], stdin: &[u8]) -> Output {
+        let mut c = self.cmd(&[]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run_with_stdin(c, stdin)
+    }
+
+    /// The state directory of this world (spool, trust, fallback log).
+    pub fn state(&self) -> PathBuf {
+        self.home().join(".local/state/flowhook")
+    }
+
+    /// The spool's files, by state (`flowhook spool --json`).
+    pub fn spool(&self) -> Vec<serde_json::Value> {
+        let out = self.cmd(&["spool", "--json"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// Feeds every line of a JSONL file to its own hook process; asserts the contract
@@ -118,9 +151,15 @@ pub fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Hook contract §3: exit 0, and stdout empty or exactly one JSON object.
+/// Hook contract §3: exit 0, and stdout empty or exactly one JSON object; and no panic
+/// inside (a caught panic still exits 0, so stderr is checked too).
 pub fn assert_hook_contract(out: &Output, input: &str) {
-    let shown = &input[..input.len().min(200)];
+    let shown: String = input.chars().take(200).collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("internal error") && !stderr.contains("panicked"),
+        "a panic for {shown}: {stderr}"
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -162,6 +201,25 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
         }
         out
     })
+}
+
+/// Runs SQL statements on a database file, as another program would (a foreign database).
+pub fn sqlite(db: &Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = libsql::Builder::new_local(db).build().await.unwrap();
+        db.connect().unwrap().execute_batch(sql).await.unwrap();
+    });
+}
+
+/// A prompt of `session` in directory `cwd`.
+pub fn prompt_in(session: &str, cwd: &Path, text: &str) -> Vec<u8> {
+    serde_json::json!({"session_id": session, "cwd": cwd, "hook_event_name": "UserPromptSubmit",
+        "prompt": text})
+    .to_string()
+    .into_bytes()
 }
 
 /// The recorded Edit payload of the demo session, as a template.
