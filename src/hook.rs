@@ -92,8 +92,8 @@ impl Origin {
         }
     }
 
-    /// The spool entry this call's event would become (the reason and payload filled in by
-    /// whoever spools it).
+    /// The spool entry this call's event would become (the reason filled in by whoever
+    /// spools it).
     pub fn entry(
         &self,
         db: &Path,
@@ -113,7 +113,6 @@ impl Origin {
                 .as_ref()
                 .map(|p| p.to_string_lossy().into_owned()),
             session_env: self.session.clone(),
-            payload: String::new(),
         }
     }
 }
@@ -132,6 +131,9 @@ pub struct Recorder {
     shown: Option<Shown>,
     /// Warnings already said in this process (one per call, not one per event).
     warned: BTreeSet<String>,
+    /// Databases that took an event in this process: only those are drained (a database
+    /// that just failed would only fail the backlog too).
+    healthy: BTreeSet<PathBuf>,
 }
 
 /// What a resolution depends on: the directory, `CLAUDE_PROJECT_DIR` and the database given.
@@ -178,6 +180,7 @@ impl Recorder {
             stores: Vec::new(),
             shown: None,
             warned: BTreeSet::new(),
+            healthy: BTreeSet::new(),
         }
     }
 
@@ -250,6 +253,9 @@ impl Recorder {
         match result {
             Ok(outcome) => {
                 crate::watchdog::disarm();
+                if let Some(to) = understood.target() {
+                    self.healthy.insert(to.db.clone());
+                }
                 outcome
             }
             Err(e) => self.spool(&understood, received, inv, origin, at, e),
@@ -269,7 +275,7 @@ impl Recorder {
         {
             tracing::warn!("recall log not written: {e}");
         }
-        let dbs: Vec<PathBuf> = self.stores.iter().map(|s| s.path().to_path_buf()).collect();
+        let dbs: Vec<PathBuf> = self.healthy.iter().cloned().collect();
         let started = Instant::now();
         let mut stored = 0;
         for db in dbs {
@@ -308,7 +314,7 @@ impl Recorder {
             }
         };
         let entry = &claimed.entry;
-        let received = Received::complete(entry.payload.clone().into_bytes());
+        let received = Received::complete(claimed.payload.clone());
         let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
         let origin = Origin::of(entry);
         let at = DateTime::parse_from_rfc3339(&entry.received_at)
@@ -329,7 +335,8 @@ impl Recorder {
             }
             Err(e) => {
                 tracing::debug!("spooled event not stored yet: {e}");
-                claimed.failed(&e.to_string());
+                // Another writer's lock is no fault of the entry's: that try does not count.
+                claimed.failed(&e.to_string(), !e.busy);
                 false
             }
         }
@@ -403,6 +410,9 @@ impl Recorder {
         }
         let busy = Duration::from_millis(to.config().database.busy_timeout_ms);
         let store = Store::open(&to.db, busy).await?;
+        if self.stores.is_empty() {
+            spool::ensure_reserve();
+        }
         self.stores.push(store);
         Ok(self.stores.last().expect("just pushed"))
     }
@@ -556,10 +566,9 @@ impl Recorder {
         }
         let entry = spool::Entry {
             reason: error.to_string(),
-            payload: String::from_utf8_lossy(&received.bytes).into_owned(),
             ..origin.entry(db, false, &inv.args, at)
         };
-        let outcome = match spool::save(&entry) {
+        let outcome = match spool::save(&entry, &received.bytes) {
             Ok(file) => {
                 tracing::warn!("{error}; {label} spooled to {}", file.display());
                 Outcome::Spooled {
@@ -737,8 +746,12 @@ fn recall_request<'a>(n: &'a Normalised, project: &'a str) -> Option<(String, Sc
         session_id: session,
         own_session: false,
     };
+    // A claude-flow flag call names no Claude Code event: there is nothing to answer.
+    if n.ctx.hook_event.starts_with("cli:") {
+        return None;
+    }
     match &n.event {
-        Event::Task(t) if !n.ctx.hook_event.starts_with("cli:") => Some((t.text.clone(), others)),
+        Event::Task(t) => Some((t.text.clone(), others)),
         // After a resume or a compaction the session's own work so far is what it needs.
         Event::SessionStart { source, .. } if source == "resume" || source == "compact" => Some((
             String::new(),

@@ -20,7 +20,8 @@ pub struct Received {
     pub total: usize,
 }
 
-/// Reads until the first JSON value is complete, EOF, or `max` bytes.
+/// Reads until the first JSON value is complete, EOF, or `max` bytes, telling the watchdog
+/// of each piece that arrives.
 pub fn read_payload(mut r: impl Read, max: usize) -> io::Result<Received> {
     let mut bytes = Vec::with_capacity(64 * 1024);
     let mut scan = Scanner::default();
@@ -28,7 +29,10 @@ pub fn read_payload(mut r: impl Read, max: usize) -> io::Result<Received> {
     loop {
         let n = match r.read(&mut chunk) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => {
+                crate::watchdog::progress();
+                n
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };

@@ -61,7 +61,11 @@ impl Project {
             Some(id) => (id, IdKind::Remote),
             None => match configured_id.map(str::trim).filter(|i| !i.is_empty()) {
                 Some(id) => (id.to_owned(), IdKind::Configured),
-                None => (root.to_string_lossy().into_owned(), IdKind::Path),
+                // A path can hold a secret (`/work/token=ghp_…`): the identity is stored.
+                None => (
+                    crate::redact::redact(&root.to_string_lossy(), &[]).into_owned(),
+                    IdKind::Path,
+                ),
             },
         };
         Project { root, id, kind }

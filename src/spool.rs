@@ -27,8 +27,10 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// One spooled event: the payload as received, and what the call knew about where it ran, so
-/// that any later process stores it exactly as the original call would have.
+/// One spooled event's header: what the call knew about where it ran, so that any later
+/// process stores it exactly as the original call would have. The payload follows the
+/// header's line in the file, byte for byte (no escaping: the watchdog writes it as it is,
+/// within its short grace, whatever its size).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// The database it is meant for.
@@ -49,8 +51,6 @@ pub struct Entry {
     pub project_dir: Option<String>,
     #[serde(default)]
     pub session_env: Option<String>,
-    /// The payload as received (lossy UTF-8 if it was not valid UTF-8).
-    pub payload: String,
 }
 
 /// Times an entry is tried by hook calls before it is held aside.
@@ -72,18 +72,21 @@ fn key(db: &Path) -> String {
     crate::text::hex(&digest[..8])
 }
 
-/// Writes an entry; returns where it went.
-pub fn save(entry: &Entry) -> std::io::Result<PathBuf> {
+/// Writes an entry and its payload; returns where it went. No fsync: like a commit with
+/// `synchronous = NORMAL`, an entry survives the process dying, not the machine losing power,
+/// and it is written in well under the watchdog's grace.
+pub fn save(entry: &Entry, payload: &[u8]) -> std::io::Result<PathBuf> {
     let name = format!("{}-{}", key(&entry.db), uuid::Uuid::now_v7());
-    let body = serde_json::to_vec(entry)?;
+    let mut header = serde_json::to_vec(entry)?;
+    header.push(b'\n');
     let mut last_err = None;
     for dir in dirs() {
         let tmp = dir.join(format!(".{name}.tmp"));
         let attempt = (|| {
             crate::paths::private_dir(&dir)?;
             let mut f = crate::paths::create_new(&tmp)?;
-            f.write_all(&body)?;
-            f.sync_all()?;
+            f.write_all(&header)?;
+            f.write_all(payload)?;
             let done = dir.join(format!("{name}.json"));
             std::fs::rename(&tmp, &done)?;
             Ok(done)
@@ -103,6 +106,15 @@ pub fn save(entry: &Entry) -> std::io::Result<PathBuf> {
     Err(last_err.expect("at least one spool directory"))
 }
 
+/// A spool directory's entries, when the directory is this user's: one that another user
+/// owns is never read (its entries could be anyone's making).
+fn entries(dir: &Path) -> Option<std::fs::ReadDir> {
+    let meta = std::fs::symlink_metadata(dir).ok()?;
+    (meta.is_dir() && meta.uid() == crate::paths::euid())
+        .then(|| std::fs::read_dir(dir).ok())
+        .flatten()
+}
+
 /// The name's parts: `(stem without attempts, attempts)`.
 fn parse_name(name: &str) -> Option<(&str, u32)> {
     let stem = name.strip_suffix(".json")?;
@@ -118,7 +130,7 @@ pub fn pending(db: &Path) -> Vec<PathBuf> {
     let prefix = format!("{}-", key(db));
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in dirs() {
-        let Ok(read) = std::fs::read_dir(&dir) else {
+        let Some(read) = entries(&dir) else {
             continue;
         };
         for e in read.flatten() {
@@ -146,6 +158,7 @@ pub struct Claimed {
     file: File,
     pub path: PathBuf,
     pub entry: Entry,
+    pub payload: Vec<u8>,
 }
 
 /// What became of a claim.
@@ -183,14 +196,6 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     if !same {
         return Claim::Busy;
     }
-    let mut bytes = Vec::new();
-    if let Err(e) = (&file).read_to_end(&mut bytes) {
-        return Claim::Unreadable(e.to_string());
-    }
-    let entry: Entry = match serde_json::from_slice(&bytes) {
-        Ok(e) => e,
-        Err(e) => return Claim::Unreadable(crate::input::describe_error(&e)),
-    };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let Some((stem, attempts)) = parse_name(&name) else {
         return Claim::Unreadable("not a spool entry's name".to_owned());
@@ -201,19 +206,33 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
         let moved = crate::paths::private_dir(&held)
             .and_then(|()| std::fs::rename(path, held.join(name.as_ref())));
         return match moved {
-            Ok(()) => Claim::Held,
+            Ok(()) => {
+                // The detached drain tries it later, not at once.
+                mark_drained();
+                Claim::Held
+            }
             Err(_) => Claim::Busy,
         };
     }
-    // The attempt counts before it is made: a call killed while storing it leaves it counted.
+    // The attempt counts before anything else, reading included: a call that runs out of
+    // time on it leaves it counted.
     let next = dir.join(format!("{stem}~{}.json", attempts + 1));
     if std::fs::rename(path, &next).is_err() {
         return Claim::Busy;
     }
+    let mut bytes = Vec::new();
+    if let Err(e) = (&file).read_to_end(&mut bytes) {
+        return Claim::Unreadable(e.to_string());
+    }
+    let (entry, payload) = match parse_entry(bytes) {
+        Ok(e) => e,
+        Err(e) => return Claim::Unreadable(e),
+    };
     Claim::Taken(Box::new(Claimed {
         file,
         path: next,
         entry,
+        payload,
     }))
 }
 
@@ -225,10 +244,24 @@ impl Claimed {
         drop(self.file);
     }
 
-    /// Not stored: it stays (for the next call), with the reason kept beside it.
-    pub fn failed(self, reason: &str) {
+    /// Not stored: it stays (for the next call), with the reason kept beside it. A try that
+    /// does not `count` (the database was busy) is taken back.
+    pub fn failed(self, reason: &str, count: bool) {
         if let Ok(mut f) = crate::paths::open_append(&why_path(&self.path)) {
             let _ = writeln!(f, "{}", crate::redact::redact(reason, &[]));
+        }
+        if !count
+            && let Some(name) = self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+            && let Some((stem, attempts)) = parse_name(&name)
+        {
+            let back = match attempts {
+                0 | 1 => format!("{stem}.json"),
+                n => format!("{stem}~{}.json", n - 1),
+            };
+            let _ = std::fs::rename(&self.path, self.path.with_file_name(back));
         }
         drop(self.file);
     }
@@ -247,7 +280,7 @@ fn why_path(entry: &Path) -> PathBuf {
 pub fn held() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = dirs()
         .iter()
-        .filter_map(|d| std::fs::read_dir(d.join("held")).ok())
+        .filter_map(|d| entries(&d.join("held")))
         .flatten()
         .flatten()
         .map(|e| e.path())
@@ -265,6 +298,7 @@ pub struct Listed {
     pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<Entry>,
+    pub payload_bytes: usize,
     /// Why it is held, failed, unreadable or ignored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
@@ -274,6 +308,22 @@ pub struct Listed {
 pub fn all() -> Vec<Listed> {
     let mut out = Vec::new();
     for dir in dirs() {
+        if let Ok(meta) = std::fs::symlink_metadata(&dir)
+            && meta.uid() != crate::paths::euid()
+        {
+            out.push(Listed {
+                file: dir.clone(),
+                state: "ignored",
+                attempts: 0,
+                entry: None,
+                payload_bytes: 0,
+                problem: Some(format!(
+                    "the directory belongs to user {}: none of its entries is read",
+                    meta.uid()
+                )),
+            });
+            continue;
+        }
         for (sub, state) in [(dir.clone(), "waiting"), (dir.join("held"), "held")] {
             let Ok(read) = std::fs::read_dir(&sub) else {
                 continue;
@@ -288,11 +338,12 @@ pub fn all() -> Vec<Listed> {
                     .ok()
                     .and_then(|w| w.lines().last().map(str::to_owned));
                 let listed = match load(&path) {
-                    Ok(entry) => Listed {
+                    Ok((entry, payload)) => Listed {
                         file: path,
                         state,
                         attempts,
                         entry: Some(entry),
+                        payload_bytes: payload.len(),
                         problem: why,
                     },
                     Err(e) => Listed {
@@ -304,6 +355,7 @@ pub fn all() -> Vec<Listed> {
                         },
                         attempts,
                         entry: None,
+                        payload_bytes: 0,
                         problem: Some(e),
                     },
                 };
@@ -315,12 +367,34 @@ pub fn all() -> Vec<Listed> {
     out
 }
 
-pub fn load(path: &Path) -> Result<Entry, String> {
+pub fn load(path: &Path) -> Result<(Entry, Vec<u8>), String> {
     let mut bytes = Vec::new();
     crate::paths::open_own(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes).map_err(|e| crate::input::describe_error(&e))
+    parse_entry(bytes)
+}
+
+/// An entry's header and payload. Entries of earlier versions held the payload inside the
+/// header, as a string.
+fn parse_entry(mut bytes: Vec<u8>) -> Result<(Entry, Vec<u8>), String> {
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&bytes[..end]).map_err(|e| crate::input::describe_error(&e))?;
+    let inline = header
+        .as_object_mut()
+        .and_then(|h| h.remove("payload"))
+        .and_then(|p| p.as_str().map(|s| s.as_bytes().to_vec()));
+    let entry: Entry =
+        serde_json::from_value(header).map_err(|e| crate::input::describe_error(&e))?;
+    let payload = match inline {
+        Some(p) => p,
+        None => bytes.split_off((end + 1).min(bytes.len())),
+    };
+    Ok((entry, payload))
 }
 
 /// Moves the held entries back, to be tried again (`flowhook spool --retry`).
@@ -362,6 +436,17 @@ pub struct Lost {
 const LOST_FILE: &str = "lost";
 const SLOT: usize = 512;
 const SLOTS: usize = 128;
+
+/// Makes sure the spool has its `lost` file while there is room: called when a database is
+/// first opened, so that the file exists before a disk fills up.
+pub fn ensure_reserve() {
+    let dir = &dirs()[0];
+    if std::fs::symlink_metadata(dir.join(LOST_FILE)).is_err()
+        && crate::paths::private_dir(dir).is_ok()
+    {
+        reserve_room(dir);
+    }
+}
 
 /// Makes sure `dir` has its `lost` file, allocated (written with spaces) while there is room.
 fn reserve_room(dir: &Path) {
@@ -430,17 +515,26 @@ pub fn forget_lost() {
     }
 }
 
-/// When a detached drain was last started, so that hook calls start one at most every
-/// ten minutes.
+fn drain_marker() -> PathBuf {
+    crate::paths::state_dir().join("spool").join(".drained")
+}
+
+fn mark_drained() {
+    if let Ok(f) = crate::paths::open_append(&drain_marker()) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// Whether a detached drain of the held entries is due: at most one every ten minutes,
+/// the first ten minutes after an entry was held (so that what made it fail may pass).
 pub fn detached_drain_due() -> bool {
-    let marker = crate::paths::state_dir().join("spool").join(".drained");
-    let due = std::fs::metadata(&marker)
+    let due = std::fs::metadata(drain_marker())
         .and_then(|m| m.modified())
         .map_or(true, |t| {
             SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(600)
         });
-    if due && let Ok(f) = crate::paths::open_append(&marker) {
-        let _ = f.set_modified(SystemTime::now());
+    if due {
+        mark_drained();
     }
     due
 }

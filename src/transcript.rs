@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -79,7 +80,16 @@ struct Tokens {
 /// `so_far` brought up to date with what the transcript gained since.
 pub fn read(path: &Path, so_far: &Usage) -> Usage {
     let started = Instant::now();
-    let Ok(mut file) = std::fs::File::open(path) else {
+    // Never a FIFO or a device (`transcript_path` is whatever the payload says): opened
+    // without blocking, and read only if it is a regular file.
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let Some(mut file) = opened
+        .ok()
+        .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+    else {
         return so_far.clone();
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -1,9 +1,12 @@
 //! The watchdog: no hook call outlives `hook.timeout_ms`.
 //!
 //! A background thread sleeps until the deadline. The event is armed with its raw bytes as
-//! soon as they are read, before any work, so whatever takes too long (parsing a 50 MB
-//! edit, a heavy redaction pattern, a locked database, a stuck disk) the event is kept: when
-//! the deadline passes, the watchdog spools it, says so, and exits 0. Writing the spool entry
+//! soon as they are read, before any work, and the limit counts from then: whatever takes
+//! too long (parsing a 50 MB edit, a heavy redaction pattern, a locked database, a stuck
+//! disk) the event is kept: when the deadline passes, the watchdog spools it, says so, and
+//! exits 0. While stdin is being read, the deadline moves with each piece that arrives (a
+//! payload of many megabytes takes a while to read), up to [`READ_CAP`]; a stdin that sends
+//! nothing ends the call at the limit. Writing the spool entry
 //! happens on a helper thread that the watchdog waits for only briefly: nothing, not even a
 //! file that blocks, stands between the deadline and the exit.
 //!
@@ -11,16 +14,26 @@
 //! `Armed` until it is stored (`disarm`), or until one side takes it to spool it.
 
 use crate::spool;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 static LIMIT_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When the call ends at the latest, in milliseconds since the start.
+static DEADLINE_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When the event was armed (the limit counts from there).
+static ARMED_MS: AtomicU64 = AtomicU64::new(0);
+
+/// The longest a payload may take to arrive, however steadily it comes.
+const READ_CAP: Duration = Duration::from_secs(10);
 static STATE: Mutex<State> = Mutex::new(State::Idle);
 
-/// How long the watchdog waits for the spool entry to be written before it exits anyway.
-const GRACE: Duration = Duration::from_millis(250);
+/// How long the watchdog waits for the spool entry to be written before it exits anyway
+/// (an entry is written without fsync: a few milliseconds, more for a payload of many
+/// megabytes on a busy disk).
+const GRACE: Duration = Duration::from_millis(1000);
 
 enum State {
     Idle,
@@ -39,13 +52,15 @@ pub struct Armed {
 }
 
 impl Armed {
-    /// The spool entry, with the reason it is spooled.
-    pub fn into_entry(self, reason: String) -> spool::Entry {
-        spool::Entry {
-            reason,
-            payload: String::from_utf8_lossy(&self.payload).into_owned(),
-            ..self.entry
-        }
+    /// Spools the event with the reason it is spooled; where it went.
+    pub fn spool(self, reason: String) -> std::io::Result<PathBuf> {
+        spool::save(
+            &spool::Entry {
+                reason,
+                ..self.entry
+            },
+            &self.payload,
+        )
     }
 }
 
@@ -59,16 +74,30 @@ pub fn start(limit_ms: u64) {
         return;
     }
     LIMIT_MS.store(limit_ms, Ordering::Relaxed);
+    DEADLINE_MS.store(limit_ms, Ordering::Relaxed);
     std::thread::spawn(|| {
         loop {
-            let limit = Duration::from_millis(LIMIT_MS.load(Ordering::Relaxed));
-            let elapsed = STARTED.get().expect("set above").elapsed();
-            if elapsed >= limit {
-                fire(limit);
+            let deadline = DEADLINE_MS.load(Ordering::Relaxed);
+            let elapsed = elapsed_ms();
+            if elapsed >= deadline {
+                fire(Duration::from_millis(LIMIT_MS.load(Ordering::Relaxed)));
             }
-            std::thread::sleep((limit - elapsed).min(Duration::from_millis(50)));
+            std::thread::sleep(Duration::from_millis((deadline - elapsed).min(50)));
         }
     });
+}
+
+fn elapsed_ms() -> u64 {
+    STARTED.get().map_or(0, |s| s.elapsed().as_millis() as u64)
+}
+
+/// A piece of the payload arrived: the deadline moves with it (see the module doc).
+pub fn progress() {
+    if STARTED.get().is_some() && matches!(*state(), State::Idle) {
+        let next =
+            (elapsed_ms() + LIMIT_MS.load(Ordering::Relaxed)).min(READ_CAP.as_millis() as u64);
+        DEADLINE_MS.fetch_max(next, Ordering::Relaxed);
+    }
 }
 
 /// The limit in force (`u64::MAX` when no watchdog runs: replay, debugging commands).
@@ -76,17 +105,25 @@ pub fn limit_ms() -> u64 {
     LIMIT_MS.load(Ordering::Relaxed)
 }
 
-/// Changes the limit (the configuration's `hook.timeout_ms`).
+/// Changes the limit (the configuration's `hook.timeout_ms`), counted from when the event
+/// was armed.
 pub fn set_limit(limit_ms: u64) {
     if STARTED.get().is_some() {
         LIMIT_MS.store(limit_ms, Ordering::Relaxed);
+        DEADLINE_MS.store(
+            ARMED_MS.load(Ordering::Relaxed) + limit_ms,
+            Ordering::Relaxed,
+        );
     }
 }
 
-/// What to keep if time runs out before the event is stored.
+/// What to keep if time runs out before the event is stored; the limit counts from now.
 pub fn arm(armed: Armed) {
     if STARTED.get().is_some() {
         *state() = State::Armed(Box::new(armed));
+        let now = elapsed_ms();
+        ARMED_MS.store(now, Ordering::Relaxed);
+        DEADLINE_MS.store(now + LIMIT_MS.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -153,18 +190,15 @@ fn fire(limit: Duration) -> ! {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             match taken {
-                Some(armed) => {
-                    let entry = armed.into_entry(format!("the hook timed out after {ms} ms"));
-                    match spool::save(&entry) {
-                        Ok(file) => tracing::warn!(
-                            "timed out after {ms} ms; the event waits in {}",
-                            file.display()
-                        ),
-                        Err(e) => tracing::error!(
-                            "timed out after {ms} ms and could not spool the event ({e}): it is lost"
-                        ),
-                    }
-                }
+                Some(armed) => match armed.spool(format!("the hook timed out after {ms} ms")) {
+                    Ok(file) => tracing::warn!(
+                        "timed out after {ms} ms; the event waits in {}",
+                        file.display()
+                    ),
+                    Err(e) => tracing::error!(
+                        "timed out after {ms} ms and could not spool the event ({e}): it is lost"
+                    ),
+                },
                 None => {
                     tracing::warn!("timed out after {ms} ms waiting for stdin; nothing to store")
                 }

@@ -55,7 +55,9 @@ pub fn run(inv: Invocation) -> ExitCode {
     };
     // Armed before any work on the bytes: whatever takes too long, the event is kept.
     crate::watchdog::arm(crate::watchdog::Armed {
-        entry: origin.entry(&base.db, true, &inv.args, received_at),
+        // The database is only a guess when nothing names it (the payload's cwd may point
+        // at another project).
+        entry: origin.entry(&base.db, origin.db.is_none(), &inv.args, received_at),
         payload: received.bytes.clone(),
     });
     let runtime = super::runtime();
@@ -72,6 +74,14 @@ pub fn run(inv: Invocation) -> ExitCode {
         Ok(outcome) => outcome,
         Err(_) => return after_panic(manual),
     };
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("FLOWHOOK_TEST_STALL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        // A test's stand-in for a call that runs out of time before it answers.
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let answered = match (&outcome, manual) {
         (
             Outcome::Stored {
@@ -111,8 +121,7 @@ pub fn run(inv: Invocation) -> ExitCode {
 fn after_panic(manual: bool) -> ExitCode {
     let why = crate::last_panic().unwrap_or_else(|| "unknown".to_owned());
     if let Some(armed) = crate::watchdog::take() {
-        let entry = armed.into_entry(format!("internal error (a flowhook bug): {why}"));
-        match crate::spool::save(&entry) {
+        match armed.spool(format!("internal error (a flowhook bug): {why}")) {
             Ok(file) => tracing::error!(
                 "internal error (a flowhook bug, please report it): {why}; the event waits in {}",
                 file.display()

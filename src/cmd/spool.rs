@@ -17,15 +17,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
     let lost = crate::spool::lost();
     if args.json {
         for e in &entries {
-            let mut v = serde_json::to_value(e).expect("plain struct");
-            if let Some(entry) = v.get_mut("entry").and_then(|e| e.as_object_mut()) {
-                // The payload itself stays in its file: it may be megabytes.
-                let bytes = entry
-                    .remove("payload")
-                    .and_then(|p| p.as_str().map(str::len));
-                entry.insert("payload_bytes".into(), bytes.into());
-            }
-            println!("{v}");
+            println!("{}", serde_json::to_string(e).expect("plain struct"));
         }
         for l in &lost {
             println!("{}", serde_json::json!({"state": "lost", "lost": l}));
@@ -51,7 +43,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
                     "  {:<8} {}  {} bytes for {} (tried {} times)\n      because: {}",
                     e.state,
                     entry.received_at,
-                    entry.payload.len(),
+                    e.payload_bytes,
                     entry.db.display(),
                     e.attempts,
                     e.problem.as_deref().unwrap_or(&entry.reason)
