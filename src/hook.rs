@@ -436,11 +436,17 @@ impl Recorder {
             Understood::Event { n, to, cwd_given } => {
                 let store = self.store(to).await?;
                 let sid = n.ctx.session_id.as_str();
-                let project = match *cwd_given {
+                let known = match *cwd_given {
                     true => None,
                     false => store.session_project(sid).await?,
-                }
-                .unwrap_or_else(|| to.project.id.clone());
+                };
+                let (project, root) = match known {
+                    Some((project, root)) => (
+                        project,
+                        root.map_or_else(|| to.project.root.clone(), PathBuf::from),
+                    ),
+                    None => (to.project.id.clone(), to.project.root.clone()),
+                };
                 // Recall and the transcript are read before the write transaction, so that
                 // writers never wait on them.
                 let recalled = match recall_request(n, &project) {
@@ -463,7 +469,7 @@ impl Recorder {
                 };
                 let stamp = Stamp {
                     project: &project,
-                    root: &to.project.root,
+                    root: &root,
                     now,
                 };
                 let written = store.record(n, &stamp, usage.as_ref()).await?;

@@ -189,40 +189,24 @@ pub fn metrics(f: &Facts) -> Metrics {
     m
 }
 
-/// Subagent launches by type, each counted once whichever signals of it arrived: its
-/// PreToolUse, its PostToolUse (the result carries the launch's tool_use_id), its
-/// SubagentStart. A start is linked to its launch through a result naming both; starts
-/// that no result links stand for launches whose PreToolUse was not seen only when they
-/// outnumber the launches no result links (hooks wired without PreToolUse, say).
+/// Subagent launches by type, each counted once whichever of its signals arrived: its
+/// PreToolUse, or its PostToolUse (the result carries the launch's tool_use_id; hooks wired
+/// without PreToolUse see only that). A SubagentStart names its agent, not its launch: it
+/// adds no launch of its own (subagents also start without an Agent tool call of this
+/// session's, and a start is often delivered twice).
 fn launches(f: &Facts) -> BTreeMap<String, u64> {
     let general = || "general-purpose".to_owned();
     let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
     let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let results = f.swarm.iter().filter(|r| r.kind == "result");
-    let linked: std::collections::BTreeSet<&str> = results
-        .clone()
-        .filter(|r| r.tool_use_id.is_some())
-        .filter_map(|r| r.agent_id.as_deref())
-        .collect();
-    let mut unlinked_launches = 0;
     for l in &f.launches {
-        if let Some(id) = &l.tool_use_id {
-            if !seen.insert(id) {
-                continue;
-            }
-            unlinked_launches += usize::from(
-                !results
-                    .clone()
-                    .any(|r| r.tool_use_id.as_deref() == Some(id) && r.agent_id.is_some()),
-            );
-        } else {
-            unlinked_launches += 1;
+        if l.tool_use_id.as_deref().is_some_and(|id| !seen.insert(id)) {
+            continue;
         }
         *by_type
             .entry(l.subagent_type.clone().unwrap_or_else(general))
             .or_default() += 1;
     }
-    for r in results {
+    for r in f.swarm.iter().filter(|r| r.kind == "result") {
         if let Some(id) = r.tool_use_id.as_deref()
             && seen.insert(id)
         {
@@ -230,22 +214,6 @@ fn launches(f: &Facts) -> BTreeMap<String, u64> {
                 .entry(r.agent_type.clone().unwrap_or_else(general))
                 .or_default() += 1;
         }
-    }
-    let mut started: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let unlinked_starts: Vec<&SwarmRow> = f
-        .swarm
-        .iter()
-        .filter(|r| r.kind == "start")
-        .filter(|r| {
-            r.agent_id
-                .as_deref()
-                .is_some_and(|a| !linked.contains(a) && started.insert(a))
-        })
-        .collect();
-    for r in unlinked_starts.iter().skip(unlinked_launches) {
-        *by_type
-            .entry(r.agent_type.clone().unwrap_or_else(general))
-            .or_default() += 1;
     }
     by_type
 }
@@ -573,22 +541,17 @@ mod tests {
             launches(&posts),
             BTreeMap::from([("researcher".into(), 27)])
         );
-        // PreToolUse and SubagentStart without results: one launch each, not two.
-        let unlinked = Facts {
-            launches: vec![launch("t1"), launch("t2")],
+        // Starts alone (a subagent's own subagents, duplicated deliveries) add no launch.
+        let starts = Facts {
+            launches: vec![launch("t1")],
             swarm: vec![
                 swarm("start", Some("a1"), None, Some("Explore")),
-                swarm("start", Some("a2"), None, Some("Explore")),
+                swarm("start", Some("a1"), None, Some("Explore")),
+                swarm("start", Some("a2"), None, Some("Plan")),
             ],
             ..Facts::default()
         };
-        assert_eq!(launches(&unlinked), BTreeMap::from([("Explore".into(), 2)]));
-        // Only SubagentStart (PreToolUse not wired).
-        let starts = Facts {
-            swarm: vec![swarm("start", Some("a1"), None, Some("Plan"))],
-            ..Facts::default()
-        };
-        assert_eq!(launches(&starts), BTreeMap::from([("Plan".into(), 1)]));
+        assert_eq!(launches(&starts), BTreeMap::from([("Explore".into(), 1)]));
     }
 
     #[test]

@@ -10,6 +10,11 @@ use libsql::params;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// How often recall handed out the fact about file ?3 of project ?2: what recall_log says.
+pub(super) const USAGE: &str = "(SELECT coalesce(sum(r.times), 0) FROM recall_log r
+     JOIN session_summaries s ON s.session_id = r.session_id
+     WHERE s.project = ?2 AND r.item = 'fact:' || ?3)";
+
 /// Time one session-end may spend folding; dirty files left over are folded by the next.
 const KNOWLEDGE_BUDGET: Duration = Duration::from_millis(20);
 /// Sessions of a file looked at for its co-edited files and task words.
@@ -152,16 +157,18 @@ impl Store {
         let words = top_words(tasks.iter().filter_map(|r| text(&r[0])));
         let sessions = int(&s[0]);
         self.run(
-            "INSERT INTO knowledge_base (id, project, file, sessions, edits, lines_added,
+            &format!(
+                "INSERT INTO knowledge_base (id, project, file, sessions, edits, lines_added,
                  lines_removed, last_session, last_edited_at, co_edited, task_words, confidence,
-                 updated_at, basename)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 updated_at, basename, usage_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, {USAGE})
              ON CONFLICT (project, file) DO UPDATE SET sessions = excluded.sessions,
                  edits = excluded.edits, lines_added = excluded.lines_added,
                  lines_removed = excluded.lines_removed, last_session = excluded.last_session,
                  last_edited_at = excluded.last_edited_at, co_edited = excluded.co_edited,
                  task_words = excluded.task_words, confidence = excluded.confidence,
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at"
+            ),
             params![
                 new_id(now),
                 project,

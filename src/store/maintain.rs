@@ -84,6 +84,16 @@ impl Store {
             (),
         )
         .await?;
+        self.run(
+            &format!(
+                "UPDATE knowledge_base SET usage_count = {}",
+                super::knowledge::USAGE
+                    .replace("?2", "knowledge_base.project")
+                    .replace("?3", "knowledge_base.file")
+            ),
+            (),
+        )
+        .await?;
         let sessions = self
             .rows("SELECT session_id FROM session_summaries ORDER BY 1", ())
             .await?;

@@ -173,15 +173,18 @@ impl Store {
         Ok(rows.first().and_then(|r| text(&r[0])))
     }
 
-    /// The project a known session belongs to: an event that names no directory of its own
-    /// (older clients, claude-flow flag calls, a replay run from elsewhere) is that session's.
-    pub async fn session_project(&self, sid: &str) -> Result<Option<String>> {
+    /// The project (and its root here) a known session belongs to: an event that names no
+    /// directory of its own (older clients, claude-flow flag calls, a replay run from
+    /// elsewhere) is that session's.
+    pub async fn session_project(&self, sid: &str) -> Result<Option<(String, Option<String>)>> {
         let rows = self
             .rows(
-                "SELECT project FROM session_summaries WHERE session_id = ?1",
+                "SELECT project, root FROM session_summaries WHERE session_id = ?1",
                 params![sid],
             )
             .await?;
-        Ok(rows.first().and_then(|r| text(&r[0])))
+        Ok(rows
+            .first()
+            .and_then(|r| text(&r[0]).map(|p| (p, text(&r[1])))))
     }
 }

@@ -97,7 +97,10 @@ const ITEM_FILES: &str = "SELECT coalesce(rel_path, file), sum(lines_added), sum
             max(created_at)
      FROM edit_history WHERE session_id = ?1 AND task_ref IS ?2
      GROUP BY 1 ORDER BY sum(lines_added) + sum(lines_removed) DESC, 1";
-const GIVEN: &str = "SELECT item FROM recall_log WHERE session_id = ?1";
+/// Items given to the session since its last compaction.
+const GIVEN: &str = "SELECT item FROM recall_log
+     WHERE session_id = ?1 AND given_at >= coalesce(
+         (SELECT recall_since FROM session_summaries WHERE session_id = ?1), '')";
 
 impl Store {
     /// Evidence for every candidate item, keyed by item.

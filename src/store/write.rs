@@ -14,8 +14,10 @@ use crate::transcript::Usage;
 use libsql::params;
 use std::path::Path;
 
-/// Two deliveries of one event without an id arrive within this many milliseconds.
-const REDELIVERY_MS: i64 = 3_000;
+/// Two deliveries of one event without an id (two copies of a hook, run side by side)
+/// arrive within this many milliseconds of each other; a user, or a second subagent, takes
+/// longer to do the same thing again.
+const REDELIVERY_MS: i64 = 1_000;
 
 /// Where and when an event is stored.
 pub struct Stamp<'a> {
@@ -83,8 +85,8 @@ impl Store {
                 if source == "compact" {
                     // Compaction dropped what the session was given: it may be given again.
                     self.run(
-                        "DELETE FROM recall_log WHERE session_id = ?1",
-                        params![ctx.session_id.as_str()],
+                        "UPDATE session_summaries SET recall_since = ?2 WHERE session_id = ?1",
+                        params![ctx.session_id.as_str(), at.now],
                     )
                     .await?;
                 }
@@ -119,8 +121,9 @@ impl Store {
     ) -> Result<u64> {
         self.run(
             "INSERT INTO session_summaries
-                 (session_id, project, cwd, transcript_path, start_source, started_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 (session_id, project, cwd, transcript_path, start_source, started_at, updated_at,
+                  root)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
              ON CONFLICT (session_id) DO UPDATE SET
                  start_source = coalesce(start_source, excluded.start_source),
                  transcript_path = coalesce(transcript_path, excluded.transcript_path),
@@ -133,7 +136,8 @@ impl Store {
                 ctx.cwd.as_deref(),
                 ctx.transcript_path.as_deref(),
                 source,
-                at.now
+                at.now,
+                at.root.to_string_lossy().as_ref()
             ],
         )
         .await
@@ -426,7 +430,7 @@ impl Store {
         self.run(
             "INSERT INTO recall_log (session_id, item, given_at)
              SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO UPDATE SET given_at = excluded.given_at, times = times + 1",
             params![session, serde_json::to_string(items).expect("strings"), now],
         )
         .await?;

@@ -23,6 +23,17 @@ ALTER TABLE file_sessions ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX file_sessions_dirty ON file_sessions (session_id) WHERE dirty = 1;
 ALTER TABLE session_summaries DROP COLUMN knowledge_rowid;
 
+-- The project's root on this machine when the session began: an event of the session that
+-- names no directory (an older client, a claude-flow flag call) is the session's, and its
+-- paths are relative to that root.
+ALTER TABLE session_summaries ADD COLUMN root TEXT;
+
+-- recall_log becomes a complete record of what recall handed out: how many times each item
+-- was given to a session (knowledge_base.usage_count is derived from it), and a compaction
+-- no longer deletes rows: items given before a session's `recall_since` may be given again.
+ALTER TABLE recall_log ADD COLUMN times INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE session_summaries ADD COLUMN recall_since TEXT;
+
 -- How many rows of the session (tasks, edits, subagent events) its summary was computed
 -- from: a session whose rows outnumber it (events after its last Stop, or a session that
 -- never stopped) is summarised again when it is read.
