@@ -758,7 +758,8 @@ fn recall_request<'a>(n: &'a Normalised, project: &'a str) -> Option<(String, Sc
     }
     match &n.event {
         Event::Task(t) => Some((t.text.clone(), others)),
-        // After a resume or a compaction the session's own work so far is what it needs.
+        // After a resume or a compaction the session's own work so far is what it needs; a
+        // new session has said nothing yet to match prior work against.
         Event::SessionStart { source, .. } if source == "resume" || source == "compact" => Some((
             String::new(),
             Scope {
@@ -766,7 +767,6 @@ fn recall_request<'a>(n: &'a Normalised, project: &'a str) -> Option<(String, Sc
                 ..others
             },
         )),
-        Event::SessionStart { .. } => Some((String::new(), others)),
         _ => None,
     }
 }

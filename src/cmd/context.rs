@@ -33,7 +33,7 @@ pub fn run(args: ContextArgs) -> super::Result {
     })?;
 
     if args.explain {
-        explain(&recalled, args.json);
+        explain(&recalled, &args.text, args.json);
     } else if recalled.text.is_empty() {
         eprintln!("flowhook: nothing relevant in {project}: a pre-task would print nothing");
     } else if args.json {
@@ -48,8 +48,9 @@ pub fn run(args: ContextArgs) -> super::Result {
     Ok(())
 }
 
-fn explain(r: &recall::Recalled, json: bool) {
+fn explain(r: &recall::Recalled, text: &str, json: bool) {
     let now = chrono::Utc::now();
+    let query = recall::Query::parse(text);
     if json {
         let items: Vec<serde_json::Value> = r
             .items
@@ -57,7 +58,7 @@ fn explain(r: &recall::Recalled, json: bool) {
             .enumerate()
             .map(|(i, (item, score, injected))| {
                 serde_json::json!({"rank": i + 1, "injected": injected, "item": item.key.id(),
-                    "score": score, "line": recall::line(item, now)})
+                    "score": score, "line": recall::line(item, now, &query)})
             })
             .collect();
         let facts: Vec<serde_json::Value> = r
@@ -97,7 +98,7 @@ fn explain(r: &recall::Recalled, json: bool) {
             s.recency,
             bm(s.task_bm25),
             bm(s.edit_bm25),
-            recall::line(item, now)
+            recall::line(item, now, &query)
         );
     }
     let n = r.items.iter().filter(|i| i.2).count();

@@ -227,6 +227,7 @@ impl Store {
             key: key.clone(),
             when,
             task: task.first().and_then(|r| text(&r[0])),
+            also: Vec::new(),
             files: files
                 .iter()
                 .map(|r| (text(&r[0]).unwrap_or_default(), int(&r[1]), int(&r[2])))
