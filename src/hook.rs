@@ -127,8 +127,6 @@ pub struct Recorder {
     /// Resolutions already made, by directory and origin.
     resolved: Vec<(ResolvedFor, Rc<Resolved>)>,
     stores: Vec<Store>,
-    /// What the last answer handed out, to be marked as given once printed.
-    shown: Option<Shown>,
     /// Warnings already said in this process (one per call, not one per event).
     warned: BTreeSet<String>,
     /// Databases that took an event in this process: only those are drained (a database
@@ -139,12 +137,14 @@ pub struct Recorder {
 /// What a resolution depends on: the directory, `CLAUDE_PROJECT_DIR` and the database given.
 type ResolvedFor = (String, Option<PathBuf>, Option<PathBuf>);
 
-struct Shown {
-    db: PathBuf,
-    session: String,
+/// What an event needs before it is written, computed once, outside the retries: where it
+/// is filed, and for this call's own pre-task, what recall found and the answer.
+struct Prepared {
     project: String,
-    items: Vec<String>,
-    at: String,
+    root: PathBuf,
+    recalled: recall::Recalled,
+    answer: Option<Answer>,
+    usage: Option<crate::transcript::Usage>,
 }
 
 /// What a payload means, before anything is written.
@@ -178,7 +178,6 @@ impl Recorder {
             quarantine: true,
             resolved: Vec::new(),
             stores: Vec::new(),
-            shown: None,
             warned: BTreeSet::new(),
             healthy: BTreeSet::new(),
         }
@@ -223,30 +222,53 @@ impl Recorder {
         }
     }
 
-    /// Handles this call's own event end to end (`live`: with recall and the watchdog; a
-    /// replayed one the same way). Never fails: every outcome is described, and an event
-    /// the database cannot take is spooled.
+    /// Handles this call's own event end to end: recall (a pre-task's), then `on_answer`
+    /// with the answer, if there is one (it prints it, and says whether it did), then the
+    /// write, which also records what the printed answer handed out. Never fails: every
+    /// outcome is described, and an event the database cannot take is spooled.
     pub async fn handle(
         &mut self,
         received: &Received,
         inv: &Invocation,
         origin: &Origin,
         at: DateTime<Utc>,
+        on_answer: &mut dyn FnMut(&Answer) -> bool,
     ) -> Outcome {
         let understood = self.understand(received, inv, origin);
         if let Some(to) = understood.target() {
             crate::watchdog::set_limit(to.config().hook.timeout_ms);
             crate::watchdog::retarget(&to.db);
         }
-        // A writer that waited `busy_timeout` for the lock tries again while the watchdog's
-        // budget allows: under a burst of writers, waiting beats spooling.
+        // A reader or writer that waited `busy_timeout` (another process migrating,
+        // checkpointing or writing) tries again while the watchdog's budget allows: under a
+        // burst of writers, waiting beats spooling.
         let started = Instant::now();
         let budget = Duration::from_millis((crate::watchdog::limit_ms() / 4 * 3).min(10_000));
+        let again = |e: &StoreError| {
+            let again = e.busy && started.elapsed() < budget;
+            if again {
+                tracing::debug!("{e}; trying again");
+            }
+            again
+        };
+        let prepared = loop {
+            match self.prepare(&understood, received, at, true).await {
+                Err(e) if again(&e) => {}
+                Err(e) => return self.spool(&understood, received, inv, origin, at, e),
+                Ok(p) => break p,
+            }
+        };
+        // The answer goes out before the write: the agent waits for nothing else.
+        let answered = prepared
+            .as_ref()
+            .and_then(|p| p.answer.as_ref())
+            .is_some_and(on_answer);
         let result = loop {
-            match self.commit(&understood, received, inv, at, true).await {
-                Err(e) if e.busy && started.elapsed() < budget => {
-                    tracing::debug!("{e}; trying again");
-                }
+            match self
+                .write(&understood, prepared.as_ref(), received, inv, at, answered)
+                .await
+            {
+                Err(e) if again(&e) => {}
                 other => break other,
             }
         };
@@ -262,19 +284,10 @@ impl Recorder {
         }
     }
 
-    /// After the answer was printed (`answered`): marks what it handed out as given, then
-    /// stores a bounded part of the spool of the databases this call used (oldest first,
-    /// never more than [`DRAIN_COUNT`] events or [`DRAIN_TIME`]), and brings up to date
-    /// the sessions those late events belong to.
-    pub async fn settle(&mut self, answered: bool) {
-        if let Some(s) = self.shown.take().filter(|_| answered)
-            && let Some(store) = self.stores.iter().find(|st| st.path() == s.db)
-            && let Err(e) = store
-                .mark_given(&s.session, &s.project, &s.items, &s.at)
-                .await
-        {
-            tracing::warn!("recall log not written: {e}");
-        }
+    /// After the event: stores a bounded part of the spool of the databases that took this
+    /// call's event (oldest first, never more than [`DRAIN_COUNT`] events or
+    /// [`DRAIN_TIME`]), and brings up to date the sessions those late events belong to.
+    pub async fn settle(&mut self) {
         let dbs: Vec<PathBuf> = self.healthy.iter().cloned().collect();
         let started = Instant::now();
         let mut stored = 0;
@@ -320,7 +333,14 @@ impl Recorder {
         let at = DateTime::parse_from_rfc3339(&entry.received_at)
             .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
         let u = self.understand(&received, &inv, &origin);
-        match self.commit(&u, &received, &inv, at, false).await {
+        let written = match self.prepare(&u, &received, at, false).await {
+            Ok(prepared) => {
+                self.write(&u, prepared.as_ref(), &received, &inv, at, false)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(_) => {
                 if let Understood::Event { n, to, .. } = &u
                     && !matches!(n.event, Event::SessionEnd { .. })
@@ -417,82 +437,102 @@ impl Recorder {
         Ok(self.stores.last().expect("just pushed"))
     }
 
-    /// Writes one understood event. `live`: this call's own event, the only one recall
-    /// answers (a spooled prompt's answer could never be shown).
-    async fn commit(
+    /// What an event needs before it is written (`None` for one that is not stored as an
+    /// event). `live`: this call's own event, the only one recall answers (a spooled
+    /// prompt's answer could never be shown).
+    async fn prepare(
         &mut self,
         u: &Understood,
         received: &Received,
-        inv: &Invocation,
         at: DateTime<Utc>,
         live: bool,
+    ) -> Result<Option<Prepared>, StoreError> {
+        let Understood::Event { n, to, cwd_given } = u else {
+            return Ok(None);
+        };
+        let store = self.store(to).await?;
+        let sid = n.ctx.session_id.as_str();
+        let known = match *cwd_given {
+            true => None,
+            false => store.session_project(sid).await?,
+        };
+        let (project, root) = match known {
+            Some((project, root)) => (
+                project,
+                root.map_or_else(|| to.project.root.clone(), PathBuf::from),
+            ),
+            None => (to.project.id.clone(), to.project.root.clone()),
+        };
+        // Recall and the transcript are read before the write transaction, so that writers
+        // never wait on them.
+        let recalled = match recall_request(n, &project) {
+            Some((text, scope)) if live && to.config().recall.enabled => {
+                recall::gather(store, &text, scope, to.config().recall.budget_chars, at)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("recall failed, the event is stored anyway: {e}");
+                        recall::Recalled::default()
+                    })
+            }
+            _ => recall::Recalled::default(),
+        };
+        let usage = match &n.event {
+            Event::SessionEnd { .. } => store
+                .transcript_state(&n.ctx)
+                .await?
+                .map(|(path, so_far)| crate::transcript::read(Path::new(&path), &so_far)),
+            _ => None,
+        };
+        let answer = (!recalled.text.is_empty()).then(|| {
+            let updated = to
+                .config()
+                .recall
+                .subagent_prompt
+                .then(|| subagent_input(received, &recalled.text))
+                .flatten();
+            Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
+        });
+        Ok(Some(Prepared {
+            project,
+            root,
+            recalled,
+            answer,
+            usage,
+        }))
+    }
+
+    /// Writes one understood event, with what its printed answer (`answered`) handed out.
+    async fn write(
+        &mut self,
+        u: &Understood,
+        prepared: Option<&Prepared>,
+        received: &Received,
+        inv: &Invocation,
+        at: DateTime<Utc>,
+        answered: bool,
     ) -> Result<Outcome, StoreError> {
         let now = &stamp(at);
-        match u {
-            Understood::Ignored(what) => {
+        match (u, prepared) {
+            (Understood::Ignored(what), _) => {
                 tracing::debug!("ignored: {what}");
                 Ok(Outcome::Ignored { what: what.clone() })
             }
-            Understood::Event { n, to, cwd_given } => {
+            (Understood::Event { n, to, .. }, Some(p)) => {
                 let store = self.store(to).await?;
-                let sid = n.ctx.session_id.as_str();
-                let known = match *cwd_given {
-                    true => None,
-                    false => store.session_project(sid).await?,
-                };
-                let (project, root) = match known {
-                    Some((project, root)) => (
-                        project,
-                        root.map_or_else(|| to.project.root.clone(), PathBuf::from),
-                    ),
-                    None => (to.project.id.clone(), to.project.root.clone()),
-                };
-                // Recall and the transcript are read before the write transaction, so that
-                // writers never wait on them.
-                let recalled = match recall_request(n, &project) {
-                    Some((text, scope)) if live && to.config().recall.enabled => {
-                        recall::gather(store, &text, scope, to.config().recall.budget_chars, at)
-                            .await
-                            .unwrap_or_else(|e| {
-                                tracing::warn!("recall failed, the event is stored anyway: {e}");
-                                recall::Recalled::default()
-                            })
-                    }
-                    _ => recall::Recalled::default(),
-                };
-                let usage = match &n.event {
-                    Event::SessionEnd { .. } => store
-                        .transcript_state(&n.ctx)
-                        .await?
-                        .map(|(path, so_far)| crate::transcript::read(Path::new(&path), &so_far)),
-                    _ => None,
-                };
                 let stamp = Stamp {
-                    project: &project,
-                    root: &root,
+                    project: &p.project,
+                    root: &p.root,
                     now,
                 };
-                let written = store.record(n, &stamp, usage.as_ref()).await?;
+                let w = store.write().await?;
+                let written = w.event(n, &stamp, p.usage.as_ref()).await?;
+                if answered {
+                    w.mark_given(&n.ctx.session_id, &p.project, &p.recalled.given(), now)
+                        .await?;
+                }
+                w.commit().await?;
                 if n.ctx.hook_event == "SessionEnd" {
                     maintain(store, &to.config().retention, at).await;
-                }
-                let answer = (!recalled.text.is_empty()).then(|| {
-                    let updated = to
-                        .config()
-                        .recall
-                        .subagent_prompt
-                        .then(|| subagent_input(received, &recalled.text))
-                        .flatten();
-                    Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
-                });
-                if answer.is_some() {
-                    self.shown = Some(Shown {
-                        db: to.db.clone(),
-                        session: sid.to_owned(),
-                        project: project.clone(),
-                        items: recalled.given(),
-                        at: now.clone(),
-                    });
                 }
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
@@ -500,14 +540,15 @@ impl Recorder {
                     label: n.label(),
                     written,
                     detail,
-                    answer,
+                    answer: p.answer.clone(),
                 })
             }
-            Understood::Rejected { reason, .. } if !self.quarantine => Ok(Outcome::Rejected {
+            (Understood::Event { .. }, None) => unreachable!("every event is prepared"),
+            (Understood::Rejected { reason, .. }, _) if !self.quarantine => Ok(Outcome::Rejected {
                 reason: reason.clone(),
                 kept: String::new(),
             }),
-            Understood::Rejected { reason, to } => {
+            (Understood::Rejected { reason, to }, _) => {
                 let raw = String::from_utf8_lossy(&received.bytes);
                 let limit = to.config().limits.rejected_bytes;
                 // Secrets go first: a bound must not leave half of one (see `redact`).

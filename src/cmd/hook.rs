@@ -67,33 +67,30 @@ pub fn run(inv: Invocation) -> ExitCode {
             if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "hook") {
                 panic!("injected by FLOWHOOK_TEST_PANIC");
             }
-            recorder.handle(&received, &inv, &origin, received_at).await
+            #[cfg(debug_assertions)]
+            let stall = std::env::var("FLOWHOOK_TEST_STALL_MS")
+                .ok()
+                .and_then(|v| v.parse().ok());
+            let mut print = |answer: &crate::answer::Answer| {
+                #[cfg(debug_assertions)]
+                if let Some(ms) = stall {
+                    // A test's stand-in for a call that runs out of time before it answers.
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+                if manual {
+                    return false;
+                }
+                crate::answer::print(answer);
+                true
+            };
+            recorder
+                .handle(&received, &inv, &origin, received_at, &mut print)
+                .await
         })
     }));
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(_) => return after_panic(manual),
-    };
-    #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("FLOWHOOK_TEST_STALL_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        // A test's stand-in for a call that runs out of time before it answers.
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-    let answered = match (&outcome, manual) {
-        (
-            Outcome::Stored {
-                answer: Some(answer),
-                ..
-            },
-            false,
-        ) => {
-            crate::answer::print(answer);
-            true
-        }
-        _ => false,
     };
     // The event is stored or spooled; what follows (marking what was shown, the spool's
     // backlog) may fail without losing anything.
@@ -103,7 +100,7 @@ pub fn run(inv: Invocation) -> ExitCode {
             if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "settle") {
                 panic!("injected by FLOWHOOK_TEST_PANIC");
             }
-            recorder.settle(answered).await;
+            recorder.settle().await;
             recorder.finish_without_closing().await;
         })
     }));

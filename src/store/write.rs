@@ -41,19 +41,70 @@ pub struct Rejected<'a> {
     pub truncated: bool,
 }
 
-impl Store {
-    /// Stores one event in one IMMEDIATE transaction: its row and its session's row.
-    /// `usage`: a session-end's transcript, read beforehand (it may be megabytes).
-    pub async fn record(
+/// One IMMEDIATE write transaction of the hook path: an event, and what recall handed out
+/// with it once that was printed, committed together.
+pub struct Write<'s> {
+    store: &'s Store,
+    tx: libsql::Transaction,
+}
+
+impl Write<'_> {
+    /// Stores one event: its row and its session's row. `usage`: a session-end's
+    /// transcript, read beforehand (it may be megabytes).
+    pub async fn event(
         &self,
         n: &Normalised,
         at: &Stamp<'_>,
         usage: Option<&Usage>,
     ) -> Result<Written> {
-        let tx = self.begin().await?;
-        let written = self.write_event(n, at, usage).await?;
-        self.commit(tx).await?;
-        Ok(written)
+        self.store.write_event(n, at, usage).await
+    }
+
+    /// Records that `session` was handed `items` (ids of `recall::ItemKey` and
+    /// `recall::Fact`): called by whoever printed them, and only then.
+    pub async fn mark_given(
+        &self,
+        session: &str,
+        project: &str,
+        items: &[String],
+        now: &str,
+    ) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        // One statement for all of them: `json_each` spreads the list into rows.
+        self.store
+            .run(
+                "INSERT INTO recall_log (session_id, item, given_at)
+             SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
+             ON CONFLICT DO UPDATE SET given_at = excluded.given_at, times = times + 1",
+                params![session, serde_json::to_string(items).expect("strings"), now],
+            )
+            .await?;
+        for file in items.iter().filter_map(|i| i.strip_prefix("fact:")) {
+            self.store
+                .run(
+                    "UPDATE knowledge_base SET usage_count = usage_count + 1
+                 WHERE project = ?1 AND file = ?2",
+                    params![project, file],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.store.commit(self.tx).await
+    }
+}
+
+impl Store {
+    /// Starts a write transaction (see [`Write`]).
+    pub async fn write(&self) -> Result<Write<'_>> {
+        Ok(Write {
+            store: self,
+            tx: self.begin().await?,
+        })
     }
 
     /// Stores many events in one transaction (seeding a benchmark history), each as `record`
@@ -411,38 +462,6 @@ impl Store {
         } else {
             Written::Inserted
         })
-    }
-
-    /// Records that `session` was handed `items` (ids of `recall::ItemKey` and
-    /// `recall::Fact`): called once the answer holding them was printed, and only then.
-    pub async fn mark_given(
-        &self,
-        session: &str,
-        project: &str,
-        items: &[String],
-        now: &str,
-    ) -> Result<()> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let tx = self.begin().await?;
-        // One statement for all of them: `json_each` spreads the list into rows.
-        self.run(
-            "INSERT INTO recall_log (session_id, item, given_at)
-             SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
-             ON CONFLICT DO UPDATE SET given_at = excluded.given_at, times = times + 1",
-            params![session, serde_json::to_string(items).expect("strings"), now],
-        )
-        .await?;
-        for file in items.iter().filter_map(|i| i.strip_prefix("fact:")) {
-            self.run(
-                "UPDATE knowledge_base SET usage_count = usage_count + 1
-                 WHERE project = ?1 AND file = ?2",
-                params![project, file],
-            )
-            .await?;
-        }
-        self.commit(tx).await
     }
 }
 
