@@ -1,8 +1,10 @@
-//! The quality of recall, measured on recorded sessions (fixtures/recall): six sessions of
-//! work in one project, three decoy sessions in another, then ten later tasks whose relevant
-//! earlier sessions are labelled in labels.json. Every payload goes through its own hook
-//! process, in recording order. What a later task's session was handed before its work began
-//! (at SessionStart and at its UserPromptSubmit) is scored.
+//! The quality of recall, measured on recorded sessions (fixtures/recall, described in its
+//! README): 22 sessions of work in one project (a history whose full listing overflows the
+//! budget), eight decoy sessions in two others that reuse its topics and file names, and 22
+//! later tasks, many phrased without a file name or a word of the work they need, whose
+//! relevant earlier sessions are labelled in labels.json. Every payload goes through its own
+//! hook process, in recording order. What a later task's session was handed before its work
+//! began (at SessionStart and at its UserPromptSubmit) is scored.
 
 mod common;
 
@@ -45,7 +47,7 @@ fn evaluate(with_session_start: bool) -> Scores {
     let dir = fixture("recall");
     let labels: BTreeMap<String, Vec<String>> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("labels.json")).unwrap()).unwrap();
-    assert_eq!(labels.len(), 10);
+    assert!(labels.len() >= 22, "{} labelled queries", labels.len());
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -129,6 +131,11 @@ fn recall_finds_the_labelled_earlier_work_and_never_leaks_another_project() {
             s.recall,
             s.report
         );
-        assert!(s.precision > 0.0);
+        assert!(
+            s.precision >= 0.7,
+            "{name}: precision {:.2} < 0.7\n{}",
+            s.precision,
+            s.report
+        );
     }
 }

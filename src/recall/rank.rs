@@ -26,6 +26,17 @@ impl ItemKey {
     }
 }
 
+/// Everything the store found for a task: each candidate's evidence, and the scale of each
+/// index's bm25 for this task (what a row holding each of its rare words once would score,
+/// the sum of their IDFs), so that a text score says how much of the task an item matches
+/// (0..1), not how it compares with the other candidates.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    pub items: BTreeMap<ItemKey, Evidence>,
+    pub task_scale: f64,
+    pub edit_scale: f64,
+}
+
 /// What the store found for one item.
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
@@ -34,8 +45,6 @@ pub struct Evidence {
     pub edit_bm25: Option<f64>,
     /// Edited files of the item named by the task text: the strongest kind of mention.
     pub file_boost: f64,
-    /// Among the newest rows holding a common query word (not ranked: see `store::recall`).
-    pub common_words: bool,
     /// The newest row of the item (RFC 3339).
     pub newest: String,
 }
@@ -55,7 +64,7 @@ pub struct Item {
 
 impl Item {
     /// What makes two items the same work: the task's words and the files.
-    fn likeness(&self) -> (String, Vec<&str>) {
+    fn likeness(&self) -> Likeness {
         let task = self
             .task
             .as_deref()
@@ -64,30 +73,34 @@ impl Item {
                 words.join(" ").to_lowercase()
             })
             .unwrap_or_default();
-        let mut files: Vec<&str> = self.files.iter().map(|(f, _, _)| f.as_str()).collect();
+        let mut files: Vec<String> = self.files.iter().map(|(f, _, _)| f.clone()).collect();
         files.sort_unstable();
         (task, files)
     }
 }
 
+/// The task's first words, lower-cased, and the files sorted.
+type Likeness = (String, Vec<String>);
+
 /// Items best first, each that repeats an earlier one's task and files folded into it.
 pub fn collapse(items: Vec<(Item, Score)>) -> Vec<(Item, Score)> {
-    let mut out: Vec<(Item, Score)> = Vec::with_capacity(items.len());
+    let mut out: Vec<(Likeness, (Item, Score))> = Vec::with_capacity(items.len());
     for (item, score) in items {
-        match out
-            .iter_mut()
-            .find(|(kept, _)| kept.likeness() == item.likeness())
-        {
-            Some((kept, _)) => kept.also.push(item.key),
-            None => out.push((item, score)),
+        let likeness = item.likeness();
+        match out.iter_mut().find(|(kept, _)| *kept == likeness) {
+            Some((_, (kept, _))) => kept.also.push(item.key),
+            None => out.push((likeness, (item, score))),
         }
     }
-    out
+    out.into_iter().map(|(_, kept)| kept).collect()
 }
 
 /// An item's score, term by term.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Score {
+    /// The share of the task its prompt matches, and its edits (0..1 each).
+    pub task: f64,
+    pub edit: f64,
     pub text: f64,
     pub files: f64,
     pub recency: f64,
@@ -97,38 +110,35 @@ pub struct Score {
     pub edit_bm25: Option<f64>,
 }
 
-/// The text score of an item that holds only common query words.
-const COMMON_WORD_TEXT: f64 = 0.15;
+/// What an item's edits add to what its prompt matched: a diff that shares words with the
+/// task corroborates a prompt match, but alone says less (a README's diff shares words with
+/// every task).
+const EDIT_WEIGHT: f64 = 0.5;
 
 /// Scores every candidate; best first, ties broken by recency then key (deterministic).
-pub fn rank(cands: &BTreeMap<ItemKey, Evidence>, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
-    // bm25 values of prompts and of edits are on different scales: each is normalised
-    // against the best of its own kind.
-    let best = |f: fn(&Evidence) -> Option<f64>| {
-        cands.values().filter_map(f).fold(0.0f64, |m, b| m.max(-b))
-    };
-    let (best_task, best_edit) = (best(|e| e.task_bm25), best(|e| e.edit_bm25));
+pub fn rank(found: &Candidates, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
+    let cands = &found.items;
     let mut out: Vec<(ItemKey, Score)> = cands
         .iter()
         .map(|(k, e)| {
-            let norm = |b: Option<f64>, best: f64| match b {
-                Some(b) if best > 0.0 => (-b / best).clamp(0.0, 1.0),
+            let norm = |b: Option<f64>, scale: f64| match b {
+                Some(b) if scale > 0.0 => (-b / scale).clamp(0.0, 1.0),
                 _ => 0.0,
             };
-            let common = if e.common_words {
-                COMMON_WORD_TEXT
-            } else {
-                0.0
-            };
-            let text = norm(e.task_bm25, best_task)
-                .max(0.8 * norm(e.edit_bm25, best_edit))
-                .max(common);
+            let (task, edit) = (
+                norm(e.task_bm25, found.task_scale),
+                norm(e.edit_bm25, found.edit_scale),
+            );
+            let text = task + EDIT_WEIGHT * edit;
+            let files = e.file_boost;
             let recency = 0.3 * 0.5f64.powf(age_days(&e.newest, now) / 14.0);
             let score = Score {
+                task,
+                edit,
                 text,
-                files: e.file_boost,
+                files,
                 recency,
-                total: text + e.file_boost + recency,
+                total: text + files + recency,
                 task_bm25: e.task_bm25,
                 edit_bm25: e.edit_bm25,
             };
@@ -350,13 +360,20 @@ mod tests {
                 ..Default::default()
             },
         );
-        let r = rank(&c, now());
+        let found = Candidates {
+            items: c,
+            task_scale: 4.0,
+            edit_scale: 5.0,
+        };
+        let r = rank(&found, now());
         let order: Vec<&str> = r.iter().map(|(k, _)| k.session_id.as_str()).collect();
         assert_eq!(order, ["file", "old-match", "edit", "new-weak"]);
-        // Prompts and edits are normalised each against their own best match.
+        // A text score is the share of the task's words an item's prompt holds (its bm25 over
+        // what a row with each rare word once would score), plus half its edits' share.
         assert!((r[1].1.text - 1.0).abs() < 1e-9);
-        assert!((r[2].1.text - 0.8).abs() < 1e-9);
-        assert!((r[3].1.text - 0.16).abs() < 1e-9);
+        assert!((r[2].1.text - 0.5).abs() < 1e-9);
+        assert!((r[3].1.text - 0.1).abs() < 1e-9);
+        assert!((r[0].1.files - 1.0).abs() < 1e-9);
         assert!(r[3].1.recency > 0.29 && r[1].1.recency < 0.05);
     }
 

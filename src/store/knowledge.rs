@@ -5,7 +5,6 @@
 //! the spool, pulled from another machine) are folded like the others.
 
 use super::{Result, Store, int, new_id, text};
-use crate::recall::Fact;
 use libsql::params;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -19,18 +18,6 @@ pub(super) const USAGE: &str = "(SELECT coalesce(sum(r.times), 0) FROM recall_lo
 const KNOWLEDGE_BUDGET: Duration = Duration::from_millis(20);
 /// Sessions of a file looked at for its co-edited files and task words.
 const RECENT_SESSIONS: u32 = 20;
-
-#[derive(serde::Deserialize)]
-struct FactRow {
-    file: String,
-    sessions: i64,
-    edits: i64,
-    lines_added: i64,
-    lines_removed: i64,
-    last_edited_at: String,
-    co_edited: String,
-    task_words: String,
-}
 
 impl Store {
     /// Brings the session's file_sessions rows up to date (each under the project of its
@@ -193,33 +180,6 @@ impl Store {
         )
         .await
         .map(drop)
-    }
-
-    /// What knowledge_base knows about the files of this basename in a project, the most
-    /// edited first.
-    pub async fn knowledge_for(&self, project: &str, basename: &str) -> Result<Vec<Fact>> {
-        let rows: Vec<FactRow> = self
-            .typed(
-                "SELECT file, sessions, edits, lines_added, lines_removed, last_edited_at,
-                        co_edited, task_words
-                 FROM knowledge_base WHERE project = ?1 AND basename = ?2
-                 ORDER BY sessions DESC, file LIMIT 3",
-                params![project, basename],
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Fact {
-                file: r.file,
-                sessions: r.sessions,
-                edits: r.edits,
-                lines_added: r.lines_added,
-                lines_removed: r.lines_removed,
-                last_edited_at: r.last_edited_at,
-                co_edited: serde_json::from_str(&r.co_edited).unwrap_or_default(),
-                task_words: serde_json::from_str(&r.task_words).unwrap_or_default(),
-            })
-            .collect())
     }
 }
 

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_recall.sql"),
     include_str!("migrations/0003_sessions.sql"),
     include_str!("migrations/0004_order_and_keys.sql"),
+    include_str!("migrations/0005_covering_basename.sql"),
 ];
 
 /// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding

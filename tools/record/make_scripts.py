@@ -232,8 +232,9 @@ save("agent-fork", [
 ])
 
 # 11. recall: an evaluation set for flowhook's recall -------------------------------------------
-# Many `-p` sessions run one after the other with one HOME and two projects: proj (renamed to
-# /home/dev/proj) and shop (renamed to /home/dev/shop). The earlier sessions write and edit code;
+# Many `-p` sessions run one after the other with one HOME and three projects: proj (renamed to
+# /home/dev/proj), shop (renamed to /home/dev/shop) and blog (renamed to /home/dev/blog; its seed
+# is added below, with sessions 20-52). The earlier sessions write and edit code;
 # the later ones ("queries") are new tasks that refer to that work. These prompts carry NO
 # [[S:key]] marker, so the recorded prompts are plain developer prompts: each rule's `match` is the
 # whole prompt (checked below to be unique and not a substring of another prompt).
@@ -1078,21 +1079,1365 @@ RECALL = [
 
 
 
-def _to_shop(v):
-    """{CWD} is project A (the server's --cwd); shop sessions address their files as {HOME}/shop."""
+# --- recall, part 2: a long history of project A, a decoy project C (blog), harder queries ------
+# Sessions 20-33 build on A's code (the common files README.md, src/main.rs and Cargo.toml are
+# edited again and again), 34-38 are a third project, /home/dev/blog (another axum app), whose
+# topics and file names repeat A's, and 39-50 are new queries in A. The file states below follow
+# on from sessions 01-19: every Edit's old_string is the current text (checked by _check_recall).
+
+SESSION_STORE_RS = """//! Server-side sessions in Redis, so that logins survive restarts and work across replicas.
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_redis_store::{fred::prelude::*, RedisStore};
+
+/// Sessions expire after a week without activity.
+const IDLE_DAYS: i64 = 7;
+
+pub async fn layer() -> anyhow::Result<SessionManagerLayer<RedisStore<RedisPool>>> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let pool = RedisPool::new(RedisConfig::from_url(&url)?, None, None, None, 4)?;
+    pool.init().await?;
+    Ok(SessionManagerLayer::new(RedisStore::new(pool))
+        .with_secure(true)
+        .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_DAYS))))
+}
+"""
+
+CONFIG_RS = """//! Application configuration, read once from the environment at startup.
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub redis_url: String,
+    pub jwt_secret: String,
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn required(name: &str) -> Result<String, ConfigError> {
+    std::env::var(name).map_err(|_| ConfigError(format!("{name} must be set")))
+}
+
+fn optional<T: FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().map_err(|_| ConfigError(format!("{name}: cannot parse {v:?}"))),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            bind_addr: optional("BIND_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,
+            database_url: required("DATABASE_URL")?,
+            redis_url: optional("REDIS_URL", "redis://127.0.0.1:6379".to_string())?,
+            jwt_secret: required("JWT_SECRET")?,
+            rate_limit_per_minute: optional("RATE_LIMIT_PER_MINUTE", 100)?,
+        })
+    }
+}
+"""
+
+README_CONFIG_SECTION = """## Configuration
+
+All settings come from environment variables. `Config::from_env` (src/config.rs) reads them
+once at startup; a missing required variable stops the server with a message that names it.
+
+| variable | default | meaning |
+|---|---|---|
+| `BIND_ADDR` | `0.0.0.0:8080` | address the server listens on |
+| `DATABASE_URL` | required | Postgres connection string |
+| `REDIS_URL` | `redis://127.0.0.1:6379` | session store |
+| `JWT_SECRET` | required | HMAC key for access tokens |
+| `RATE_LIMIT_PER_MINUTE` | `100` | requests per minute and client IP |
+| `RUST_LOG` | `info` | log filter |
+
+"""
+
+CSRF_RS = """//! CSRF protection for HTML forms: one random token per session, sent back in a hidden field.
+use rand::{distributions::Alphanumeric, Rng};
+use tower_sessions::Session;
+
+const SESSION_KEY: &str = "csrf_token";
+
+/// The session's token, created on first use.
+pub async fn token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(SESSION_KEY).await {
+        return t;
+    }
+    let t: String = rand::thread_rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
+    session.insert(SESSION_KEY, &t).await.unwrap();
+    t
+}
+
+/// True when `submitted` is the token stored in this session.
+pub async fn verify(session: &Session, submitted: &str) -> bool {
+    match session.get::<String>(SESSION_KEY).await {
+        Ok(Some(t)) => constant_time_eq::constant_time_eq(t.as_bytes(), submitted.as_bytes()),
+        _ => false,
+    }
+}
+"""
+
+PASSWORD_RS = """//! Password handling for signup and login.
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha1::{Digest, Sha1};
+
+const PWNED_RANGE_URL: &str = "https://api.pwnedpasswords.com/range/";
+
+/// argon2id with a random salt; the PHC string is what goes into users.password_hash.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// k-anonymity lookup in Pwned Passwords: only the first 5 hex digits of the SHA-1 leave the
+/// server; the response lists the suffixes of known breached passwords with that prefix.
+pub async fn is_breached(password: &str) -> reqwest::Result<bool> {
+    let digest = hex::encode_upper(Sha1::digest(password.as_bytes()));
+    let (prefix, suffix) = digest.split_at(5);
+    let body = reqwest::get(format!("{PWNED_RANGE_URL}{prefix}")).await?.error_for_status()?.text().await?;
+    Ok(body.lines().any(|line| line.split(':').next() == Some(suffix)))
+}
+"""
+
+SIGNUP_RS = """//! POST /signup: creates a user.
+use axum::{extract::State, http::StatusCode, Form};
+use serde::Deserialize;
+
+use crate::{db::DbPool, password};
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn signup(State(pool): State<DbPool>, Form(form): Form<SignupForm>) -> StatusCode {
+    if form.password.len() < 12 {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    if password::is_breached(&form.password).await.unwrap_or(false) {
+        return StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    let Ok(hash) = password::hash_password(&form.password) else {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    };
+    let Ok(conn) = pool.get().await else {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    };
+    match conn.execute("INSERT INTO users (email, password_hash) VALUES ($1, $2)", &[&form.email, &hash]).await {
+        Ok(_) => StatusCode::CREATED,
+        Err(_) => StatusCode::CONFLICT,
+    }
+}
+"""
+
+EMAIL_VERIFY_RS = """//! Email verification: a random token stored with the user id, sent as a link, valid 48 hours.
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+};
+use rand::{distributions::Alphanumeric, Rng};
+use serde::Deserialize;
+
+use crate::db::DbPool;
+
+pub const LINK_TTL_HOURS: i32 = 48;
+const BASE_URL: &str = "https://webapp.example.com";
+
+/// Creates a token for `user_id` and returns the link to put in the email.
+pub async fn create_link(pool: &DbPool, user_id: i64) -> anyhow::Result<String> {
+    let token: String = rand::thread_rng().sample_iter(&Alphanumeric).take(40).map(char::from).collect();
+    let conn = pool.get().await?;
+    conn.execute(
+        "INSERT INTO email_verifications (token, user_id, expires_at) \\
+         VALUES ($1, $2, now() + make_interval(hours => $3))",
+        &[&token, &user_id, &LINK_TTL_HOURS],
+    )
+    .await?;
+    Ok(format!("{BASE_URL}/verify-email?token={token}"))
+}
+
+#[derive(Deserialize)]
+pub struct VerifyParams {
+    pub token: String,
+}
+
+/// GET /verify-email?token=...: marks the address as verified; 410 when the link is unknown or old.
+pub async fn verify_email(State(pool): State<DbPool>, Query(p): Query<VerifyParams>) -> StatusCode {
+    let Ok(conn) = pool.get().await else {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    };
+    let updated = conn
+        .execute(
+            "UPDATE users SET email_verified = true FROM email_verifications v \\
+             WHERE v.token = $1 AND v.expires_at > now() AND users.id = v.user_id",
+            &[&p.token],
+        )
+        .await
+        .unwrap_or(0);
+    if updated == 1 {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    }
+}
+"""
+
+AUDIT_RS = """//! Audit log: one row per security-relevant event (who, what, from where), never updated.
+use std::net::IpAddr;
+
+use crate::db::DbPool;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Login,
+    Logout,
+    Signup,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::Signup => "signup",
+        }
+    }
+}
+
+/// Writes one audit row. A failure is logged, never returned: auditing must not fail the request.
+pub async fn record(pool: &DbPool, action: Action, user: &str, ip: Option<IpAddr>) {
+    let result = async {
+        let conn = pool.get().await?;
+        conn.execute(
+            "INSERT INTO audit_log (action, username, ip, at) VALUES ($1, $2, $3, now())",
+            &[&action.as_str(), &user, &ip.map(|ip| ip.to_string())],
+        )
+        .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, action = action.as_str(), "audit log write failed");
+    }
+}
+"""
+
+TELEMETRY_RS = """//! Prometheus metrics: a request counter and a latency histogram per route, served on /metrics.
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request},
+    middleware::Next,
+    response::Response,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Histogram buckets of http_request_duration_seconds, in seconds.
+const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// Installs the global recorder; call once at startup.
+pub fn install() -> PrometheusHandle {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), LATENCY_BUCKETS)
+        .expect("valid buckets")
+        .install_recorder()
+        .expect("metrics recorder installed twice")
+}
+
+/// Middleware: counts each request and records its latency, labelled by method, route and status.
+pub async fn track(req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let labels = [("method", method), ("path", path), ("status", response.status().as_u16().to_string())];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    response
+}
+"""
+
+CORS_RS = """//! CORS for the browser frontend on another origin. The session cookie is sent along
+//! (credentials), so the origins are listed one by one: a wildcard is not allowed with credentials.
+use axum::http::{header, HeaderValue, Method};
+use tower_http::cors::CorsLayer;
+
+pub const ALLOWED_ORIGINS: &[&str] = &["https://app.example.com", "http://localhost:5173"];
+
+pub fn layer() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(ALLOWED_ORIGINS.iter().map(|o| HeaderValue::from_static(o)).collect::<Vec<_>>())
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .allow_credentials(true)
+        .max_age(std::time::Duration::from_secs(3600))
+}
+"""
+
+REQUEST_ID_RS = """//! Request ids: keep the caller's `x-request-id` or make a new one, wrap the request in a tracing
+//! span that carries it, and echo it in the response.
+use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
+use tracing::Instrument;
+use uuid::Uuid;
+
+pub const HEADER: &str = "x-request-id";
+
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    req.headers_mut().insert(HEADER, HeaderValue::from_str(&id).unwrap());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri());
+    let mut response = next.run(req).instrument(span).await;
+    response.headers_mut().insert(HEADER, HeaderValue::from_str(&id).unwrap());
+    response
+}
+"""
+
+USERS_RS = """//! GET /users?page=N&per_page=M: the admin listing of users, newest first.
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    Json,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbPool;
+
+const DEFAULT_PER_PAGE: i64 = 25;
+const MAX_PER_PAGE: i64 = 100;
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl PageParams {
+    /// (limit, offset) for SQL: pages start at 1, per_page is clamped to 1..=MAX_PER_PAGE.
+    pub fn limit_offset(&self) -> (i64, i64) {
+        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
+        let page = self.page.unwrap_or(1).max(1);
+        (per_page, (page - 1) * per_page)
+    }
+}
+
+#[derive(Serialize)]
+pub struct UsersPage {
+    pub users: Vec<serde_json::Value>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+pub async fn list_users(
+    State(pool): State<DbPool>,
+    Query(p): Query<PageParams>,
+) -> Result<Json<UsersPage>, StatusCode> {
+    let (limit, offset) = p.limit_offset();
+    let conn = pool.get().await.map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+    let rows = conn
+        .query(
+            "SELECT id, email, email_verified FROM users ORDER BY created_at DESC LIMIT $1 OFFSET $2",
+            &[&limit, &offset],
+        )
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let total: i64 = conn
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .get(0);
+    let users = rows
+        .iter()
+        .map(|r| serde_json::json!({ "id": r.get::<_, i64>(0), "email": r.get::<_, String>(1), "email_verified": r.get::<_, bool>(2) }))
+        .collect();
+    Ok(Json(UsersPage { users, page: offset / limit + 1, per_page: limit, total }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageParams;
+
+    #[test]
+    fn clamps_page_and_per_page() {
+        assert_eq!(PageParams { page: Some(0), per_page: Some(1000) }.limit_offset(), (100, 0));
+        assert_eq!(PageParams { page: Some(3), per_page: None }.limit_offset(), (25, 50));
+    }
+}
+"""
+
+MIGRATION_0001 = """CREATE TABLE users (
+    id BIGSERIAL PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    email_verified BOOLEAN NOT NULL DEFAULT false,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE email_verifications (
+    token TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+MIGRATION_0002 = """CREATE TABLE audit_log (
+    id BIGSERIAL PRIMARY KEY,
+    action TEXT NOT NULL,
+    username TEXT NOT NULL,
+    ip TEXT,
+    at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX audit_log_at ON audit_log (at);
+"""
+
+MIGRATE_RS = """//! A small sqlx-style migration runner. The files in migrations/ are embedded at compile time and
+//! applied in order, each in its own transaction; schema_migrations records which ones ran.
+use crate::db::DbPool;
+
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_users", include_str!("../migrations/0001_users.sql")),
+    ("0002_audit_log", include_str!("../migrations/0002_audit_log.sql")),
+];
+
+/// Applies the pending migrations and returns how many ran.
+pub async fn run(pool: &DbPool) -> anyhow::Result<usize> {
+    let mut conn = pool.get().await?;
+    conn.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\\
+         version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .await?;
+    let mut applied = 0;
+    for (version, sql) in MIGRATIONS {
+        let done = conn
+            .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
+            .await?
+            .is_some();
+        if done {
+            continue;
+        }
+        let tx = conn.transaction().await?;
+        tx.batch_execute(sql).await?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}
+"""
+
+CHANGELOG_MD = """# Changelog
+
+All notable changes to webapp. The format follows Keep a Changelog; versions follow SemVer.
+
+## [0.4.0] - unreleased
+
+### Added
+- Sessions in Redis (`REDIS_URL`).
+- All configuration from environment variables, in one place (`Config::from_env`).
+- CSRF token on the login form.
+- `POST /signup` with argon2id password hashes and a Pwned Passwords check.
+- Email verification links (`GET /verify-email`).
+- Audit log of logins and signups.
+- Prometheus metrics on `GET /metrics`.
+- CORS for the browser frontend; request ids (`x-request-id`).
+- Paginated `GET /users` for the admin page.
+- Database migrations, applied at startup.
+
+### Changed
+- Graceful shutdown on SIGTERM: requests in flight are finished first.
+- Connection pooling uses deadpool-postgres instead of bb8.
+
+## [0.3.0]
+
+- JWT access tokens with refresh (`POST /refresh`), per-IP rate limiting, Stripe webhook,
+  Docker image.
+"""
+
+CI_YML = """name: CI
+
+on:
+  push:
+    branches: [main]
+  pull_request:
+
+env:
+  CARGO_TERM_COLOR: always
+
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    services:
+      postgres:
+        image: postgres:16
+        env:
+          POSTGRES_USER: webapp
+          POSTGRES_PASSWORD: webapp
+          POSTGRES_DB: webapp
+        ports: ["5432:5432"]
+        options: >-
+          --health-cmd "pg_isready -U webapp"
+          --health-interval 5s --health-timeout 5s --health-retries 10
+    env:
+      DATABASE_URL: postgres://webapp:webapp@localhost/webapp
+      JWT_SECRET: ci-secret
+    steps:
+      - uses: actions/checkout@v4
+      - uses: dtolnay/rust-toolchain@stable
+        with:
+          components: rustfmt, clippy
+      - uses: Swatinem/rust-cache@v2
+      - run: cargo fmt --check
+      - run: cargo clippy --all-targets -- -D warnings
+      - run: cargo test --all-targets
+
+  docker:
+    runs-on: ubuntu-latest
+    needs: test
+    steps:
+      - uses: actions/checkout@v4
+      - run: docker build --target release -t webapp:ci .
+"""
+
+HEALTH_RS = """//! Liveness and readiness probes for the orchestrator.
+use axum::{extract::State, http::StatusCode, Json};
+use serde_json::{json, Value};
+
+use crate::db::DbPool;
+
+/// GET /healthz: the process is up. It touches no dependency, so a slow database never gets the
+/// container restarted.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
+/// GET /readyz: Postgres answers. While it fails, the load balancer sends no traffic here.
+pub async fn ready(State(pool): State<DbPool>) -> (StatusCode, Json<Value>) {
+    match crate::db::ping(&pool).await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "database": "ok" }))),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "database": e.to_string() }))),
+    }
+}
+"""
+
+SHUTDOWN_FN = """
+/// Resolves on SIGTERM (docker stop, Kubernetes) or Ctrl-C. axum then stops accepting
+/// connections and lets the requests in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async { tokio::signal::ctrl_c().await.expect("Ctrl-C handler") };
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler")
+            .recv()
+            .await;
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown signal received, draining connections");
+}
+"""
+
+# project C, /home/dev/blog: another axum app, a decoy whose topics and file names repeat A's
+RECALL_SEED["blog"] = {
+    "Cargo.toml": """[package]
+name = "blog"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.7"
+serde = { version = "1", features = ["derive"] }
+sqlx = { version = "0.7", features = ["runtime-tokio", "sqlite"] }
+tokio = { version = "1", features = ["full"] }
+tracing = "0.1"
+tracing-subscriber = "0.3"
+""",
+    "src/main.rs": """use axum::{routing::get, Router};
+
+mod posts;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt::init();
+    let db = sqlx::SqlitePool::connect("sqlite://blog.db").await.unwrap();
+
+    let app = Router::new()
+        .route("/", get(posts::index))
+        .route("/posts/:slug", get(posts::show).post(posts::add_comment))
+        .with_state(db);
+
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:4000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+""",
+    "src/posts.rs": r'''use axum::{
+    extract::{Path, State},
+    response::{Html, Redirect},
+    Form,
+};
+use serde::Deserialize;
+use sqlx::SqlitePool;
+
+pub async fn index(State(db): State<SqlitePool>) -> Html<String> {
+    let posts: Vec<(String, String)> = sqlx::query_as("SELECT slug, title FROM posts ORDER BY published_at DESC")
+        .fetch_all(&db)
+        .await
+        .unwrap_or_default();
+    let items: String = posts.iter().map(|(s, t)| format!("<li><a href=\"/posts/{s}\">{t}</a></li>")).collect();
+    Html(format!("<h1>Blog</h1><ul>{items}</ul>"))
+}
+
+pub async fn show(State(db): State<SqlitePool>, Path(slug): Path<String>) -> Html<String> {
+    let post: Option<(String, String)> = sqlx::query_as("SELECT title, body FROM posts WHERE slug = ?")
+        .bind(&slug)
+        .fetch_optional(&db)
+        .await
+        .unwrap_or(None);
+    match post {
+        Some((title, body)) => Html(format!(
+            "<h1>{title}</h1>{body}\
+             <form method=\"post\"><textarea name=\"text\"></textarea><button>Comment</button></form>"
+        )),
+        None => Html("<h1>Not found</h1>".into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    pub text: String,
+}
+
+pub async fn add_comment(
+    State(db): State<SqlitePool>,
+    Path(slug): Path<String>,
+    Form(f): Form<CommentForm>,
+) -> Redirect {
+    sqlx::query("INSERT INTO comments (post_slug, text) VALUES (?, ?)")
+        .bind(&slug)
+        .bind(&f.text)
+        .execute(&db)
+        .await
+        .ok();
+    Redirect::to(&format!("/posts/{slug}"))
+}
+''',
+}
+
+BLOG_CSRF_RS = """//! Double-submit cookie CSRF check for the comment form: the same random value goes into a
+//! cookie and into a hidden form field; a cross-site form cannot read the cookie to copy it.
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use rand::{distributions::Alphanumeric, Rng};
+
+pub const COOKIE: &str = "blog_csrf";
+
+/// The token for this browser (new if it has none) and the jar to send back.
+pub fn issue(jar: CookieJar) -> (CookieJar, String) {
+    if let Some(c) = jar.get(COOKIE) {
+        let t = c.value().to_owned();
+        return (jar, t);
+    }
+    let t: String = rand::thread_rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
+    let cookie = Cookie::build((COOKIE, t.clone())).path("/").same_site(SameSite::Strict).http_only(true);
+    (jar.add(cookie), t)
+}
+
+pub fn check(jar: &CookieJar, submitted: &str) -> bool {
+    jar.get(COOKIE).map_or(false, |c| !submitted.is_empty() && c.value() == submitted)
+}
+"""
+
+BLOG_RATE_LIMIT_RS = """//! Comment spam guard: at most 5 comments per IP in a 10 minute fixed window.
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request};
+use axum::{http::{Method, StatusCode}, middleware::Next, response::Response};
+
+const MAX_COMMENTS: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(600);
+
+#[derive(Clone, Default)]
+pub struct CommentLimiter(Arc<Mutex<HashMap<IpAddr, (u32, Instant)>>>);
+
+impl CommentLimiter {
+    fn allow(&self, ip: IpAddr) -> bool {
+        let mut map = self.0.lock().unwrap();
+        let now = Instant::now();
+        let entry = map.entry(ip).or_insert((0, now));
+        if now.duration_since(entry.1) >= WINDOW {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.0 <= MAX_COMMENTS
+    }
+}
+
+/// Only POSTs (new comments) count; reading posts is never limited.
+pub async fn limit_comments(
+    axum::extract::State(limiter): axum::extract::State<CommentLimiter>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, StatusCode> {
+    if req.method() == Method::POST && !limiter.allow(addr.ip()) {
+        return Err(StatusCode::TOO_MANY_REQUESTS);
+    }
+    Ok(next.run(req).await)
+}
+"""
+
+BLOG_AUTH_RS = """//! Admin login for the blog: one admin account whose argon2 hash is in ADMIN_PASSWORD_HASH.
+use argon2::{password_hash::PasswordHash, Argon2, PasswordVerifier};
+use axum::{http::StatusCode, response::Redirect, Form};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct AdminLogin {
+    pub password: String,
+}
+
+fn password_ok(password: &str) -> bool {
+    let Ok(stored) = std::env::var("ADMIN_PASSWORD_HASH") else {
+        return false;
+    };
+    match PasswordHash::new(&stored) {
+        Ok(hash) => Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
+        Err(_) => false,
+    }
+}
+
+pub async fn admin_login(jar: CookieJar, Form(f): Form<AdminLogin>) -> Result<(CookieJar, Redirect), StatusCode> {
+    if !password_ok(&f.password) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let cookie = Cookie::build(("blog_admin", "1")).path("/admin").http_only(true).secure(true);
+    Ok((jar.add(cookie), Redirect::to("/admin")))
+}
+"""
+
+BLOG_DOCKERFILE = """FROM rust:1.80-slim AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release
+
+FROM debian:bookworm-slim
+COPY --from=build /src/target/release/blog /usr/local/bin/blog
+VOLUME /data
+WORKDIR /data
+EXPOSE 4000
+CMD ["blog"]
+"""
+
+BLOG_README_MD = """# blog
+
+A small axum blog: posts, comments, one admin account. SQLite database in `blog.db`.
+
+## Configuration
+
+| variable | meaning |
+|---|---|
+| `ADMIN_PASSWORD_HASH` | argon2 PHC string of the admin password (`argon2 salt -id -e`) |
+| `RUST_LOG` | log filter, e.g. `info` |
+
+Posts are paginated ten per page (`/?page=2`). Comments: at most 5 per IP per 10 minutes.
+
+## Docker
+
+    docker build -t blog .
+    docker run -d -p 4000:4000 -v blog-data:/data -e ADMIN_PASSWORD_HASH='$argon2id$...' blog
+
+The database lives in the `/data` volume, so it survives new images.
+"""
+
+M = R + "main.rs"
+
+RECALL += [
+    # ---- project A, continued: sessions that build on 01-06 --------------------------------------
+    ("20-a7-redis-session-store", "proj", "a7", "Move the login sessions to a Redis-backed session store", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'tower-sessions = "0.12"\n',
+            'tower-sessions = "0.12"\ntower-sessions-redis-store = "0.12"\n')),
+        T(W(R + "session_store.rs", SESSION_STORE_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod routes;\n", "mod routes;\nmod session_store;\n")),
+        T(E(M, "            rate_limit,\n        ));\n",
+            "            rate_limit,\n        ))\n"
+            '        .layer(session_store::layer().await.expect("cannot connect to Redis"));\n')),
+        F("Sessions are now kept in Redis through tower-sessions-redis-store (src/session_store.rs): "
+          "REDIS_URL, default redis://127.0.0.1:6379, secure cookie, 7 day idle expiry. The session layer "
+          "wraps the whole router in main.rs, so logins survive restarts and work across replicas."),
+    ]),
+    ("21-a8-config-from-env", "proj", "a8", "Load all configuration from environment variables in one place", [
+        T(W(R + "config.rs", CONFIG_RS)),
+        T(Rd("src/session_store.rs")),
+        T(E(R + "session_store.rs",
+            "pub async fn layer() -> anyhow::Result<SessionManagerLayer<RedisStore<RedisPool>>> {\n"
+            '    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());\n'
+            "    let pool = RedisPool::new(RedisConfig::from_url(&url)?, None, None, None, 4)?;\n",
+            "pub async fn layer(url: &str) -> anyhow::Result<SessionManagerLayer<RedisStore<RedisPool>>> {\n"
+            "    let pool = RedisPool::new(RedisConfig::from_url(url)?, None, None, None, 4)?;\n")),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod auth;\nmod middleware;\n", "mod auth;\nmod config;\nmod middleware;\n")),
+        T(E(M, "    tracing_subscriber::fmt::init();\n\n",
+            "    tracing_subscriber::fmt::init();\n"
+            '    let cfg = config::Config::from_env().expect("invalid configuration");\n\n')),
+        T(E(M, "RateLimiter::new(100, Duration::from_secs(60))",
+            "RateLimiter::new(cfg.rate_limit_per_minute, Duration::from_secs(60))")),
+        T(E(M, "session_store::layer().await", "session_store::layer(&cfg.redis_url).await")),
+        T(E(M, "    let addr = SocketAddr::from(([0, 0, 0, 0], 8080));\n", "    let addr = cfg.bind_addr;\n")),
+        T(Rd("README.md")),
+        T(E("README.md", "    cargo run\n\n## Docker deployment\n",
+            "    cargo run\n\n" + README_CONFIG_SECTION + "## Docker deployment\n")),
+        F("Added src/config.rs: `Config::from_env` reads BIND_ADDR, DATABASE_URL, REDIS_URL, JWT_SECRET and "
+          "RATE_LIMIT_PER_MINUTE once at startup and fails with the variable's name. main.rs uses it for the "
+          "listen address, the rate limit and the Redis URL; the README has a Configuration section with the "
+          "variables and their defaults."),
+    ]),
+    ("22-a9-csrf-login-form", "proj", "a9", "Protect the login form against CSRF", [
+        T(W(R + "csrf.rs", CSRF_RS)),
+        T(Rd("src/routes.rs")),
+        T(E(R + "routes.rs", "    extract::Query,\n", "    extract::Query,\n    http::StatusCode,\n")),
+        T(E(R + "routes.rs", "    pub password: String,\n}\n",
+            "    pub password: String,\n    pub csrf_token: String,\n}\n")),
+        T(E(R + "routes.rs",
+            r'''pub async fn login_page(Query(q): Query<NextParam>) -> impl IntoResponse {
+    let next = q.next.unwrap_or_default();
+    Html(format!(
+        "<form method=\"post\" action=\"/login?next={next}\">\
+''',
+            r'''pub async fn login_page(session: Session, Query(q): Query<NextParam>) -> impl IntoResponse {
+    let next = q.next.unwrap_or_default();
+    let csrf = crate::csrf::token(&session).await;
+    Html(format!(
+        "<form method=\"post\" action=\"/login?next={next}\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+''')),
+        T(E(R + "routes.rs",
+            ") -> impl IntoResponse {\n    // TODO: check the password against the users table\n",
+            ") -> impl IntoResponse {\n"
+            "    if !crate::csrf::verify(&session, &form.csrf_token).await {\n"
+            "        return StatusCode::FORBIDDEN.into_response();\n"
+            "    }\n"
+            "    // TODO: check the password against the users table\n")),
+        T(E(R + "routes.rs", "    Redirect::to(&crate::login::post_login_redirect(q.next.as_deref()))\n",
+            "    Redirect::to(&crate::login::post_login_redirect(q.next.as_deref())).into_response()\n")),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod config;\nmod middleware;\n", "mod config;\nmod csrf;\nmod middleware;\n")),
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'chrono = { version = "0.4", features = ["serde"] }\n',
+            'chrono = { version = "0.4", features = ["serde"] }\nconstant_time_eq = "0.3"\n')),
+        T(E("Cargo.toml", 'jsonwebtoken = "9"\n', 'jsonwebtoken = "9"\nrand = "0.8"\n')),
+        F("The login form now carries a CSRF token (src/csrf.rs): one random token per session, rendered as a "
+          "hidden `csrf_token` field by `login_page` and compared in constant time by `login_submit`, which "
+          "answers 403 when it is missing or wrong. Added rand and constant_time_eq to Cargo.toml."),
+    ]),
+    ("23-a10-argon2-signup", "proj", "a10", "Hash user passwords with argon2 and add a signup endpoint", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'anyhow = "1"\naxum = "0.7"\n', 'anyhow = "1"\nargon2 = "0.5"\naxum = "0.7"\n')),
+        T(E("Cargo.toml",
+            'rand = "0.8"\nserde = { version = "1", features = ["derive"] }\nserde_json = "1"\n',
+            'rand = "0.8"\nreqwest = { version = "0.12", default-features = false, features = ["rustls-tls"] }\n'
+            'serde = { version = "1", features = ["derive"] }\nserde_json = "1"\nsha1 = "0.10"\n')),
+        T(W(R + "password.rs", PASSWORD_RS)),
+        T(W(R + "signup.rs", SIGNUP_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod csrf;\nmod middleware;\nmod routes;\nmod session_store;\n",
+            "mod csrf;\nmod db;\nmod middleware;\nmod password;\nmod routes;\nmod session_store;\nmod signup;\n")),
+        T(E(M, '    let cfg = config::Config::from_env().expect("invalid configuration");\n',
+            '    let cfg = config::Config::from_env().expect("invalid configuration");\n'
+            '    let pool = db::create_pool(&db::DbConfig::from_env()).await.expect("cannot create the database pool");\n')),
+        T(E(M, '        .route("/refresh", post(auth::refresh_handler))\n',
+            '        .route("/refresh", post(auth::refresh_handler))\n'
+            '        .route("/signup", post(signup::signup).with_state(pool.clone()))\n')),
+        F("`POST /signup` (src/signup.rs) rejects passwords shorter than 12 characters and passwords found in "
+          "Pwned Passwords, then stores an argon2id hash. src/password.rs has `hash_password`, "
+          "`verify_password` and `is_breached`: the breach check SHA-1 hashes the password and sends only "
+          "the first 5 hex digits to the range API (k-anonymity), so the password is hashed twice but only "
+          "the argon2 hash is stored."),
+    ]),
+    ("24-a11-email-verification", "proj", "a11",
+     "Send a verification email after signup and handle the confirmation link", [
+        T(W(R + "email_verify.rs", EMAIL_VERIFY_RS)),
+        T(Rd("src/signup.rs")),
+        T(E(R + "signup.rs",
+            '    match conn.execute("INSERT INTO users (email, password_hash) VALUES ($1, $2)", &[&form.email, &hash]).await {\n'
+            "        Ok(_) => StatusCode::CREATED,\n"
+            "        Err(_) => StatusCode::CONFLICT,\n"
+            "    }\n",
+            "    let row = match conn\n"
+            '        .query_one("INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id", &[&form.email, &hash])\n'
+            "        .await\n"
+            "    {\n"
+            "        Ok(row) => row,\n"
+            "        Err(_) => return StatusCode::CONFLICT,\n"
+            "    };\n"
+            "    match crate::email_verify::create_link(&pool, row.get(0)).await {\n"
+            "        // no mail provider yet: the link is logged\n"
+            '        Ok(link) => tracing::info!(email = %form.email, %link, "verification email"),\n'
+            '        Err(e) => tracing::warn!(error = %e, "could not create the verification link"),\n'
+            "    }\n"
+            "    StatusCode::CREATED\n")),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod db;\n", "mod db;\nmod email_verify;\n")),
+        T(E(M, '        .route("/signup", post(signup::signup).with_state(pool.clone()))\n',
+            '        .route("/signup", post(signup::signup).with_state(pool.clone()))\n'
+            '        .route("/verify-email", get(email_verify::verify_email).with_state(pool.clone()))\n')),
+        T(Rd("README.md")),
+        T(E("README.md", "\n## Docker deployment\n\nThe `Dockerfile`",
+            "\n## Email verification\n\n"
+            "After `POST /signup` the user gets a link `/verify-email?token=...`, valid for 48 hours. Opening it "
+            "sets `users.email_verified`; an unknown or expired token answers 410. There is no mail provider "
+            "yet: the link is written to the log (message `verification email`).\n"
+            "\n## Docker deployment\n\nThe `Dockerfile`")),
+        F("Signup now creates a verification token (src/email_verify.rs, table email_verifications, 48 hour "
+          "expiry) and logs the link, since there is no mail provider yet. `GET /verify-email?token=...` sets "
+          "users.email_verified and answers 410 for unknown or expired tokens. Documented in the README."),
+    ]),
+    ("25-a12-audit-log", "proj", "a12", "Keep an audit log of logins and signups", [
+        T(W(R + "audit.rs", AUDIT_RS)),
+        T(Rd("src/signup.rs")),
+        T(E(R + "signup.rs", "    StatusCode::CREATED\n",
+            "    crate::audit::record(&pool, crate::audit::Action::Signup, &form.email, None).await;\n"
+            "    StatusCode::CREATED\n")),
+        T(Rd("src/routes.rs")),
+        T(E(R + "routes.rs", "    Form,\n};\n", "    Extension, Form,\n};\n")),
+        T(E(R + "routes.rs", "pub async fn login_submit(\n    session: Session,\n",
+            "pub async fn login_submit(\n    Extension(pool): Extension<crate::db::DbPool>,\n    session: Session,\n")),
+        T(E(R + "routes.rs", '    session.insert("user", &form.username).await.unwrap();\n',
+            '    session.insert("user", &form.username).await.unwrap();\n'
+            "    crate::audit::record(&pool, crate::audit::Action::Login, &form.username, None).await;\n")),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod auth;\n", "mod audit;\nmod auth;\n")),
+        T(E(M, "        .layer(session_store::layer(",
+            "        .layer(axum::Extension(pool.clone()))\n        .layer(session_store::layer(")),
+        F("Added src/audit.rs: `audit::record` writes one audit_log row (action, username, ip, time) and only "
+          "logs a failure, so auditing never fails a request. Signups and logins are recorded; the login "
+          "handler gets the pool through an `Extension`. The client IP is not filled in yet (None)."),
+    ]),
+    ("26-a13-prometheus-metrics", "proj", "a13", "Expose Prometheus metrics for request counts and latencies", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'jsonwebtoken = "9"\n',
+            'jsonwebtoken = "9"\nmetrics = "0.23"\n'
+            'metrics-exporter-prometheus = { version = "0.15", default-features = false }\n')),
+        T(W(R + "telemetry.rs", TELEMETRY_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod signup;\n", "mod signup;\nmod telemetry;\n")),
+        T(E(M, '    let cfg = config::Config::from_env().expect("invalid configuration");\n',
+            '    let cfg = config::Config::from_env().expect("invalid configuration");\n'
+            "    let prometheus = telemetry::install();\n")),
+        T(E(M, '        .route("/", get(routes::index))\n',
+            '        .route("/", get(routes::index))\n'
+            '        .route("/metrics", get(move || std::future::ready(prometheus.render())))\n')),
+        T(E(M, "        .layer(axum::Extension(pool.clone()))\n",
+            "        .layer(axum::middleware::from_fn(telemetry::track))\n"
+            "        .layer(axum::Extension(pool.clone()))\n")),
+        T(Rd("README.md")),
+        T(E("README.md", "\n## Docker deployment\n\nThe `Dockerfile`",
+            "\n## Metrics\n\n"
+            "`GET /metrics` serves the Prometheus text format: `http_requests_total` and the histogram "
+            "`http_request_duration_seconds` (buckets 5 ms to 2.5 s), labelled by method, route and status. "
+            "It has no authentication, so scrape it from inside the cluster only.\n"
+            "\n## Docker deployment\n\nThe `Dockerfile`")),
+        F("src/telemetry.rs installs a Prometheus recorder and a middleware that counts requests "
+          "(`http_requests_total`) and records latencies (`http_request_duration_seconds`, buckets 5 ms to "
+          "2.5 s) by method, matched route and status. `GET /metrics` renders them; documented in the README."),
+    ]),
+    ("27-a14-graceful-shutdown", "proj", "a14", "Shut down gracefully on SIGTERM", [
+        T(Rd("src/main.rs")),
+        T(E(M, "    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())\n"
+               "        .await\n        .unwrap();\n}\n",
+            "    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())\n"
+            "        .with_graceful_shutdown(shutdown_signal())\n"
+            "        .await\n        .unwrap();\n"
+            '    tracing::info!("server stopped");\n}\n' + SHUTDOWN_FN)),
+        T(Rd("Dockerfile")),
+        T(E("Dockerfile", 'EXPOSE 8080\nCMD ["webapp"]\n',
+            "EXPOSE 8080\n# docker stop sends SIGTERM; the server finishes the requests in flight, then exits\n"
+            'STOPSIGNAL SIGTERM\nCMD ["webapp"]\n')),
+        F("main.rs now serves with `with_graceful_shutdown(shutdown_signal())`: on SIGTERM or Ctrl-C the server "
+          "stops accepting connections and waits for the requests in flight. The Dockerfile sets STOPSIGNAL "
+          "SIGTERM. There is no upper bound on the drain yet; docker stop kills the container after 10 s "
+          "unless --stop-timeout is raised."),
+    ]),
+    ("28-a15-cors", "proj", "a15", "Allow the browser frontend on another origin to call the API", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'tower-sessions = "0.12"\n',
+            'tower-http = { version = "0.5", features = ["cors"] }\ntower-sessions = "0.12"\n')),
+        T(W(R + "cors.rs", CORS_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod config;\nmod csrf;\n", "mod config;\nmod cors;\nmod csrf;\n")),
+        T(E(M, '.expect("cannot connect to Redis"));\n',
+            '.expect("cannot connect to Redis"))\n        .layer(cors::layer());\n')),
+        F("Added a CORS layer (src/cors.rs, tower-http) as the outermost layer in main.rs. Allowed origins are "
+          "listed in `ALLOWED_ORIGINS` (https://app.example.com and the Vite dev server on localhost:5173), "
+          "with credentials, GET/POST/DELETE, Content-Type and Authorization headers, preflight cached 1 h."),
+    ]),
+    ("29-a16-request-id", "proj", "a16", "Tag every request with a request id and log it", [
+        T(W(R + "middleware/request_id.rs", REQUEST_ID_RS)),
+        T(Rd("src/middleware/mod.rs")),
+        T(E(R + "middleware/mod.rs", "pub mod rate_limit;\n", "pub mod rate_limit;\npub mod request_id;\n")),
+        T(Rd("src/main.rs")),
+        T(E(M, "        .layer(cors::layer());\n",
+            "        .layer(cors::layer())\n"
+            "        .layer(axum::middleware::from_fn(middleware::request_id::request_id));\n")),
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'urlencoding = "2"\n', 'urlencoding = "2"\nuuid = { version = "1", features = ["v4"] }\n')),
+        F("Every request now has an `x-request-id` (src/middleware/request_id.rs): the caller's value is kept "
+          "when present (up to 64 chars), otherwise a UUID v4 is generated. It is recorded on a tracing span "
+          "around the request, so all its log lines carry it, and echoed in the response header."),
+    ]),
+    ("30-a17-users-pagination", "proj", "a17", "Add a paginated /users listing for the admin page", [
+        T(W(R + "users.rs", USERS_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod telemetry;\n", "mod telemetry;\nmod users;\n")),
+        T(E(M, '        .route("/verify-email", get(email_verify::verify_email).with_state(pool.clone()))\n',
+            '        .route("/verify-email", get(email_verify::verify_email).with_state(pool.clone()))\n'
+            '        .route("/users", get(users::list_users).with_state(pool.clone()))\n')),
+        F("`GET /users?page=N&per_page=M` (src/users.rs) returns users newest first with page, per_page and "
+          "total. Pages start at 1, per_page defaults to 25 and is clamped to 100; LIMIT/OFFSET come from "
+          "`PageParams::limit_offset`, which has a unit test."),
+    ]),
+    ("31-a18-migrations", "proj", "a18", "Add a migrations folder and run pending migrations at startup", [
+        T(W("migrations/0001_users.sql", MIGRATION_0001)),
+        T(W("migrations/0002_audit_log.sql", MIGRATION_0002)),
+        T(W(R + "migrate.rs", MIGRATE_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod middleware;\n", "mod middleware;\nmod migrate;\n")),
+        T(E(M, '.await.expect("cannot create the database pool");\n',
+            '.await.expect("cannot create the database pool");\n'
+            '    migrate::run(&pool).await.expect("database migrations failed");\n')),
+        T(Rd("README.md")),
+        T(E("README.md", "\n## Docker deployment\n\nThe `Dockerfile`",
+            "\n## Database migrations\n\n"
+            "Schema changes are numbered SQL files in `migrations/` (`0001_users.sql`, `0002_audit_log.sql`). "
+            "They are embedded in the binary and applied at startup, in order, each in a transaction; "
+            "`schema_migrations` records which ones ran. To change the schema, add the next file and list it "
+            "in `MIGRATIONS` in src/migrate.rs. Never edit a migration that has been deployed.\n"
+            "\n## Docker deployment\n\nThe `Dockerfile`")),
+        F("Added migrations/0001_users.sql (users, email_verifications) and 0002_audit_log.sql, and a small "
+          "runner in src/migrate.rs that applies pending files at startup, each in a transaction, recorded in "
+          "schema_migrations. main.rs runs it right after creating the pool; the README explains how to add one."),
+    ]),
+    ("32-a19-changelog", "proj", "a19", "Start a CHANGELOG and bump the version for the 0.4.0 release", [
+        T(W("CHANGELOG.md", CHANGELOG_MD)),
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'version = "0.3.0"\n', 'version = "0.4.0"\n')),
+        T(Rd("README.md")),
+        T(E("README.md", "Axum web app: session login, JWT auth with token refresh, Stripe payments, Postgres.\n",
+            "Axum web app: session login, JWT auth with token refresh, Stripe payments, Postgres.\n\n"
+            "See [CHANGELOG.md](CHANGELOG.md) for the changes in each release.\n")),
+        F("CHANGELOG.md lists 0.4.0 (unreleased) with everything since 0.3.0, in Keep a Changelog format; "
+          "Cargo.toml is at 0.4.0 and the README links the changelog."),
+    ]),
+    ("33-a20-ci-workflow", "proj", "a20", "Set up continuous integration on GitHub Actions", [
+        T(W(".github/workflows/ci.yml", CI_YML)),
+        T(Rd("README.md")),
+        T(E("README.md", "# webapp\n\nAxum web app",
+            "# webapp\n\n![CI](https://github.com/example/webapp/actions/workflows/ci.yml/badge.svg)\n\nAxum web app")),
+        F(".github/workflows/ci.yml runs on pushes to main and on pull requests: cargo fmt --check, clippy with "
+          "-D warnings and the tests against a Postgres 16 service container, then a docker build of the "
+          "release stage. The README shows the CI badge."),
+    ]),
+    ("34-a21-readiness-probe", "proj", "a21", "Add liveness and readiness probes for Kubernetes", [
+        T(W(R + "health.rs", HEALTH_RS)),
+        T(Rd("src/main.rs")),
+        T(E(M, "mod email_verify;\n", "mod email_verify;\nmod health;\n")),
+        T(E(M, "            rate_limit,\n        ))\n        .layer(axum::middleware::from_fn(telemetry::track))\n",
+            "            rate_limit,\n        ))\n"
+            "        // added after the rate limit layer, so probes are never limited\n"
+            '        .route("/healthz", get(health::live))\n'
+            '        .route("/readyz", get(health::ready).with_state(pool.clone()))\n'
+            "        .layer(axum::middleware::from_fn(telemetry::track))\n")),
+        T(Rd("README.md")),
+        T(E("README.md", "\n## Docker deployment\n\nThe `Dockerfile`",
+            "\n## Health checks\n\n"
+            "`GET /healthz` answers `ok` as long as the process runs (liveness). `GET /readyz` runs `SELECT 1` "
+            "on the pool and answers 503 while Postgres is unreachable (readiness). Both are added after the "
+            "rate limit layer, so probes are never limited.\n"
+            "\n## Docker deployment\n\nThe `Dockerfile`")),
+        F("Added src/health.rs: `GET /healthz` (liveness, no dependencies) and `GET /readyz` (readiness, "
+          "`db::ping`, 503 when Postgres is down). Both routes come after the rate limit layer in main.rs, so "
+          "they are not limited. Documented under Health checks in the README."),
+    ]),
+    ("35-a22-axum-0-8-upgrade", "proj", "a22", "Upgrade axum to 0.8 along with the tower crates", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'axum = "0.7"\n', 'axum = "0.8"\n')),
+        T(E("Cargo.toml",
+            'tower-http = { version = "0.5", features = ["cors"] }\ntower-sessions = "0.12"\n'
+            'tower-sessions-redis-store = "0.12"\n',
+            'tower-http = { version = "0.6", features = ["cors"] }\ntower-sessions = "0.14"\n'
+            'tower-sessions-redis-store = "0.16"\n')),
+        T(Rd("CHANGELOG.md")),
+        T(E("CHANGELOG.md", "### Changed\n", "### Changed\n- axum 0.8, with tower-http 0.6 and tower-sessions 0.14.\n")),
+        F("Cargo.toml now uses axum 0.8, tower-http 0.6, tower-sessions 0.14 and tower-sessions-redis-store "
+          "0.16. The app has no path parameters or custom extractors, so no source change was needed; noted "
+          "under Changed in CHANGELOG.md."),
+    ]),
+    # ---- project C, /home/dev/blog: decoys with A's topics and file names --------------------------
+    ("36-c1-blog-csrf-comments", "blog", "c1", "Add CSRF protection to the blog's comment form", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", 'axum = "0.7"\n', 'axum = "0.7"\naxum-extra = { version = "0.9", features = ["cookie"] }\nrand = "0.8"\n')),
+        T(W(R + "csrf.rs", BLOG_CSRF_RS)),
+        T(Rd("src/posts.rs")),
+        T(E(R + "posts.rs",
+            "pub async fn show(State(db): State<SqlitePool>, Path(slug): Path<String>) -> Html<String> {\n",
+            "pub async fn show(\n    State(db): State<SqlitePool>,\n    jar: CookieJar,\n    Path(slug): Path<String>,\n"
+            ") -> (CookieJar, Html<String>) {\n    let (jar, csrf) = crate::csrf::issue(jar);\n")),
+        T(E(R + "posts.rs",
+            r'''    match post {
+        Some((title, body)) => Html(format!(
+            "<h1>{title}</h1>{body}\
+             <form method=\"post\"><textarea name=\"text\"></textarea><button>Comment</button></form>"
+        )),
+        None => Html("<h1>Not found</h1>".into()),
+    }
+''',
+            r'''    let page = match post {
+        Some((title, body)) => Html(format!(
+            "<h1>{title}</h1>{body}\
+             <form method=\"post\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <textarea name=\"text\"></textarea><button>Comment</button></form>"
+        )),
+        None => Html("<h1>Not found</h1>".into()),
+    };
+    (jar, page)
+''')),
+        T(E(R + "posts.rs", "pub struct CommentForm {\n    pub text: String,\n}\n",
+            "pub struct CommentForm {\n    pub csrf: String,\n    pub text: String,\n}\n")),
+        T(E(R + "posts.rs",
+            "    Form(f): Form<CommentForm>,\n) -> Redirect {\n",
+            "    jar: CookieJar,\n    Form(f): Form<CommentForm>,\n) -> Result<Redirect, StatusCode> {\n"
+            "    if !crate::csrf::check(&jar, &f.csrf) {\n        return Err(StatusCode::FORBIDDEN);\n    }\n")),
+        T(E(R + "posts.rs", '    Redirect::to(&format!("/posts/{slug}"))\n',
+            '    Ok(Redirect::to(&format!("/posts/{slug}")))\n')),
+        T(E(R + "posts.rs", "    extract::{Path, State},\n",
+            "    extract::{Path, State},\n    http::StatusCode,\n")),
+        T(E(R + "posts.rs", "use serde::Deserialize;\n",
+            "use axum_extra::extract::cookie::CookieJar;\nuse serde::Deserialize;\n")),
+        T(Rd("src/main.rs")),
+        T(E(R + "main.rs", "mod posts;\n", "mod csrf;\nmod posts;\n")),
+        F("The blog's comment form uses a double-submit cookie (src/csrf.rs): `show` sets a `blog_csrf` cookie "
+          "(SameSite=Strict) and the same value in a hidden field; `add_comment` answers 403 when they differ."),
+    ]),
+    ("37-c2-blog-pagination", "blog", "c2", "Paginate the post index of the blog", [
+        T(Rd("src/posts.rs")),
+        T(E(R + "posts.rs", "    extract::{Path, State},\n", "    extract::{Path, Query, State},\n")),
+        T(E(R + "posts.rs",
+            "pub async fn index(State(db): State<SqlitePool>) -> Html<String> {\n"
+            '    let posts: Vec<(String, String)> = sqlx::query_as("SELECT slug, title FROM posts ORDER BY published_at DESC")\n'
+            "        .fetch_all(&db)\n        .await\n        .unwrap_or_default();\n",
+            "const PER_PAGE: i64 = 10;\n\n"
+            "#[derive(Deserialize)]\npub struct PageQuery {\n    pub page: Option<i64>,\n}\n\n"
+            "pub async fn index(State(db): State<SqlitePool>, Query(q): Query<PageQuery>) -> Html<String> {\n"
+            "    let page = q.page.unwrap_or(1).max(1);\n"
+            "    let posts: Vec<(String, String)> =\n"
+            '        sqlx::query_as("SELECT slug, title FROM posts ORDER BY published_at DESC, slug LIMIT ? OFFSET ?")\n'
+            "            .bind(PER_PAGE)\n"
+            "            .bind((page - 1) * PER_PAGE)\n"
+            "            .fetch_all(&db)\n            .await\n            .unwrap_or_default();\n")),
+        T(E(R + "posts.rs", '    Html(format!("<h1>Blog</h1><ul>{items}</ul>"))\n',
+            '    let next = format!("<a href=\\"/?page={}\\">Older posts</a>", page + 1);\n'
+            '    Html(format!("<h1>Blog</h1><ul>{items}</ul>{next}"))\n')),
+        F("The blog index shows 10 posts per page (`/?page=N`, from 1), ordered by published_at and then slug so "
+          "pages never overlap, with an \"Older posts\" link."),
+    ]),
+    ("38-c3-blog-comment-rate-limit", "blog", "c3", "Rate limit comment posting on the blog", [
+        T(W(R + "rate_limit.rs", BLOG_RATE_LIMIT_RS)),
+        T(Rd("src/main.rs")),
+        T(E(R + "main.rs", "mod csrf;\nmod posts;\n", "mod csrf;\nmod posts;\nmod rate_limit;\n")),
+        T(E(R + "main.rs", "        .with_state(db);\n",
+            "        .layer(axum::middleware::from_fn_with_state(\n"
+            "            rate_limit::CommentLimiter::default(),\n"
+            "            rate_limit::limit_comments,\n"
+            "        ))\n"
+            "        .with_state(db);\n")),
+        T(E(R + "main.rs", "    axum::serve(listener, app).await.unwrap();\n",
+            "    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())\n"
+            "        .await\n        .unwrap();\n")),
+        F("Comment POSTs on the blog are limited to 5 per IP per 10 minutes (src/rate_limit.rs, fixed window); "
+          "reading is never limited. main.rs passes ConnectInfo for the client address."),
+    ]),
+    ("39-c4-blog-admin-login", "blog", "c4", "Add an admin login to the blog with an argon2 password hash", [
+        T(Rd("Cargo.toml")),
+        T(E("Cargo.toml", '[dependencies]\naxum = "0.7"\n', '[dependencies]\nargon2 = "0.5"\naxum = "0.7"\n')),
+        T(W(R + "auth.rs", BLOG_AUTH_RS)),
+        T(Rd("src/main.rs")),
+        T(E(R + "main.rs", "use axum::{routing::get, Router};\n\nmod csrf;\n",
+            "use axum::{\n    routing::{get, post},\n    Router,\n};\n\nmod auth;\nmod csrf;\n")),
+        T(E(R + "main.rs", '        .route("/", get(posts::index))\n',
+            '        .route("/", get(posts::index))\n        .route("/admin/login", post(auth::admin_login))\n')),
+        F("`POST /admin/login` (src/auth.rs) checks the password against the argon2 hash in ADMIN_PASSWORD_HASH "
+          "and sets an http-only `blog_admin` cookie for /admin. Added argon2 to Cargo.toml."),
+    ]),
+    ("40-c5-blog-readme-docker", "blog", "c5", "Write a README for the blog covering configuration and Docker", [
+        T(W("Dockerfile", BLOG_DOCKERFILE)),
+        T(W("README.md", BLOG_README_MD)),
+        F("Added a Dockerfile (release build, /data volume for blog.db, port 4000) and a README with the "
+          "configuration variables, pagination and comment limits, and how to run it in Docker."),
+    ]),
+    # ---- queries in project A: new tasks that refer to A's earlier work ----------------------------
+    ("41-q11-signin-403-other-tab", "proj", "q11",
+     "Users get a 403 when they submit the sign-in form from another tab", [
+        T(Rd("src/csrf.rs")),
+        F("The 403 comes from the CSRF check in `login_submit`: the token is stored in the session, so a form "
+          "rendered before the session changed (it expired in Redis after 7 idle days, or the user signed in "
+          "or out in another tab) carries a token that no longer matches. I can keep the token across logins "
+          "and show a \"form expired, please retry\" page instead of a bare 403."),
+    ]),
+    ("42-q12-hash-passwords-twice", "proj", "q12", "Why do we hash passwords twice on signup?", [
+        F("Only one hash is stored. Signup first computes a SHA-1 of the password for the Pwned Passwords "
+          "range check (`is_breached`): only the first 5 hex digits are sent, so the API never sees the "
+          "password. Then `hash_password` makes the argon2id hash with a random salt, which is what goes into "
+          "users.password_hash."),
+    ]),
+    ("43-q13-readme-configuration", "proj", "q13", "Update the README.md section about configuration", [
+        T(Rd("README.md")),
+        F("The Configuration section lists the variables `Config::from_env` reads. Two things are off: "
+          "`DB_POOL_SIZE` is read by src/db.rs but only appears in the Docker environment table, and "
+          "`STRIPE_WEBHOOK_SECRET` is not in the Configuration table at all. Shall I merge the two tables "
+          "into the Configuration section?"),
+    ]),
+    ("44-q14-latency-panel-cap", "proj", "q14", "The Grafana latency panel never shows anything above 2.5 seconds", [
+        F("That is the histogram's last bucket: http_request_duration_seconds is recorded with buckets from "
+          "5 ms to 2.5 s, so every slower request only lands in +Inf and histogram_quantile cannot go past "
+          "2.5 s. I can add 5 s, 10 s and 30 s buckets to LATENCY_BUCKETS."),
+    ]),
+    ("45-q15-office-nat-bucket", "proj", "q15", "Everyone behind the office NAT shares one rate limit bucket", [
+        F("Yes: the token-bucket limiter keys its buckets by the client IP from ConnectInfo, so every user "
+          "behind one NAT address shares 100 requests per minute. Options: key authenticated requests by user "
+          "id and keep the IP only for anonymous ones, or exempt the office range."),
+    ]),
+    ("46-q16-admin-origin-blocked", "proj", "q16",
+     "Our new admin site on its own subdomain is blocked by the browser when it calls the API", [
+        F("The admin origin is not in the allowed origins: the CORS layer only allows https://app.example.com "
+          "and localhost:5173, with credentials, so the browser rejects the preflight. Add the admin origin "
+          "to ALLOWED_ORIGINS (a wildcard is not possible with credentials)."),
+    ]),
+    ("47-q17-trace-request-through-gateway", "proj", "q17",
+     "Support needs to follow one failing request from the gateway into our logs", [
+        F("The gateway should send its request id as `x-request-id`: our middleware keeps the incoming value "
+          "(up to 64 characters), puts it on the tracing span of the request and returns it in the response. "
+          "Then support can search our logs for request_id=<id>."),
+    ]),
+    ("48-q18-user-list-duplicates", "proj", "q18", "Page 2 and page 3 of the user list show some of the same people", [
+        T(Rd("src/users.rs")),
+        F("The listing orders by created_at only. Users created in the same transaction or second share a "
+          "created_at, and Postgres may order ties differently on each query, so LIMIT/OFFSET pages overlap. "
+          "Adding `id DESC` as a tie-breaker (`ORDER BY created_at DESC, id DESC`) makes the pages stable."),
+    ]),
+    ("49-q19-email-confirmed-at", "proj", "q19",
+     "Record when each user confirmed their email address, not just whether they did", [
+        F("That needs a schema change and a change to the confirmation handler: add migrations/0003 with "
+          "`ALTER TABLE users ADD COLUMN email_verified_at TIMESTAMPTZ`, list it in MIGRATIONS, and make "
+          "`verify_email` set `email_verified_at = now()` together with email_verified."),
+    ]),
+    ("50-q20-ci-run-migrations", "proj", "q20", "Run the database migrations in CI before the tests", [
+        F("The test job already has a Postgres 16 service. Migrations run at startup through migrate::run, so "
+          "the simplest step is a small `cargo run -- migrate` mode (or a test helper that calls migrate::run) "
+          "before `cargo test`, with DATABASE_URL pointing at the service."),
+    ]),
+    ("51-q21-main-shutdown-deadline", "proj", "q21",
+     "Give in-flight requests at most 20 seconds when main.rs shuts down", [
+        T(Rd("src/main.rs")),
+        F("The server waits for in-flight requests without a limit after shutdown_signal fires. I would spawn "
+          "the serve future and, once the signal arrives, race it against `tokio::time::sleep(20 s)`; "
+          "docker stop also needs --stop-timeout 25 or it kills the container after 10 s."),
+    ]),
+    ("52-q22-cargo-version-bump", "proj", "q22", "Bump the version in Cargo.toml for the next release", [
+        F("Cargo.toml is at 0.4.0 and CHANGELOG.md has 0.4.0 as unreleased. If 0.4.0 is being released now, "
+          "I will date that section; otherwise the next version is 0.5.0 with a new Unreleased section."),
+    ]),
+]
+
+
+def _to_project(v, project):
+    """{CWD} is project A (the server's --cwd); the other projects' sessions address their files as
+    {HOME}/<project> (shop -> {HOME}/shop, blog -> {HOME}/blog)."""
     if isinstance(v, str):
-        return v.replace("{CWD}/", "{HOME}/shop/")
+        return v.replace("{CWD}/", "{HOME}/%s/" % project)
     if isinstance(v, list):
-        return [_to_shop(x) for x in v]
+        return [_to_project(x, project) for x in v]
     if isinstance(v, dict):
-        return {k: _to_shop(x) for k, x in v.items()}
+        return {k: _to_project(x, project) for k, x in v.items()}
     return v
 
 
-RECALL = [(n, pr, k, p, _to_shop(turns) if pr == "shop" else turns) for n, pr, k, p, turns in RECALL]
+def _check_recall(seed, sessions):
+    """Plays the sessions' Read/Write/Edit calls on the seed files, as the client would check them: an
+    Edit's old_string must occur exactly once (or replace_all), and a file the session did not
+    create must be Read before it is edited or overwritten. Nothing may fail in a recording."""
+    files = {}
+    for project, tree in seed.items():
+        root = "{CWD}/" if project == "proj" else "{HOME}/%s/" % project
+        files.update({root + rel: text for rel, text in tree.items()})
+    for name, project, _, _, turns in sessions:
+        root = "{CWD}/" if project == "proj" else "{HOME}/%s/" % project
+        seen = set()
+        for turn in turns:
+            for tu in turn.get("tool_uses", []):
+                i = tu["input"]
+                f = i["file_path"]
+                assert f.startswith(root), (name, "file outside its project", f)
+                if tu["name"] == "Read":
+                    assert f in files, (name, "Read of a missing file", f)
+                elif tu["name"] == "Write":
+                    assert f not in files or f in seen, (name, "Write over a file not read first", f)
+                    files[f] = i["content"]
+                elif tu["name"] == "Edit":
+                    assert f in seen, (name, "Edit of a file not read first", f)
+                    n = files[f].count(i["old_string"])
+                    assert n == 1 or (n > 1 and i.get("replace_all")), (name, "old_string found %d times" % n, f)
+                    files[f] = files[f].replace(i["old_string"], i["new_string"])
+                seen.add(f)
+
+
+RECALL = [(n, pr, k, p, turns if pr == "proj" else _to_project(turns, pr)) for n, pr, k, p, turns in RECALL]
+_check_recall(RECALL_SEED, RECALL)
 _prompts = [p for _, _, _, p, _ in RECALL]
 assert len(set(_prompts)) == len(_prompts)
 assert not any(a != b and a in b for a in _prompts for b in _prompts), "a prompt contains another one"
+assert [n[:2] for n, _, _, _, _ in RECALL] == ["%02d" % i for i in range(1, len(RECALL) + 1)], "file numbers"
 # write-edit, subagent-fg: the two sessions of the corpus (../shared/corpus/claude-code-2.1.328__*),
 # recorded again with the same prompts, tool inputs and order. The prompts carry no marker: the
 # rule's match is the whole prompt (write-edit) or a unique tag in it (the subagent's prompt).

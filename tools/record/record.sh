@@ -349,22 +349,25 @@ s_subagent_fg() {
   finish subagent-fg
 }
 
-# recall: an evaluation set for recall (see fixtures/recall/README.md). 19 `-p` sessions, one
-# after the other, with one HOME and two projects that keep their files between sessions:
-# proj (renamed to /home/dev/proj) and shop (renamed to /home/dev/shop). Both projects start with
-# the files of scripts/recall-seed.json; the sessions and their order are in
-# scripts/recall-sessions.json (both written by make_scripts.py). One output file per session,
-# named after the session, in RECALL_OUT (default fixtures/recall in this repo).
+# recall: an evaluation set for recall (see fixtures/recall/README.md). Many `-p` sessions, one
+# after the other, with one HOME and several projects that keep their files between sessions:
+# proj ($P, renamed to /home/dev/proj) and every other project NAME of the seed in $H/NAME
+# (renamed to /home/dev/NAME: shop, blog). The projects start with the files of
+# scripts/recall-seed.json; the sessions and their order are in scripts/recall-sessions.json (both
+# written by make_scripts.py). One output file per session, named after the session, in
+# RECALL_OUT (default fixtures/recall in this repo).
 s_recall() {
   setup recall                                   # HOME $H, project A $P = $H/proj, server playing recall.json
-  local A=$P B=$H/shop ROUT=${RECALL_OUT:-$REPO/fixtures/recall}
-  mkdir -p "$B/.claude" "$ROUT"
-  cp "$A/.claude/settings.json" "$B/.claude/settings.json"   # same hooks, same events log
-  python3 - "$SCRIPTS/recall-seed.json" "$A" "$B" <<'PY'
-import json, os, sys
-seed, a, b = sys.argv[1:4]
+  local A=$P ROUT=${RECALL_OUT:-$REPO/fixtures/recall}
+  mkdir -p "$ROUT"
+  python3 - "$SCRIPTS/recall-seed.json" "$A" "$H" <<'PY'
+import json, os, shutil, sys
+seed, a, home = sys.argv[1:4]
 for proj, files in json.load(open(seed)).items():
-    root = {"proj": a, "shop": b}[proj]
+    root = a if proj == "proj" else os.path.join(home, proj)
+    if root != a:   # same hooks, same events log
+        os.makedirs(os.path.join(root, ".claude"), exist_ok=True)
+        shutil.copy(os.path.join(a, ".claude", "settings.json"), os.path.join(root, ".claude", "settings.json"))
     for rel, text in files.items():
         os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
         open(os.path.join(root, rel), "w").write(text)
@@ -372,7 +375,7 @@ PY
   : > "$S/order.tsv"
   local name proj prompt sid
   while IFS=$'\t' read -r name proj prompt; do
-    if [ "$proj" = shop ]; then P=$B; else P=$A; fi
+    if [ "$proj" = proj ]; then P=$A; else P=$H/$proj; fi
     echo "   $name ($proj): $prompt" >&2
     run_p -p "$prompt" || echo "claude exited non-zero in $name" >&2
     sleep 1
@@ -386,13 +389,17 @@ for s in json.load(open(sys.argv[1])): print("%s\t%s\t%s" % (s["name"], s["proje
            "$SCRIPTS/recall-sessions.json")
   P=$A
   sleep 2
-  python3 - "$EV" "$S/order.tsv" "$A" "$B" "$H" "$ROUT" "$VERSION" <<'PY'
-import json, re, sys
-ev, order, a, b, home, rout, version = sys.argv[1:8]
+  python3 - "$EV" "$S/order.tsv" "$A" "$H" "$ROUT" "$VERSION" <<'PY'
+import json, os, re, sys
+ev, order, a, home, rout, version = sys.argv[1:7]
 san = lambda p: re.sub(r"[^A-Za-z0-9]", "-", p)
-ren = [(a, "/home/dev/proj"), (san(a), "-home-dev-proj"), (b, "/home/dev/shop"), (san(b), "-home-dev-shop"),
-       (home, "/home/dev")]
 rows = [l.rstrip("\n").split("\t") for l in open(order) if l.strip()]
+# each project folder and its transcript folder: $H/NAME -> /home/dev/NAME, project A -> /home/dev/proj
+ren = []
+for p in [a] + sorted({p for _, _, p in rows} - {a}):
+    dev = "/home/dev/" + ("proj" if p == a else os.path.basename(p))
+    ren += [(p, dev), (san(p), san(dev))]
+ren.append((home, "/home/dev"))
 lines = [l if l.endswith("\n") else l + "\n" for l in open(ev) if l.strip()]
 known = {sid for _, sid, _ in rows}
 if len(known) != len(rows):
