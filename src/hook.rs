@@ -604,7 +604,8 @@ impl Recorder {
             Understood::Ignored(_) => unreachable!("ignored events never reach the database"),
         };
         if !crate::watchdog::begin_spool() {
-            // The watchdog took it and is spooling it as the process ends.
+            // The watchdog took it and is spooling it; it ends the process once written.
+            crate::watchdog::await_exit();
             return Outcome::Spooled {
                 label,
                 reason: error.to_string(),

@@ -40,6 +40,8 @@ enum State {
     Armed(Box<Armed>),
     /// The call is writing the spool entry itself: the watchdog waits for it (briefly).
     Spooling,
+    /// The watchdog took the event and is spooling it; the process ends when it is written.
+    Taken,
     /// Stored or spooled: nothing left to keep.
     Settled,
 }
@@ -140,16 +142,26 @@ pub fn disarm() {
     *state() = State::Settled;
 }
 
-/// The call is about to spool the event itself. `false`: the watchdog already took it (and
-/// the process is about to exit), so the call must not write a second copy.
+/// The call is about to spool the event itself. `false`: the watchdog already took it, so
+/// the call must not write a second copy, and must not end the process before the watchdog
+/// has written it (see [`await_exit`]).
 pub fn begin_spool() -> bool {
     let mut s = state();
     match *s {
-        State::Spooling => false,
+        State::Spooling | State::Taken => false,
         _ => {
             *s = State::Spooling;
             true
         }
+    }
+}
+
+/// When the watchdog took the event, waits for it to write the entry and end the process:
+/// returning from `main` first would end its writing thread with it, and the event with it.
+pub fn await_exit() {
+    let until = Instant::now() + GRACE * 2;
+    while matches!(*state(), State::Taken) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -174,7 +186,7 @@ fn fire(limit: Duration) -> ! {
     let ms = limit.as_millis();
     let (taken, was_idle) = {
         let mut s = state();
-        match std::mem::replace(&mut *s, State::Spooling) {
+        match std::mem::replace(&mut *s, State::Taken) {
             State::Armed(a) => (Some(*a), false),
             other => {
                 let idle = matches!(other, State::Idle);

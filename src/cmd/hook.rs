@@ -107,6 +107,7 @@ pub fn run(inv: Invocation) -> ExitCode {
     if settled.is_err() {
         tracing::error!("internal error after the event was stored; nothing was lost");
     }
+    crate::watchdog::await_exit();
     match manual {
         false => ExitCode::SUCCESS,
         true => report(&outcome),
