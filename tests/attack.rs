@@ -402,9 +402,13 @@ fn a_lock_held_past_the_busy_timeout_loses_nothing_and_leaves_no_half_files() {
     assert!(tmp_files(w.path()).is_empty(), "{:?}", tmp_files(w.path()));
     let out = w.cmd(&["spool", "--drain"]).output().unwrap();
     assert!(out.status.success());
+    let log = std::fs::read_to_string(w.db().with_file_name("flowhook.log")).unwrap_or_default();
     assert_eq!(
         w.count("SELECT count(*) FROM edit_history WHERE session_id = 'race'"),
-        24
+        24,
+        "{}\n{:?}\n{log}",
+        String::from_utf8_lossy(&out.stderr),
+        w.spool()
     );
 }
 

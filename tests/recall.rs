@@ -261,3 +261,86 @@ fn subagent_launch_context_goes_to_the_parent_and_optionally_to_the_subagent() {
     assert_eq!(updated["run_in_background"], true);
     assert!(v["hookSpecificOutput"].get("permissionDecision").is_none());
 }
+
+/// A session of `files` edits (the demo's Edit, each to another file) made for one prompt.
+fn work(w: &World, session: &str, task: &str, files: &[String]) {
+    let p = prompt(session, "/home/dev/proj", task);
+    assert_hook_contract(&w.hook(&[], &p), task);
+    let prompt_id = serde_json::from_slice::<Value>(&p).unwrap()["prompt_id"].clone();
+    for (i, f) in files.iter().enumerate() {
+        let mut v: Value = serde_json::from_slice(&edit(session, &format!("{session}-{i}"), f))
+            .unwrap();
+        v["prompt_id"] = prompt_id.clone();
+        let out = w.hook(&[], &serde_json::to_vec(&v).unwrap());
+        assert_hook_contract(&out, f);
+    }
+}
+
+#[test]
+fn an_item_lists_the_file_the_task_names_however_many_files_it_edited() {
+    let w = World::new();
+    // 40 files that sort before it, with the same churn: without the rule the named file is
+    // among the "and N more files".
+    let mut files: Vec<String> = (0..40)
+        .map(|i| format!("/home/dev/proj/global-agents/agent{i:02}.md"))
+        .collect();
+    files.push("/home/dev/proj/global-hooks/knowledge/knowledge_db.py".into());
+    work(&w, "aaaa1111-big", "Rework the orchestrator agents", &files);
+    let ctx = context_of(&w.hook(
+        &[],
+        &prompt("s-new", "/home/dev/proj", "knowledge_db.py loses rows"),
+    ))
+    .expect("context");
+    let line = ctx
+        .lines()
+        .find(|l| l.contains("session aaaa1111"))
+        .unwrap();
+    assert!(
+        line.contains("— edited global-hooks/knowledge/knowledge_db.py (+"),
+        "{line}"
+    );
+    assert!(line.ends_with("and 36 more files"), "{line}");
+}
+
+#[test]
+fn the_same_work_in_two_sessions_is_one_line() {
+    let w = World::new();
+    let files = ["/home/dev/proj/src/auth.rs".to_owned()];
+    work(
+        &w,
+        "aaaa1111-one",
+        "Add token refresh to src/auth.rs",
+        &files,
+    );
+    work(
+        &w,
+        "bbbb2222-two",
+        "Add token refresh to src/auth.rs",
+        &files,
+    );
+    work(
+        &w,
+        "cccc3333-other",
+        "Document the token refresh in src/auth.rs",
+        &files,
+    );
+    let ctx = context_of(&w.hook(
+        &[],
+        &prompt(
+            "s-new",
+            "/home/dev/proj",
+            "token refresh in src/auth.rs fails",
+        ),
+    ))
+    .expect("context");
+    let items: Vec<&str> = ctx.lines().filter(|l| l.contains(", session ")).collect();
+    assert_eq!(items.len(), 2, "{ctx}");
+    assert!(
+        items
+            .iter()
+            .any(|l| l.ends_with("(the same in session aaaa1111)")
+                || l.ends_with("(the same in session bbbb2222)")),
+        "{ctx}"
+    );
+    assert!(ctx.contains("session cccc3333"), "{ctx}");
+}
