@@ -18,7 +18,13 @@ else
 fi
 
 echo "install.sh: building the release binary (a first build takes a few minutes)..." >&2
-cargo build --release --locked --quiet
+if [[ "$(rustc -vV | sed -n 's/^host: //p')" == *-linux-gnu ]]; then
+  # Linked statically, a hook process starts in half the time (no shared libraries to load
+  # and bind: about 0.5 ms of every call). Only the final link needs the flag.
+  cargo rustc --release --locked --quiet --bin flowhook -- -C target-feature=+crt-static
+else
+  cargo build --release --locked --quiet
+fi
 mkdir -p "$dest"
 install -m 0755 target/release/flowhook "$dest/flowhook.new"
 mv -f "$dest/flowhook.new" "$dest/flowhook"

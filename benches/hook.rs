@@ -5,19 +5,26 @@
 //!     cargo bench --bench hook                  # sizes 0, 10k, 100k, 1M; 200 runs each
 //!     cargo bench --bench hook -- --smoke       # CI: small sizes, few runs, gross limits only
 //!     cargo bench --bench hook -- --sizes 0,100000 --runs 300 --out bench/results.md
+//!     cargo bench --bench hook -- --bin ~/.local/bin/flowhook   # the binary install.sh made
 //!
 //! Histories come from `flowhook bench seed` (recorded fixture shapes, 50 sessions over two
-//! projects, plus one session of 5,000 events for the session-end case). Every run of a
-//! post-edit or pre-task carries fresh ids, so each one really writes.
+//! projects, plus one session of 5,000 events for the session-end case), and from the corpus
+//! of real sessions replayed ten times over (large diffs, README.md edited in many sessions).
+//! Every run of a post-edit or pre-task carries fresh ids, so each one really writes.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{query, run_measured, template};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_flowhook");
-
 struct Options {
+    /// The binary measured: cargo's own build, or `--bin` (install.sh links it statically,
+    /// which saves about half a millisecond a call).
+    bin: String,
     sizes: Vec<usize>,
     runs: usize,
     smoke: bool,
@@ -50,6 +57,7 @@ fn options() -> Options {
         .map(|r| r.parse().expect("--runs: a number"))
         .unwrap_or(if smoke { 30 } else { 200 });
     Options {
+        bin: value("--bin").unwrap_or_else(|| common::BIN.to_owned()),
         sizes,
         runs,
         smoke,
@@ -104,73 +112,33 @@ fn stats(samples: &[Sample]) -> Stats {
     }
 }
 
-/// Peak RSS (MB) of five runs under GNU time. Not from the harness's own wait4: a child
-/// spawned from this process counts the harness's pages in its peak.
+/// Peak RSS (MB) of five runs under GNU time.
 fn peak_rss(cmd: Command, stdin: impl Fn(usize) -> Vec<u8>) -> f64 {
-    let mut peak = 0i64;
-    for i in 0..5 {
-        let mut timed = Command::new("/usr/bin/time");
-        timed
-            .env_clear()
-            .arg("-f")
-            .arg("%M")
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
-        for (k, v) in cmd.get_envs() {
-            if let Some(v) = v {
-                timed.env(k, v);
-            }
-        }
-        if let Some(dir) = cmd.get_current_dir() {
-            timed.current_dir(dir);
-        }
-        let spawned = timed
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn();
-        let Ok(mut child) = spawned else {
-            return f64::NAN; // no GNU time on this machine
-        };
-        let _ = child
-            .stdin
-            .take()
-            .expect("piped")
-            .write_all(&stdin(1_000_000 + i));
-        let out = child.wait_with_output().expect("time");
-        let kb: i64 = String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0);
-        peak = peak.max(kb);
+    let peak = (0..5)
+        .map(|i| run_measured(&cmd, &stdin(1_000_000 + i)).1)
+        .max()
+        .unwrap_or(0);
+    if peak == i64::MAX {
+        return f64::NAN; // no GNU time on this machine
     }
     peak as f64 / 1024.0
 }
 
+/// The binary measured (see `Options::bin`).
+static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn bin() -> &'static str {
+    BIN.get().map_or(common::BIN, String::as_str)
+}
+
 fn hook(db: &Path) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", db.parent().unwrap())
         .env("FLOWHOOK_DB", db)
         .current_dir(db.parent().unwrap());
     c
-}
-
-/// The recorded Edit and Write payloads of the demo session, as templates.
-fn templates() -> (serde_json::Value, serde_json::Value) {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-session.jsonl"),
-    )
-    .expect("fixtures/demo-session.jsonl");
-    let find = |tool: &str| {
-        text.lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == tool)
-            .expect("a PostToolUse in the demo session")
-    };
-    (find("Edit"), find("Write"))
 }
 
 fn edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
@@ -213,8 +181,74 @@ fn session_end_payload() -> Vec<u8> {
     .unwrap()
 }
 
+/// A history of the corpus's real sessions replayed `times` over, each copy with its own
+/// session and tool ids: large diffs, common files (README.md, CLAUDE.md) edited in many
+/// sessions. Returns the database and its project.
+fn corpus_history(dir: &Path, times: usize) -> PathBuf {
+    let copies = dir.join(format!("corpus-x{times}"));
+    let _ = std::fs::remove_dir_all(&copies);
+    std::fs::create_dir_all(&copies).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(common::corpus())
+        .expect("../shared/corpus")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    for k in 0..times {
+        for f in &files {
+            let mut out = String::new();
+            for line in std::fs::read_to_string(f).unwrap().lines() {
+                let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                for field in ["session_id", "tool_use_id", "prompt_id"] {
+                    if let Some(id) = v[field].as_str() {
+                        v[field] = format!("{id}-{k}").into();
+                    }
+                }
+                out.push_str(&v.to_string());
+                out.push('\n');
+            }
+            let name = f.file_name().unwrap().to_string_lossy();
+            std::fs::write(copies.join(format!("{k:02}-{name}")), out).unwrap();
+        }
+    }
+    let db = dir.join(format!("history-corpus-x{times}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let status = Command::new(bin())
+        .args(["replay", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&copies)
+        .stdout(Stdio::null())
+        .status()
+        .expect("replay");
+    assert!(status.success(), "replaying the corpus failed");
+    db
+}
+
+/// A prompt in the corpus's largest project that names two of its often-edited files.
+fn corpus_prompt_payload(i: usize) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "session_id": format!("bench-corpus-prompt-{i}"),
+        "cwd": "/Users/tomkwon/Documents/claude-agentic-framework",
+        "hook_event_name": "UserPromptSubmit", "prompt_id": format!("bench-cp-{i}"),
+        "prompt": "Update README.md and CLAUDE.md to describe the new caddy orchestrator hooks"
+    }))
+    .unwrap()
+}
+
+fn corpus_edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
+    let mut v = t.clone();
+    v["session_id"] = "bench-corpus-edit".into();
+    v["cwd"] = "/Users/tomkwon/Documents/claude-agentic-framework".into();
+    v["tool_use_id"] = format!("toolu_bench_c{i}").into();
+    v["tool_input"]["file_path"] =
+        "/Users/tomkwon/Documents/claude-agentic-framework/README.md".into();
+    serde_json::to_vec(&v).unwrap()
+}
+
 fn seed(db: &Path, rows: usize) {
-    let status = Command::new(BIN)
+    let status = Command::new(bin())
         .args([
             "bench",
             "seed",
@@ -264,22 +298,9 @@ fn concurrency(dir: &Path, per_writer: usize, template: &serde_json::Value) -> (
         h.join().expect("writer");
     }
     let secs = start.elapsed().as_secs_f64();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
+    let stored: i64 = query(&db, "SELECT count(*) FROM edit_history")[0][0]
+        .parse()
         .unwrap();
-    let stored: i64 = rt.block_on(async {
-        let conn = libsql::Builder::new_local(&db)
-            .build()
-            .await
-            .unwrap()
-            .connect()
-            .unwrap();
-        let mut rows = conn
-            .query("SELECT count(*) FROM edit_history", ())
-            .await
-            .unwrap();
-        rows.next().await.unwrap().unwrap().get(0).unwrap()
-    });
     let expected = (writers * per_writer) as f64;
     (expected / secs, expected as i64 - stored)
 }
@@ -299,11 +320,38 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// How the measured binary is linked: a dynamic ELF file has a `PT_INTERP` program header
+/// (its loader); elsewhere, assume dynamic.
+fn linkage(bin: &str) -> &'static str {
+    let elf = std::fs::read(bin).unwrap_or_default();
+    let at = |o: usize, n: usize| {
+        elf.get(o..o + n)
+            .map(|b| b.iter().rev().fold(0usize, |a, x| a << 8 | *x as usize))
+    };
+    let interp = match (
+        elf.starts_with(b"\x7fELF\x02\x01"),
+        at(0x20, 8),
+        at(0x36, 2),
+        at(0x38, 2),
+    ) {
+        (true, Some(off), Some(size), Some(count)) => {
+            (0..count).any(|i| at(off + i * size, 4) == Some(3))
+        }
+        _ => true,
+    };
+    if interp {
+        "dynamically linked"
+    } else {
+        "statically linked"
+    }
+}
+
 fn main() {
     let o = options();
+    BIN.set(o.bin.clone()).expect("set once");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-work");
     std::fs::create_dir_all(&dir).unwrap();
-    let (edit_t, write_t) = templates();
+    let (edit_t, write_t) = (template("Edit"), template("Write"));
     let mut table = String::new();
     let mut failures = Vec::new();
 
@@ -391,14 +439,31 @@ fn main() {
         by_size.push((size, s));
     }
 
+    // Real sessions, ten times over.
+    eprintln!("bench: replaying the corpus ten times over...");
+    let db = corpus_history(&dir, 10);
+    let edits = query(&db, "SELECT count(*) FROM edit_history")[0][0].clone();
+    let label = format!("corpus ×10 ({edits} edits)");
+    let mut corpus = [
+        measure(o.runs, |i| {
+            run(&mut hook(&db), &corpus_edit_payload(&edit_t, i))
+        }),
+        measure(o.runs, |i| run(&mut hook(&db), &corpus_prompt_payload(i))),
+    ];
+    corpus[0].rss_mb = peak_rss(hook(&db), |i| corpus_edit_payload(&edit_t, i));
+    corpus[1].rss_mb = peak_rss(hook(&db), corpus_prompt_payload);
+    row(&mut table, "post-edit (Edit)", &label, &corpus[0]);
+    row(&mut table, "pre-task naming two files", &label, &corpus[1]);
+
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
     let mut report = format!(
-        "Machine: {}. Release binary, {} runs per row (100 for the 1 MB Write and session-end), \
-         whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs under GNU \
-         time.\n\n{table}\n\
+        "Machine: {}. Release binary ({}), {} runs per row (100 for the 1 MB Write and \
+         session-end), whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs \
+         under GNU time.\n\n{table}\n\
          Concurrency: 16 writers × {per_writer} post-edits at once: {rate:.0} events/s, {lost} rows lost.\n",
         machine(),
+        linkage(&o.bin),
         o.runs
     );
     if let (Some((_, small)), Some((_, large))) = (
@@ -428,6 +493,15 @@ fn main() {
     let mut checks = 1;
     if lost > 0 {
         failures.push(format!("{lost} rows lost under concurrency"));
+    }
+    if o.smoke {
+        checks += 1;
+        if corpus[1].p50 > 100.0 {
+            failures.push(format!(
+                "pre-task p50 {:.1} ms on the corpus history exceeds 100 ms",
+                corpus[1].p50
+            ));
+        }
     }
     for (size, s) in by_size.iter().filter(|_| o.smoke) {
         for (what, stat, limit) in [

@@ -118,7 +118,7 @@ fn huge_and_strange_edits_are_counted_exactly_with_bounded_storage() {
     std::fs::write(&slow, "[hook]\ntimeout_ms = 20000\n").unwrap();
     let mut c = w.cmd(&[]);
     c.env("FLOWHOOK_CONFIG", &slow);
-    let (out, rss_kb) = run_measured(c, &payload);
+    let (out, rss_kb) = run_measured(&c, &payload);
     assert_eq!(out, Some(0));
     assert_eq!(
         w.query("SELECT lines_added, lines_removed, length(diff) < 4096, diff_truncated FROM edit_history"),
@@ -165,34 +165,6 @@ fn huge_and_strange_edits_are_counted_exactly_with_bounded_storage() {
         w.query("SELECT lines_added, lines_removed, diff_truncated FROM edit_history WHERE session_id = 'multi'"),
         rows![[20_000, 10_000, 1]]
     );
-}
-
-/// Runs the hook with stdin piped under GNU time: its exit code and peak RSS (KB). Not
-/// wait4 from here: a child spawned from this test process (which holds the 50 MB payload)
-/// inherits the test's peak RSS in its own rusage.
-fn run_measured(cmd: Command, stdin: &[u8]) -> (Option<i32>, i64) {
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .env_clear()
-        .arg("-f")
-        .arg("%M")
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
-    timed.current_dir(cmd.get_current_dir().unwrap_or(std::path::Path::new(".")));
-    let out = run_with_stdin(timed, stdin);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let kb = stderr
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(i64::MAX);
-    (out.status.code(), kb)
 }
 
 #[test]

@@ -32,6 +32,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
             .await
             .map_err(|e| e.to_string())?;
         let total = args.rows + args.long_session;
+        store.bulk_loading(true).await.map_err(|e| e.to_string())?;
         let mut done = 0;
         while done < total {
             let end = (done + BATCH).min(total);
@@ -72,6 +73,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
         }
         eprintln!();
         store.optimize_indexes().await.map_err(|e| e.to_string())?;
+        store.bulk_loading(false).await.map_err(|e| e.to_string())?;
         Ok::<(), String>(())
     })?;
     eprintln!(

@@ -55,6 +55,23 @@ impl Store {
         .await
     }
 
+    /// For a bulk load (a seeded benchmark history): no segment merging while rows go in and
+    /// no sync per commit, a large page cache; `false` restores the defaults. Ends with
+    /// [`Store::optimize_indexes`]. The connection's own settings, but for the merging.
+    pub async fn bulk_loading(&self, on: bool) -> Result<()> {
+        let (merge, sync, cache) = if on {
+            (0, "OFF", -262_144)
+        } else {
+            (4, "NORMAL", -2000)
+        };
+        self.exec(&format!(
+            "INSERT INTO task_fts (task_fts, rank) VALUES ('automerge', {merge});
+             INSERT INTO edit_fts (edit_fts, rank) VALUES ('automerge', {merge});
+             PRAGMA synchronous = {sync}; PRAGMA cache_size = {cache};"
+        ))
+        .await
+    }
+
     /// A bounded step of the same merging (about `pages` pages of work), cheap enough for a
     /// SessionEnd hook. FTS5 merges a level only once it holds four segments (`automerge`);
     /// a negative page count merges whatever there is, so that steady use converges on few

@@ -173,6 +173,34 @@ pub fn assert_hook_contract(out: &Output, input: &str) {
     }
 }
 
+/// Runs the hook with stdin piped under GNU time: its exit code and peak RSS (KB). Not
+/// wait4 from here: a child spawned from this test process (which holds the 50 MB payload)
+/// inherits the test's peak RSS in its own rusage.
+pub fn run_measured(cmd: &Command, stdin: &[u8]) -> (Option<i32>, i64) {
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .env_clear()
+        .arg("-f")
+        .arg("%M")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed.current_dir(cmd.get_current_dir().unwrap_or(std::path::Path::new(".")));
+    let out = run_with_stdin(timed, stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kb = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(i64::MAX);
+    (out.status.code(), kb)
+}
+
 /// Rows of a query as text (NULL as "NULL"), read from the real database file.
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -222,13 +250,18 @@ pub fn prompt_in(session: &str, cwd: &Path, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The recorded Edit payload of the demo session, as a template.
-pub fn edit_template() -> serde_json::Value {
+/// The recorded PostToolUse payload of `tool` in the demo session, as a template.
+pub fn template(tool: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(fixture("demo-session.jsonl")).unwrap();
     text.lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == "Edit")
+        .find(|v| v["hook_event_name"] == "PostToolUse" && v["tool_name"] == tool)
         .unwrap()
+}
+
+/// The recorded Edit payload of the demo session, as a template.
+pub fn edit_template() -> serde_json::Value {
+    template("Edit")
 }
 
 /// That Edit as another session's, with its own tool_use_id and file.
