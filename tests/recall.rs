@@ -268,8 +268,8 @@ fn work(w: &World, session: &str, task: &str, files: &[String]) {
     assert_hook_contract(&w.hook(&[], &p), task);
     let prompt_id = serde_json::from_slice::<Value>(&p).unwrap()["prompt_id"].clone();
     for (i, f) in files.iter().enumerate() {
-        let mut v: Value = serde_json::from_slice(&edit(session, &format!("{session}-{i}"), f))
-            .unwrap();
+        let mut v: Value =
+            serde_json::from_slice(&edit(session, &format!("{session}-{i}"), f)).unwrap();
         v["prompt_id"] = prompt_id.clone();
         let out = w.hook(&[], &serde_json::to_vec(&v).unwrap());
         assert_hook_contract(&out, f);

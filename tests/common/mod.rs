@@ -31,7 +31,9 @@ impl World {
     pub fn new() -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        std::fs::create_dir_all(dir.path().join("proj")).unwrap();
+        // A marker makes proj the project's root wherever the temp dir is: under a home
+        // with `.claude` (a CI runner's), the walk up would otherwise stop there.
+        std::fs::create_dir_all(dir.path().join("proj/.claude")).unwrap();
         std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
         World { dir }
     }
