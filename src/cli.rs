@@ -161,10 +161,25 @@ flowhook trust --remove .claude/flowhook.toml"
         after_help = "Recorded rows (tasks, edits, subagent events, how sessions \
 started and ended) are kept; the full-text indexes, per-file knowledge and every session's \
 counts, metrics and summary are computed again from them. Run it after restoring a backup \
-or when in doubt; sync runs it after pulling other machines' rows.\n\n\
+or when in doubt (rows pulled from the team server are folded as they arrive).\n\n\
 Example:\n  flowhook rebuild --db ~/.swarm/flowhook.db"
     )]
     Rebuild(RebuildArgs),
+
+    /// Share memory with your team: push this machine's rows to the server, pull the others'
+    #[command(
+        after_help = "With database.mode = \"sync\" and database.url in hooks.toml (a \
+Turso database, libsql://..., or any libSQL server), this sends the server what this machine \
+recorded and it lacks, then takes what the other machines sent, so that recall, sessions and \
+show see the whole team's work. Hook calls never wait on the network: they only write the \
+local file, and start this in the background after each SessionEnd and every \
+sync.interval_minutes. One sync per database runs at a time (a second one exits at once); a \
+sync stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
+The token comes from FLOWHOOK_AUTH_TOKEN (or the variable database.token_env names), then \
+TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
+Examples:\n  flowhook sync\n  flowhook sync --status\n  flowhook sync --pull --json"
+    )]
+    Sync(SyncArgs),
 }
 
 /// Options every debugging command shares.
@@ -342,6 +357,10 @@ pub struct BenchSeedArgs {
     /// Where the recorded payloads are
     #[arg(long, value_name = "DIR", default_value = "fixtures")]
     pub from: PathBuf,
+    /// File every session under this project identity (one a team server shares, such as
+    /// github.com/acme/app) instead of the two path-named projects
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -370,6 +389,27 @@ pub struct TrustArgs {
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only send this machine's rows
+    #[arg(long, conflicts_with_all = ["pull", "status"])]
+    pub push: bool,
+    /// Only take the other machines' rows
+    #[arg(long, conflicts_with = "status")]
+    pub pull: bool,
+    /// Say what is waiting to be sent, when the last push and pull ran, and the last error
+    #[arg(long)]
+    pub status: bool,
+    /// Print the outcome as one JSON object
+    #[arg(long)]
+    pub json: bool,
+    /// Started by a hook: quiet, and nothing to do is not an error
+    #[arg(long, hide = true)]
+    pub auto: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

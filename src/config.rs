@@ -27,6 +27,7 @@ pub struct Config {
     pub retention: Retention,
     pub redact: Redact,
     pub log: Log,
+    pub sync: Sync,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -46,6 +47,57 @@ pub struct Database {
     /// How long a writer waits for another one's lock before giving up and spooling the
     /// event. Keep it below `hook.timeout_ms`.
     pub busy_timeout_ms: u64,
+    /// `local`: this file only. `sync`: the same file, plus a team server that `flowhook
+    /// sync` pushes to and pulls from (never a hook call itself).
+    pub mode: Mode,
+    /// The server: `libsql://<db>.turso.io`, `https://...`, or `http://...` for a local one.
+    pub url: Option<String>,
+    /// The environment variable holding the server's token. Unset: `FLOWHOOK_AUTH_TOKEN`,
+    /// then `TURSO_AUTH_TOKEN`.
+    pub token_env: Option<String>,
+    /// A file holding the token, readable by its owner only (Claude Code may scrub tokens
+    /// from a hook's environment; a sync started by a hook reads this instead).
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Local,
+    Sync,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sync {
+    /// Start a sync in the background after each SessionEnd.
+    pub after_session_end: bool,
+    /// Also start one from any hook call when the last one is older than this (minutes; 0:
+    /// only after SessionEnd and by hand).
+    pub interval_minutes: u64,
+    /// The whole sync gives up after this long (seconds); the next one resumes.
+    pub timeout_secs: u64,
+    /// Each request to the server gives up after this long (milliseconds).
+    pub request_timeout_ms: u64,
+    /// Rows per request, each way.
+    pub batch_rows: usize,
+    /// How this machine's sessions are labelled on the others (`user@host`). Unset: `$USER`
+    /// and the host name.
+    pub label: Option<String>,
+}
+
+impl Default for Sync {
+    fn default() -> Self {
+        Sync {
+            after_session_end: true,
+            interval_minutes: 30,
+            timeout_secs: 120,
+            request_timeout_ms: 10_000,
+            batch_rows: 500,
+            label: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -139,6 +191,10 @@ impl Default for Database {
         Database {
             path: None,
             busy_timeout_ms: 500,
+            mode: Mode::Local,
+            url: None,
+            token_env: None,
+            token_file: None,
         }
     }
 }

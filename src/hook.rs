@@ -132,6 +132,8 @@ pub struct Recorder {
     /// Databases that took an event in this process: only those are drained (a database
     /// that just failed would only fail the backlog too).
     healthy: BTreeSet<PathBuf>,
+    /// Whether an event stored in this process ended a session (a sync may be due).
+    ended_session: bool,
 }
 
 /// What a resolution depends on: the directory, `CLAUDE_PROJECT_DIR` and the database given.
@@ -180,6 +182,7 @@ impl Recorder {
             stores: Vec::new(),
             warned: BTreeSet::new(),
             healthy: BTreeSet::new(),
+            ended_session: false,
         }
     }
 
@@ -278,9 +281,23 @@ impl Recorder {
                 if let Some(to) = understood.target() {
                     self.healthy.insert(to.db.clone());
                 }
+                if let Understood::Event { n, .. } = &understood {
+                    self.ended_session |= matches!(n.event, Event::SessionEnd { .. });
+                }
                 outcome
             }
             Err(e) => self.spool(&understood, received, inv, origin, at, e),
+        }
+    }
+
+    /// In sync mode, starts a background sync of each database that took an event, when one
+    /// is due (see `sync::spawn_if_due`). Only spawns: a hook call never waits on the network.
+    pub fn sync_if_due(&self) {
+        let mut done = BTreeSet::new();
+        for (_, to) in &self.resolved {
+            if self.healthy.contains(&to.db) && done.insert(&to.db) {
+                crate::sync::spawn_if_due(to, self.ended_session);
+            }
         }
     }
 
@@ -301,7 +318,7 @@ impl Recorder {
         }
         if !spool::held().is_empty() && spool::detached_drain_due() {
             // Entries too heavy for a hook call are stored by a drain without a time limit.
-            if let Err(e) = crate::detach::spawn(&["spool", "--drain"]) {
+            if let Err(e) = crate::detach::spawn(&["spool", "--drain"], None) {
                 tracing::warn!("cannot start the spool's drain: {e}");
             }
         }

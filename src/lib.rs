@@ -24,6 +24,7 @@ mod resolve;
 mod spool;
 mod store;
 mod summary;
+mod sync;
 mod text;
 mod transcript;
 mod trust;
@@ -94,6 +95,7 @@ pub fn run() -> ExitCode {
         cli::Command::Spool(a) => cmd::spool::run(a),
         cli::Command::Trust(a) => cmd::trust::run(a),
         cli::Command::Rebuild(a) => cmd::rebuild::run(a),
+        cli::Command::Sync(a) => cmd::sync::run(a),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook

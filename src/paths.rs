@@ -184,6 +184,25 @@ pub fn relative_to(file: &str, project: &Path) -> Option<String> {
     (!rel.is_empty() && !rel.split('/').any(|c| c == "..")).then(|| rel.to_owned())
 }
 
+/// A short key for a database path, for file names (its spool entries, its sync lock).
+pub fn db_key(db: &Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(db.as_os_str().as_encoded_bytes());
+    crate::text::hex(&digest[..8])
+}
+
+/// Takes an exclusive lock on `file` without waiting; whether it did. The lock lasts as long
+/// as the file is open, and ends with the process however it ends.
+pub fn try_lock(file: &File) -> bool {
+    // SAFETY: flock on a file descriptor we own; LOCK_NB never blocks.
+    unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            libc::LOCK_EX | libc::LOCK_NB,
+        ) == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

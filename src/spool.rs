@@ -20,7 +20,6 @@
 //! there was room, so that what was lost, and why, is said.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -68,8 +67,7 @@ pub fn dirs() -> [PathBuf; 2] {
 
 /// The file-name prefix of a database's entries.
 fn key(db: &Path) -> String {
-    let digest = Sha256::digest(db.as_os_str().as_encoded_bytes());
-    crate::text::hex(&digest[..8])
+    crate::paths::db_key(db)
 }
 
 /// Writes an entry and its payload; returns where it went. No fsync: like a commit with
@@ -178,14 +176,7 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     let Ok(file) = crate::paths::open_own(path) else {
         return Claim::Busy;
     };
-    // SAFETY: flock on a file descriptor we own; LOCK_NB never blocks.
-    if unsafe {
-        libc::flock(
-            std::os::fd::AsRawFd::as_raw_fd(&file),
-            libc::LOCK_EX | libc::LOCK_NB,
-        )
-    } != 0
-    {
+    if !crate::paths::try_lock(&file) {
         return Claim::Busy;
     }
     // The file may have been stored and removed (or renamed) between our open and our lock.

@@ -26,6 +26,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
         ));
     }
     let started = std::time::Instant::now();
+    let progress = super::Progress::new(true);
     let now = chrono::Utc::now();
     super::runtime().block_on(async {
         let store = Store::open(&args.db, Duration::from_secs(5))
@@ -60,7 +61,8 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
                     (
                         n.clone(),
                         Stamp {
-                            project,
+                            // Filed under an identity other machines share, when asked.
+                            project: args.project.as_deref().unwrap_or(project),
                             root,
                             now: at,
                         },
@@ -69,9 +71,9 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
                 .collect();
             store.record_many(&batch).await.map_err(|e| e.to_string())?;
             done = end;
-            eprint!("\rflowhook: seeded {done} of {total} rows");
+            progress.show(&format!("seeded {done} of {total} rows"));
         }
-        eprintln!();
+        progress.done();
         store.optimize_indexes().await.map_err(|e| e.to_string())?;
         store.bulk_loading(false).await.map_err(|e| e.to_string())?;
         Ok::<(), String>(())

@@ -101,6 +101,7 @@ pub fn run(inv: Invocation) -> ExitCode {
                 panic!("injected by FLOWHOOK_TEST_PANIC");
             }
             recorder.settle().await;
+            recorder.sync_if_due();
             recorder.finish_without_closing().await;
         })
     }));

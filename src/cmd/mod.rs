@@ -9,6 +9,7 @@ pub mod replay;
 pub mod schema;
 pub mod sessions;
 pub mod spool;
+pub mod sync;
 pub mod trust;
 
 /// A debugging command's failure: printed as one line, exit code 2.
@@ -19,6 +20,33 @@ pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime without drivers cannot fail to build")
+}
+
+/// A progress line for a person: redrawn in place on a terminal, silent in a pipe or a log.
+pub struct Progress {
+    live: bool,
+}
+
+impl Progress {
+    pub fn new(wanted: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            live: wanted && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn show(&self, line: &str) {
+        if self.live {
+            eprint!("\r\x1b[Kflowhook: {line}");
+        }
+    }
+
+    /// Clears the line before the command's own output.
+    pub fn done(&self) {
+        if self.live {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 /// The project a `--project` value names: a directory's identity (its git remote, say), or
@@ -69,14 +97,19 @@ impl Setup {
 
     /// Opens the database; a missing one is an error, not a new empty file.
     pub async fn open_existing(&self) -> std::result::Result<crate::store::Store, String> {
-        if let Some(why) = &self.resolved.db_refused {
-            return Err(why.clone());
-        }
-        if !self.db().exists() {
+        if !self.db().exists() && self.resolved.db_refused.is_none() {
             return Err(format!(
                 "no database at {} (nothing recorded yet? try `flowhook replay FILE` or --db)",
                 self.db().display()
             ));
+        }
+        self.open().await
+    }
+
+    /// Opens the database, creating it when missing.
+    pub async fn open(&self) -> std::result::Result<crate::store::Store, String> {
+        if let Some(why) = &self.resolved.db_refused {
+            return Err(why.clone());
         }
         let busy = std::time::Duration::from_millis(self.config().database.busy_timeout_ms);
         crate::store::Store::open(self.db(), busy)

@@ -30,8 +30,15 @@ pub fn list(args: SessionsArgs) -> super::Result {
         }
         return Ok(());
     }
+    // Sessions pulled from the team server name the machine that recorded them.
+    let width = rows
+        .iter()
+        .map(|r| r.machine.as_deref().unwrap_or(HERE).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("MACHINE".len());
     let mut out = format!(
-        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  PROJECT\n",
+        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<width$}  PROJECT\n",
         "STARTED (UTC)",
         "DURATION",
         "PROMPTS",
@@ -40,7 +47,8 @@ pub fn list(args: SessionsArgs) -> super::Result {
         "FILES",
         "+/-",
         "END",
-        "SESSION"
+        "SESSION",
+        "MACHINE"
     );
     for r in &rows {
         let duration = r
@@ -50,7 +58,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
             .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(
             out,
-            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {}",
+            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<width$}  {}",
             minute(&r.started_at),
             duration,
             r.prompts,
@@ -60,6 +68,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
             format!("+{} -{}", r.lines_added, r.lines_removed),
             end_of(r),
             r.session_id.chars().take(8).collect::<String>(),
+            r.machine.as_deref().unwrap_or(HERE),
             r.project
         );
     }
@@ -163,6 +172,9 @@ pub fn export(args: ExportArgs) -> super::Result {
     Ok(())
 }
 
+/// What the MACHINE column says of a session recorded here.
+const HERE: &str = "here";
+
 /// The session as text: header, summary, and the timeline drawn as a tree in which each
 /// subagent's own events hang under the launch that started it. `markdown` wraps it for a
 /// document.
@@ -176,7 +188,12 @@ fn render(t: &Timeline, markdown: bool) -> String {
             s.session_id, s.project
         );
     } else {
-        let _ = writeln!(out, "Session {}  ({})\n", s.session_id, s.project);
+        let _ = writeln!(out, "Session {}  ({})", s.session_id, s.project);
+        let _ = writeln!(
+            out,
+            "Recorded on {}\n",
+            s.machine.as_deref().unwrap_or("this machine")
+        );
     }
     if let Some(summary) = &t.summary {
         let _ = writeln!(out, "{summary}\n");

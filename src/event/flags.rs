@@ -82,7 +82,7 @@ const WORDS: &[(&str, Option<Word>)] = &[
 /// The debugging commands (`cli.rs`): the only first words that are not hook calls.
 pub const COMMANDS: &[&str] = &[
     "replay", "context", "sessions", "show", "export", "prune", "schema", "bench", "spool",
-    "trust", "rebuild", "help",
+    "trust", "rebuild", "sync", "help",
 ];
 
 impl Invocation {

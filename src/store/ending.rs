@@ -72,7 +72,7 @@ impl Store {
                      last_message = CASE WHEN ?6 IS NOT NULL AND (ended_at IS NULL OR ?2 >= ended_at)
                                          THEN ?6 ELSE last_message END,
                      transcript = coalesce(?7, transcript),
-                     updated_at = ?8
+                     updated_at = ?8, version = version + 1
                  WHERE session_id = ?1",
                 params![
                     sid,
@@ -121,7 +121,8 @@ impl Store {
             &format!(
                 "UPDATE session_summaries SET
                      prompts = ?2, tasks = ?3, edits = ?4, files_touched = ?5, lines_added = ?6,
-                     lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = {ROWS_OF}
+                     lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = {ROWS_OF},
+                     version = version + 1
                  WHERE session_id = ?1"
             ),
             params![
@@ -179,12 +180,14 @@ impl Store {
         Ok(refreshed)
     }
 
-    /// What the summary is computed from; `None` for a session without a row.
+    /// What the summary is computed from; `None` for a session without a row, or pulled.
     async fn session_facts(&self, sid: &str) -> Result<Option<Facts>> {
         let ending: Vec<Ending> = self
             .typed(
+                // A session pulled from another machine keeps the summary it was made
+                // there, from its transcript: it is never recomputed here.
                 "SELECT started_at, ended_at, end_reason, last_message, transcript
-                 FROM session_summaries WHERE session_id = ?1",
+                 FROM session_summaries WHERE session_id = ?1 AND origin IS NULL",
                 params![sid],
             )
             .await?;

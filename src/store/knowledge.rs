@@ -35,6 +35,7 @@ impl Store {
                 params![sid],
             )
             .await?;
+        let mut shared = Shared::new();
         for row in &dirty {
             if started.elapsed() > KNOWLEDGE_BUDGET {
                 break; // still dirty: the next session-end goes on
@@ -43,13 +44,13 @@ impl Store {
                 text(&row[0]).unwrap_or_default(),
                 text(&row[1]).unwrap_or_default(),
             );
-            self.fold_file(&project, &file, now).await?;
+            self.fold_file(&project, &file, now, &mut shared).await?;
         }
         Ok(())
     }
 
     /// What the session did to each file, from its edits; rows that change become dirty.
-    async fn session_file_rows(&self, sid: &str) -> Result<()> {
+    pub(super) async fn session_file_rows(&self, sid: &str) -> Result<()> {
         self.run(
             "INSERT INTO file_sessions (project, file, session_id, edits, lines_added,
                  lines_removed, last_at, dirty)
@@ -90,18 +91,27 @@ impl Store {
                 (),
             )
             .await?;
+        let mut shared = Shared::new();
         for row in &dirty {
             self.fold_file(
                 &text(&row[0]).unwrap_or_default(),
                 &text(&row[1]).unwrap_or_default(),
                 now,
+                &mut shared,
             )
             .await?;
         }
         Ok(dirty.len())
     }
 
-    async fn fold_file(&self, project: &str, file: &str, now: &str) -> Result<()> {
+    /// Folds one file's facts. `shared` keeps what each set of recent sessions said.
+    async fn fold_file(
+        &self,
+        project: &str,
+        file: &str,
+        now: &str,
+        shared: &mut Shared,
+    ) -> Result<()> {
         let stats = self
             .rows(
                 "SELECT count(*), sum(edits), sum(lines_added), sum(lines_removed), max(last_at)
@@ -117,31 +127,41 @@ impl Store {
              ORDER BY last_at DESC, session_id LIMIT {RECENT_SESSIONS}"
         );
         let last = self.rows(&recent, params![project, file]).await?;
-        let co = self
-            .rows(
-                &format!(
-                    "SELECT f.file, count(*) FROM ({recent}) s
-                     JOIN file_sessions f ON f.session_id = s.session_id
-                     WHERE f.project = ?1 AND f.file <> ?2
-                     GROUP BY f.file ORDER BY 2 DESC, 1 LIMIT 5"
-                ),
-                params![project, file],
-            )
-            .await?;
-        let tasks = self
-            .rows(
-                &format!(
-                    "SELECT t.task FROM ({recent}) s JOIN task_log t ON t.session_id = s.session_id
-                     WHERE t.source_event = 'UserPromptSubmit' ORDER BY t.id LIMIT 50"
-                ),
-                params![project, file],
-            )
-            .await?;
-        let co: Vec<(String, i64)> = co
-            .iter()
-            .map(|r| (text(&r[0]).unwrap_or_default(), int(&r[1])))
-            .collect();
-        let words = top_words(tasks.iter().filter_map(|r| text(&r[0])));
+        // The files a session edited share its recent sessions, so what those say (the files
+        // edited with them, the words of their tasks) is read once per set.
+        let key: Vec<String> = last.iter().filter_map(|r| text(&r[0])).collect();
+        let key = key.join(" ");
+        if !shared.contains_key(&key) {
+            let co = self
+                .rows(
+                    &format!(
+                        "SELECT f.file, count(*) FROM ({recent}) s
+                         JOIN file_sessions f ON f.session_id = s.session_id
+                         WHERE f.project = ?1 GROUP BY f.file ORDER BY 2 DESC, 1 LIMIT 6"
+                    ),
+                    params![project, file],
+                )
+                .await?;
+            let tasks = self
+                .rows(
+                    &format!(
+                        "SELECT t.task FROM ({recent}) s
+                         JOIN task_log t ON t.session_id = s.session_id
+                         WHERE t.source_event = 'UserPromptSubmit' ORDER BY t.id LIMIT 50"
+                    ),
+                    params![project, file],
+                )
+                .await?;
+            let co = co
+                .iter()
+                .map(|r| (text(&r[0]).unwrap_or_default(), int(&r[1])))
+                .collect();
+            let words = top_words(tasks.iter().filter_map(|r| text(&r[0])));
+            shared.insert(key.clone(), (co, words));
+        }
+        let (co, words) = &shared[&key];
+        // Six read: five besides this file.
+        let co: Vec<&(String, i64)> = co.iter().filter(|(f, _)| f != file).take(5).collect();
         let sessions = int(&s[0]);
         self.run(
             &format!(
@@ -167,7 +187,7 @@ impl Store {
                 last.first().and_then(|r| text(&r[0])).unwrap_or_default(),
                 text(&s[4]).unwrap_or_default(),
                 serde_json::to_string(&co).expect("plain data"),
-                serde_json::to_string(&words).expect("plain data"),
+                serde_json::to_string(words).expect("plain data"),
                 1.0 - 0.5f64.powi(sessions.min(64) as i32),
                 now,
                 super::basename(file)
@@ -182,6 +202,9 @@ impl Store {
         .map(drop)
     }
 }
+
+/// By a set of recent sessions: the files they edited most (six), the words of their tasks.
+type Shared = BTreeMap<String, (Vec<(String, i64)>, Vec<(String, i64)>)>;
 
 /// The most frequent words of some task texts (stopwords and short words left out).
 fn top_words(texts: impl Iterator<Item = String>) -> Vec<(String, i64)> {

@@ -87,7 +87,8 @@ impl Store {
 
     /// Recreates every derived table from the recorded rows: the full-text indexes,
     /// file_sessions, knowledge_base (keeping how often recall handed each fact out) and the
-    /// sessions' counts, metrics and summaries. Sync runs it after a pull.
+    /// sessions' counts, metrics and summaries (but those pulled from another machine, which
+    /// keep the summary made there).
     pub async fn rebuild(&self, now: &str) -> Result<Rebuilt> {
         let tx = self.begin().await?;
         self.exec(

@@ -27,9 +27,11 @@ mod knowledge;
 mod maintain;
 mod read;
 mod recall;
+mod sync;
 mod write;
 
 pub use read::{SessionRow, Timeline, TimelineEvent};
+pub use sync::{Column, SHARED, Shared};
 pub use write::{Rejected, Stamp};
 
 use libsql::{Connection, TransactionBehavior};
@@ -43,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_sessions.sql"),
     include_str!("migrations/0004_order_and_keys.sql"),
     include_str!("migrations/0005_covering_basename.sql"),
+    include_str!("migrations/0006_team.sql"),
 ];
 
 /// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding

@@ -21,10 +21,15 @@ pub struct SessionRow {
     pub files_touched: i64,
     pub lines_added: i64,
     pub lines_removed: i64,
+    /// The machine that recorded it (its label), when it was pulled from the team server;
+    /// `None`: this one.
+    pub machine: Option<String>,
 }
 
 const SESSION_ROW: &str = "SELECT session_id, project, started_at, ended_at, end_reason,
-     prompts, tasks AS subagents, edits, files_touched, lines_added, lines_removed
+     prompts, tasks AS subagents, edits, files_touched, lines_added, lines_removed,
+     (SELECT coalesce(max(m.label), session_summaries.origin) FROM machines m
+      WHERE m.id = session_summaries.origin) AS machine
      FROM session_summaries";
 
 /// Everything `flowhook show` draws.

@@ -141,11 +141,15 @@ impl Store {
                     )
                     .await?;
                 }
+                // The start itself is stored (a row counts as changed) even when the
+                // model is the same.
                 self.run(
-                    "UPDATE session_summaries SET model = coalesce(?2, model) WHERE session_id = ?1",
+                    "UPDATE session_summaries SET model = ?2, version = version + 1
+                     WHERE session_id = ?1 AND ?2 IS NOT NULL AND model IS NOT ?2",
                     params![ctx.session_id.as_str(), model.as_deref()],
                 )
-                .await?
+                .await?;
+                1
             }
             Event::SessionEnd {
                 reason,
@@ -178,7 +182,8 @@ impl Store {
              ON CONFLICT (session_id) DO UPDATE SET
                  start_source = coalesce(start_source, excluded.start_source),
                  transcript_path = coalesce(transcript_path, excluded.transcript_path),
-                 started_at = min(started_at, excluded.started_at)
+                 started_at = min(started_at, excluded.started_at),
+                 version = version + 1
              WHERE (excluded.start_source IS NOT NULL AND start_source IS NULL)
                 OR excluded.started_at < started_at",
             params![

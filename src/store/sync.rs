@@ -1,0 +1,316 @@
+//! The local side of team memory (see `sync/`): which rows this machine has not pushed yet,
+//! rows pulled from the server, and sync's own state. Rows travel as JSON objects, one per
+//! row, made and read by SQLite itself (`json_object`, `json_each`), so that the column lists
+//! come from the tables and a new column needs no code.
+
+use super::{Result, Store, int, text};
+use libsql::params;
+
+/// A table shared with the team.
+#[derive(Debug, Clone, Copy)]
+pub struct Shared {
+    pub name: &'static str,
+    /// Its key on the server: one row per value.
+    pub key: &'static str,
+    /// Columns that mean something on this machine only.
+    pub local_only: &'static [&'static str],
+    /// Whether its rows change after they are written (a session's summary) or only arrive.
+    pub versioned: bool,
+}
+
+/// The tables shared, parents first. Derived tables (full-text indexes, file_sessions,
+/// knowledge_base) are rebuilt from these on each machine; the quarantine, the recall log and
+/// sync's own state stay local.
+pub const SHARED: &[Shared] = &[
+    Shared {
+        name: "session_summaries",
+        key: "session_id",
+        // The transcript is a file on the machine that recorded the session.
+        local_only: &[
+            "origin",
+            "transcript_path",
+            "transcript",
+            "recall_since",
+            "summarised_rows",
+            "pushed_version",
+        ],
+        versioned: true,
+    },
+    Shared {
+        name: "task_log",
+        key: "id",
+        local_only: &["origin"],
+        versioned: false,
+    },
+    Shared {
+        name: "edit_history",
+        key: "id",
+        local_only: &["origin"],
+        versioned: false,
+    },
+    Shared {
+        name: "swarm_coordination",
+        key: "id",
+        local_only: &["origin"],
+        versioned: false,
+    },
+];
+
+/// Whether the project `p` (an SQL expression) may leave this machine: one whose identity is
+/// its path (`/home/ana/x`, `C:\x`) means nothing on another machine, and its rows are never
+/// pushed.
+fn shareable(p: &str) -> String {
+    format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
+}
+
+/// The rows of `t` recorded here that the server lacks: past rowid `?1` for rows that only
+/// arrive; for versioned ones, those whose version was not pushed.
+fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
+    // Rows without a project column belong to their session's.
+    let project = if columns.iter().any(|(c, _)| c == "project") {
+        shareable("project")
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM session_summaries s WHERE s.session_id = {}.session_id AND {})",
+            t.name,
+            shareable("s.project")
+        )
+    };
+    let which = if t.versioned {
+        "version <> pushed_version AND ?1 = ?1"
+    } else {
+        "rowid > ?1"
+    };
+    format!("origin IS NULL AND {which} AND {project}")
+}
+
+/// Rows of a table to push, as JSON objects: the local rowid (or version) and the object.
+pub struct Unpushed {
+    pub rows: Vec<(i64, String)>,
+    /// The sessions of versioned rows, in order (to mark them pushed).
+    pub keys: Vec<String>,
+}
+
+/// A column of a shared table: name and declared type.
+pub type Column = (String, String);
+
+impl Store {
+    /// The columns of `t` that travel, in table order.
+    pub async fn shared_columns(&self, t: &Shared) -> Result<Vec<Column>> {
+        let rows = self
+            .rows(
+                "SELECT name, type FROM pragma_table_info(?1) ORDER BY cid",
+                params![t.name],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((text(&r[0])?, text(&r[1]).unwrap_or_default())))
+            .filter(|(name, _)| !t.local_only.contains(&name.as_str()))
+            .collect())
+    }
+
+    /// Up to `limit` rows of `t` recorded here that the server lacks (see `unpushed_where`),
+    /// oldest first.
+    pub async fn unpushed(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        after: i64,
+        limit: usize,
+    ) -> Result<Unpushed> {
+        let object = json_object(columns);
+        let sql = format!(
+            "SELECT {first}, {object}, {key} FROM {table} WHERE {cond}
+             ORDER BY rowid LIMIT {limit}",
+            first = if t.versioned { "version" } else { "rowid" },
+            key = t.key,
+            table = t.name,
+            cond = unpushed_where(t, columns)
+        );
+        let rows = self.rows(&sql, params![after]).await?;
+        Ok(Unpushed {
+            keys: if t.versioned {
+                rows.iter().filter_map(|r| text(&r[2])).collect()
+            } else {
+                Vec::new()
+            },
+            rows: rows
+                .iter()
+                .map(|r| (int(&r[0]), text(&r[1]).unwrap_or_default()))
+                .collect(),
+        })
+    }
+
+    /// How many rows of `t` recorded here the server lacks.
+    pub async fn pending(&self, t: &Shared, columns: &[Column], after: i64) -> Result<i64> {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE {}",
+            t.name,
+            unpushed_where(t, columns)
+        );
+        let rows = self.rows(&sql, params![after]).await?;
+        Ok(rows.first().map_or(0, |r| int(&r[0])))
+    }
+
+    /// After a push: the versions of these summaries are on the server.
+    pub async fn mark_pushed(&self, keys: &[String], versions: &[i64]) -> Result<()> {
+        let pairs: Vec<serde_json::Value> = keys
+            .iter()
+            .zip(versions)
+            .map(|(k, v)| serde_json::json!([k, v]))
+            .collect();
+        self.run(
+            "UPDATE session_summaries SET pushed_version = j.value ->> 1
+             FROM json_each(?1) AS j WHERE session_id = j.value ->> 0",
+            params![serde_json::Value::Array(pairs).to_string()],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
+    /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
+    /// sync killed at any moment neither loses nor repeats a row. A row already here is kept
+    /// (ids are global); a pulled summary replaces an older pulled one, never a session of
+    /// this machine. The sessions that gained rows get their file rows rebuilt (their facts
+    /// are folded at the end: [`Store::fold_pulled`]). Returns the rows stored.
+    pub async fn store_pulled(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        rows: &str,
+        cursor: (&str, i64),
+    ) -> Result<u64> {
+        let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+        let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+        let mut sql = format!(
+            "INSERT INTO {table} ({list}, origin) SELECT {values}, j.value ->> 'origin'
+             FROM json_each(?1) AS j WHERE true",
+            table = t.name,
+            list = names.join(", "),
+            values = values.join(", ")
+        );
+        if t.versioned {
+            let set: Vec<String> = names
+                .iter()
+                .filter(|c| **c != t.key)
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            sql.push_str(&format!(
+                " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
+                  WHERE {table}.origin IS NOT NULL AND excluded.version > {table}.version",
+                key = t.key,
+                set = set.join(", "),
+                table = t.name
+            ));
+        } else {
+            sql.push_str(" ON CONFLICT DO NOTHING");
+        }
+        let tx = self.begin().await?;
+        let stored = self.run(&sql, params![rows]).await?;
+        self.run(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT DO UPDATE SET value = excluded.value",
+            params![cursor.0, cursor.1.to_string()],
+        )
+        .await?;
+        if !t.versioned {
+            let sessions = self
+                .rows(
+                    "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j",
+                    params![rows],
+                )
+                .await?;
+            for s in sessions.iter().filter_map(|r| text(&r[0])) {
+                self.session_file_rows(&s).await?;
+            }
+        }
+        self.commit(tx).await?;
+        Ok(stored)
+    }
+
+    /// After a pull: the facts of the files that pulled rows changed (marked dirty as each
+    /// page arrived, so that a pull stopped halfway leaves them for the next fold).
+    pub async fn fold_pulled(&self, now: &str) -> Result<usize> {
+        let tx = self.begin().await?;
+        let n = self.fold_dirty(now).await?;
+        self.commit(tx).await?;
+        Ok(n)
+    }
+
+    /// A value of sync's state.
+    pub async fn sync_state(&self, key: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows("SELECT value FROM sync_state WHERE key = ?1", params![key])
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
+    }
+
+    /// Sets values of sync's state, in one transaction.
+    pub async fn set_sync_state(&self, pairs: &[(&str, String)]) -> Result<()> {
+        let tx = self.begin().await?;
+        for (k, v) in pairs {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET value = excluded.value",
+                params![*k, v.as_str()],
+            )
+            .await?;
+        }
+        self.commit(tx).await
+    }
+
+    /// Sync talks to the server `id` now: when it is another than last time, every summary
+    /// of this machine is sent again (cursors are kept per server; a summary's pushed version
+    /// is one column).
+    pub async fn use_server(&self, id: &str) -> Result<()> {
+        if self.sync_state("server").await?.as_deref() == Some(id) {
+            return Ok(());
+        }
+        let tx = self.begin().await?;
+        self.run("UPDATE session_summaries SET pushed_version = 0", ())
+            .await?;
+        self.run(
+            "INSERT INTO sync_state (key, value) VALUES ('server', ?1)
+             ON CONFLICT DO UPDATE SET value = excluded.value",
+            params![id],
+        )
+        .await?;
+        self.commit(tx).await
+    }
+
+    /// This machine's id on the team server: made once, kept in the database (a copy of the
+    /// file on another machine is the same machine to the server, as it holds the same rows).
+    pub async fn machine_id(&self) -> Result<String> {
+        if let Some(id) = self.sync_state("machine").await? {
+            return Ok(id);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        self.run(
+            "INSERT INTO sync_state (key, value) VALUES ('machine', ?1) ON CONFLICT DO NOTHING",
+            params![id.as_str()],
+        )
+        .await?;
+        Ok(self.sync_state("machine").await?.unwrap_or(id))
+    }
+
+    /// The machines the server knows (id, label), as pulled.
+    pub async fn store_machines(&self, machines: &[(String, String)], now: &str) -> Result<()> {
+        for (id, label) in machines {
+            self.run(
+                "INSERT INTO machines (id, label, seen_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET label = excluded.label, seen_at = excluded.seen_at",
+                params![id.as_str(), label.as_str(), now],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `json_object('a', a, 'b', b, ...)` over the columns.
+fn json_object(columns: &[Column]) -> String {
+    let pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
+    format!("json_object({})", pairs.join(", "))
+}

@@ -1,0 +1,386 @@
+//! Team memory: this machine's rows pushed to a team server (a Turso database, any libSQL
+//! server), the other machines' pulled from it, local-first. A hook call never comes here but
+//! to start a sync in the background ([`spawn_if_due`]): it writes the local file, exactly as
+//! in local mode, and returns.
+//!
+//! Push sends what this machine recorded and the server lacks, in batches: rows that only
+//! arrive past the largest local rowid sent (kept after the server took them: sent again
+//! after a kill, they are ignored, ids being global), summaries whose version was not sent.
+//! Pull takes what the others pushed, page by page in the server's order, each page stored
+//! with its cursor in one local transaction. Pulled rows keep their origin and are never
+//! pushed back; derived data (full-text entries, file facts) is built from them here.
+//!
+//! Not embedded replicas, nor libsql's offline writes: their state is guarded inside one
+//! process, while dozens of hook processes share this file.
+
+mod remote;
+mod token;
+
+use crate::config::Mode;
+use crate::resolve::Resolved;
+use crate::store::{Column, SHARED, Shared, Store};
+use remote::Server;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct What {
+    pub push: bool,
+    pub pull: bool,
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub server: String,
+    pub machine: String,
+    /// Rows the server took, per table.
+    pub pushed: BTreeMap<&'static str, u64>,
+    /// Rows stored here, per table.
+    pub pulled: BTreeMap<&'static str, u64>,
+    /// The machines whose rows are here, by label.
+    pub machines: Vec<String>,
+    pub elapsed_ms: u128,
+}
+
+/// Where a sync stands, for `flowhook sync --status`.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub mode: Mode,
+    pub server: Option<String>,
+    pub machine: String,
+    pub label: String,
+    /// Rows recorded here the server lacks, per table.
+    pub pending: BTreeMap<&'static str, i64>,
+    pub last_push: Option<String>,
+    pub last_pull: Option<String>,
+    pub last_error: Option<String>,
+    /// Whether a sync is running now.
+    pub running: bool,
+}
+
+/// The server and token of a resolved configuration, or what is missing.
+fn server_of(to: &Resolved) -> Result<(String, String), String> {
+    let db = &to.config().database;
+    if db.mode != Mode::Sync {
+        return Err(format!(
+            "database.mode is \"local\" for {}: set mode = \"sync\" and url in hooks.toml \
+             (see the README, \"Team memory with Turso\")",
+            to.db.display()
+        ));
+    }
+    let url = db
+        .url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .ok_or("database.mode is \"sync\" but database.url is not set")?;
+    let token = token::find(db, &url)?;
+    Ok((url, token))
+}
+
+/// This machine's label on the others: `sync.label`, else `$USER@host`.
+fn label(to: &Resolved) -> String {
+    if let Some(l) = &to.config().sync.label {
+        return l.clone();
+    }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid{}", crate::paths::euid()));
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{user}@{host}")
+}
+
+/// Pushes and pulls once, holding the database's sync lock; `None` when another sync holds
+/// it. `progress` hears what is done as it goes.
+pub async fn run(
+    to: &Resolved,
+    store: &Store,
+    what: What,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<Report>, String> {
+    let Some(_lock) = Lock::take(&to.db)? else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let (url, token) = server_of(to)?;
+    let c = &to.config().sync;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(c.timeout_secs),
+        exchange(to, store, &url, &token, what, progress),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "the sync took more than sync.timeout_secs ({} s); the next one goes on",
+            c.timeout_secs
+        ))
+    });
+    let now = crate::hook::stamp(chrono::Utc::now());
+    let state = |e: &Result<Report, String>| -> Vec<(&'static str, String)> {
+        match e {
+            Ok(_) => vec![("last_error", String::new())],
+            Err(message) => vec![("last_error", format!("{now} {message}"))],
+        }
+    };
+    // The outcome is said in the state even when the sync failed halfway.
+    let _ = store.set_sync_state(&state(&outcome)).await;
+    let mut report = outcome?;
+    report.server = url;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(Some(report))
+}
+
+/// The push and the pull.
+async fn exchange(
+    to: &Resolved,
+    store: &Store,
+    url: &str,
+    token: &str,
+    what: What,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report, String> {
+    let c = &to.config().sync;
+    let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
+    let err = |e: crate::store::StoreError| e.to_string();
+    let machine = store.machine_id().await.map_err(err)?;
+    let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
+    for t in SHARED {
+        tables.push((*t, store.shared_columns(t).await.map_err(err)?));
+    }
+    let server_id = server.prepare(&tables).await?;
+    store.use_server(&server_id).await.map_err(err)?;
+    let now = crate::hook::stamp(chrono::Utc::now());
+    server.register(&machine, &label(to), &now).await?;
+    let mut report = Report {
+        machine: machine.clone(),
+        ..Report::default()
+    };
+    let batch = c.batch_rows.max(1);
+    if what.push {
+        for (t, columns) in &tables {
+            let n = push_table(
+                store, &server, t, columns, &server_id, &machine, batch, progress,
+            )
+            .await?;
+            report.pushed.insert(t.name, n);
+        }
+        store
+            .set_sync_state(&[("last_push", now.clone())])
+            .await
+            .map_err(err)?;
+    }
+    if what.pull {
+        let machines = server.machines().await?;
+        store.store_machines(&machines, &now).await.map_err(err)?;
+        for (t, columns) in &tables {
+            let n = pull_table(
+                store, &server, t, columns, &server_id, &machine, batch, progress,
+            )
+            .await?;
+            report.pulled.insert(t.name, n);
+        }
+        store
+            .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
+            .await
+            .map_err(err)?;
+        report.machines = machines
+            .into_iter()
+            .filter(|(id, _)| *id != machine)
+            .map(|(_, l)| l)
+            .collect();
+        store
+            .set_sync_state(&[("last_pull", now.clone())])
+            .await
+            .map_err(err)?;
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn push_table(
+    store: &Store,
+    server: &Server,
+    t: &Shared,
+    columns: &[Column],
+    server_id: &str,
+    machine: &str,
+    batch: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<u64, String> {
+    let err = |e: crate::store::StoreError| e.to_string();
+    let key = cursor_key(server_id, "push", t);
+    let mut after = cursor(store, &key).await?;
+    let (mut sent, mut taken) = (0usize, 0u64);
+    loop {
+        let u = store
+            .unpushed(t, columns, after, batch)
+            .await
+            .map_err(err)?;
+        let Some(&(last, _)) = u.rows.last() else {
+            break;
+        };
+        let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
+        taken += server
+            .push(t, columns, &format!("[{}]", objects.join(",")), machine)
+            .await?;
+        // Only once the server has them: a sync killed before this sends them again, and
+        // the server ignores what it has.
+        if t.versioned {
+            let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
+            store.mark_pushed(&u.keys, &versions).await.map_err(err)?;
+        } else {
+            after = last;
+            store
+                .set_sync_state(&[(key.as_str(), after.to_string())])
+                .await
+                .map_err(err)?;
+        }
+        sent += u.rows.len();
+        progress(&format!("pushed {sent} {} rows", t.name));
+        if u.rows.len() < batch {
+            break;
+        }
+    }
+    Ok(taken)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pull_table(
+    store: &Store,
+    server: &Server,
+    t: &Shared,
+    columns: &[Column],
+    server_id: &str,
+    machine: &str,
+    batch: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<u64, String> {
+    let key = cursor_key(server_id, "pull", t);
+    let mut after = cursor(store, &key).await?;
+    let mut stored = 0;
+    while let Some((last, rows)) = server.pull(t, columns, after, machine, batch).await? {
+        stored += store
+            .store_pulled(t, columns, &rows, (&key, last))
+            .await
+            .map_err(|e| e.to_string())?;
+        after = last;
+        progress(&format!("pulled {stored} {} rows", t.name));
+    }
+    Ok(stored)
+}
+
+/// Where a push or pull of `t` stands with a server, kept under its id.
+fn cursor_key(server_id: &str, way: &str, t: &Shared) -> String {
+    format!("{server_id}/{way}.{}", t.name)
+}
+
+async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
+    Ok(store
+        .sync_state(key)
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Where a sync of this database stands.
+pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
+    let err = |e: crate::store::StoreError| e.to_string();
+    let mut pending = BTreeMap::new();
+    let server_id = store
+        .sync_state("server")
+        .await
+        .map_err(err)?
+        .unwrap_or_default();
+    for t in SHARED {
+        let columns = store.shared_columns(t).await.map_err(err)?;
+        let after = cursor(store, &cursor_key(&server_id, "push", t)).await?;
+        pending.insert(
+            t.name,
+            store.pending(t, &columns, after).await.map_err(err)?,
+        );
+    }
+    let state = |k: &'static str| async move {
+        store
+            .sync_state(k)
+            .await
+            .map(|v| v.filter(|v| !v.is_empty()))
+    };
+    Ok(Status {
+        mode: to.config().database.mode,
+        server: to.config().database.url.clone(),
+        machine: store.machine_id().await.map_err(err)?,
+        label: label(to),
+        pending,
+        last_push: state("last_push").await.map_err(err)?,
+        last_pull: state("last_pull").await.map_err(err)?,
+        last_error: state("last_error").await.map_err(err)?,
+        running: Lock::held(&to.db),
+    })
+}
+
+/// In sync mode, starts `flowhook sync` in the background after a SessionEnd, or when the
+/// last sync began longer ago than `sync.interval_minutes`: the hook returns at once and
+/// never waits on the network. The lock file's time is when the last one began.
+pub fn spawn_if_due(to: &Resolved, session_end: bool) {
+    let c = to.config();
+    if c.database.mode != Mode::Sync || c.database.url.is_none() {
+        return;
+    }
+    let path = Lock::path(&to.db);
+    let interval = Duration::from_secs(c.sync.interval_minutes * 60);
+    let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    let stale = c.sync.interval_minutes > 0
+        && last.is_none_or(|t| SystemTime::now().duration_since(t).unwrap_or_default() > interval);
+    if !(stale || session_end && c.sync.after_session_end) {
+        return;
+    }
+    // Marked before the start, so that the calls that follow do not start another.
+    Lock::touch(&path);
+    let db = to.db.to_string_lossy().into_owned();
+    if let Err(e) = crate::detach::spawn(&["sync", "--auto", "--db", &db], Some(&to.project.root)) {
+        tracing::warn!("cannot start a background sync: {e}");
+    }
+}
+
+/// One sync per database at a time: an exclusive lock on a file in the state directory,
+/// released when the process ends, however it ends.
+struct Lock(#[allow(dead_code)] std::fs::File);
+
+impl Lock {
+    fn path(db: &std::path::Path) -> PathBuf {
+        crate::paths::state_dir()
+            .join("sync")
+            .join(format!("{}.lock", crate::paths::db_key(db)))
+    }
+
+    fn touch(path: &std::path::Path) {
+        if let Some(dir) = path.parent() {
+            let _ = crate::paths::private_dir(dir);
+        }
+        if let Ok(f) = crate::paths::open_append(path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+
+    /// The lock, or `None` when another process holds it.
+    fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
+        let path = Lock::path(db);
+        Lock::touch(&path);
+        let file = crate::paths::open_append(&path)
+            .map_err(|e| format!("cannot open the sync lock {}: {e}", path.display()))?;
+        Ok(crate::paths::try_lock(&file).then_some(Lock(file)))
+    }
+
+    fn held(db: &std::path::Path) -> bool {
+        crate::paths::open_append(&Lock::path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
+    }
+}

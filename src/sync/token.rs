@@ -1,0 +1,108 @@
+//! The team server's token: from the environment variable `database.token_env` names (else
+//! `FLOWHOOK_AUTH_TOKEN`, then `TURSO_AUTH_TOKEN`), else from `database.token_file`, which must
+//! be readable by its owner alone. Never from hooks.toml itself, and never said anywhere.
+
+use crate::config::Database;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+const DEFAULT_VARIABLES: &[&str] = &["FLOWHOOK_AUTH_TOKEN", "TURSO_AUTH_TOKEN"];
+
+/// The token for `url`. A plain `http://` server (one on your own network) may need none:
+/// then the token is empty.
+pub fn find(db: &Database, url: &str) -> Result<String, String> {
+    let variables: Vec<&str> = match &db.token_env {
+        Some(v) => vec![v.as_str()],
+        None => DEFAULT_VARIABLES.to_vec(),
+    };
+    for v in &variables {
+        if let Some(t) = std::env::var(v).ok().map(|t| t.trim().to_owned()) {
+            if !t.is_empty() {
+                return Ok(t);
+            }
+        }
+    }
+    if let Some(file) = &db.token_file {
+        return read_file(&expand(file));
+    }
+    if url.starts_with("http://") {
+        return Ok(String::new());
+    }
+    Err(format!(
+        "no token for {url}: set {} or database.token_file (a file only you can read)",
+        variables.join(" or ")
+    ))
+}
+
+/// `~/x` as `$HOME/x`.
+fn expand(path: &std::path::Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?;
+    if meta.uid() != crate::paths::euid() || meta.mode() & 0o077 != 0 {
+        return Err(format!(
+            "database.token_file {} can be read by others (mode {:o}): run chmod 600 on it",
+            path.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    let token = std::fs::read_to_string(path)
+        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?
+        .trim()
+        .to_owned();
+    if token.is_empty() {
+        return Err(format!("database.token_file {} is empty", path.display()));
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn with_file(mode: u32) -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "secret-token-value\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let db = Database {
+            token_env: Some("FLOWHOOK_TEST_NO_SUCH_VARIABLE".into()),
+            token_file: Some(file),
+            ..Database::default()
+        };
+        (dir, db)
+    }
+
+    #[test]
+    fn a_token_file_counts_only_when_its_owner_alone_can_read_it() {
+        let (_d, db) = with_file(0o600);
+        assert_eq!(
+            find(&db, "libsql://x.turso.io").unwrap(),
+            "secret-token-value"
+        );
+        let (_d, db) = with_file(0o644);
+        let e = find(&db, "libsql://x.turso.io").unwrap_err();
+        assert!(
+            e.contains("chmod 600") && !e.contains("secret-token"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn without_a_token_only_a_plain_http_server_is_tried() {
+        let db = Database {
+            token_env: Some("FLOWHOOK_TEST_NO_SUCH_VARIABLE".into()),
+            ..Database::default()
+        };
+        assert_eq!(find(&db, "http://127.0.0.1:8080").unwrap(), "");
+        let e = find(&db, "libsql://x.turso.io").unwrap_err();
+        assert!(e.contains("FLOWHOOK_TEST_NO_SUCH_VARIABLE"), "{e}");
+    }
+}
