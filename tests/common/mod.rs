@@ -2,6 +2,8 @@
 //! queries against the real libSQL file it wrote.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

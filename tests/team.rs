@@ -1,0 +1,554 @@
+//! Team memory across machines, against a real libSQL server (sqld, see
+//! tests/common/server.rs). Each "machine" is a world of its own: its HOME and configuration,
+//! its database, and its clone of one repository at its own path.
+
+mod common;
+
+use common::server::{BlackHole, Proxy, Sqld};
+use common::*;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+/// A machine: its user configuration in sync mode with `url`, its project a clone whose
+/// `origin` is `remote`.
+fn machine(label: &str, url: &str, remote: Option<&str>, extra: &str) -> World {
+    let w = World::new();
+    if let Some(remote) = remote {
+        let git = w.project().join(".git");
+        std::fs::create_dir_all(&git).unwrap();
+        std::fs::write(
+            git.join("config"),
+            format!("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = {remote}\n"),
+        )
+        .unwrap();
+    }
+    let config = w.home().join(".config/flowhook");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("hooks.toml"),
+        format!(
+            "[database]\nmode = \"sync\"\nurl = \"{url}\"\n{extra}\n\
+             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n"
+        ),
+    )
+    .unwrap();
+    w
+}
+
+/// The lines of a recorded session as this machine's: its project path, and `session`.
+fn session_of(w: &World, fixture_name: &str, session: &str) -> Vec<Vec<u8>> {
+    let project = w.project().to_string_lossy().into_owned();
+    std::fs::read_to_string(fixture(fixture_name))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let l = l.replace("/home/dev/proj", &project);
+            let mut v: Value = serde_json::from_str(&l).unwrap();
+            v["session_id"] = session.into();
+            serde_json::to_vec(&v).unwrap()
+        })
+        .collect()
+}
+
+fn record(w: &World, lines: &[Vec<u8>]) {
+    for line in lines {
+        let out = w.hook(&[], line);
+        assert_hook_contract(&out, &String::from_utf8_lossy(line));
+    }
+}
+
+fn sync(w: &World, args: &[&str]) -> Output {
+    let mut all = vec!["sync"];
+    all.extend_from_slice(args);
+    w.cmd(&all).output().unwrap()
+}
+
+/// A sync that must succeed; its JSON report.
+fn synced(w: &World) -> Value {
+    let out = sync(w, &["--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn total(report: &Value, way: &str) -> u64 {
+    report[way]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
+fn sessions(w: &World) -> Vec<Value> {
+    let out = w.cmd(&["sessions", "--all", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const ANA: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const BO: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+#[test]
+fn two_clones_at_different_paths_share_one_memory_exactly_once() {
+    let server = Sqld::start();
+    let ana = machine(
+        "ana@laptop",
+        &server.url(),
+        Some("git@github.com:acme/shop.git"),
+        "",
+    );
+    let bo = machine(
+        "bo@desktop",
+        &server.url(),
+        Some("https://github.com/acme/shop"),
+        "",
+    );
+    record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
+    record(&bo, &session_of(&bo, "write-create-update.jsonl", BO));
+    let first = synced(&ana);
+    assert!(total(&first, "pushed") > 0, "{first}");
+    synced(&bo);
+    synced(&ana);
+
+    for (w, other, label) in [(&ana, BO, "bo@desktop"), (&bo, ANA, "ana@laptop")] {
+        let rows = sessions(w);
+        let mut ids: Vec<&str> = rows
+            .iter()
+            .map(|r| r["session_id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, [ANA, BO], "{rows:?}");
+        for r in &rows {
+            assert_eq!(r["project"], "github.com/acme/shop");
+            let from_other = r["session_id"] == other;
+            assert_eq!(
+                r["machine"],
+                if from_other {
+                    json!(label)
+                } else {
+                    Value::Null
+                }
+            );
+        }
+    }
+    // The other's session is whole: the same counts on both machines.
+    let counts = |w: &World| {
+        w.query(&format!(
+            "SELECT prompts, edits, lines_added, lines_removed, summary FROM session_summaries
+             WHERE session_id = '{ANA}'"
+        ))
+    };
+    assert_eq!(counts(&ana), counts(&bo));
+    assert_eq!(
+        ana.count("SELECT count(*) FROM edit_history"),
+        bo.count("SELECT count(*) FROM edit_history")
+    );
+    // One row per id on the server.
+    for (table, key) in [
+        ("session_summaries", "session_id"),
+        ("task_log", "id"),
+        ("edit_history", "id"),
+    ] {
+        assert_eq!(
+            server.count(&format!(
+                "SELECT count(*) - count(DISTINCT {key}) FROM {table}"
+            )),
+            0
+        );
+    }
+    assert_eq!(server.count("SELECT count(*) FROM session_summaries"), 2);
+
+    // Recall on Bo's machine finds Ana's work, by project-relative path.
+    let out = bo
+        .cmd(&["context", "the second line of notes.md is wrong"])
+        .output()
+        .unwrap();
+    let ctx = String::from_utf8_lossy(&out.stdout);
+    assert!(ctx.contains("session aaaaaaaa"), "{ctx}");
+    assert!(ctx.contains("notes.md (+"), "{ctx}");
+
+    // Nothing new: nothing moves.
+    for w in [&ana, &bo] {
+        let again = synced(w);
+        assert_eq!(
+            (total(&again, "pushed"), total(&again, "pulled")),
+            (0, 0),
+            "{again}"
+        );
+    }
+}
+
+/// `n` edits of one session of this machine's project.
+fn edits(w: &World, session: &str, n: usize) -> Vec<Vec<u8>> {
+    let mut out = vec![prompt_in(session, &w.project(), "Split the billing module")];
+    for i in 0..n {
+        let mut v = edit_template();
+        v["session_id"] = session.into();
+        v["cwd"] = w.project().to_string_lossy().into_owned().into();
+        v["tool_use_id"] = format!("toolu_{i}").into();
+        v["tool_input"]["file_path"] = w
+            .project()
+            .join(format!("src/billing/part{i}.rs"))
+            .to_string_lossy()
+            .into_owned()
+            .into();
+        out.push(serde_json::to_vec(&v).unwrap());
+    }
+    out
+}
+
+#[test]
+fn a_server_killed_mid_push_then_restarted_loses_and_repeats_nothing() {
+    let mut server = Sqld::start();
+    // Three batches of edits get through; the fourth finds the server gone.
+    let proxy = Proxy::new(server.port, "INSERT INTO edit_history", 3);
+    let ana = machine(
+        "ana@laptop",
+        &proxy.url(),
+        Some("git@github.com:acme/shop.git"),
+        "",
+    );
+    std::fs::write(
+        ana.home().join(".config/flowhook/hooks.toml"),
+        std::fs::read_to_string(ana.home().join(".config/flowhook/hooks.toml")).unwrap()
+            + "batch_rows = 5\n",
+    )
+    .unwrap();
+    record(&ana, &edits(&ana, ANA, 60));
+    let out = sync(&ana, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("push edit_history"), "{stderr}");
+    let partial = server.count("SELECT count(*) FROM edit_history");
+    assert!(partial > 0 && partial < 60, "{partial}");
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 60);
+
+    server.kill();
+    server.restart();
+    proxy
+        .allow
+        .store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    let report = synced(&ana);
+    assert_eq!(report["pushed"]["edit_history"], 60 - partial as u64);
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 60);
+    assert_eq!(
+        server.count("SELECT count(DISTINCT id) FROM edit_history"),
+        60
+    );
+    let status = ana.cmd(&["sync", "--status", "--json"]).output().unwrap();
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["pending"]["edit_history"], 0, "{status}");
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+
+    let bo = machine(
+        "bo@desktop",
+        &server.url(),
+        Some("https://github.com/acme/shop"),
+        "",
+    );
+    synced(&bo);
+    assert_eq!(bo.count("SELECT count(*) FROM edit_history"), 60);
+    assert_eq!(bo.count("SELECT count(*) FROM file_sessions"), 60);
+}
+
+#[test]
+fn syncs_at_once_send_each_row_once() {
+    let server = Sqld::start();
+    // Slow requests, so that the syncs overlap.
+    let proxy = Proxy::new(server.port, "never matches", 0);
+    proxy
+        .delay_ms
+        .store(30, std::sync::atomic::Ordering::SeqCst);
+    let remote = Some("git@github.com:acme/shop.git");
+    let ana = machine("ana@laptop", &proxy.url(), remote, "");
+    let bo = machine("bo@desktop", &proxy.url(), remote, "");
+    record(&ana, &edits(&ana, ANA, 30));
+    record(&bo, &edits(&bo, BO, 30));
+    // Two syncs of one database, and one of another machine, all at once.
+    let mut children: Vec<_> = [&ana, &ana, &bo]
+        .iter()
+        .map(|w| {
+            w.cmd(&["sync"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .drain(..)
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outs {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let quiet = outs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("another sync"))
+        .count();
+    assert_eq!(quiet, 1, "one of Ana's two syncs found the other running");
+    proxy.delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
+    synced(&ana);
+    synced(&bo);
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 60);
+    assert_eq!(
+        server.count("SELECT count(DISTINCT id) FROM edit_history"),
+        60
+    );
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 60);
+    assert_eq!(bo.count("SELECT count(*) FROM edit_history"), 60);
+}
+
+#[test]
+fn a_wrong_token_is_a_clear_error_that_never_shows_the_token_and_loses_nothing() {
+    let server = Sqld::start_with_auth();
+    let token_file = |w: &World| w.home().join("token");
+    let ana = machine(
+        "ana@laptop",
+        &server.url(),
+        Some("git@github.com:acme/shop.git"),
+        "token_env = \"FLOWHOOK_TEST_TOKEN\"\ntoken_file = \"~/token\"",
+    );
+    record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
+    let wrong = "wrong-token-0123456789abcdef";
+    std::fs::write(token_file(&ana), wrong).unwrap();
+    // A token file others can read is refused before anything is sent.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(token_file(&ana), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = sync(&ana, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
+    std::fs::set_permissions(token_file(&ana), std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let out = sync(&ana, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the token"), "{stderr}");
+    assert!(!stderr.contains(wrong), "{stderr}");
+    let status = ana.cmd(&["sync", "--status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("refused the token") && !status.contains(wrong),
+        "{status}"
+    );
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 3);
+
+    // The token from the environment wins over the file.
+    let mut c = ana.cmd(&["sync", "--json"]);
+    c.env("FLOWHOOK_TEST_TOKEN", Sqld::token());
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 3);
+    for file in [
+        ana.db().with_file_name("flowhook.log"),
+        ana.state().join("flowhook.log"),
+    ] {
+        let log = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !log.contains(wrong) && !log.contains(&Sqld::token()),
+            "{log}"
+        );
+    }
+}
+
+/// Whether the event of `line` was stored, not spooled, and the call took less than the
+/// watchdog's limit (a call that waited on the network would have been stopped by it).
+fn stored_at_once(w: &World, line: &[u8]) {
+    let started = Instant::now();
+    let out = w.hook(&[], line);
+    let took = started.elapsed();
+    assert_hook_contract(&out, &String::from_utf8_lossy(line));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_millis(700), "{took:?}");
+}
+
+#[test]
+fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everything() {
+    let hole = BlackHole::new();
+    let ana = machine(
+        "ana@laptop",
+        &hole.url(),
+        Some("git@github.com:acme/shop.git"),
+        "",
+    );
+    // Syncs start on their own after SessionEnd and at every call, and give up after 2 s.
+    std::fs::write(
+        ana.home().join(".config/flowhook/hooks.toml"),
+        format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = true\n\
+             interval_minutes = 1\ntimeout_secs = 2\nlabel = \"ana@laptop\"\n",
+            hole.url()
+        ),
+    )
+    .unwrap();
+    let lines = session_of(&ana, "demo-session.jsonl", ANA);
+    for line in &lines {
+        stored_at_once(&ana, line);
+    }
+    assert!(ana.spool().is_empty());
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 3);
+    assert_eq!(
+        ana.count("SELECT count(*) FROM session_summaries WHERE ended_at IS NOT NULL"),
+        1
+    );
+    // A background sync did try the server, and gave up on its own.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hole.connections() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(hole.connections() > 0, "no background sync started");
+    let running = |w: &World| {
+        let s = w.cmd(&["sync", "--status", "--json"]).output().unwrap();
+        serde_json::from_slice::<Value>(&s.stdout).unwrap()["running"] == true
+    };
+    while running(&ana) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!running(&ana));
+
+    let server = Sqld::start();
+    std::fs::write(
+        ana.home().join(".config/flowhook/hooks.toml"),
+        format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = false\n\
+             interval_minutes = 0\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let report = synced(&ana);
+    assert_eq!(report["pushed"]["edit_history"], 3, "{report}");
+    assert_eq!(report["pushed"]["session_summaries"], 1, "{report}");
+}
+
+#[test]
+fn what_reaches_the_server_is_already_redacted() {
+    let server = Sqld::start();
+    let ana = machine(
+        "ana@laptop",
+        &server.url(),
+        Some("git@github.com:acme/shop.git"),
+        "",
+    );
+    let github = "ghp_R8z2Qx7Vb4Lm9Nc1Kd6Fh3Js5Tw0Yp8Ue2Ai";
+    let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let mut line = edits(&ana, ANA, 1);
+    line[0] = prompt_in(
+        ANA,
+        &ana.project(),
+        &format!("deploy with token {github} please"),
+    );
+    let mut v: Value = serde_json::from_slice(&line[1]).unwrap();
+    v["tool_input"]["new_string"] = format!("aws_secret_access_key = {aws}\n").into();
+    v["tool_response"]["structuredPatch"][0]["lines"] =
+        json!([format!("+aws_secret_access_key = {aws}")]);
+    line[1] = serde_json::to_vec(&v).unwrap();
+    record(&ana, &line);
+    synced(&ana);
+    let everything = format!(
+        "{:?}{:?}{:?}",
+        server.query("SELECT * FROM task_log"),
+        server.query("SELECT * FROM edit_history"),
+        server.query("SELECT * FROM session_summaries")
+    );
+    assert!(everything.contains("deploy with token"), "{everything}");
+    assert!(
+        !everything.contains(github) && !everything.contains(aws),
+        "{everything}"
+    );
+}
+
+#[test]
+fn a_resumed_session_replaces_its_older_summary_everywhere() {
+    let server = Sqld::start();
+    let remote = Some("git@github.com:acme/shop.git");
+    let ana = machine("ana@laptop", &server.url(), remote, "");
+    let bo = machine("bo@desktop", &server.url(), remote, "");
+    let end = |w: &World| {
+        json!({"session_id": ANA, "cwd": w.project(), "hook_event_name": "SessionEnd",
+               "reason": "other"})
+        .to_string()
+        .into_bytes()
+    };
+    record(
+        &ana,
+        &[
+            prompt_in(ANA, &ana.project(), "Add the invoice export"),
+            end(&ana),
+        ],
+    );
+    synced(&ana);
+    synced(&bo);
+    let prompts = |w: &World| {
+        w.count(&format!(
+            "SELECT prompts FROM session_summaries WHERE session_id = '{ANA}'"
+        ))
+    };
+    assert_eq!(prompts(&bo), 1);
+
+    let resume = json!({"session_id": ANA, "cwd": ana.project(),
+                        "hook_event_name": "SessionStart", "source": "resume"})
+    .to_string()
+    .into_bytes();
+    record(
+        &ana,
+        &[
+            resume,
+            prompt_in(ANA, &ana.project(), "Now export as CSV too"),
+            end(&ana),
+        ],
+    );
+    assert_eq!(prompts(&ana), 2);
+    let report = synced(&ana);
+    assert_eq!(report["pushed"]["session_summaries"], 1, "{report}");
+    synced(&bo);
+    assert_eq!(prompts(&bo), 2);
+    assert_eq!(
+        server.count(&format!(
+            "SELECT count(*) FROM session_summaries WHERE session_id = '{ANA}'"
+        )),
+        1
+    );
+    assert_eq!(
+        server.count(&format!(
+            "SELECT prompts FROM session_summaries WHERE session_id = '{ANA}'"
+        )),
+        2
+    );
+}
+
+#[test]
+fn a_project_known_only_by_its_path_stays_on_its_machine() {
+    let server = Sqld::start();
+    let ana = machine("ana@laptop", &server.url(), None, "");
+    record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
+    let report = synced(&ana);
+    assert_eq!(total(&report, "pushed"), 0, "{report}");
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 0);
+    assert!(Path::new(&ana.db()).exists());
+}
