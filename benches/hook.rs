@@ -248,23 +248,28 @@ fn corpus_edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
 }
 
 fn seed(db: &Path, rows: usize) {
-    let status = Command::new(bin())
-        .args([
-            "bench",
-            "seed",
-            "--rows",
-            &rows.to_string(),
-            "--long-session",
-            "5000",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--from")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
-        .stderr(Stdio::null())
-        .status()
-        .expect("seed");
-    assert!(status.success(), "seeding failed");
+    seed_as(db, rows, 5000, None);
+}
+
+fn seed_as(db: &Path, rows: usize, long_session: usize, project: Option<&str>) {
+    let mut c = Command::new(bin());
+    c.args([
+        "bench",
+        "seed",
+        "--rows",
+        &rows.to_string(),
+        "--long-session",
+        &long_session.to_string(),
+        "--db",
+    ])
+    .arg(db)
+    .arg("--from")
+    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
+    .stderr(Stdio::null());
+    if let Some(p) = project {
+        c.args(["--project", p]);
+    }
+    assert!(c.status().expect("seed").success(), "seeding failed");
 }
 
 fn measure(runs: usize, mut one: impl FnMut(usize) -> Sample) -> Stats {
@@ -273,6 +278,55 @@ fn measure(runs: usize, mut one: impl FnMut(usize) -> Sample) -> Stats {
     }
     let samples: Vec<Sample> = (0..runs).map(&mut one).collect();
     stats(&samples)
+}
+
+/// Team memory over loopback with a real sqld: seconds to push `rows` rows (and the sessions
+/// they belong to) from one machine, and to pull them into another's empty database; and the
+/// rows that arrived. `None` without sqld (tools/install-sqld.sh).
+fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
+    if !common::server::sqld_available() {
+        eprintln!("bench: no sqld (tools/install-sqld.sh): team memory not measured");
+        return None;
+    }
+    let server = common::server::Sqld::start();
+    let config = dir.join("sync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let (a, b) = (dir.join("sync-a.db"), dir.join("sync-b.db"));
+    for db in [&a, &b] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    seed_as(&a, rows, 0, Some("github.com/acme/bench"));
+    let timed = |db: &Path, way: &str| {
+        let started = Instant::now();
+        let status = Command::new(bin())
+            .args(["sync", way, "--db"])
+            .arg(db)
+            .env("FLOWHOOK_CONFIG", &config)
+            .env("HOME", dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("sync");
+        assert!(status.success(), "sync {way} failed");
+        started.elapsed().as_secs_f64()
+    };
+    let push = timed(&a, "--push");
+    let pull = timed(&b, "--pull");
+    let arrived = query(
+        &b,
+        "SELECT (SELECT count(*) FROM task_log) + (SELECT count(*) FROM edit_history)",
+    )[0][0]
+        .parse()
+        .unwrap_or(0);
+    Some((push, pull, arrived))
 }
 
 /// 16 writers at once, 200 post-edits each (fewer in smoke mode): events per second, and rows
@@ -383,12 +437,17 @@ fn main() {
         let vs_sqlite = sqlite
             .as_ref()
             .map_or("-".to_owned(), |q| format!("{:.2}×", s.p50 / q.p50));
+        // Not measured (no GNU time, or a row timed for its latency only): a dash.
+        let rss = if s.rss_mb.is_nan() {
+            "-".to_owned()
+        } else {
+            format!("{:.1}", s.rss_mb)
+        };
         table.push_str(&format!(
-            "| {what} | {size} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2}× | {vs_sqlite} |\n",
+            "| {what} | {size} | {:.2} | {:.2} | {:.2} | {rss} | {:.2}× | {vs_sqlite} |\n",
             s.p50,
             s.p95,
             s.p99,
-            s.rss_mb,
             s.p50 / truth.p50
         ));
     };
@@ -455,8 +514,33 @@ fn main() {
     row(&mut table, "post-edit (Edit)", &label, &corpus[0]);
     row(&mut table, "pre-task naming two files", &label, &corpus[1]);
 
+    // The same post-edits in sync mode, interleaved with local ones: a hook call in sync mode
+    // writes the local file exactly as in local mode (the server here is a closed port).
+    let sync_mode = dir.join("sync-mode.toml");
+    std::fs::write(
+        &sync_mode,
+        "[database]\nmode = \"sync\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let (mut local, mut synced) = (Vec::new(), Vec::new());
+    for i in 0..o.runs + 10 {
+        let a = run(&mut hook(&db), &corpus_edit_payload(&edit_t, 2_000_000 + i));
+        let mut c = hook(&db);
+        c.env("FLOWHOOK_CONFIG", &sync_mode);
+        let b = run(&mut c, &corpus_edit_payload(&edit_t, 3_000_000 + i));
+        if i >= 10 {
+            local.push(a);
+            synced.push(b);
+        }
+    }
+    let (local, synced) = (stats(&local), stats(&synced));
+    row(&mut table, "post-edit (Edit), local mode", &label, &local);
+    row(&mut table, "post-edit (Edit), sync mode", &label, &synced);
+    let sync_overhead = synced.p50 / local.p50 - 1.0;
+
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
+    let team = sync_bench(&dir, 10_000);
     let mut report = format!(
         "Machine: {}. Release binary ({}), {} runs per row (100 for the 1 MB Write and \
          session-end), whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs \
@@ -466,6 +550,16 @@ fn main() {
         linkage(&o.bin),
         o.runs
     );
+    report.push_str(&format!(
+        "Hook latency in sync mode (p50, interleaved with local mode): {:+.1} %.\n",
+        sync_overhead * 100.0
+    ));
+    if let Some((push, pull, arrived)) = team {
+        report.push_str(&format!(
+            "Team memory, sqld on loopback: 10,000 rows pushed in {push:.2} s, pulled into an \
+             empty database in {pull:.2} s ({arrived} rows arrived).\n"
+        ));
+    }
     if let (Some((_, small)), Some((_, large))) = (
         by_size.iter().find(|(n, _)| *n == 10_000),
         by_size.iter().find(|(n, _)| *n == 1_000_000),
@@ -493,6 +587,16 @@ fn main() {
     let mut checks = 1;
     if lost > 0 {
         failures.push(format!("{lost} rows lost under concurrency"));
+    }
+    if let Some((push, pull, arrived)) = team {
+        checks += 1;
+        let limit = if o.smoke { 10.0 } else { 2.0 };
+        if push > limit || pull > limit || arrived != 10_000 {
+            failures.push(format!(
+                "team memory: push {push:.2} s, pull {pull:.2} s of 10,000 rows \
+                 (limit {limit} s), {arrived} arrived"
+            ));
+        }
     }
     if o.smoke {
         checks += 1;
