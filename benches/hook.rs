@@ -6,6 +6,10 @@
 //!     cargo bench --bench hook -- --smoke       # CI: small sizes, few runs, gross limits only
 //!     cargo bench --bench hook -- --sizes 0,100000 --runs 300 --out bench/results.md
 //!     cargo bench --bench hook -- --bin ~/.local/bin/flowhook   # the binary install.sh made
+//!     cargo bench --bench hook -- --keep-histories  # reuse target/bench-work/history-N.db
+//!
+//! Seeding a million rows takes about half an hour here: `--keep-histories` measures on the
+//! histories a previous run (or `flowhook bench seed --rows N --long-session 5000`) left.
 //!
 //! Histories come from `flowhook bench seed` (recorded fixture shapes, 50 sessions over two
 //! projects, plus one session of 5,000 events for the session-end case), and from the corpus
@@ -29,6 +33,7 @@ struct Options {
     runs: usize,
     smoke: bool,
     out: Option<PathBuf>,
+    keep_histories: bool,
 }
 
 fn options() -> Options {
@@ -62,6 +67,7 @@ fn options() -> Options {
         runs,
         smoke,
         out: value("--out").map(PathBuf::from),
+        keep_histories: args.iter().any(|a| a == "--keep-histories"),
     }
 }
 
@@ -459,11 +465,15 @@ fn main() {
     let mut by_size: Vec<(usize, [Stats; 4])> = Vec::new();
     for &size in &o.sizes {
         let db = dir.join(format!("history-{size}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        if o.keep_histories && db.exists() {
+            eprintln!("bench: reusing {}", db.display());
+        } else {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            eprintln!("bench: seeding {size} rows (+ a 5,000-event session)...");
+            seed(&db, size);
         }
-        eprintln!("bench: seeding {size} rows (+ a 5,000-event session)...");
-        seed(&db, size);
         let label = if size >= 1_000_000 {
             format!("{}M", size / 1_000_000)
         } else if size >= 1000 {
