@@ -180,6 +180,43 @@ TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
 Examples:\n  flowhook sync\n  flowhook sync --status\n  flowhook sync --pull --json"
     )]
     Sync(SyncArgs),
+
+    /// Wire flowhook into Claude Code: merge its hooks into a settings file
+    #[command(
+        after_help = "Merges flowhook's hook entries into .claude/settings.json (or \
+settings.local.json with --local, or ~/.claude/settings.json with --user), keeping every other \
+key and every other tool's hooks as they are. The command is the absolute path of this binary; \
+the exec form (no shell) when the Claude Code on PATH is 2.1.139 or later, else a shell line \
+with the path quoted. Timeouts are in seconds. Running it twice changes nothing; a file it \
+changes is first copied to settings.json.flowhook-<time>.bak.\n\n\
+With --replace-claude-flow, claude-flow's entries (v2 `npx claude-flow@alpha hooks ...` \
+pipelines, v3 `hook-handler.cjs` and `@claude-flow/cli hooks ...`) are taken out and each one \
+reported: flowhook records what they did.\n\n\
+Examples:\n  flowhook install --project .\n  flowhook install --user --dry-run\n  \
+flowhook install --project . --replace-claude-flow"
+    )]
+    Install(InstallArgs),
+
+    /// Take flowhook's hooks out of a settings file (nothing else is touched)
+    #[command(
+        after_help = "Removes only the entries that run flowhook; events left \
+without any hook are dropped. Your memory (the database) stays.\n\n\
+Examples:\n  flowhook uninstall --project .\n  flowhook uninstall --user --dry-run"
+    )]
+    Uninstall(InstallArgs),
+
+    /// Check the whole set-up and say what is wrong and what to do about it
+    #[command(
+        after_help = "Reports this binary, the configuration in effect and where it \
+came from, the database (mode, schema, size, rows), every hook entry in the user's and the \
+project's settings files and in installed plugins with what is wrong with each (timeouts in \
+milliseconds, matchers that catch TaskCreate, jq pipelines, a missing or other binary, the same \
+hook twice, an event not wired, the exec form on a client too old for it), spooled events, \
+recent warnings from the log and, in sync mode, what waits to be sent and whether the server \
+answers (the token is never shown). Exits 1 when something is broken.\n\n\
+Examples:\n  flowhook doctor\n  flowhook doctor --json"
+    )]
+    Doctor(DoctorArgs),
 }
 
 /// Options every debugging command shares.
@@ -440,4 +477,43 @@ mod tests {
             );
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The project whose .claude/settings.json to change (default: the current directory's)
+    #[arg(long, value_name = "DIR", conflicts_with = "user")]
+    pub project: Option<PathBuf>,
+    /// Change ~/.claude/settings.json (every project of this user) instead
+    #[arg(long)]
+    pub user: bool,
+    /// Use the project's settings.local.json (not committed) instead of settings.json
+    #[arg(long, conflicts_with = "user")]
+    pub local: bool,
+    /// Print the change as a diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace claude-flow's hook entries by flowhook's, reporting each (install only)
+    #[arg(long)]
+    pub replace_claude_flow: bool,
+    /// How to write the command: exec (no shell), shell, or auto (exec when Claude Code on
+    /// PATH is 2.1.139 or later)
+    #[arg(long, value_enum, default_value_t = FormArg::Auto)]
+    pub form: FormArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormArg {
+    Auto,
+    Exec,
+    Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as one JSON object
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
 }

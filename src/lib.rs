@@ -15,6 +15,7 @@ mod detach;
 mod event;
 mod hook;
 mod input;
+mod install;
 mod log;
 mod paths;
 mod project;
@@ -96,6 +97,9 @@ pub fn run() -> ExitCode {
         cli::Command::Trust(a) => cmd::trust::run(a),
         cli::Command::Rebuild(a) => cmd::rebuild::run(a),
         cli::Command::Sync(a) => cmd::sync::run(a),
+        cli::Command::Install(a) => cmd::install::install(a),
+        cli::Command::Uninstall(a) => cmd::install::uninstall(a),
+        cli::Command::Doctor(a) => return cmd::doctor::run(a),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook

@@ -2,7 +2,9 @@
 
 pub mod bench;
 pub mod context;
+pub mod doctor;
 pub mod hook;
+pub mod install;
 pub mod prune;
 pub mod rebuild;
 pub mod replay;

@@ -81,8 +81,22 @@ const WORDS: &[(&str, Option<Word>)] = &[
 
 /// The debugging commands (`cli.rs`): the only first words that are not hook calls.
 pub const COMMANDS: &[&str] = &[
-    "replay", "context", "sessions", "show", "export", "prune", "schema", "bench", "spool",
-    "trust", "rebuild", "sync", "help",
+    "replay",
+    "context",
+    "sessions",
+    "show",
+    "export",
+    "prune",
+    "schema",
+    "bench",
+    "spool",
+    "trust",
+    "rebuild",
+    "sync",
+    "install",
+    "uninstall",
+    "doctor",
+    "help",
 ];
 
 impl Invocation {

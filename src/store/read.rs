@@ -192,4 +192,36 @@ impl Store {
             .first()
             .and_then(|r| text(&r[0]).map(|p| (p, text(&r[1])))))
     }
+
+    /// The schema version and the rows of each recorded table, for doctor.
+    pub async fn overview(&self) -> Result<(i64, Vec<(&'static str, i64)>)> {
+        const TABLES: [&str; 6] = [
+            "task_log",
+            "edit_history",
+            "session_summaries",
+            "swarm_coordination",
+            "knowledge_base",
+            "rejected_events",
+        ];
+        let counts = TABLES
+            .iter()
+            .map(|t| format!("(SELECT count(*) FROM {t})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = self
+            .rows(
+                &format!("SELECT (SELECT user_version FROM pragma_user_version), {counts}"),
+                (),
+            )
+            .await?;
+        let r = &rows[0];
+        Ok((
+            super::int(&r[0]),
+            TABLES
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, super::int(&r[i + 1])))
+                .collect(),
+        ))
+    }
 }

@@ -68,7 +68,7 @@ fn server_of(to: &Resolved) -> Result<(String, String), String> {
     if db.mode != Mode::Sync {
         return Err(format!(
             "database.mode is \"local\" for {}: set mode = \"sync\" and url in hooks.toml \
-             (see the README, \"Team memory with Turso\")",
+             (see the README, \"Team memory across machines\")",
             to.db.display()
         ));
     }
@@ -325,6 +325,15 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
         last_error: state("last_error").await.map_err(err)?,
         running: Lock::held(&to.db),
     })
+}
+
+/// Whether the server answers a trivial request, and how fast: for doctor, never for a hook.
+pub async fn ping(to: &Resolved) -> Result<Duration, String> {
+    let (url, token) = server_of(to)?;
+    let started = Instant::now();
+    let deadline = Duration::from_millis(to.config().sync.request_timeout_ms);
+    Server::new(&url, &token, deadline).await?.ping().await?;
+    Ok(started.elapsed())
 }
 
 /// In sync mode, starts `flowhook sync` in the background after a SessionEnd, or when the

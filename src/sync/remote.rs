@@ -204,6 +204,11 @@ impl Server {
         }
     }
 
+    /// One trivial request: whether the server answers, and accepts the token.
+    pub async fn ping(&self) -> Result<()> {
+        self.query("answer", "SELECT 1", Vec::new()).await.map(drop)
+    }
+
     /// Says who this machine is, for the others' `sessions`.
     pub async fn register(&self, machine: &str, label: &str, now: &str) -> Result<()> {
         self.execute(

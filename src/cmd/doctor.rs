@@ -1,0 +1,338 @@
+//! `flowhook doctor`: the whole set-up checked, each problem with what to do about it. It
+//! reads what the hook would read (the resolver, the database, the settings files Claude
+//! Code reads) and changes nothing but a database's schema, which opening brings up to date.
+
+use crate::cli::DoctorArgs;
+use crate::install::check::{self, Finding, Level, Machine, Source};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct Report {
+    binary: Value,
+    client: Option<String>,
+    project: Value,
+    config: Value,
+    database: Value,
+    hooks: Vec<String>,
+    spooled: usize,
+    recent_log: Vec<String>,
+    sync: Option<Value>,
+    problems: Vec<Finding>,
+}
+
+pub fn run(args: DoctorArgs) -> ExitCode {
+    let report = match super::Setup::resolve(&args.common) {
+        Ok(setup) => super::runtime().block_on(report(&setup)),
+        Err(e) => {
+            eprintln!("flowhook: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("plain data")
+        );
+    } else {
+        print!("{}", text(&report));
+    }
+    if report.problems.iter().any(|p| p.level == Level::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn report(setup: &super::Setup) -> Report {
+    let r = &setup.resolved;
+    let mut problems = Vec::new();
+    let this_bin = std::env::current_exe().unwrap_or_default();
+    let client = super::install::client_version();
+
+    let mut config = json!({"files": r.loaded.files});
+    if let Some(i) = &r.loaded.ignored {
+        config["ignored"] = json!(i.keys);
+        problems.push(Finding {
+            level: Level::Warning,
+            at: i.file.display().to_string(),
+            problem: i.warning(),
+            fix: format!("flowhook trust {}", i.file.display()),
+        });
+    }
+    for e in r.config_error.iter().chain(&r.pattern_errors) {
+        problems.push(Finding {
+            level: Level::Error,
+            at: "configuration".into(),
+            problem: e.clone(),
+            fix: "fix the file: hook calls use the defaults until then".into(),
+        });
+    }
+
+    let database = database(setup, &mut problems).await;
+    let sync = sync(setup, &mut problems).await;
+
+    let sources = sources(&r.project.root);
+    let which = |name: &str| which(name);
+    problems.extend(check::check(
+        &sources,
+        &Machine {
+            this_bin: &this_bin,
+            client,
+            which: &which,
+        },
+    ));
+
+    let spooled = crate::spool::pending(&r.db).len();
+    if spooled > 0 {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "spool".into(),
+            problem: format!("{spooled} events wait to be stored"),
+            fix: "`flowhook spool` says why; the next hook call stores them".into(),
+        });
+    }
+    Report {
+        binary: json!({"path": this_bin, "version": env!("CARGO_PKG_VERSION")}),
+        client: client.map(|(a, b, c)| format!("{a}.{b}.{c}")),
+        project: json!({"id": r.project.id, "root": r.project.root}),
+        config,
+        database,
+        hooks: sources
+            .iter()
+            .map(|s| s.path.display().to_string())
+            .collect(),
+        spooled,
+        recent_log: recent_warnings(&r.log),
+        sync,
+        problems,
+    }
+}
+
+async fn database(setup: &super::Setup, problems: &mut Vec<Finding>) -> Value {
+    let db = setup.db();
+    let mut out = json!({"path": db, "mode": setup.config().database.mode});
+    if !db.exists() {
+        out["exists"] = json!(false);
+        return out;
+    }
+    out["size_bytes"] = json!(std::fs::metadata(db).map(|m| m.len()).unwrap_or(0));
+    let opened = setup.open().await;
+    let overview = match &opened {
+        Ok(store) => store.overview().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
+    };
+    match overview {
+        Ok((schema, rows)) => {
+            out["schema_version"] = json!(schema);
+            out["rows"] = rows
+                .into_iter()
+                .map(|(t, n)| (t.to_owned(), json!(n)))
+                .collect();
+        }
+        Err(e) => problems.push(Finding {
+            level: Level::Error,
+            at: db.display().to_string(),
+            problem: e,
+            fix: "hook calls spool their events meanwhile (`flowhook spool`)".into(),
+        }),
+    }
+    out
+}
+
+async fn sync(setup: &super::Setup, problems: &mut Vec<Finding>) -> Option<Value> {
+    if setup.config().database.mode != crate::config::Mode::Sync {
+        return None;
+    }
+    let mut out = json!({});
+    if let Ok(store) = setup.open().await
+        && let Ok(s) = crate::sync::status(&setup.resolved, &store).await
+    {
+        out = json!({"server": s.server, "pending": s.pending, "last_push": s.last_push,
+            "last_pull": s.last_pull, "last_error": s.last_error});
+    }
+    match crate::sync::ping(&setup.resolved).await {
+        Ok(took) => out["answers_in_ms"] = json!(took.as_millis()),
+        Err(e) => {
+            out["answers"] = json!(false);
+            problems.push(Finding {
+                level: Level::Error,
+                at: "sync".into(),
+                problem: e,
+                fix: "hooks keep recording locally; the next sync sends it all".into(),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// The files Claude Code reads hooks from: the user's and the project's settings, and every
+/// installed plugin's `hooks/hooks.json`.
+fn sources(root: &Path) -> Vec<Source> {
+    let mut files = Vec::new();
+    if let Ok(home) = super::install::claude_home() {
+        files.push(home.join("settings.json"));
+        plugin_hooks(&home.join("plugins"), 0, &mut files);
+    }
+    for name in ["settings.json", "settings.local.json"] {
+        files.push(root.join(".claude").join(name));
+    }
+    files.sort();
+    files.dedup();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+            Some(Source { path, json })
+        })
+        .collect()
+}
+
+fn plugin_hooks(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > 6 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            plugin_hooks(&p, depth + 1, out);
+        } else if p.ends_with("hooks/hooks.json") {
+            out.push(p);
+        }
+    }
+}
+
+/// A command name found on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The last warnings and errors of the log (its last 64 KiB).
+fn recent_warnings(log: &Path) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(log) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
+    let mut tail = Vec::new();
+    let _ = f.read_to_end(&mut tail);
+    let tail = String::from_utf8_lossy(&tail);
+    let lines: Vec<String> = tail
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .map(str::to_owned)
+        .collect();
+    lines[lines.len().saturating_sub(5)..].to_vec()
+}
+
+fn text(r: &Report) -> String {
+    let mut out = String::new();
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<10} {v}\n"));
+    line(
+        "binary",
+        format!(
+            "flowhook {} at {}",
+            r.binary["version"].as_str().unwrap_or(""),
+            r.binary["path"].as_str().unwrap_or("")
+        ),
+    );
+    line(
+        "client",
+        r.client
+            .as_ref()
+            .map_or("no `claude` on PATH".into(), |v| format!("Claude Code {v}")),
+    );
+    line(
+        "project",
+        format!(
+            "{} (root {})",
+            r.project["id"].as_str().unwrap_or(""),
+            r.project["root"].as_str().unwrap_or("")
+        ),
+    );
+    let files = r.config["files"].as_array().cloned().unwrap_or_default();
+    line(
+        "config",
+        if files.is_empty() {
+            "built-in defaults".into()
+        } else {
+            files
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    let d = &r.database;
+    line(
+        "database",
+        match d.get("rows") {
+            Some(rows) => format!(
+                "{} ({} mode, schema {}, {:.1} MB): {}",
+                d["path"].as_str().unwrap_or(""),
+                d["mode"].as_str().unwrap_or(""),
+                d["schema_version"],
+                d["size_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+                rows.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(t, n)| format!("{t} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None if d["exists"] == false => format!(
+                "{} (not created yet: the first hook call creates it)",
+                d["path"].as_str().unwrap_or("")
+            ),
+            None => format!("{} (unreadable)", d["path"].as_str().unwrap_or("")),
+        },
+    );
+    line(
+        "hooks",
+        if r.hooks.is_empty() {
+            "no settings file or plugin with hooks".into()
+        } else {
+            r.hooks.join(", ")
+        },
+    );
+    line("spool", format!("{} waiting", r.spooled));
+    if let Some(s) = &r.sync {
+        line(
+            "sync",
+            format!(
+                "{} ({}), last push {}, last pull {}",
+                s["server"].as_str().unwrap_or("?"),
+                s.get("answers_in_ms")
+                    .map_or("does not answer".into(), |ms| format!("answers in {ms} ms")),
+                s["last_push"].as_str().unwrap_or("never"),
+                s["last_pull"].as_str().unwrap_or("never")
+            ),
+        );
+    }
+    for l in &r.recent_log {
+        line("log", l.clone());
+    }
+    if r.problems.is_empty() {
+        out.push_str("\nno problem found\n");
+    }
+    for p in &r.problems {
+        let mark = match p.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "\n{mark}: {}\n  at:  {}\n  fix: {}\n",
+            p.problem, p.at, p.fix
+        ));
+    }
+    out
+}

@@ -1,0 +1,178 @@
+//! `flowhook install` and `flowhook uninstall`: flowhook's hooks merged into, or taken out
+//! of, one Claude Code settings file (the rules are in `install/`).
+
+use crate::cli::{FormArg, InstallArgs};
+use crate::install::{self, Changes, Form};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn install(args: InstallArgs) -> super::Result {
+    let bin = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
+    let (form, why) = form(args.form);
+    change(&args, |settings| {
+        install::install(settings, &bin, form, args.replace_claude_flow)
+    })
+    .map(|(file, changes, wrote)| {
+        for line in &changes.replaced {
+            println!("replaced  {line}");
+        }
+        for line in &changes.claude_flow_left {
+            println!("left      {line} (claude-flow: add --replace-claude-flow to replace it)");
+        }
+        let what = match (wrote, changes.wired.is_empty()) {
+            (_, true) => "already wired: nothing to change",
+            (true, false) => "wired",
+            (false, false) => "would wire (dry run)",
+        };
+        println!(
+            "{what}: {} ({} events, {}, {why})",
+            file.display(),
+            install::EVENTS.len(),
+            bin.display()
+        );
+    })
+}
+
+pub fn uninstall(args: InstallArgs) -> super::Result {
+    change(&args, install::uninstall).map(|(file, changes, wrote)| {
+        for line in &changes.removed {
+            println!("removed   {line}");
+        }
+        let what = match (wrote, changes.removed.is_empty()) {
+            (_, true) => "no flowhook hook in",
+            (true, false) => "unwired",
+            (false, false) => "would unwire (dry run)",
+        };
+        println!("{what}: {}", file.display());
+    })
+}
+
+/// The form to write, and why, for the report.
+fn form(asked: FormArg) -> (Form, String) {
+    match asked {
+        FormArg::Exec => (Form::Exec, "exec form, as asked".into()),
+        FormArg::Shell => (Form::Shell, "shell form, as asked".into()),
+        FormArg::Auto => match client_version() {
+            Some(v) if v >= install::EXEC_FORM_SINCE => (
+                Form::Exec,
+                format!("exec form: Claude Code {}.{}.{}", v.0, v.1, v.2),
+            ),
+            Some(v) => (
+                Form::Shell,
+                format!(
+                    "shell form: Claude Code {}.{}.{} predates the exec form",
+                    v.0, v.1, v.2
+                ),
+            ),
+            None => (
+                Form::Shell,
+                "shell form: no `claude` on PATH to ask; --form exec for 2.1.139 and later".into(),
+            ),
+        },
+    }
+}
+
+/// The version of the Claude Code on PATH.
+pub fn client_version() -> Option<(u32, u32, u32)> {
+    let out = std::process::Command::new("claude")
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    install::parse_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The settings file the arguments name.
+pub fn settings_file(args: &InstallArgs) -> Result<PathBuf, String> {
+    if args.user {
+        return Ok(claude_home()?.join("settings.json"));
+    }
+    let dir = match &args.project {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?,
+    };
+    let dir = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = if args.local {
+        "settings.local.json"
+    } else {
+        "settings.json"
+    };
+    Ok(dir.join(".claude").join(name))
+}
+
+/// Claude Code's own directory: `CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn claude_home() -> Result<PathBuf, String> {
+    if let Some(d) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".claude"))
+        .ok_or_else(|| "HOME is not set: cannot find ~/.claude".to_owned())
+}
+
+/// Reads the file (missing: `{}`), applies `edit`, and unless nothing changed or this is a
+/// dry run (which prints the diff), backs the old file up and writes the new one in its
+/// place. Returns the file, what changed, and whether it was written.
+fn change(
+    args: &InstallArgs,
+    edit: impl FnOnce(&Value) -> Result<(Value, Changes), String>,
+) -> Result<(PathBuf, Changes, bool), String> {
+    let file = settings_file(args)?;
+    let old_text = match std::fs::read_to_string(&file) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("{}: {e}", file.display())),
+    };
+    let old: Value = match &old_text {
+        Some(t) if !t.trim().is_empty() => serde_json::from_str(t).map_err(|e| {
+            format!(
+                "{} is not valid JSON ({e}): fix it first, nothing was changed",
+                file.display()
+            )
+        })?,
+        _ => Value::Object(Default::default()),
+    };
+    let (new, changes) = edit(&old).map_err(|e| format!("{}: {e}", file.display()))?;
+    if new == old {
+        return Ok((file, changes, false));
+    }
+    let new_text = serde_json::to_string_pretty(&new).expect("JSON values serialise") + "\n";
+    if args.dry_run {
+        let before = old_text
+            .as_deref()
+            .map(|t| serde_json::to_string_pretty(&old).map_or(t.to_owned(), |p| p + "\n"))
+            .unwrap_or_default();
+        print!(
+            "{}",
+            install::diff::unified(&before, &new_text, &file.to_string_lossy())
+        );
+        return Ok((file, changes, false));
+    }
+    write(&file, old_text.is_some(), &new_text)?;
+    Ok((file, changes, true))
+}
+
+/// Writes `text` to `file` through a temporary file and a rename, after copying the old file
+/// to `<file>.flowhook-<time>.bak`. The new file keeps the old one's mode.
+fn write(file: &Path, existed: bool, text: &str) -> Result<(), String> {
+    let shown = file.display();
+    let dir = file.parent().expect("a settings path has a parent");
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mode = std::fs::metadata(file).ok().map(|m| m.permissions());
+    if existed {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let backup = PathBuf::from(format!("{shown}.flowhook-{stamp}.bak"));
+        std::fs::copy(file, &backup).map_err(|e| format!("backing up {shown}: {e}"))?;
+        println!("backup: {}", backup.display());
+    }
+    let tmp = dir.join(format!(".settings.flowhook.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    if let Some(p) = mode {
+        let _ = std::fs::set_permissions(&tmp, p);
+    }
+    std::fs::rename(&tmp, file).map_err(|e| format!("{shown}: {e}"))
+}

@@ -1,0 +1,322 @@
+//! Claude Code settings files: flowhook's hook entries merged in, taken out, or checked.
+//!
+//! Everything here works on a settings file's JSON as a value: no file is read or written
+//! (that is `cmd/install.rs` and `cmd/doctor.rs`), so every rule can be tested on real
+//! templates. Other keys and other tools' hooks are kept as they are, in their order.
+
+pub mod check;
+pub mod diff;
+
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+/// The events flowhook records, with the matcher each needs (`None`: every occurrence).
+/// `Agent|Task` is an exact list (letters and `|`), so it does not also match `TaskCreate`;
+/// Claude Code renamed Task to Agent in 2.1.63 and older clients still send Task.
+pub const EVENTS: &[(&str, Option<&str>)] = &[
+    ("SessionStart", None),
+    ("UserPromptSubmit", None),
+    ("PreToolUse", Some("Agent|Task")),
+    (
+        "PostToolUse",
+        Some("Write|Edit|MultiEdit|NotebookEdit|Agent|Task"),
+    ),
+    ("SubagentStart", None),
+    ("SubagentStop", None),
+    ("Stop", None),
+    ("PreCompact", None),
+    ("SessionEnd", None),
+];
+
+/// Seconds Claude Code gives a call before it gives up on it. flowhook's own watchdog ends a
+/// call at 800 ms, so this only bounds a stuck machine. SessionEnd hooks share a 1.5 s budget
+/// that a settings file's timeout raises: 2 s raises it little, and cuts no other tool short.
+fn timeout(event: &str) -> u64 {
+    if event == "SessionEnd" { 2 } else { 5 }
+}
+
+/// The first Claude Code version that runs the exec form (`command` plus `args`, no shell).
+pub const EXEC_FORM_SINCE: (u32, u32, u32) = (2, 1, 139);
+
+/// How the hook command is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `command` is the binary, `args` its arguments: no shell in between.
+    Exec,
+    /// One shell line, the binary's path quoted.
+    Shell,
+}
+
+/// One handler as flowhook writes it for `event`.
+pub fn handler(bin: &Path, form: Form, event: &str) -> Value {
+    let bin = bin.to_string_lossy();
+    match form {
+        Form::Exec => json!({"type": "command", "command": bin, "args": ["hook"],
+            "timeout": timeout(event)}),
+        Form::Shell => json!({"type": "command", "command": format!("{} hook", shell_quote(&bin)),
+            "timeout": timeout(event)}),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Whether a handler runs flowhook: its program (the exec form's `command`, or a shell line's
+/// first word) is a file named `flowhook`.
+pub fn is_flowhook(handler: &Value) -> bool {
+    let command = handler.get("command").and_then(Value::as_str).unwrap_or("");
+    let program = if handler.get("args").is_some() {
+        command.to_owned()
+    } else {
+        first_word(command)
+    };
+    Path::new(&program)
+        .file_name()
+        .is_some_and(|n| n == "flowhook")
+}
+
+/// The first word of a shell line, its quotes taken off.
+pub fn first_word(line: &str) -> String {
+    let line = line.trim_start();
+    match line.chars().next() {
+        Some(q @ ('\'' | '"')) => line[1..].split(q).next().unwrap_or("").to_owned(),
+        _ => line.split_whitespace().next().unwrap_or("").to_owned(),
+    }
+}
+
+/// Whether a handler is one of claude-flow's (v2's `npx claude-flow@alpha hooks ...`
+/// pipelines, v3's `hook-handler.cjs` or `@claude-flow/cli hooks ...`).
+pub fn is_claude_flow(handler: &Value) -> bool {
+    let command = handler.get("command").and_then(Value::as_str).unwrap_or("");
+    let args = handler
+        .get("args")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    [command, &args].iter().any(|t| {
+        [
+            "claude-flow",
+            "hook-handler.cjs",
+            "auto-memory-hook.mjs",
+            "ruflo",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+    })
+}
+
+/// What a merge did to the file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Events whose flowhook entry was added or rewritten.
+    pub wired: Vec<String>,
+    /// claude-flow handlers taken out, as `Event [matcher]: command`.
+    pub replaced: Vec<String>,
+    /// claude-flow handlers left in place (no `--replace-claude-flow`).
+    pub claude_flow_left: Vec<String>,
+    /// flowhook handlers taken out (uninstall).
+    pub removed: Vec<String>,
+}
+
+/// Settings with flowhook's entries in place: an entry already exactly as wanted is left
+/// where it is; any other flowhook handler is taken out and the wanted one appended. With
+/// `replace_claude_flow`, claude-flow's handlers go too, each reported. Running it on its own
+/// output changes nothing.
+pub fn install(
+    settings: &Value,
+    bin: &Path,
+    form: Form,
+    replace_claude_flow: bool,
+) -> Result<(Value, Changes), String> {
+    let mut out = settings.clone();
+    let mut changes = Changes::default();
+    let hooks = hooks_of(&mut out)?;
+    // claude-flow's handlers, on every event: reported, and taken out when asked.
+    let cf = |h: &Value| is_claude_flow(h) && !is_flowhook(h);
+    for (event, list) in hooks.iter_mut() {
+        let Value::Array(groups) = list else { continue };
+        for g in groups.iter() {
+            for h in handlers(g).iter().filter(|h| cf(h)) {
+                let line = describe(event, g, h);
+                if replace_claude_flow {
+                    changes.replaced.push(line);
+                } else {
+                    changes.claude_flow_left.push(line);
+                }
+            }
+        }
+        if replace_claude_flow {
+            retain_handlers(groups, |h| !cf(h));
+        }
+    }
+    for (event, matcher) in EVENTS {
+        let mut group = json!({"hooks": [handler(bin, form, event)]});
+        if let Some(m) = matcher {
+            group = json!({"matcher": m, "hooks": group["hooks"].clone()});
+        }
+        let list = hooks
+            .entry(event.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Value::Array(groups) = list else {
+            return Err(format!("hooks.{event} is not a list"));
+        };
+        let ours = groups.iter().flat_map(handlers).filter(is_flowhook).count();
+        if ours == 1 && groups.contains(&group) {
+            continue;
+        }
+        retain_handlers(groups, |h| !is_flowhook(h));
+        groups.push(group);
+        changes.wired.push(event.to_string());
+    }
+    hooks.retain(|_, list| list.as_array().is_none_or(|g| !g.is_empty()));
+    Ok((out, changes))
+}
+
+/// Settings without flowhook's handlers; events left with no handler are dropped.
+pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
+    let mut out = settings.clone();
+    let mut changes = Changes::default();
+    if out.get("hooks").is_none() {
+        return Ok((out, changes));
+    }
+    let hooks = hooks_of(&mut out)?;
+    for (event, list) in hooks.iter_mut() {
+        let Value::Array(groups) = list else { continue };
+        for g in groups.iter() {
+            for h in handlers(g).iter().filter(|h| is_flowhook(h)) {
+                changes.removed.push(describe(event, g, h));
+            }
+        }
+        retain_handlers(groups, |h| !is_flowhook(h));
+    }
+    if !changes.removed.is_empty() {
+        hooks.retain(|_, list| list.as_array().is_none_or(|g| !g.is_empty()));
+        if hooks.is_empty() {
+            out.as_object_mut().expect("checked").remove("hooks");
+        }
+    }
+    Ok((out, changes))
+}
+
+/// The `hooks` object of a settings file, created when missing.
+fn hooks_of(settings: &mut Value) -> Result<&mut Map<String, Value>, String> {
+    let Value::Object(top) = settings else {
+        return Err("the settings file is not a JSON object".into());
+    };
+    match top
+        .entry("hooks")
+        .or_insert_with(|| Value::Object(Map::new()))
+    {
+        Value::Object(h) => Ok(h),
+        _ => Err("its \"hooks\" key is not an object".into()),
+    }
+}
+
+/// The handlers of one matcher group.
+pub fn handlers(group: &Value) -> Vec<Value> {
+    group
+        .get("hooks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Keeps the handlers `keep` accepts; a group left with none goes.
+fn retain_handlers(groups: &mut Vec<Value>, keep: impl Fn(&Value) -> bool) {
+    for g in groups.iter_mut() {
+        if let Some(Value::Array(hs)) = g.get_mut("hooks") {
+            hs.retain(&keep);
+        }
+    }
+    groups.retain(|g| {
+        g.get("hooks")
+            .and_then(Value::as_array)
+            .is_none_or(|h| !h.is_empty())
+    });
+}
+
+/// `Event [matcher]: command args`, for reports.
+pub fn describe(event: &str, group: &Value, handler: &Value) -> String {
+    let matcher = match group.get("matcher").and_then(Value::as_str) {
+        Some(m) if !m.is_empty() => format!(" [{m}]"),
+        _ => String::new(),
+    };
+    let mut line = handler
+        .get("command")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if let Some(args) = handler.get("args").and_then(Value::as_array) {
+        for a in args {
+            line.push(' ');
+            line.push_str(a.as_str().unwrap_or(""));
+        }
+    }
+    format!("{event}{matcher}: {line}")
+}
+
+/// A `claude --version` line's version (`2.1.328 (Claude Code)`).
+pub fn parse_version(line: &str) -> Option<(u32, u32, u32)> {
+    let v = line.split_whitespace().next()?;
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bin() -> &'static Path {
+        Path::new("/opt/fh/flowhook")
+    }
+
+    #[test]
+    fn installing_twice_changes_nothing_and_keeps_other_keys() {
+        let before = json!({"model": "opus", "hooks": {"Notification": [{"hooks": [
+            {"type": "command", "command": "notify-send done"}]}]}});
+        let (once, c) = install(&before, bin(), Form::Exec, false).unwrap();
+        assert_eq!(c.wired.len(), EVENTS.len());
+        assert_eq!(once["model"], "opus");
+        assert_eq!(
+            once["hooks"]["Notification"],
+            before["hooks"]["Notification"]
+        );
+        let (twice, c) = install(&once, bin(), Form::Exec, false).unwrap();
+        assert_eq!(twice, once);
+        assert!(c.wired.is_empty());
+        let (back, c) = uninstall(&twice).unwrap();
+        assert_eq!(back, before);
+        assert_eq!(c.removed.len(), EVENTS.len());
+    }
+
+    #[test]
+    fn a_flowhook_entry_of_another_form_or_path_is_rewritten() {
+        let (shell, _) =
+            install(&json!({}), Path::new("/old/flowhook"), Form::Shell, false).unwrap();
+        assert_eq!(
+            shell["hooks"]["Stop"][0]["hooks"][0]["command"],
+            "'/old/flowhook' hook"
+        );
+        let (exec, c) = install(&shell, bin(), Form::Exec, false).unwrap();
+        assert_eq!(c.wired.len(), EVENTS.len());
+        assert_eq!(exec["hooks"]["Stop"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            exec["hooks"]["Stop"][0]["hooks"][0]["args"],
+            json!(["hook"])
+        );
+    }
+
+    #[test]
+    fn words_and_versions() {
+        assert_eq!(first_word("'/a b/flowhook' hook"), "/a b/flowhook");
+        assert_eq!(first_word("  flowhook hooks post-edit"), "flowhook");
+        assert_eq!(parse_version("2.1.328 (Claude Code)"), Some((2, 1, 328)));
+        assert_eq!(parse_version("garbage"), None);
+        assert!(is_claude_flow(
+            &json!({"command": "node .claude/helpers/hook-handler.cjs route"})
+        ));
+        assert!(!is_flowhook(
+            &json!({"command": "cat | jq -r . | xargs flowhook"})
+        ));
+    }
+}
