@@ -161,6 +161,9 @@ class H(BaseHTTPRequestHandler):
         raw = self.rfile.read(ln) if ln else b""
         try:
             body = json.loads(raw or b"{}")
+            if ARGS.bodies:
+                with LOG_LOCK, open(ARGS.bodies, "a") as f:
+                    f.write(json.dumps(body) + "\n")
         except Exception:
             body = {}
         path = self.path.split("?")[0]
@@ -234,6 +237,7 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
     p.add_argument("--log")
+    p.add_argument("--bodies", help="append every request body, whole, to this file (one JSON per line)")
     p.add_argument("--cwd", default=os.getcwd())
     p.add_argument("--home", default=os.environ.get("HOME", ""))
     p.add_argument("--seed", default="0")
