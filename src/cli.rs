@@ -217,6 +217,42 @@ answers (the token is never shown). Exits 1 when something is broken.\n\n\
 Examples:\n  flowhook doctor\n  flowhook doctor --json"
     )]
     Doctor(DoctorArgs),
+
+    /// Serve this memory to an agent over MCP (stdio), for questions in the middle of a task
+    #[command(
+        after_help = "A Model Context Protocol server on stdin/stdout, over the same \
+database and configuration as the hooks (in sync mode, the local file sync keeps current: \
+never a network call while answering). Tools: search_memory, list_sessions, get_session, \
+file_history, recent_context, remember, recall_key, forget; --read-only leaves out the two \
+that write.\n\n\
+Register it with Claude Code:\n  claude mcp add flowhook -- flowhook mcp\n  \
+flowhook install --project . --mcp     (writes .mcp.json)\n\n\
+Example:\n  flowhook mcp --read-only"
+    )]
+    Mcp(McpArgs),
+
+    /// Read and write agent memory: values stored on purpose, by namespace and key
+    #[command(subcommand)]
+    Memory(MemoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Store a value (secrets are removed first)
+    #[command(
+        after_help = "Examples:\n  flowhook memory set deploy \"run make release, never cargo publish\"\n  \
+flowhook memory set --namespace api --ttl 86400 token-rotation \"rotates on Mondays\""
+    )]
+    Set(MemorySetArgs),
+    /// Print a value
+    #[command(after_help = "Example:\n  flowhook memory get deploy")]
+    Get(MemoryKeyArgs),
+    /// List the live values, newest first
+    #[command(after_help = "Example:\n  flowhook memory list --namespace api --json")]
+    List(MemoryListArgs),
+    /// Delete a value
+    #[command(after_help = "Example:\n  flowhook memory delete deploy")]
+    Delete(MemoryKeyArgs),
 }
 
 /// Options every debugging command shares.
@@ -512,6 +548,57 @@ pub enum FormArg {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Print the report as one JSON object
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Leave out the tools that write (remember, forget)
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct MemorySetArgs {
+    pub key: String,
+    pub value: String,
+    /// Group of keys
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// Forget it after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub ttl: Option<u64>,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct MemoryKeyArgs {
+    pub key: String,
+    /// Group of keys
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct MemoryListArgs {
+    /// Only this group of keys
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Print as JSON
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

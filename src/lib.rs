@@ -17,6 +17,7 @@ mod hook;
 mod input;
 mod install;
 mod log;
+mod mcp;
 mod paths;
 mod project;
 mod recall;
@@ -100,6 +101,8 @@ pub fn run() -> ExitCode {
         cli::Command::Install(a) => cmd::install::install(a),
         cli::Command::Uninstall(a) => cmd::install::uninstall(a),
         cli::Command::Doctor(a) => return cmd::doctor::run(a),
+        cli::Command::Mcp(a) => cmd::memory::mcp(a),
+        cli::Command::Memory(c) => cmd::memory::run(c),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook

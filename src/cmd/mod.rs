@@ -5,6 +5,7 @@ pub mod context;
 pub mod doctor;
 pub mod hook;
 pub mod install;
+pub mod memory;
 pub mod prune;
 pub mod rebuild;
 pub mod replay;

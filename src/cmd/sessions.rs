@@ -109,7 +109,7 @@ fn ms_between(start: &str, end: &str) -> u64 {
 }
 
 /// The session a full id or unique prefix names.
-async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
+pub async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
     let matches = store
         .sessions_matching(id)
         .await
@@ -178,7 +178,7 @@ const HERE: &str = "here";
 /// The session as text: header, summary, and the timeline drawn as a tree in which each
 /// subagent's own events hang under the launch that started it. `markdown` wraps it for a
 /// document.
-fn render(t: &Timeline, markdown: bool) -> String {
+pub fn render(t: &Timeline, markdown: bool) -> String {
     let s = &t.session;
     let mut out = String::new();
     if markdown {

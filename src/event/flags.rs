@@ -96,6 +96,8 @@ pub const COMMANDS: &[&str] = &[
     "install",
     "uninstall",
     "doctor",
+    "mcp",
+    "memory",
     "help",
 ];
 

@@ -87,6 +87,8 @@ impl Store {
             )
             .await?;
         self.resummarise(sid, at.now).await?;
+        // One indexed delete: expired agent memory goes when any session ends.
+        self.prune_expired_memory(at.now).await?;
         Ok(changed)
     }
 

@@ -25,11 +25,13 @@
 mod ending;
 mod knowledge;
 mod maintain;
+mod memory;
 mod read;
 mod recall;
 mod sync;
 mod write;
 
+pub use memory::Slot;
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use sync::{Column, SHARED, Shared};
 pub use write::{Rejected, Stamp};
@@ -46,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_order_and_keys.sql"),
     include_str!("migrations/0005_covering_basename.sql"),
     include_str!("migrations/0006_team.sql"),
+    include_str!("migrations/0007_agent_memory.sql"),
 ];
 
 /// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding

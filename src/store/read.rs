@@ -224,4 +224,16 @@ impl Store {
                 .collect(),
         ))
     }
+
+    /// The text of the project's latest prompt.
+    pub async fn latest_task(&self, project: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT task FROM task_log WHERE project = ?1 AND source_event = 'UserPromptSubmit'
+                 ORDER BY id DESC LIMIT 1",
+                params![project],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
+    }
 }

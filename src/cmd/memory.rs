@@ -1,0 +1,112 @@
+//! `flowhook mcp` (the MCP server, in `mcp/`) and `flowhook memory`: agent memory from the
+//! command line, the same store the server's remember / recall_key / forget use.
+
+use super::Setup;
+use crate::cli::{McpArgs, MemoryCommand};
+use crate::store::Slot;
+
+pub fn mcp(args: McpArgs) -> super::Result {
+    let setup = Setup::resolve(&args.common)?;
+    crate::mcp::serve(setup, args.read_only)
+}
+
+pub fn run(command: MemoryCommand) -> super::Result {
+    let now = chrono::Utc::now();
+    let stamp = crate::hook::stamp(now);
+    match command {
+        MemoryCommand::Set(a) => {
+            let setup = Setup::resolve(&a.common)?;
+            let project = setup.project().to_owned();
+            let value = crate::redact::redact(&a.value, &setup.resolved.patterns).into_owned();
+            let expires = a.ttl.map(|s| {
+                crate::hook::stamp(now + chrono::Duration::seconds(s.min(1 << 40) as i64))
+            });
+            super::runtime().block_on(async {
+                let store = setup.open().await?;
+                let slot = Slot {
+                    project: &project,
+                    namespace: &a.namespace,
+                    key: &a.key,
+                    agent_id: "system",
+                };
+                store
+                    .remember(slot, &value, None, expires.as_deref(), &stamp)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"project": project, "namespace": a.namespace, "key": a.key,
+                        "value": value, "expires_at": expires})
+                );
+            } else {
+                println!("stored {}/{} in {project}", a.namespace, a.key);
+            }
+            Ok(())
+        }
+        MemoryCommand::Get(a) => {
+            let setup = Setup::resolve(&a.common)?;
+            let found = super::runtime().block_on(async {
+                let store = setup.open_existing().await?;
+                store
+                    .memory_get(setup.project(), &a.namespace, &a.key, None, &stamp)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            let Some(m) = found.first() else {
+                return Err(format!(
+                    "nothing stored under {}/{} in {}",
+                    a.namespace,
+                    a.key,
+                    setup.project()
+                ));
+            };
+            if a.json {
+                println!("{}", serde_json::to_string(m).expect("plain data"));
+            } else {
+                println!("{}", m.value);
+            }
+            Ok(())
+        }
+        MemoryCommand::List(a) => {
+            let setup = Setup::resolve(&a.common)?;
+            let rows = super::runtime().block_on(async {
+                let store = setup.open_existing().await?;
+                store
+                    .memory_list(setup.project(), a.namespace.as_deref(), 1000, &stamp)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            if a.json {
+                println!("{}", serde_json::to_string(&rows).expect("plain data"));
+            } else if rows.is_empty() {
+                eprintln!("flowhook: no agent memory in {}", setup.project());
+            } else {
+                for m in &rows {
+                    println!(
+                        "{}/{}  {}  ({} at {})",
+                        m.namespace, m.key, m.value, m.agent_id, m.updated_at
+                    );
+                }
+            }
+            Ok(())
+        }
+        MemoryCommand::Delete(a) => {
+            let setup = Setup::resolve(&a.common)?;
+            let n = super::runtime().block_on(async {
+                let store = setup.open_existing().await?;
+                store
+                    .forget(setup.project(), &a.namespace, &a.key, None)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            if a.json {
+                println!("{}", serde_json::json!({"deleted": n}));
+            } else {
+                println!("deleted {n} value(s) of {}/{}", a.namespace, a.key);
+            }
+            Ok(())
+        }
+    }
+}

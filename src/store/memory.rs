@@ -1,0 +1,196 @@
+//! agent_memory: values agents store on purpose, by project, namespace, key and agent. An
+//! expired value is never read; session end deletes what expired.
+
+use super::{Result, Store};
+use libsql::params;
+use serde::{Deserialize, Serialize};
+
+/// One stored value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Memory {
+    pub namespace: String,
+    pub key: String,
+    pub agent_id: String,
+    pub value: String,
+    pub updated_at: String,
+    pub expires_at: Option<String>,
+}
+
+/// Where a value lives.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'a> {
+    pub project: &'a str,
+    pub namespace: &'a str,
+    pub key: &'a str,
+    pub agent_id: &'a str,
+}
+
+const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2)";
+
+impl Store {
+    /// Stores `value` (replacing the slot's old one); `expires_at` ends it.
+    pub async fn remember(
+        &self,
+        at: Slot<'_>,
+        value: &str,
+        session_id: Option<&str>,
+        expires_at: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        self.run(
+            "INSERT INTO agent_memory (id, project, namespace, key, agent_id, value, session_id,
+                 created_at, updated_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
+             ON CONFLICT (project, namespace, key, agent_id) DO UPDATE SET
+                 value = excluded.value, session_id = excluded.session_id,
+                 updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            params![
+                super::new_id(now),
+                at.project,
+                at.namespace,
+                at.key,
+                at.agent_id,
+                value,
+                session_id,
+                now,
+                expires_at
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The live values of a key in a namespace, the given agent's first, then the newest.
+    pub async fn memory_get(
+        &self,
+        project: &str,
+        namespace: &str,
+        key: &str,
+        agent_id: Option<&str>,
+        now: &str,
+    ) -> Result<Vec<Memory>> {
+        self.typed(
+            &format!(
+                "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
+                 WHERE project = ?1 AND {LIVE} AND namespace = ?3 AND key = ?4
+                 ORDER BY agent_id = coalesce(?5, 'system') DESC, updated_at DESC"
+            ),
+            params![project, now, namespace, key, agent_id],
+        )
+        .await
+    }
+
+    /// The live values of a project (of one namespace, when given), newest first.
+    pub async fn memory_list(
+        &self,
+        project: &str,
+        namespace: Option<&str>,
+        limit: u32,
+        now: &str,
+    ) -> Result<Vec<Memory>> {
+        self.typed(
+            &format!(
+                "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
+                 WHERE project = ?1 AND {LIVE} AND (?3 IS NULL OR namespace = ?3)
+                 ORDER BY updated_at DESC, key LIMIT ?4"
+            ),
+            params![project, now, namespace, limit],
+        )
+        .await
+    }
+
+    /// Deletes a key (every agent's value of it when `agent_id` is `None`); how many went.
+    pub async fn forget(
+        &self,
+        project: &str,
+        namespace: &str,
+        key: &str,
+        agent_id: Option<&str>,
+    ) -> Result<u64> {
+        self.run(
+            "DELETE FROM agent_memory WHERE project = ?1 AND namespace = ?2 AND key = ?3
+                 AND (?4 IS NULL OR agent_id = ?4)",
+            params![project, namespace, key, agent_id],
+        )
+        .await
+    }
+
+    /// Deletes what expired before `now`.
+    pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
+        self.run(
+            "DELETE FROM agent_memory WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+            params![now],
+        )
+        .await
+    }
+
+    /// Every change recorded to one file (by project-relative path, path or basename), newest
+    /// first, with the task each belonged to.
+    pub async fn file_history(
+        &self,
+        project: Option<&str>,
+        file: &str,
+        limit: u32,
+    ) -> Result<Vec<FileChange>> {
+        let base = super::basename(file);
+        self.typed(
+            "SELECT e.created_at, e.session_id, e.project, coalesce(e.rel_path, e.file) AS file,
+                 e.tool, e.kind, e.lines_added, e.lines_removed, e.diff, e.agent_type,
+                 t.task, m.label AS machine
+             FROM edit_history e
+             LEFT JOIN task_log t ON t.id = e.task_ref
+             LEFT JOIN machines m ON m.id = e.origin
+             WHERE e.basename = ?1 AND (?2 IS NULL OR e.project = ?2)
+               AND (?3 = e.basename OR e.rel_path = ?3 OR e.file = ?3
+                    OR substr(e.file, -length(?3) - 1) = '/' || ?3)
+             ORDER BY e.id DESC LIMIT ?4",
+            params![base, project, file, limit],
+        )
+        .await
+    }
+
+    /// The live values whose namespace, key or value holds some of `words`: those holding
+    /// the most first, then the newest. Agent memory is small: read whole, matched here.
+    pub async fn memory_matching(
+        &self,
+        project: &str,
+        words: &[String],
+        limit: u32,
+        now: &str,
+    ) -> Result<Vec<Memory>> {
+        let rows = self.memory_list(project, None, 500, now).await?;
+        let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+        let mut hits: Vec<(usize, Memory)> = rows
+            .into_iter()
+            .map(|m| {
+                let hay = format!("{} {} {}", m.namespace, m.key, m.value).to_lowercase();
+                (lower.iter().filter(|w| hay.contains(w.as_str())).count(), m)
+            })
+            .filter(|(n, _)| *n > 0)
+            .collect();
+        // Stable: equal hits keep the newest-first order of the list.
+        hits.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+        Ok(hits
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, m)| m)
+            .collect())
+    }
+}
+
+/// One row of `file_history`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileChange {
+    pub created_at: String,
+    pub session_id: String,
+    pub project: String,
+    pub file: String,
+    pub tool: String,
+    pub kind: String,
+    pub lines_added: i64,
+    pub lines_removed: i64,
+    pub diff: Option<String>,
+    pub agent_type: Option<String>,
+    pub task: Option<String>,
+    pub machine: Option<String>,
+}
