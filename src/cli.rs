@@ -532,6 +532,10 @@ pub struct InstallArgs {
     /// Replace claude-flow's hook entries by flowhook's, reporting each (install only)
     #[arg(long)]
     pub replace_claude_flow: bool,
+    /// Also register `flowhook mcp` as an MCP server: in the project's .mcp.json, or with
+    /// --user in ~/.claude.json (uninstall: take it out again)
+    #[arg(long)]
+    pub mcp: bool,
     /// How to write the command: exec (no shell), shell, or auto (exec when Claude Code on
     /// PATH is 2.1.139 or later)
     #[arg(long, value_enum, default_value_t = FormArg::Auto)]

@@ -462,3 +462,37 @@ fn the_plugins_hooks_are_what_install_writes() {
     let market = read(&repo().join(".claude-plugin/marketplace.json"));
     assert_eq!(market["plugins"][0]["name"], "flowhook");
 }
+
+#[test]
+fn the_mcp_server_is_registered_beside_others_and_taken_out_again() {
+    let w = World::new();
+    let mcp = w.project().join(".mcp.json");
+    put(
+        &mcp,
+        &json!({"mcpServers": {"other": {"command": "other-server"}}}).to_string(),
+    );
+    let out = flowhook(&w, &["install", "--project", ".", "--mcp"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = std::fs::canonicalize(BIN).unwrap();
+    assert_eq!(
+        read(&mcp),
+        json!({"mcpServers": {"other": {"command": "other-server"},
+            "flowhook": {"type": "stdio", "command": bin, "args": ["mcp"]}}})
+    );
+    let again = flowhook(&w, &["install", "--project", ".", "--mcp"]);
+    assert!(stdout(&again).contains("unchanged"), "{}", stdout(&again));
+    assert!(
+        flowhook(&w, &["uninstall", "--project", ".", "--mcp"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        read(&mcp),
+        json!({"mcpServers": {"other": {"command": "other-server"}}})
+    );
+    assert!(read(&project_settings(&w)).get("hooks").is_none());
+}

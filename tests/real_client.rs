@@ -152,7 +152,7 @@ fn the_real_client_records_a_session_and_the_next_one_is_handed_it() {
     .unwrap();
 
     // Installed as a user would, with the client on PATH: the exec form is chosen.
-    let mut install = w.cmd_in_project(&["install", "--project", "."]);
+    let mut install = w.cmd_in_project(&["install", "--project", ".", "--mcp"]);
     install.env(
         "PATH",
         format!(
@@ -167,6 +167,13 @@ fn the_real_client_records_a_session_and_the_next_one_is_handed_it() {
         out.status.success() && report.contains("exec form: Claude Code"),
         "{report}"
     );
+
+    // The project's .mcp.json servers run without asking, as a user who approved them.
+    std::fs::write(
+        project.join(".claude/settings.local.json"),
+        json!({"enableAllProjectMcpServers": true}).to_string(),
+    )
+    .unwrap();
 
     let first = "Create notes.md with three lines, change the second line, then delegate sub.txt to a subagent.";
     let model = Model::start(
@@ -189,6 +196,11 @@ fn the_real_client_records_a_session_and_the_next_one_is_handed_it() {
             ]},
             {"key": "again", "match": "the second line of notes.md", "turns": [
                 {"text": "It reads line two: final."}
+            ]},
+            {"key": "ask", "match": "Look it up in flowhook's memory", "turns": [
+                {"tool_uses": [{"name": "mcp__flowhook__search_memory",
+                    "input": {"query": "second line of notes.md"}}]},
+                {"text": "Found it."}
             ]}
         ]),
     );
@@ -245,5 +257,35 @@ fn the_real_client_records_a_session_and_the_next_one_is_handed_it() {
     assert_eq!(
         query(&db, "SELECT count(*) FROM session_summaries"),
         rows![[2]]
+    );
+
+    // A model turn that calls flowhook's MCP tool through Claude Code itself: the tool's
+    // answer, sent back to the model, names the first session's work.
+    let sessions = query(
+        &db,
+        "SELECT session_id FROM session_summaries ORDER BY started_at",
+    );
+    let first_session = sessions[0][0].clone();
+    let before = model.requests().len();
+    session(
+        &w,
+        &claude,
+        &model,
+        "Look it up in flowhook's memory: what changed in notes.md?",
+    );
+    let answered = model.requests()[before..].iter().any(|r| {
+        let blocks = r["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default());
+        blocks
+            .filter(|b| b["type"] == "tool_result")
+            .map(|b| b["content"].to_string())
+            .any(|c| c.contains(&first_session[..8]) && c.contains("notes.md"))
+    });
+    assert!(
+        answered,
+        "no tool_result of mcp__flowhook__search_memory naming the first session reached the model"
     );
 }

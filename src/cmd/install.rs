@@ -11,7 +11,17 @@ pub fn install(args: InstallArgs) -> super::Result {
         .and_then(std::fs::canonicalize)
         .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
     let (form, why) = form(args.form);
-    change(&args, |settings| {
+    if args.mcp {
+        let (file, changes, wrote) = change(&mcp_file(&args)?, args.dry_run, |c| {
+            install::register_mcp(c, &bin)
+        })?;
+        println!(
+            "{}: {} (flowhook mcp)",
+            state(wrote, &changes.wired),
+            file.display()
+        );
+    }
+    change(&settings_file(&args)?, args.dry_run, |settings| {
         install::install(settings, &bin, form, args.replace_claude_flow)
     })
     .map(|(file, changes, wrote)| {
@@ -36,17 +46,58 @@ pub fn install(args: InstallArgs) -> super::Result {
 }
 
 pub fn uninstall(args: InstallArgs) -> super::Result {
-    change(&args, install::uninstall).map(|(file, changes, wrote)| {
-        for line in &changes.removed {
-            println!("removed   {line}");
-        }
-        let what = match (wrote, changes.removed.is_empty()) {
-            (_, true) => "no flowhook hook in",
-            (true, false) => "unwired",
-            (false, false) => "would unwire (dry run)",
-        };
-        println!("{what}: {}", file.display());
-    })
+    if args.mcp {
+        let (file, changes, wrote) =
+            change(&mcp_file(&args)?, args.dry_run, install::unregister_mcp)?;
+        println!(
+            "{}: {} (flowhook mcp)",
+            state(wrote, &changes.removed),
+            file.display()
+        );
+    }
+    change(&settings_file(&args)?, args.dry_run, install::uninstall).map(
+        |(file, changes, wrote)| {
+            for line in &changes.removed {
+                println!("removed   {line}");
+            }
+            let what = match (wrote, changes.removed.is_empty()) {
+                (_, true) => "no flowhook hook in",
+                (true, false) => "unwired",
+                (false, false) => "would unwire (dry run)",
+            };
+            println!("{what}: {}", file.display());
+        },
+    )
+}
+
+/// One word for what happened to an MCP file.
+fn state(wrote: bool, changed: &[String]) -> &'static str {
+    match (wrote, changed.is_empty()) {
+        (_, true) => "unchanged",
+        (true, false) => "updated",
+        (false, false) => "would update (dry run)",
+    }
+}
+
+/// Where the MCP server is registered: the project's `.mcp.json`, or the user's
+/// `~/.claude.json` (Claude Code's own file for user-scope servers).
+fn mcp_file(args: &InstallArgs) -> Result<PathBuf, String> {
+    if args.user {
+        let home = claude_home()?;
+        // ~/.claude.json sits beside ~/.claude, unless CLAUDE_CONFIG_DIR moved both.
+        return Ok(
+            match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+                Some(_) => home.join(".claude.json"),
+                None => home.with_file_name(".claude.json"),
+            },
+        );
+    }
+    let settings = settings_file(args)?;
+    Ok(settings
+        .parent()
+        .and_then(Path::parent)
+        .expect("<project>/.claude/settings.json")
+        .join(".mcp.json"))
 }
 
 /// The form to write, and why, for the report.
@@ -118,10 +169,11 @@ pub fn claude_home() -> Result<PathBuf, String> {
 /// dry run (which prints the diff), backs the old file up and writes the new one in its
 /// place. Returns the file, what changed, and whether it was written.
 fn change(
-    args: &InstallArgs,
+    file: &Path,
+    dry_run: bool,
     edit: impl FnOnce(&Value) -> Result<(Value, Changes), String>,
 ) -> Result<(PathBuf, Changes, bool), String> {
-    let file = settings_file(args)?;
+    let file = file.to_path_buf();
     let old_text = match std::fs::read_to_string(&file) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -141,7 +193,7 @@ fn change(
         return Ok((file, changes, false));
     }
     let new_text = serde_json::to_string_pretty(&new).expect("JSON values serialise") + "\n";
-    if args.dry_run {
+    if dry_run {
         let before = old_text
             .as_deref()
             .map(|t| serde_json::to_string_pretty(&old).map_or(t.to_owned(), |p| p + "\n"))

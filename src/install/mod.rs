@@ -172,6 +172,40 @@ pub fn install(
     Ok((out, changes))
 }
 
+/// An MCP configuration (`.mcp.json`, or `~/.claude.json` for the user) with the `flowhook`
+/// server registered: `bin mcp`, over stdio. Other servers and keys are kept.
+pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), String> {
+    let mut out = config.clone();
+    let Value::Object(top) = &mut out else {
+        return Err("the file is not a JSON object".into());
+    };
+    let servers = top
+        .entry("mcpServers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(servers) = servers else {
+        return Err("its \"mcpServers\" key is not an object".into());
+    };
+    let wanted = json!({"type": "stdio", "command": bin.to_string_lossy(), "args": ["mcp"]});
+    let mut changes = Changes::default();
+    if servers.get("flowhook") != Some(&wanted) {
+        servers.insert("flowhook".into(), wanted);
+        changes.wired.push("mcpServers.flowhook".into());
+    }
+    Ok((out, changes))
+}
+
+/// An MCP configuration without the `flowhook` server.
+pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), String> {
+    let mut out = config.clone();
+    let mut changes = Changes::default();
+    if let Some(Value::Object(servers)) = out.get_mut("mcpServers")
+        && servers.remove("flowhook").is_some()
+    {
+        changes.removed.push("mcpServers.flowhook".into());
+    }
+    Ok((out, changes))
+}
+
 /// Settings without flowhook's handlers; events left with no handler are dropped.
 pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
     let mut out = settings.clone();
