@@ -335,6 +335,66 @@ fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
     Some((push, pull, arrived))
 }
 
+/// `flowhook mcp` on a history: ms from spawn to the answer to `initialize`, and the p50 of
+/// `search_memory` round trips (each a different query).
+fn mcp_bench(db: &Path, runs: usize) -> (f64, f64) {
+    use std::io::{BufRead, BufReader};
+    let started = Instant::now();
+    let mut child = Command::new(bin())
+        .args(["mcp", "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flowhook mcp");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    fn ask(stdin: &mut impl Write, out: &mut impl BufRead, line: String) {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        let mut answer = String::new();
+        out.read_line(&mut answer).unwrap();
+        assert!(answer.contains("\"result\""), "mcp: {answer}");
+    }
+    ask(
+        &mut stdin,
+        &mut out,
+        serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"}}})
+        .to_string(),
+    );
+    let first = started.elapsed().as_secs_f64() * 1000.0;
+    writeln!(
+        stdin,
+        "{}",
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    )
+    .unwrap();
+    let topics = [
+        "parser error handling",
+        "login redirect bug",
+        "README install section",
+        "database migration",
+        "flaky test timeout",
+    ];
+    let samples: Vec<Sample> = (0..runs + 5)
+        .map(|i| {
+            let t = Instant::now();
+            ask(&mut stdin, &mut out, serde_json::json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
+                "params": {"name": "search_memory", "arguments": {
+                    "query": format!("{} {i}", topics[i % topics.len()]), "project": "/bench/alpha"}}})
+            .to_string());
+            Sample { wall: t.elapsed() }
+        })
+        .skip(5)
+        .collect();
+    drop(stdin);
+    let _ = child.wait();
+    (first, stats(&samples).p50)
+}
+
 /// 16 writers at once, 200 post-edits each (fewer in smoke mode): events per second, and rows
 /// lost (must be 0).
 fn concurrency(dir: &Path, per_writer: usize, template: &serde_json::Value) -> (f64, i64) {
@@ -532,9 +592,14 @@ fn main() {
         "[database]\nmode = \"sync\"\nurl = \"http://127.0.0.1:9\"\n",
     )
     .unwrap();
+    // Both read a configuration file, so that only the mode differs.
+    let local_mode = dir.join("local-mode.toml");
+    std::fs::write(&local_mode, "[database]\nmode = \"local\"\n").unwrap();
     let (mut local, mut synced) = (Vec::new(), Vec::new());
     for i in 0..o.runs + 10 {
-        let a = run(&mut hook(&db), &corpus_edit_payload(&edit_t, 2_000_000 + i));
+        let mut c = hook(&db);
+        c.env("FLOWHOOK_CONFIG", &local_mode);
+        let a = run(&mut c, &corpus_edit_payload(&edit_t, 2_000_000 + i));
         let mut c = hook(&db);
         c.env("FLOWHOOK_CONFIG", &sync_mode);
         let b = run(&mut c, &corpus_edit_payload(&edit_t, 3_000_000 + i));
@@ -551,6 +616,16 @@ fn main() {
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
     let team = sync_bench(&dir, 10_000);
+    // The MCP server on the largest history up to 100k rows.
+    let mcp_size = o
+        .sizes
+        .iter()
+        .copied()
+        .filter(|n| *n <= 100_000)
+        .max()
+        .unwrap_or(0);
+    let (mcp_first, mcp_search) =
+        mcp_bench(&dir.join(format!("history-{mcp_size}.db")), o.runs.min(100));
     let mut report = format!(
         "Machine: {}. Release binary ({}), {} runs per row (100 for the 1 MB Write and \
          session-end), whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs \
@@ -563,6 +638,10 @@ fn main() {
     report.push_str(&format!(
         "Hook latency in sync mode (p50, interleaved with local mode): {:+.1} %.\n",
         sync_overhead * 100.0
+    ));
+    report.push_str(&format!(
+        "MCP server at {mcp_size} rows: start to first answer {mcp_first:.1} ms; search_memory \
+         p50 {mcp_search:.1} ms.\n"
     ));
     if let Some((push, pull, arrived)) = team {
         report.push_str(&format!(
@@ -607,6 +686,18 @@ fn main() {
                  (limit {limit} s), {arrived} arrived"
             ));
         }
+    }
+    checks += 1;
+    let (first_limit, search_limit) = if o.smoke {
+        (250.0, 100.0)
+    } else {
+        (50.0, 20.0)
+    };
+    if mcp_first > first_limit || mcp_search > search_limit {
+        failures.push(format!(
+            "MCP: first answer {mcp_first:.1} ms (limit {first_limit}), search_memory p50 \
+             {mcp_search:.1} ms (limit {search_limit})"
+        ));
     }
     if o.smoke {
         checks += 1;

@@ -9,6 +9,16 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// flowhook install, replacing claude-flow's entries, in exec form.
+const REPLACING: &[&str] = &[
+    "install",
+    "--project",
+    ".",
+    "--replace-claude-flow",
+    "--form",
+    "exec",
+];
+
 fn settings_fixture(name: &str) -> String {
     std::fs::read_to_string(repo().join("tests/data/settings").join(name)).unwrap()
 }
@@ -122,17 +132,7 @@ fn installing_over_claude_flow_v3_and_another_tool_keeps_theirs_and_replaces_cla
     let file = project_settings(&w);
     put(&file, &original);
 
-    let out = flowhook(
-        &w,
-        &[
-            "install",
-            "--project",
-            ".",
-            "--replace-claude-flow",
-            "--form",
-            "exec",
-        ],
-    );
+    let out = flowhook(&w, REPLACING);
     assert!(
         out.status.success(),
         "{}",
@@ -200,17 +200,7 @@ fn installing_over_claude_flow_v3_and_another_tool_keeps_theirs_and_replaces_cla
 
     // Twice: nothing changes, no new backup.
     let bytes = std::fs::read(&file).unwrap();
-    let again = flowhook(
-        &w,
-        &[
-            "install",
-            "--project",
-            ".",
-            "--replace-claude-flow",
-            "--form",
-            "exec",
-        ],
-    );
+    let again = flowhook(&w, REPLACING);
     assert!(
         stdout(&again).contains("already wired"),
         "{}",

@@ -68,7 +68,7 @@ fn server_of(to: &Resolved) -> Result<(String, String), String> {
     if db.mode != Mode::Sync {
         return Err(format!(
             "database.mode is \"local\" for {}: set mode = \"sync\" and url in hooks.toml \
-             (see the README, \"Team memory across machines\")",
+             (see the README, \"Team memory with Turso\")",
             to.db.display()
         ));
     }
@@ -163,13 +163,16 @@ async fn exchange(
         machine: machine.clone(),
         ..Report::default()
     };
-    let batch = c.batch_rows.max(1);
+    let link = Link {
+        store,
+        server: &server,
+        server_id: &server_id,
+        machine: &machine,
+        batch: c.batch_rows.max(1),
+    };
     if what.push {
         for (t, columns) in &tables {
-            let n = push_table(
-                store, &server, t, columns, &server_id, &machine, batch, progress,
-            )
-            .await?;
+            let n = link.push(t, columns, progress).await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -181,10 +184,7 @@ async fn exchange(
         let machines = server.machines().await?;
         store.store_machines(&machines, &now).await.map_err(err)?;
         for (t, columns) in &tables {
-            let n = pull_table(
-                store, &server, t, columns, &server_id, &machine, batch, progress,
-            )
-            .await?;
+            let n = link.pull(t, columns, progress).await?;
             report.pulled.insert(t.name, n);
         }
         store
@@ -204,77 +204,93 @@ async fn exchange(
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn push_table(
-    store: &Store,
-    server: &Server,
-    t: &Shared,
-    columns: &[Column],
-    server_id: &str,
-    machine: &str,
+/// This machine, its database and one server, for the push and pull of each table.
+struct Link<'a> {
+    store: &'a Store,
+    server: &'a Server,
+    server_id: &'a str,
+    machine: &'a str,
     batch: usize,
-    progress: &mut dyn FnMut(&str),
-) -> Result<u64, String> {
-    let err = |e: crate::store::StoreError| e.to_string();
-    let key = cursor_key(server_id, "push", t);
-    let mut after = cursor(store, &key).await?;
-    let (mut sent, mut taken) = (0usize, 0u64);
-    loop {
-        let u = store
-            .unpushed(t, columns, after, batch)
-            .await
-            .map_err(err)?;
-        let Some(&(last, _)) = u.rows.last() else {
-            break;
-        };
-        let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
-        taken += server
-            .push(t, columns, &format!("[{}]", objects.join(",")), machine)
-            .await?;
-        // Only once the server has them: a sync killed before this sends them again, and
-        // the server ignores what it has.
-        if t.versioned {
-            let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
-            store.mark_pushed(&u.keys, &versions).await.map_err(err)?;
-        } else {
-            after = last;
-            store
-                .set_sync_state(&[(key.as_str(), after.to_string())])
-                .await
-                .map_err(err)?;
-        }
-        sent += u.rows.len();
-        progress(&format!("pushed {sent} {} rows", t.name));
-        if u.rows.len() < batch {
-            break;
-        }
-    }
-    Ok(taken)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn pull_table(
-    store: &Store,
-    server: &Server,
-    t: &Shared,
-    columns: &[Column],
-    server_id: &str,
-    machine: &str,
-    batch: usize,
-    progress: &mut dyn FnMut(&str),
-) -> Result<u64, String> {
-    let key = cursor_key(server_id, "pull", t);
-    let mut after = cursor(store, &key).await?;
-    let mut stored = 0;
-    while let Some((last, rows)) = server.pull(t, columns, after, machine, batch).await? {
-        stored += store
-            .store_pulled(t, columns, &rows, (&key, last))
-            .await
-            .map_err(|e| e.to_string())?;
-        after = last;
-        progress(&format!("pulled {stored} {} rows", t.name));
+impl Link<'_> {
+    async fn push(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<u64, String> {
+        let err = |e: crate::store::StoreError| e.to_string();
+        let key = cursor_key(self.server_id, "push", t);
+        let mut after = cursor(self.store, &key).await?;
+        let (mut sent, mut taken) = (0usize, 0u64);
+        loop {
+            let u = self
+                .store
+                .unpushed(t, columns, after, self.batch)
+                .await
+                .map_err(err)?;
+            let Some(&(last, _)) = u.rows.last() else {
+                break;
+            };
+            let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
+            taken += self
+                .server
+                .push(
+                    t,
+                    columns,
+                    &format!("[{}]", objects.join(",")),
+                    self.machine,
+                )
+                .await?;
+            // Only once the server has them: a sync killed before this sends them again, and
+            // the server ignores what it has.
+            if t.versioned {
+                let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
+                self.store
+                    .mark_pushed(&u.keys, &versions)
+                    .await
+                    .map_err(err)?;
+            } else {
+                after = last;
+                self.store
+                    .set_sync_state(&[(key.as_str(), after.to_string())])
+                    .await
+                    .map_err(err)?;
+            }
+            sent += u.rows.len();
+            progress(&format!("pushed {sent} {} rows", t.name));
+            if u.rows.len() < self.batch {
+                break;
+            }
+        }
+        Ok(taken)
     }
-    Ok(stored)
+
+    async fn pull(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<u64, String> {
+        let key = cursor_key(self.server_id, "pull", t);
+        let mut after = cursor(self.store, &key).await?;
+        let mut stored = 0;
+        while let Some((last, rows)) = self
+            .server
+            .pull(t, columns, after, self.machine, self.batch)
+            .await?
+        {
+            stored += self
+                .store
+                .store_pulled(t, columns, &rows, (&key, last))
+                .await
+                .map_err(|e| e.to_string())?;
+            after = last;
+            progress(&format!("pulled {stored} {} rows", t.name));
+        }
+        Ok(stored)
+    }
 }
 
 /// Where a push or pull of `t` stands with a server, kept under its id.
