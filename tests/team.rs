@@ -552,3 +552,46 @@ fn a_project_known_only_by_its_path_stays_on_its_machine() {
     assert_eq!(server.count("SELECT count(*) FROM edit_history"), 0);
     assert!(Path::new(&ana.db()).exists());
 }
+
+#[test]
+fn agent_memory_written_on_two_machines_resolves_to_the_newer_value_on_both() {
+    let server = Sqld::start();
+    let remote = Some("git@github.com:acme/shop.git");
+    let ana = machine("ana@laptop", &server.url(), remote, "");
+    let bo = machine("bo@desktop", &server.url(), remote, "");
+    let memory = |w: &World, args: &[&str]| {
+        let mut all = vec!["memory"];
+        all.extend_from_slice(args);
+        let out = w.cmd(&all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    memory(&ana, &["set", "deploy", "make release (v1)"]);
+    synced(&ana);
+    synced(&bo);
+    assert_eq!(memory(&bo, &["get", "deploy"]), "make release (v1)");
+
+    // Bo changes it later; both sync: the newer value wins on both, one row on the server.
+    std::thread::sleep(Duration::from_millis(5));
+    memory(&bo, &["set", "deploy", "make release-signed (v2)"]);
+    synced(&bo);
+    synced(&ana);
+    assert_eq!(memory(&ana, &["get", "deploy"]), "make release-signed (v2)");
+    assert_eq!(memory(&bo, &["get", "deploy"]), "make release-signed (v2)");
+    assert_eq!(server.count("SELECT count(*) FROM agent_memory"), 1);
+    // Nothing bounces back: a second round moves no agent memory.
+    for w in [&ana, &bo] {
+        let report = synced(w);
+        assert_eq!(report["pushed"]["agent_memory"], 0, "{report}");
+        assert_eq!(report["pulled"]["agent_memory"], 0, "{report}");
+    }
+    // An older write arriving late loses: Ana's stale value is never pushed over Bo's.
+    assert_eq!(
+        ana.query("SELECT origin IS NOT NULL FROM agent_memory"),
+        rows![[1]]
+    );
+}

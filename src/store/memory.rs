@@ -37,15 +37,26 @@ impl Store {
         expires_at: Option<&str>,
         now: &str,
     ) -> Result<()> {
+        // One id per slot, the same on every machine, so that the team server holds one row
+        // per slot; the version is the time of the write, and the newest wins everywhere.
+        let id = {
+            use sha2::Digest;
+            let slot = [at.project, at.namespace, at.key, at.agent_id].join("\0");
+            crate::text::hex(&sha2::Sha256::digest(slot.as_bytes())[..16])
+        };
+        let version = chrono::DateTime::parse_from_rfc3339(now)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
         self.run(
             "INSERT INTO agent_memory (id, project, namespace, key, agent_id, value, session_id,
-                 created_at, updated_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
-             ON CONFLICT (project, namespace, key, agent_id) DO UPDATE SET
+                 created_at, updated_at, expires_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET
                  value = excluded.value, session_id = excluded.session_id,
-                 updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+                 updated_at = excluded.updated_at, expires_at = excluded.expires_at,
+                 version = max(excluded.version, agent_memory.version + 1), origin = NULL",
             params![
-                super::new_id(now),
+                id,
                 at.project,
                 at.namespace,
                 at.key,
@@ -53,7 +64,8 @@ impl Store {
                 value,
                 session_id,
                 now,
-                expires_at
+                expires_at,
+                version
             ],
         )
         .await

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_covering_basename.sql"),
     include_str!("migrations/0006_team.sql"),
     include_str!("migrations/0007_agent_memory.sql"),
+    include_str!("migrations/0008_agent_memory_sync.sql"),
 ];
 
 /// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding

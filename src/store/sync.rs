@@ -16,6 +16,9 @@ pub struct Shared {
     pub local_only: &'static [&'static str],
     /// Whether its rows change after they are written (a session's summary) or only arrive.
     pub versioned: bool,
+    /// Whether any machine may write a row (an agent memory slot), the newest version winning
+    /// everywhere; else only the machine that recorded it changes it (a session's summary).
+    pub any_writer: bool,
 }
 
 /// The tables shared, parents first. Derived tables (full-text indexes, file_sessions,
@@ -35,24 +38,35 @@ pub const SHARED: &[Shared] = &[
             "pushed_version",
         ],
         versioned: true,
+        any_writer: false,
     },
     Shared {
         name: "task_log",
         key: "id",
         local_only: &["origin"],
         versioned: false,
+        any_writer: false,
     },
     Shared {
         name: "edit_history",
         key: "id",
         local_only: &["origin"],
         versioned: false,
+        any_writer: false,
     },
     Shared {
         name: "swarm_coordination",
         key: "id",
         local_only: &["origin"],
         versioned: false,
+        any_writer: false,
+    },
+    Shared {
+        name: "agent_memory",
+        key: "id",
+        local_only: &["origin", "pushed_version"],
+        versioned: true,
+        any_writer: true,
     },
 ];
 
@@ -153,16 +167,20 @@ impl Store {
         Ok(rows.first().map_or(0, |r| int(&r[0])))
     }
 
-    /// After a push: the versions of these summaries are on the server.
-    pub async fn mark_pushed(&self, keys: &[String], versions: &[i64]) -> Result<()> {
+    /// After a push: these versions of rows of `t` are on the server.
+    pub async fn mark_pushed(&self, t: &Shared, keys: &[String], versions: &[i64]) -> Result<()> {
         let pairs: Vec<serde_json::Value> = keys
             .iter()
             .zip(versions)
             .map(|(k, v)| serde_json::json!([k, v]))
             .collect();
         self.run(
-            "UPDATE session_summaries SET pushed_version = j.value ->> 1
-             FROM json_each(?1) AS j WHERE session_id = j.value ->> 0",
+            &format!(
+                "UPDATE {table} SET pushed_version = j.value ->> 1
+                 FROM json_each(?1) AS j WHERE {table}.{key} = j.value ->> 0",
+                table = t.name,
+                key = t.key
+            ),
             params![serde_json::Value::Array(pairs).to_string()],
         )
         .await
@@ -197,9 +215,16 @@ impl Store {
                 .filter(|c| **c != t.key)
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
+            // A session of this machine is only ever changed here; a memory slot takes the
+            // newest value, whoever wrote it.
+            let whose = if t.any_writer {
+                String::new()
+            } else {
+                format!("{}.origin IS NOT NULL AND ", t.name)
+            };
             sql.push_str(&format!(
                 " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
-                  WHERE {table}.origin IS NOT NULL AND excluded.version > {table}.version",
+                  WHERE {whose}excluded.version > {table}.version",
                 key = t.key,
                 set = set.join(", "),
                 table = t.name
@@ -261,16 +286,18 @@ impl Store {
         self.commit(tx).await
     }
 
-    /// Sync talks to the server `id` now: when it is another than last time, every summary
-    /// of this machine is sent again (cursors are kept per server; a summary's pushed version
+    /// Sync talks to the server `id` now: when it is another than last time, every versioned
+    /// row of this machine is sent again (cursors are kept per server; a summary's pushed version
     /// is one column).
     pub async fn use_server(&self, id: &str) -> Result<()> {
         if self.sync_state("server").await?.as_deref() == Some(id) {
             return Ok(());
         }
         let tx = self.begin().await?;
-        self.run("UPDATE session_summaries SET pushed_version = 0", ())
-            .await?;
+        for t in SHARED.iter().filter(|t| t.versioned) {
+            self.run(&format!("UPDATE {} SET pushed_version = 0", t.name), ())
+                .await?;
+        }
         self.run(
             "INSERT INTO sync_state (key, value) VALUES ('server', ?1)
              ON CONFLICT DO UPDATE SET value = excluded.value",

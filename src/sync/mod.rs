@@ -248,7 +248,7 @@ impl Link<'_> {
             if t.versioned {
                 let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
                 self.store
-                    .mark_pushed(&u.keys, &versions)
+                    .mark_pushed(t, &u.keys, &versions)
                     .await
                     .map_err(err)?;
             } else {

@@ -170,7 +170,11 @@ impl Server {
             for (c, ty) in columns {
                 let known = have
                     .iter()
-                    .any(|r| matches!(r.first(), Some(Value::Text(n)) if n == c));
+                    // Column names are case-insensitive, and sqld may give a keyword-named
+                    // column (`key`) back in capitals.
+                    .any(
+                        |r| matches!(r.first(), Some(Value::Text(n)) if n.eq_ignore_ascii_case(c)),
+                    );
                 if !known {
                     self.execute(
                         &format!("add {}.{c}", t.name),
@@ -271,12 +275,19 @@ impl Server {
             let tx = conn.transaction().await?;
             tx.execute(
                 &format!(
-                    "DELETE FROM {table} WHERE origin = ?2 AND EXISTS (
+                    "DELETE FROM {table} WHERE {whose} EXISTS (
                          SELECT 1 FROM json_each(?1) AS j
                          WHERE j.value ->> '{key}' = {table}.{key}
                            AND j.value ->> 'version' > {table}.version)",
                     table = t.name,
-                    key = t.key
+                    key = t.key,
+                    // A summary is replaced only by its own machine; a memory slot by anyone's
+                    // newer value (?2 is then unused but for the insert).
+                    whose = if t.any_writer {
+                        "?2 = ?2 AND"
+                    } else {
+                        "origin = ?2 AND"
+                    }
                 ),
                 args(),
             )
