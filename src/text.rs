@@ -14,6 +14,13 @@ pub fn truncate(s: &str, max: usize) -> (&str, bool) {
     (&s[..end], true)
 }
 
+/// `s` on one line (whitespace runs become one space), at most `max` bytes, `…` where cut.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (head, cut) = truncate(&flat, max);
+    format!("{head}{}", if cut { "…" } else { "" })
+}
+
 /// Lower-case hex of some bytes (hashes).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

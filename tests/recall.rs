@@ -344,3 +344,47 @@ fn the_same_work_in_two_sessions_is_one_line() {
     );
     assert!(ctx.contains("session cccc3333"), "{ctx}");
 }
+
+#[test]
+fn what_an_agent_stored_on_purpose_is_recalled_once_per_session() {
+    let w = World::new();
+    let project = w.project().to_string_lossy().into_owned();
+    let out = w
+        .cmd(&[
+            "memory",
+            "set",
+            "--namespace",
+            "ops",
+            "release",
+            "Releases are cut with make release-signed, never cargo publish.",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let ctx = context_of(&w.hook(
+        &[],
+        &prompt("m1", &project, "cut the next release with cargo"),
+    ))
+    .expect("the stored value shares two words with the task");
+    assert!(
+        ctx.contains(
+            "- stored on purpose, ops/release: Releases are cut with make release-signed, never cargo publish."
+        ),
+        "{ctx}"
+    );
+    // Given once per session; a task sharing one word only gets nothing.
+    assert_eq!(
+        context_of(&w.hook(&[], &prompt("m1", &project, "the release with cargo again"))),
+        None
+    );
+    let other = context_of(&w.hook(&[], &prompt("m2", &project, "bump the cargo lockfile")));
+    assert!(
+        !other.unwrap_or_default().contains("stored on purpose"),
+        "one shared word is not enough"
+    );
+}

@@ -178,7 +178,7 @@ impl Server {
         }
         let words = Query::parse(&a.query).terms;
         for m in store
-            .memory_matching(&project, &words, 5, &now())
+            .memory_matching(&project, &words, 1, 5, &now())
             .await
             .map_err(failed)?
         {
@@ -288,10 +288,10 @@ impl Server {
                     .unwrap_or_default(),
             );
             if let Some(task) = &c.task {
-                let _ = writeln!(out, "  task: {}", one_line(task, 200));
+                let _ = writeln!(out, "  task: {}", crate::text::one_line(task, 200));
             }
             if let Some(diff) = c.diff.as_deref().filter(|d| !d.is_empty()) {
-                let _ = writeln!(out, "  diff: {}", one_line(diff, 300));
+                let _ = writeln!(out, "  diff: {}", crate::text::one_line(diff, 300));
             }
             if out.len() > RESULT_BUDGET {
                 let _ = writeln!(out, "(more: ask with a smaller limit)");
@@ -432,16 +432,6 @@ impl ServerHandler for Server {
              decision for later sessions.",
             )
     }
-}
-
-/// `text` on one line, at most `max` characters.
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = flat.chars().take(max).collect();
-    if flat.chars().count() > max {
-        out.push('…');
-    }
-    out
 }
 
 fn cut(text: &mut String, max: usize) {

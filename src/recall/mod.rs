@@ -53,6 +53,10 @@ const MIN_RELEVANCE: f64 = 0.4;
 /// Facts handed out per recall at most (for the files the task names).
 const MAX_FACTS: usize = 3;
 
+/// Values agents stored on purpose handed out per recall at most: those sharing at least two
+/// of the task's words (one, for a one-word task).
+const MAX_MEMORIES: u32 = 2;
+
 /// What recall found for one task.
 #[derive(Debug, Default)]
 pub struct Recalled {
@@ -64,6 +68,9 @@ pub struct Recalled {
     pub items: Vec<(Item, Score, bool)>,
     /// A resumed or compacted session's own summary so far, when injected.
     pub own_summary: Option<String>,
+    /// Values agents stored on purpose that the task's words match, and whether each was
+    /// injected.
+    pub memories: Vec<(crate::store::Memory, bool)>,
 }
 
 impl Recalled {
@@ -76,7 +83,8 @@ impl Recalled {
             .filter(|i| i.2)
             .flat_map(|i| std::iter::once(&i.0.key).chain(&i.0.also))
             .map(ItemKey::id);
-        facts.chain(items).collect()
+        let memories = self.memories.iter().filter(|m| m.1).map(|m| m.0.id());
+        facts.chain(items).chain(memories).collect()
     }
 }
 
@@ -139,12 +147,37 @@ pub async fn gather(
         (true, Some(sid)) => store.session_summary(sid).await?,
         _ => None,
     };
+    let memories: Vec<crate::store::Memory> = if scope.own_session {
+        Vec::new()
+    } else {
+        let hits = query.terms.len().min(2);
+        store
+            .memory_matching(
+                scope.project,
+                &query.terms,
+                hits,
+                MAX_MEMORIES,
+                &crate::hook::stamp(now),
+            )
+            .await?
+            .into_iter()
+            .filter(|m| !given.contains(&m.id()))
+            .collect()
+    };
     let mut lines: Vec<String> = own_summary
         .iter()
         .map(|s| format!("This session so far: {}", s.replace('\n', " ")))
         .collect();
     lines.extend(facts.iter().map(|f| fact_line(f, now)));
     lines.extend(items.iter().map(|(i, _)| line(i, now, &query)));
+    lines.extend(memories.iter().map(|m| {
+        format!(
+            "stored on purpose, {}/{}: {}",
+            m.namespace,
+            m.key,
+            crate::text::one_line(&m.value, rank::TASK_CHARS * 2)
+        )
+    }));
     let (text, kept) = render(&lines, budget);
     let offset = usize::from(own_summary.is_some());
     tracing::debug!(
@@ -155,7 +188,13 @@ pub async fn gather(
     );
     let injected = |i: usize| kept.contains(&i);
     let n_facts = facts.len();
+    let n_items = items.len();
     Ok(Recalled {
+        memories: memories
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| (m, injected(offset + n_facts + n_items + i)))
+            .collect(),
         own_summary: own_summary.filter(|_| injected(0)),
         facts: facts
             .into_iter()

@@ -250,7 +250,7 @@ pub fn fact_line(f: &Fact, now: DateTime<Utc>) -> String {
 /// Files listed per item before "and N more".
 const FILES_PER_ITEM: usize = 5;
 /// Characters of task text quoted per item.
-const TASK_CHARS: usize = 160;
+pub const TASK_CHARS: usize = 160;
 
 /// One item as a factual line:
 /// `2026-11-20 (yesterday), session 3f2a1b2c: "fix token refresh" — edited src/auth.rs (+40 -12)`.
@@ -262,9 +262,10 @@ pub fn line(item: &Item, now: DateTime<Utc>, query: &super::Query) -> String {
         item.key.session_id.chars().take(8).collect::<String>()
     );
     if let Some(task) = &item.task {
-        let one_line: String = task.split_whitespace().collect::<Vec<_>>().join(" ");
-        let (head, cut) = crate::text::truncate(&one_line, TASK_CHARS);
-        s.push_str(&format!(": \"{head}{}\"", if cut { "…" } else { "" }));
+        s.push_str(&format!(
+            ": \"{}\"",
+            crate::text::one_line(task, TASK_CHARS)
+        ));
     }
     if item.files.is_empty() {
         s.push_str(" — no edits");

@@ -6,7 +6,7 @@ use libsql::params;
 use serde::{Deserialize, Serialize};
 
 /// One stored value.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Memory {
     pub namespace: String,
     pub key: String,
@@ -14,6 +14,13 @@ pub struct Memory {
     pub value: String,
     pub updated_at: String,
     pub expires_at: Option<String>,
+}
+
+impl Memory {
+    /// The id kept in `recall_log` when recall hands it out.
+    pub fn id(&self) -> String {
+        format!("memory:{}/{}/{}", self.namespace, self.key, self.agent_id)
+    }
 }
 
 /// Where a value lives.
@@ -161,12 +168,14 @@ impl Store {
         .await
     }
 
-    /// The live values whose namespace, key or value holds some of `words`: those holding
-    /// the most first, then the newest. Agent memory is small: read whole, matched here.
+    /// The live values whose namespace, key or value holds at least `min_hits` of `words`:
+    /// those holding the most first, then the newest. Agent memory is small (values stored on
+    /// purpose): its newest 500 are read and matched here.
     pub async fn memory_matching(
         &self,
         project: &str,
         words: &[String],
+        min_hits: usize,
         limit: u32,
         now: &str,
     ) -> Result<Vec<Memory>> {
@@ -178,7 +187,7 @@ impl Store {
                 let hay = format!("{} {} {}", m.namespace, m.key, m.value).to_lowercase();
                 (lower.iter().filter(|w| hay.contains(w.as_str())).count(), m)
             })
-            .filter(|(n, _)| *n > 0)
+            .filter(|(n, _)| *n >= min_hits.max(1))
             .collect();
         // Stable: equal hits keep the newest-first order of the list.
         hits.sort_by_key(|(n, _)| std::cmp::Reverse(*n));

@@ -31,7 +31,7 @@ mod recall;
 mod sync;
 mod write;
 
-pub use memory::Slot;
+pub use memory::{Memory, Slot};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use sync::{Column, SHARED, Shared};
 pub use write::{Rejected, Stamp};
