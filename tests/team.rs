@@ -177,6 +177,16 @@ fn two_clones_at_different_paths_share_one_memory_exactly_once() {
     let ctx = String::from_utf8_lossy(&out.stdout);
     assert!(ctx.contains("session aaaaaaaa"), "{ctx}");
     assert!(ctx.contains("notes.md (+"), "{ctx}");
+    // And so do the MCP tools, from Bo's local copy, saying whose work it was.
+    let (mut mcp, _) = common::mcp::Client::start(&bo, &[]);
+    let history = mcp
+        .call("file_history", json!({"path": "notes.md"}))
+        .unwrap();
+    assert!(
+        history.contains("session aaaaaaaa") && history.contains("on ana@laptop"),
+        "{history}"
+    );
+    drop(mcp);
 
     // Nothing new: nothing moves.
     for w in [&ana, &bo] {

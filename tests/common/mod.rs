@@ -2,6 +2,7 @@
 //! queries against the real libSQL file it wrote.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod mcp;
 pub mod server;
 
 use std::io::Write;
