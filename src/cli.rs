@@ -517,7 +517,8 @@ mod tests {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// The project whose .claude/settings.json to change (default: the current directory's)
+    /// The project whose .claude/settings.json to change (default: the project the current
+    /// directory is in: the nearest ancestor holding .git, .claude or .swarm)
     #[arg(long, value_name = "DIR", conflicts_with = "user")]
     pub project: Option<PathBuf>,
     /// Change ~/.claude/settings.json (every project of this user) instead

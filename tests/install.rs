@@ -486,3 +486,21 @@ fn the_mcp_server_is_registered_beside_others_and_taken_out_again() {
     );
     assert!(read(&project_settings(&w)).get("hooks").is_none());
 }
+
+#[test]
+fn from_a_subdirectory_the_projects_own_settings_are_changed() {
+    let w = World::new();
+    std::fs::create_dir_all(w.project().join(".git")).unwrap();
+    let sub = w.project().join("src/deep");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mut c = w.cmd_in_project(&["install", "--form", "shell"]);
+    c.current_dir(&sub);
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(project_settings(&w).exists());
+    assert!(!sub.join(".claude").exists());
+}

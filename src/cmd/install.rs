@@ -143,7 +143,11 @@ pub fn settings_file(args: &InstallArgs) -> Result<PathBuf, String> {
     }
     let dir = match &args.project {
         Some(d) => d.clone(),
-        None => std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?,
+        // From a subdirectory, the project's root: where Claude Code reads .claude/.
+        None => crate::project::root(
+            &std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?,
+            None,
+        ),
     };
     let dir = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = if args.local {
