@@ -549,7 +549,7 @@ impl Recorder {
                 }
                 w.commit().await?;
                 if n.ctx.hook_event == "SessionEnd" {
-                    maintain(store, &to.config().retention, at).await;
+                    maintain(store, to.config(), at).await;
                 }
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
@@ -777,7 +777,8 @@ fn detail(n: &Normalised) -> String {
 /// Upkeep at the end of a session, bounded so the SessionEnd hook stays fast: a step of
 /// full-text index merging, and the configured retention. Failures are logged, never fatal:
 /// the event itself is already stored.
-async fn maintain(store: &Store, retention: &crate::config::Retention, at: DateTime<Utc>) {
+async fn maintain(store: &Store, config: &crate::config::Config, at: DateTime<Utc>) {
+    let retention = &config.retention;
     if let Err(e) = store.merge_indexes(64).await {
         tracing::warn!("index merge skipped: {e}");
     }
@@ -786,7 +787,14 @@ async fn maintain(store: &Store, retention: &crate::config::Retention, at: DateT
     }
     let cutoff = stamp(at - chrono::Duration::days(i64::from(retention.older_than_days)));
     match store
-        .prune(&cutoff, retention.sessions_per_run, false, false)
+        // In sync mode, what the team server lacks stays until a sync has sent it.
+        .prune(
+            &cutoff,
+            retention.sessions_per_run,
+            false,
+            false,
+            config.database.mode == crate::config::Mode::Sync,
+        )
         .await
     {
         Ok(p) if p.sessions > 0 => {

@@ -605,3 +605,40 @@ fn agent_memory_written_on_two_machines_resolves_to_the_newer_value_on_both() {
         rows![[1]]
     );
 }
+
+#[test]
+fn retention_in_sync_mode_keeps_what_the_server_lacks() {
+    let server = Sqld::start();
+    let ana = machine(
+        "ana@laptop",
+        &server.url(),
+        Some("git@github.com:acme/shop.git"),
+        "",
+    );
+    record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
+    // Old enough to prune.
+    ana.query(
+        "UPDATE session_summaries SET started_at = '2020-01-01T00:00:00.000Z',
+             ended_at = '2020-01-01T01:00:00.000Z'",
+    );
+    let prune = |w: &World| {
+        let out = w
+            .cmd(&["prune", "--older-than", "30d", "--yes", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["sessions"].clone()
+    };
+    // Never pushed: kept, rows and all.
+    assert_eq!(prune(&ana), 0);
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 3);
+    // Once the server has it, retention may take it from this machine.
+    synced(&ana);
+    assert_eq!(prune(&ana), 1);
+    assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 0);
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 3);
+}

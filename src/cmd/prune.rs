@@ -10,7 +10,13 @@ pub fn run(args: PruneArgs) -> super::Result {
     let pruned = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
         let p = store
-            .prune(&cutoff, u32::MAX, !args.yes, true)
+            .prune(
+                &cutoff,
+                u32::MAX,
+                !args.yes,
+                true,
+                setup.config().database.mode == crate::config::Mode::Sync,
+            )
             .await
             .map_err(|e| e.to_string())?;
         if args.yes && p.sessions > 0 {

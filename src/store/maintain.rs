@@ -166,10 +166,16 @@ impl Store {
         limit: u32,
         dry_run: bool,
         full_vacuum: bool,
+        keep_unsent: bool,
     ) -> Result<Pruned> {
+        let unsent = if keep_unsent {
+            format!("AND session_id NOT IN ({})", self.unsent_sessions().await?)
+        } else {
+            String::new()
+        };
         let old = format!(
             "SELECT session_id FROM session_summaries WHERE coalesce(ended_at, started_at) < ?1
-             ORDER BY coalesce(ended_at, started_at) LIMIT {limit}"
+             {unsent} ORDER BY coalesce(ended_at, started_at) LIMIT {limit}"
         );
         let old = old.as_str();
         let count = |sql: String| async move {

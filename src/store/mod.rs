@@ -33,7 +33,7 @@ mod write;
 
 pub use memory::{Memory, Slot};
 pub use read::{SessionRow, Timeline, TimelineEvent};
-pub use sync::{Column, SHARED, Shared};
+pub use sync::{Column, SHARED, Shared, cursor_key};
 pub use write::{Rejected, Stamp};
 
 use libsql::{Connection, TransactionBehavior};

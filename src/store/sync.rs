@@ -98,6 +98,11 @@ fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
     format!("origin IS NULL AND {which} AND {project}")
 }
 
+/// Where a push or pull of `t` stands with a server, kept in `sync_state` under its id.
+pub fn cursor_key(server_id: &str, way: &str, t: &Shared) -> String {
+    format!("{server_id}/{way}.{}", t.name)
+}
+
 /// Rows of a table to push, as JSON objects: the local rowid (or version) and the object.
 pub struct Unpushed {
     pub rows: Vec<(i64, String)>,
@@ -154,6 +159,30 @@ impl Store {
                 .map(|r| (int(&r[0]), text(&r[1]).unwrap_or_default()))
                 .collect(),
         })
+    }
+
+    /// A query for the sessions holding rows this machine recorded and has not pushed to the
+    /// server it last used (before a first sync: all of them). Retention keeps these in sync
+    /// mode: deleting them would lose them for the team too.
+    pub(super) async fn unsent_sessions(&self) -> Result<String> {
+        let server = self.sync_state("server").await?.unwrap_or_default();
+        let mut parts = Vec::new();
+        for t in SHARED {
+            let columns = self.shared_columns(t).await?;
+            if !columns.iter().any(|(c, _)| c == "session_id") {
+                continue;
+            }
+            // The cursor is read here and written in as a number: nothing the server said
+            // reaches the SQL.
+            let after: i64 = self
+                .sync_state(&cursor_key(&server, "push", t))
+                .await?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let cond = unpushed_where(t, &columns).replace("?1", &after.to_string());
+            parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
+        }
+        Ok(parts.join(" UNION "))
     }
 
     /// How many rows of `t` recorded here the server lacks.

@@ -18,7 +18,7 @@ mod token;
 
 use crate::config::Mode;
 use crate::resolve::Resolved;
-use crate::store::{Column, SHARED, Shared, Store};
+use crate::store::{Column, SHARED, Shared, Store, cursor_key};
 use remote::Server;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -291,11 +291,6 @@ impl Link<'_> {
         }
         Ok(stored)
     }
-}
-
-/// Where a push or pull of `t` stands with a server, kept under its id.
-fn cursor_key(server_id: &str, way: &str, t: &Shared) -> String {
-    format!("{server_id}/{way}.{}", t.name)
 }
 
 async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
