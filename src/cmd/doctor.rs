@@ -3,24 +3,66 @@
 //! Code reads) and changes nothing but a database's schema, which opening brings up to date.
 
 use crate::cli::DoctorArgs;
+use crate::config::Mode;
 use crate::install::check::{self, Finding, Level, Machine, Source};
+use crate::store::Store;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// What doctor found: printed as text, or as JSON with `--json`.
 #[derive(Serialize)]
 struct Report {
-    binary: Value,
+    binary: Binary,
     client: Option<String>,
-    project: Value,
-    config: Value,
-    database: Value,
+    project: ProjectInfo,
+    config: ConfigInfo,
+    database: Database,
     hooks: Vec<String>,
     spooled: usize,
     recent_log: Vec<String>,
-    sync: Option<Value>,
+    sync: Option<SyncInfo>,
     problems: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+struct Binary {
+    path: PathBuf,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct ProjectInfo {
+    id: String,
+    root: PathBuf,
+}
+
+#[derive(Serialize)]
+struct ConfigInfo {
+    files: Vec<PathBuf>,
+    /// An untrusted project file's keys that were ignored.
+    ignored: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Database {
+    path: PathBuf,
+    mode: Mode,
+    exists: bool,
+    size_bytes: Option<u64>,
+    schema_version: Option<i64>,
+    /// Rows per recorded table; `None` when the file could not be read.
+    rows: Option<BTreeMap<&'static str, i64>>,
+}
+
+#[derive(Serialize)]
+struct SyncInfo {
+    /// Where the sync stands; `None` when the database could not tell.
+    status: Option<crate::sync::Status>,
+    /// How long the server took to answer a trivial request; `None`: it did not.
+    answers_in_ms: Option<u128>,
 }
 
 pub fn run(args: DoctorArgs) -> ExitCode {
@@ -52,9 +94,16 @@ async fn report(setup: &super::Setup) -> Report {
     let this_bin = std::env::current_exe().unwrap_or_default();
     let client = super::install::client_version();
 
-    let mut config = json!({"files": r.loaded.files});
+    let config = ConfigInfo {
+        files: r.loaded.files.clone(),
+        ignored: r
+            .loaded
+            .ignored
+            .iter()
+            .flat_map(|i| i.keys.clone())
+            .collect(),
+    };
     if let Some(i) = &r.loaded.ignored {
-        config["ignored"] = json!(i.keys);
         problems.push(Finding {
             level: Level::Warning,
             at: i.file.display().to_string(),
@@ -71,8 +120,13 @@ async fn report(setup: &super::Setup) -> Report {
         });
     }
 
-    let database = database(setup, &mut problems).await;
-    let sync = sync(setup, &mut problems).await;
+    // Opened once, when it exists: doctor never creates a database.
+    let store = match setup.db().exists() {
+        true => Some(setup.open().await),
+        false => None,
+    };
+    let database = database(setup, store.as_ref(), &mut problems).await;
+    let sync = sync(setup, store.as_ref(), &mut problems).await;
 
     let sources = sources(&r.project.root);
     let which = |name: &str| which(name);
@@ -95,9 +149,15 @@ async fn report(setup: &super::Setup) -> Report {
         });
     }
     Report {
-        binary: json!({"path": this_bin, "version": env!("CARGO_PKG_VERSION")}),
+        binary: Binary {
+            path: this_bin,
+            version: env!("CARGO_PKG_VERSION"),
+        },
         client: client.map(|(a, b, c)| format!("{a}.{b}.{c}")),
-        project: json!({"id": r.project.id, "root": r.project.root}),
+        project: ProjectInfo {
+            id: r.project.id.clone(),
+            root: r.project.root.clone(),
+        },
         config,
         database,
         hooks: sources
@@ -111,26 +171,32 @@ async fn report(setup: &super::Setup) -> Report {
     }
 }
 
-async fn database(setup: &super::Setup, problems: &mut Vec<Finding>) -> Value {
+async fn database(
+    setup: &super::Setup,
+    store: Option<&Result<Store, String>>,
+    problems: &mut Vec<Finding>,
+) -> Database {
     let db = setup.db();
-    let mut out = json!({"path": db, "mode": setup.config().database.mode});
-    if !db.exists() {
-        out["exists"] = json!(false);
+    let mut out = Database {
+        path: db.to_path_buf(),
+        mode: setup.config().database.mode,
+        exists: store.is_some(),
+        size_bytes: None,
+        schema_version: None,
+        rows: None,
+    };
+    let Some(store) = store else {
         return out;
-    }
-    out["size_bytes"] = json!(std::fs::metadata(db).map(|m| m.len()).unwrap_or(0));
-    let opened = setup.open().await;
-    let overview = match &opened {
+    };
+    out.size_bytes = std::fs::metadata(db).map(|m| m.len()).ok();
+    let overview = match store {
         Ok(store) => store.overview().await.map_err(|e| e.to_string()),
         Err(e) => Err(e.clone()),
     };
     match overview {
         Ok((schema, rows)) => {
-            out["schema_version"] = json!(schema);
-            out["rows"] = rows
-                .into_iter()
-                .map(|(t, n)| (t.to_owned(), json!(n)))
-                .collect();
+            out.schema_version = Some(schema);
+            out.rows = Some(rows.into_iter().collect());
         }
         Err(e) => problems.push(Finding {
             level: Level::Error,
@@ -142,30 +208,34 @@ async fn database(setup: &super::Setup, problems: &mut Vec<Finding>) -> Value {
     out
 }
 
-async fn sync(setup: &super::Setup, problems: &mut Vec<Finding>) -> Option<Value> {
-    if setup.config().database.mode != crate::config::Mode::Sync {
+async fn sync(
+    setup: &super::Setup,
+    store: Option<&Result<Store, String>>,
+    problems: &mut Vec<Finding>,
+) -> Option<SyncInfo> {
+    if setup.config().database.mode != Mode::Sync {
         return None;
     }
-    let mut out = json!({});
-    if let Ok(store) = setup.open().await
-        && let Ok(s) = crate::sync::status(&setup.resolved, &store).await
-    {
-        out = json!({"server": s.server, "pending": s.pending, "last_push": s.last_push,
-            "last_pull": s.last_pull, "last_error": s.last_error});
-    }
-    match crate::sync::ping(&setup.resolved).await {
-        Ok(took) => out["answers_in_ms"] = json!(took.as_millis()),
+    let status = match store {
+        Some(Ok(store)) => crate::sync::status(&setup.resolved, store).await.ok(),
+        _ => None,
+    };
+    let answers_in_ms = match crate::sync::ping(&setup.resolved).await {
+        Ok(took) => Some(took.as_millis()),
         Err(e) => {
-            out["answers"] = json!(false);
             problems.push(Finding {
                 level: Level::Error,
                 at: "sync".into(),
                 problem: e,
                 fix: "hooks keep recording locally; the next sync sends it all".into(),
             });
+            None
         }
-    }
-    Some(out)
+    };
+    Some(SyncInfo {
+        status,
+        answers_in_ms,
+    })
 }
 
 /// The files Claude Code reads hooks from: the user's and the project's settings, and every
@@ -241,8 +311,8 @@ fn text(r: &Report) -> String {
         "binary",
         format!(
             "flowhook {} at {}",
-            r.binary["version"].as_str().unwrap_or(""),
-            r.binary["path"].as_str().unwrap_or("")
+            r.binary.version,
+            r.binary.path.display()
         ),
     );
     line(
@@ -253,47 +323,42 @@ fn text(r: &Report) -> String {
     );
     line(
         "project",
-        format!(
-            "{} (root {})",
-            r.project["id"].as_str().unwrap_or(""),
-            r.project["root"].as_str().unwrap_or("")
-        ),
+        format!("{} (root {})", r.project.id, r.project.root.display()),
     );
-    let files = r.config["files"].as_array().cloned().unwrap_or_default();
     line(
         "config",
-        if files.is_empty() {
+        if r.config.files.is_empty() {
             "built-in defaults".into()
         } else {
-            files
+            let files: Vec<String> = r
+                .config
+                .files
                 .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+                .map(|f| f.display().to_string())
+                .collect();
+            files.join(", ")
         },
     );
     let d = &r.database;
+    let path = d.path.display();
     line(
         "database",
-        match d.get("rows") {
-            Some(rows) => format!(
-                "{} ({} mode, schema {}, {:.1} MB): {}",
-                d["path"].as_str().unwrap_or(""),
-                d["mode"].as_str().unwrap_or(""),
-                d["schema_version"],
-                d["size_bytes"].as_f64().unwrap_or(0.0) / 1e6,
-                rows.as_object()
-                    .into_iter()
-                    .flatten()
+        match (&d.rows, d.exists) {
+            (Some(rows), _) => format!(
+                "{path} ({} mode, schema {}, {:.1} MB): {}",
+                match d.mode {
+                    Mode::Local => "local",
+                    Mode::Sync => "sync",
+                },
+                d.schema_version.unwrap_or_default(),
+                d.size_bytes.unwrap_or_default() as f64 / 1e6,
+                rows.iter()
                     .map(|(t, n)| format!("{t} {n}"))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            None if d["exists"] == false => format!(
-                "{} (not created yet: the first hook call creates it)",
-                d["path"].as_str().unwrap_or("")
-            ),
-            None => format!("{} (unreadable)", d["path"].as_str().unwrap_or("")),
+            (None, false) => format!("{path} (not created yet: the first hook call creates it)"),
+            (None, true) => format!("{path} (unreadable)"),
         },
     );
     line(
@@ -306,15 +371,20 @@ fn text(r: &Report) -> String {
     );
     line("spool", format!("{} waiting", r.spooled));
     if let Some(s) = &r.sync {
+        let status = s.status.as_ref();
         line(
             "sync",
             format!(
                 "{} ({}), last push {}, last pull {}",
-                s["server"].as_str().unwrap_or("?"),
-                s.get("answers_in_ms")
+                status.and_then(|s| s.server.as_deref()).unwrap_or("?"),
+                s.answers_in_ms
                     .map_or("does not answer".into(), |ms| format!("answers in {ms} ms")),
-                s["last_push"].as_str().unwrap_or("never"),
-                s["last_pull"].as_str().unwrap_or("never")
+                status
+                    .and_then(|s| s.last_push.as_deref())
+                    .unwrap_or("never"),
+                status
+                    .and_then(|s| s.last_pull.as_deref())
+                    .unwrap_or("never")
             ),
         );
     }
