@@ -334,12 +334,7 @@ fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() 
         5
     );
     // Without a time limit it is stored, counted exactly.
-    let out = w.cmd(&["spool", "--drain"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&mut w.cmd(&["spool", "--drain"]));
     assert!(w.spool().is_empty(), "{:?}", w.spool());
     assert_eq!(
         w.query("SELECT lines_added, lines_removed FROM edit_history WHERE session_id = 'heavy'"),

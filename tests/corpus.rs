@@ -104,15 +104,7 @@ fn replay_takes_the_same_path_as_the_hook() {
     let replay = World::new();
     let demo = fixture("demo-session.jsonl");
     hook.hook_lines(&demo);
-    let out = replay
-        .cmd(&["replay", "--json", demo.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(&mut replay.cmd(&["replay", "--json", demo.to_str().unwrap()]));
     let totals: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(totals["events"], 10);
     assert_eq!(totals["stored"], 7);

@@ -495,12 +495,7 @@ fn from_a_subdirectory_the_projects_own_settings_are_changed() {
     std::fs::create_dir_all(&sub).unwrap();
     let mut c = w.cmd_in_project(&["install", "--form", "shell"]);
     c.current_dir(&sub);
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&mut c);
     assert!(project_settings(&w).exists());
     assert!(!sub.join(".claude").exists());
 }

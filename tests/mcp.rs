@@ -175,15 +175,8 @@ fn read_only_leaves_out_the_writing_tools() {
 #[test]
 fn memory_on_the_command_line_is_the_same_store() {
     let w = filled();
-    let run = |args: &[&str]| {
-        let out = w.cmd(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run =
+        |args: &[&str]| String::from_utf8_lossy(&succeeded(&mut w.cmd(args)).stdout).into_owned();
     run(&[
         "memory",
         "set",

@@ -101,15 +101,9 @@ fn no_field_that_some_client_version_omits_is_a_reason_to_reject() {
     for (i, fields) in variants.iter().enumerate() {
         let dir = corpus_without(&w.path().join(format!("variant-{i}")), fields);
         let db = w.path().join(format!("variant-{i}.db"));
-        let out = w
-            .cmd(&["replay", "--json", "--db", &db.to_string_lossy()])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeded(
+            w.cmd(&["replay", "--json", "--db", &db.to_string_lossy()])
+                .arg(&dir),
         );
         let totals: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(totals["rejected"], 0, "without {fields:?}: {totals}");

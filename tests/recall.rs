@@ -349,22 +349,14 @@ fn the_same_work_in_two_sessions_is_one_line() {
 fn what_an_agent_stored_on_purpose_is_recalled_once_per_session() {
     let w = World::new();
     let project = w.project().to_string_lossy().into_owned();
-    let out = w
-        .cmd(&[
-            "memory",
-            "set",
-            "--namespace",
-            "ops",
-            "release",
-            "Releases are cut with make release-signed, never cargo publish.",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&mut w.cmd(&[
+        "memory",
+        "set",
+        "--namespace",
+        "ops",
+        "release",
+        "Releases are cut with make release-signed, never cargo publish.",
+    ]));
 
     let ctx = context_of(&w.hook(
         &[],

@@ -165,12 +165,7 @@ fn every_corpus_session_is_summarised_exactly() {
         "a session without SessionEnd"
     );
 
-    let out = w.cmd(&["sessions", "--all", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(&mut w.cmd(&["sessions", "--all", "--json"]));
     let listed: BTreeMap<String, Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -270,16 +265,7 @@ fn derived(db: &std::path::Path) -> Vec<Vec<Vec<String>>> {
 #[test]
 fn rebuild_recreates_what_incremental_folding_made() {
     let w = World::new();
-    let out = w
-        .cmd(&["replay", "--quiet"])
-        .arg(corpus())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(w.cmd(&["replay", "--quiet"]).arg(corpus()));
     let incremental = derived(&w.db());
     assert!(
         incremental[1].len() > 50,
@@ -292,12 +278,7 @@ fn rebuild_recreates_what_incremental_folding_made() {
         "DELETE FROM knowledge_base WHERE rowid % 2 = 0; UPDATE session_summaries SET summary = NULL, prompts = 0;
          DELETE FROM file_sessions WHERE edits % 2 = 1",
     );
-    let out = w.cmd(&["rebuild", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&mut w.cmd(&["rebuild", "--json"]));
     let rebuilt = derived(&w.db());
     for (i, (a, b)) in incremental.iter().zip(&rebuilt).enumerate() {
         assert_eq!(a, b, "derived query {i}");

@@ -80,12 +80,7 @@ fn a_swarm_session_has_exact_metrics_and_its_agents_linked_to_their_launches() {
 
     // `show` draws each agent's events under its launch.
     let sid = &w.query("SELECT session_id FROM session_summaries")[0][0];
-    let out = w.cmd(&["show", &sid[..8]]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(&mut w.cmd(&["show", &sid[..8]]));
     let show = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         show.matches("  ├─ edit ").count() + show.matches("  └─ edit ").count(),
@@ -400,15 +395,7 @@ fn prune_is_a_dry_run_unless_told_and_then_removes_everything_of_old_sessions() 
     );
     assert_eq!(w.count("SELECT count(*) FROM edit_history"), 4);
 
-    let out = w
-        .cmd(&["prune", "--older-than", "0d", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(&mut w.cmd(&["prune", "--older-than", "0d", "--yes"]));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Deleted 2 sessions"));
     for table in [
         "session_summaries",

@@ -572,13 +572,9 @@ fn agent_memory_written_on_two_machines_resolves_to_the_newer_value_on_both() {
     let memory = |w: &World, args: &[&str]| {
         let mut all = vec!["memory"];
         all.extend_from_slice(args);
-        let out = w.cmd(&all).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        String::from_utf8_lossy(&succeeded(&mut w.cmd(&all)).stdout)
+            .trim()
+            .to_owned()
     };
     memory(&ana, &["set", "deploy", "make release (v1)"]);
     synced(&ana);
@@ -622,15 +618,7 @@ fn retention_in_sync_mode_keeps_what_the_server_lacks() {
              ended_at = '2020-01-01T01:00:00.000Z'",
     );
     let prune = |w: &World| {
-        let out = w
-            .cmd(&["prune", "--older-than", "30d", "--yes", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = succeeded(&mut w.cmd(&["prune", "--older-than", "30d", "--yes", "--json"]));
         serde_json::from_slice::<Value>(&out.stdout).unwrap()["sessions"].clone()
     };
     // Never pushed: kept, rows and all.
