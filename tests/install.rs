@@ -499,3 +499,26 @@ fn from_a_subdirectory_the_projects_own_settings_are_changed() {
     assert!(project_settings(&w).exists());
     assert!(!sub.join(".claude").exists());
 }
+
+#[test]
+fn replacing_claude_flow_beside_an_existing_install_says_the_file_changed() {
+    let w = World::new();
+    assert!(flowhook(&w, REPLACING).status.success());
+    // claude-flow's init runs again afterwards and adds its entries back.
+    let mut settings = read(&project_settings(&w));
+    let v3: Value = serde_json::from_str(&settings_fixture("claude-flow-v3.json")).unwrap();
+    settings["hooks"]["Notification"] = v3["hooks"]["Notification"].clone();
+    put(&project_settings(&w), &settings.to_string());
+    let out = flowhook(&w, REPLACING);
+    let report = stdout(&out);
+    assert!(report.contains("replaced  Notification"), "{report}");
+    assert!(
+        report.contains("wired: ") && !report.contains("already wired"),
+        "{report}"
+    );
+    assert!(
+        !read(&project_settings(&w))
+            .to_string()
+            .contains("hook-handler.cjs")
+    );
+}

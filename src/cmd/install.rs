@@ -12,70 +12,75 @@ pub fn install(args: InstallArgs) -> super::Result {
         .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
     let (form, why) = form(args.form);
     if args.mcp {
-        let (file, changes, wrote) = change(&mcp_file(&args)?, args.dry_run, |c| {
-            install::register_mcp(c, &bin)
-        })?;
-        println!(
-            "{}: {} (flowhook mcp)",
-            state(wrote, &changes.wired),
-            file.display()
-        );
+        let file = mcp_file(&args)?;
+        let (_, outcome) = change(&file, args.dry_run, |c| install::register_mcp(c, &bin))?;
+        let said = outcome.say("unchanged", "updated", "would update (dry run)");
+        println!("{said}: {} (flowhook mcp)", file.display());
     }
-    change(&settings_file(&args)?, args.dry_run, |settings| {
+    let file = settings_file(&args)?;
+    let (changes, outcome) = change(&file, args.dry_run, |settings| {
         install::install(settings, &bin, form, args.replace_claude_flow)
-    })
-    .map(|(file, changes, wrote)| {
-        for line in &changes.replaced {
-            println!("replaced  {line}");
-        }
-        for line in &changes.claude_flow_left {
-            println!("left      {line} (claude-flow: add --replace-claude-flow to replace it)");
-        }
-        let what = match (wrote, changes.wired.is_empty()) {
-            (_, true) => "already wired: nothing to change",
-            (true, false) => "wired",
-            (false, false) => "would wire (dry run)",
-        };
-        println!(
-            "{what}: {} ({} events, {}, {why})",
-            file.display(),
-            install::EVENTS.len(),
-            bin.display()
-        );
-    })
+    })?;
+    for line in &changes.replaced {
+        println!("replaced  {line}");
+    }
+    for line in &changes.claude_flow_left {
+        println!("left      {line} (claude-flow: add --replace-claude-flow to replace it)");
+    }
+    let said = outcome.say(
+        "already wired: nothing to change",
+        "wired",
+        "would wire (dry run)",
+    );
+    println!(
+        "{said}: {} ({} events, {}, {why})",
+        file.display(),
+        install::EVENTS.len(),
+        bin.display()
+    );
+    Ok(())
 }
 
 pub fn uninstall(args: InstallArgs) -> super::Result {
     if args.mcp {
-        let (file, changes, wrote) =
-            change(&mcp_file(&args)?, args.dry_run, install::unregister_mcp)?;
-        println!(
-            "{}: {} (flowhook mcp)",
-            state(wrote, &changes.removed),
-            file.display()
-        );
+        let file = mcp_file(&args)?;
+        let (_, outcome) = change(&file, args.dry_run, install::unregister_mcp)?;
+        let said = outcome.say("unchanged", "updated", "would update (dry run)");
+        println!("{said}: {} (flowhook mcp)", file.display());
     }
-    change(&settings_file(&args)?, args.dry_run, install::uninstall).map(
-        |(file, changes, wrote)| {
-            for line in &changes.removed {
-                println!("removed   {line}");
-            }
-            let what = match (wrote, changes.removed.is_empty()) {
-                (_, true) => "no flowhook hook in",
-                (true, false) => "unwired",
-                (false, false) => "would unwire (dry run)",
-            };
-            println!("{what}: {}", file.display());
-        },
-    )
+    let file = settings_file(&args)?;
+    let (changes, outcome) = change(&file, args.dry_run, install::uninstall)?;
+    for line in &changes.removed {
+        println!("removed   {line}");
+    }
+    let said = outcome.say("no flowhook hook in", "unwired", "would unwire (dry run)");
+    println!("{said}: {}", file.display());
+    Ok(())
 }
 
-/// One word for what happened to an MCP file.
-fn state(wrote: bool, changed: &[String]) -> &'static str {
-    match (wrote, changed.is_empty()) {
-        (_, true) => "unchanged",
-        (true, false) => "updated",
-        (false, false) => "would update (dry run)",
+/// What `change` did to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The edit changed nothing.
+    Unchanged,
+    Written,
+    /// A dry run: the diff was printed, nothing written.
+    WouldWrite,
+}
+
+impl Outcome {
+    /// The report's word for it.
+    fn say(
+        self,
+        unchanged: &'static str,
+        written: &'static str,
+        would: &'static str,
+    ) -> &'static str {
+        match self {
+            Outcome::Unchanged => unchanged,
+            Outcome::Written => written,
+            Outcome::WouldWrite => would,
+        }
     }
 }
 
@@ -171,14 +176,13 @@ pub fn claude_home() -> Result<PathBuf, String> {
 
 /// Reads the file (missing: `{}`), applies `edit`, and unless nothing changed or this is a
 /// dry run (which prints the diff), backs the old file up and writes the new one in its
-/// place. Returns the file, what changed, and whether it was written.
+/// place. Returns what the edit reported and what became of the file.
 fn change(
     file: &Path,
     dry_run: bool,
     edit: impl FnOnce(&Value) -> Result<(Value, Changes), String>,
-) -> Result<(PathBuf, Changes, bool), String> {
-    let file = file.to_path_buf();
-    let old_text = match std::fs::read_to_string(&file) {
+) -> Result<(Changes, Outcome), String> {
+    let old_text = match std::fs::read_to_string(file) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("{}: {e}", file.display())),
@@ -194,7 +198,7 @@ fn change(
     };
     let (new, changes) = edit(&old).map_err(|e| format!("{}: {e}", file.display()))?;
     if new == old {
-        return Ok((file, changes, false));
+        return Ok((changes, Outcome::Unchanged));
     }
     let new_text = serde_json::to_string_pretty(&new).expect("JSON values serialise") + "\n";
     if dry_run {
@@ -206,10 +210,10 @@ fn change(
             "{}",
             install::diff::unified(&before, &new_text, &file.to_string_lossy())
         );
-        return Ok((file, changes, false));
+        return Ok((changes, Outcome::WouldWrite));
     }
-    write(&file, old_text.is_some(), &new_text)?;
-    Ok((file, changes, true))
+    write(file, old_text.is_some(), &new_text)?;
+    Ok((changes, Outcome::Written))
 }
 
 /// Writes `text` to `file` through a temporary file and a rename, after copying the old file
