@@ -143,31 +143,6 @@ impl Store {
         .await
     }
 
-    /// Every change recorded to one file (by project-relative path, path or basename), newest
-    /// first, with the task each belonged to.
-    pub async fn file_history(
-        &self,
-        project: Option<&str>,
-        file: &str,
-        limit: u32,
-    ) -> Result<Vec<FileChange>> {
-        let base = super::basename(file);
-        self.typed(
-            "SELECT e.created_at, e.session_id, e.project, coalesce(e.rel_path, e.file) AS file,
-                 e.tool, e.kind, e.lines_added, e.lines_removed, e.diff, e.agent_type,
-                 t.task, m.label AS machine
-             FROM edit_history e
-             LEFT JOIN task_log t ON t.id = e.task_ref
-             LEFT JOIN machines m ON m.id = e.origin
-             WHERE e.basename = ?1 AND (?2 IS NULL OR e.project = ?2)
-               AND (?3 = e.basename OR e.rel_path = ?3 OR e.file = ?3
-                    OR substr(e.file, -length(?3) - 1) = '/' || ?3)
-             ORDER BY e.id DESC LIMIT ?4",
-            params![base, project, file, limit],
-        )
-        .await
-    }
-
     /// The live values whose namespace, key or value holds at least `min_hits` of `words`:
     /// those holding the most first, then the newest. Agent memory is small (values stored on
     /// purpose): its newest 500 are read and matched here.
@@ -197,21 +172,4 @@ impl Store {
             .map(|(_, m)| m)
             .collect())
     }
-}
-
-/// One row of `file_history`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileChange {
-    pub created_at: String,
-    pub session_id: String,
-    pub project: String,
-    pub file: String,
-    pub tool: String,
-    pub kind: String,
-    pub lines_added: i64,
-    pub lines_removed: i64,
-    pub diff: Option<String>,
-    pub agent_type: Option<String>,
-    pub task: Option<String>,
-    pub machine: Option<String>,
 }
