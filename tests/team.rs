@@ -37,6 +37,14 @@ fn machine(label: &str, url: &str, remote: Option<&str>, extra: &str) -> World {
     w
 }
 
+/// The remote every clone of the team's project has.
+const SHOP: &str = "git@github.com:acme/shop.git";
+
+/// A machine whose project is a clone of github.com/acme/shop, in sync mode with `url`.
+fn clone_of_shop(label: &str, url: &str) -> World {
+    machine(label, url, Some(SHOP), "")
+}
+
 /// The lines of a recorded session as this machine's: its project path, and `session`.
 fn session_of(w: &World, fixture_name: &str, session: &str) -> Vec<Vec<u8>> {
     let project = w.project().to_string_lossy().into_owned();
@@ -102,12 +110,7 @@ const BO: &str = "bbbbbbbb-0000-4000-8000-000000000002";
 #[test]
 fn two_clones_at_different_paths_share_one_memory_exactly_once() {
     let server = Sqld::start();
-    let ana = machine(
-        "ana@laptop",
-        &server.url(),
-        Some("git@github.com:acme/shop.git"),
-        "",
-    );
+    let ana = clone_of_shop("ana@laptop", &server.url());
     let bo = machine(
         "bo@desktop",
         &server.url(),
@@ -223,12 +226,7 @@ fn a_server_killed_mid_push_then_restarted_loses_and_repeats_nothing() {
     let mut server = Sqld::start();
     // Three batches of edits get through; the fourth finds the server gone.
     let proxy = Proxy::new(server.port, "INSERT INTO edit_history", 3);
-    let ana = machine(
-        "ana@laptop",
-        &proxy.url(),
-        Some("git@github.com:acme/shop.git"),
-        "",
-    );
+    let ana = clone_of_shop("ana@laptop", &proxy.url());
     std::fs::write(
         ana.home().join(".config/flowhook/hooks.toml"),
         std::fs::read_to_string(ana.home().join(".config/flowhook/hooks.toml")).unwrap()
@@ -280,9 +278,8 @@ fn syncs_at_once_send_each_row_once() {
     proxy
         .delay_ms
         .store(30, std::sync::atomic::Ordering::SeqCst);
-    let remote = Some("git@github.com:acme/shop.git");
-    let ana = machine("ana@laptop", &proxy.url(), remote, "");
-    let bo = machine("bo@desktop", &proxy.url(), remote, "");
+    let ana = clone_of_shop("ana@laptop", &proxy.url());
+    let bo = clone_of_shop("bo@desktop", &proxy.url());
     record(&ana, &edits(&ana, ANA, 30));
     record(&bo, &edits(&bo, BO, 30));
     // Two syncs of one database, and one of another machine, all at once.
@@ -332,7 +329,7 @@ fn a_wrong_token_is_a_clear_error_that_never_shows_the_token_and_loses_nothing()
     let ana = machine(
         "ana@laptop",
         &server.url(),
-        Some("git@github.com:acme/shop.git"),
+        Some(SHOP),
         "token_env = \"FLOWHOOK_TEST_TOKEN\"\ntoken_file = \"~/token\"",
     );
     record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
@@ -400,12 +397,7 @@ fn stored_at_once(w: &World, line: &[u8]) {
 #[test]
 fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everything() {
     let hole = BlackHole::new();
-    let ana = machine(
-        "ana@laptop",
-        &hole.url(),
-        Some("git@github.com:acme/shop.git"),
-        "",
-    );
+    let ana = clone_of_shop("ana@laptop", &hole.url());
     // Syncs start on their own after SessionEnd and at every call, and give up after 2 s.
     std::fs::write(
         ana.home().join(".config/flowhook/hooks.toml"),
@@ -459,12 +451,7 @@ fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everyt
 #[test]
 fn what_reaches_the_server_is_already_redacted() {
     let server = Sqld::start();
-    let ana = machine(
-        "ana@laptop",
-        &server.url(),
-        Some("git@github.com:acme/shop.git"),
-        "",
-    );
+    let ana = clone_of_shop("ana@laptop", &server.url());
     let github = "ghp_R8z2Qx7Vb4Lm9Nc1Kd6Fh3Js5Tw0Yp8Ue2Ai";
     let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
     let mut line = edits(&ana, ANA, 1);
@@ -496,9 +483,8 @@ fn what_reaches_the_server_is_already_redacted() {
 #[test]
 fn a_resumed_session_replaces_its_older_summary_everywhere() {
     let server = Sqld::start();
-    let remote = Some("git@github.com:acme/shop.git");
-    let ana = machine("ana@laptop", &server.url(), remote, "");
-    let bo = machine("bo@desktop", &server.url(), remote, "");
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
     let end = |w: &World| {
         json!({"session_id": ANA, "cwd": w.project(), "hook_event_name": "SessionEnd",
                "reason": "other"})
@@ -566,9 +552,8 @@ fn a_project_known_only_by_its_path_stays_on_its_machine() {
 #[test]
 fn agent_memory_written_on_two_machines_resolves_to_the_newer_value_on_both() {
     let server = Sqld::start();
-    let remote = Some("git@github.com:acme/shop.git");
-    let ana = machine("ana@laptop", &server.url(), remote, "");
-    let bo = machine("bo@desktop", &server.url(), remote, "");
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
     let memory = |w: &World, args: &[&str]| {
         let mut all = vec!["memory"];
         all.extend_from_slice(args);
@@ -605,12 +590,7 @@ fn agent_memory_written_on_two_machines_resolves_to_the_newer_value_on_both() {
 #[test]
 fn retention_in_sync_mode_keeps_what_the_server_lacks() {
     let server = Sqld::start();
-    let ana = machine(
-        "ana@laptop",
-        &server.url(),
-        Some("git@github.com:acme/shop.git"),
-        "",
-    );
+    let ana = clone_of_shop("ana@laptop", &server.url());
     record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
     // Old enough to prune.
     ana.query(

@@ -1,4 +1,4 @@
-//! What the debugging commands (and later MCP) read: sessions and their timelines, as typed
+//! What the debugging commands (and the MCP server) read: sessions and their timelines, as typed
 //! rows. Reads summarise again the sessions that gained rows since their summary, so that a
 //! session's counts and its timeline never disagree.
 
