@@ -11,6 +11,11 @@
 //! where data is written or sent or how long a call may take, count only once the user has
 //! trusted that file (`flowhook trust`, see `trust.rs`); until then they are ignored, and
 //! said so.
+//!
+//! A configuration file is read only if it is a regular file of at most [`MAX_BYTES`],
+//! opened without waiting (a committed link to `/dev/zero`, `/dev/stdin` or a FIFO is
+//! refused, not read); the project's file only from inside the project (a link of it that
+//! leads out is refused). A hook call then runs on the defaults and says why.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -309,7 +314,7 @@ impl Config {
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("FLOWHOOK_CONFIG").map(PathBuf::from));
         if let Some(path) = explicit {
-            let (_, table) = read_file(&path)?.ok_or_else(|| ConfigError {
+            let (_, table) = read_file(&path, None)?.ok_or_else(|| ConfigError {
                 path: path.clone(),
                 message: "no such file".to_owned(),
             })?;
@@ -322,13 +327,13 @@ impl Config {
         let mut loaded = Loaded::default();
         let mut merged = toml::Table::new();
         if let Some(user) = user_config_dir().map(|d| d.join("flowhook").join("hooks.toml"))
-            && let Some((_, table)) = read_file(&user)?
+            && let Some((_, table)) = read_file(&user, None)?
         {
             merged = table;
             loaded.files.push(user);
         }
         let project = root.join(".claude").join("flowhook.toml");
-        if let Some((text, mut table)) = read_file(&project)? {
+        if let Some((text, mut table)) = read_file(&project, Some(root))? {
             let keys = guarded_keys(&table, root);
             if !keys.is_empty() && !crate::trust::is_trusted(&project, text.as_bytes()) {
                 for key in &keys {
@@ -353,17 +358,63 @@ impl Config {
     }
 }
 
+/// The most a configuration file may hold: far more than any real one needs.
+pub const MAX_BYTES: u64 = 1024 * 1024;
+
+/// The text of the configuration file at `path`, `None` when it does not exist: read only
+/// from a regular file of at most [`MAX_BYTES`], without waiting on a FIFO; `project`: the
+/// root the file is in, which it may not leave (see `paths::open_in_project`).
+pub fn read_text(path: &Path, project: Option<&Path>) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = match project {
+        Some(root) => crate::paths::open_in_project(root, path),
+        None => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path),
+    };
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(
+            "not a regular file (a device, a FIFO or a directory); configuration is \
+                    read from regular files only"
+                .to_owned(),
+        );
+    }
+    let too_big = || format!("larger than {} KiB; not read", MAX_BYTES / 1024);
+    if meta.len() > MAX_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "not UTF-8 text".to_owned())
+}
+
 /// A file's text and table, `None` when it does not exist; the error names the file, line
 /// and key (each file is checked on its own, so that a mistake is reported where it is).
-fn read_file(path: &Path) -> Result<Option<(String, toml::Table)>, ConfigError> {
+fn read_file(
+    path: &Path,
+    project: Option<&Path>,
+) -> Result<Option<(String, toml::Table)>, ConfigError> {
     let err = |message: String| ConfigError {
         path: path.to_path_buf(),
         message,
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(err(e.to_string())),
+    let Some(text) = read_text(path, project).map_err(err)? else {
+        return Ok(None);
     };
     Config::parse(&text).map_err(err)?;
     let table = text
@@ -395,10 +446,11 @@ fn guarded_keys(table: &toml::Table, root: &Path) -> Vec<String> {
             continue;
         };
         let harmless = match *guarded {
-            // Inside the project, a database path is the project's own business.
+            // Inside the project, a database path is the project's own business; inside by
+            // the kernel's reckoning, not the string's (`cache/x` with `cache -> ~/.ssh`).
             "database.path" => value
                 .as_str()
-                .is_some_and(|p| crate::paths::lexical(&root.join(p)).starts_with(root)),
+                .is_some_and(|p| crate::paths::beneath(root, &root.join(p))),
             "hook.timeout_ms" => value
                 .as_integer()
                 .is_some_and(|ms| (0..=UNTRUSTED_TIMEOUT_MS as i64).contains(&ms)),
@@ -454,7 +506,8 @@ mod tests {
 
     #[test]
     fn an_untrusted_project_file_decides_only_harmless_things() {
-        let root = Path::new("/p");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
         let table: toml::Table = toml::from_str(
             "[database]\npath = \"../../home/me/app.db\"\nbusy_timeout_ms = 100\n\
              [log]\nfile = \"/home/me/.bashrc\"\n[hook]\ntimeout_ms = 60000\n\
@@ -468,6 +521,11 @@ mod tests {
         let inside: toml::Table =
             toml::from_str("[database]\npath = \"data/f.db\"\n[hook]\ntimeout_ms = 500\n").unwrap();
         assert!(guarded_keys(&inside, root).is_empty());
+        // Inside as a string, elsewhere on disk: a linked directory on the way.
+        std::os::unix::fs::symlink("/tmp", root.join("data")).unwrap();
+        assert_eq!(guarded_keys(&inside, root), ["database.path"]);
+        let deeper: toml::Table = toml::from_str("[database]\npath = \"data/new/f.db\"\n").unwrap();
+        assert_eq!(guarded_keys(&deeper, root), ["database.path"]);
     }
 
     #[test]

@@ -92,13 +92,14 @@ fn open_file() -> Option<Mutex<File>> {
         .get()
         .cloned()
         .unwrap_or_else(|| crate::paths::state_dir().join("flowhook.log"));
-    if let Some(dir) = path.parent() {
-        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-            .create(dir)
-            .ok()?;
+    if let Some(dir) = path.parent()
+        && let Err(e) = crate::paths::make_dir(dir)
+    {
+        let _ = writeln!(io::stderr(), "flowhook: warning: no log file: {e}");
+        return None;
     }
     if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() > ROTATE_BYTES) {
-        let _ = std::fs::rename(&path, path.with_extension("log.1"));
+        let _ = crate::paths::rename(&path, &path.with_extension("log.1"));
     }
     match crate::paths::open_append(&path) {
         Ok(f) => Some(Mutex::new(f)),

@@ -58,7 +58,7 @@ impl Resolved {
 /// Everything for the project `dir` is in; an invalid configuration file is an error (a
 /// debugging command stops with it).
 pub fn resolve(dir: &Path, o: &Overrides) -> Result<Resolved, ConfigError> {
-    let root = crate::project::root(dir, o.project_dir.as_deref());
+    let root = project_root(dir, o);
     let loaded = Config::load(o.config.as_deref(), &root)?;
     Ok(finish(root, loaded, None, o))
 }
@@ -66,22 +66,25 @@ pub fn resolve(dir: &Path, o: &Overrides) -> Result<Resolved, ConfigError> {
 /// The same for a hook call, which never fails over configuration: an invalid file is
 /// reported and the defaults apply.
 pub fn resolve_lenient(dir: &Path, o: &Overrides) -> Resolved {
-    let root = crate::project::root(dir, o.project_dir.as_deref());
+    let root = project_root(dir, o);
     match Config::load(o.config.as_deref(), &root) {
         Ok(loaded) => finish(root, loaded, None, o),
         Err(e) => finish(root, Loaded::default(), Some(e.to_string()), o),
     }
 }
 
+/// The project's root, known to `paths` from now on: what flowhook writes below it is
+/// reached from it without symlinks.
+fn project_root(dir: &Path, o: &Overrides) -> PathBuf {
+    let root = crate::project::root(dir, o.project_dir.as_deref());
+    crate::paths::register_root(&root);
+    root
+}
+
 fn finish(root: PathBuf, loaded: Loaded, config_error: Option<String>, o: &Overrides) -> Resolved {
     let config = &loaded.config;
     let project = Project::at(root, config.project.id.as_deref());
-    let (db, mut db_refused) = database(&project.root, o.db.as_deref(), config);
-    if db_refused.is_none()
-        && let Err(e) = crate::paths::check_database(&db)
-    {
-        db_refused = Some(e.to_string());
-    }
+    let (db, db_refused) = database(&project.root, o.db.as_deref(), config);
     let log = match (&config.log.file, &db_refused) {
         (Some(file), _) => project.root.join(file),
         // A refused database's directory is no place for the log either.
@@ -102,37 +105,23 @@ fn finish(root: PathBuf, loaded: Loaded, config_error: Option<String>, o: &Overr
 }
 
 /// The database: `--db` / `FLOWHOOK_DB`, else `database.path` (relative to the project),
-/// else `<project>/.swarm/flowhook.db`; and why it may not be used, if so. A `.swarm` that is
-/// a symlink is followed only when it leads to a directory inside the project: a repository
-/// must not be able to send its memory elsewhere with a committed link.
+/// else `<project>/.swarm/flowhook.db`; and why it may not be used, if so: a path that goes
+/// through a symlink below the project root (a committed `.swarm -> ~/.ssh`, or `cache ->
+/// ../other/.swarm` under a `database.path`) is refused by the kernel (`paths.rs`), whoever
+/// named it.
 fn database(root: &Path, explicit: Option<&Path>, config: &Config) -> (PathBuf, Option<String>) {
-    if let Some(p) = explicit {
-        return (p.to_path_buf(), None);
-    }
-    if let Some(p) = &config.database.path {
-        return (root.join(p), None);
-    }
-    let swarm = root.join(".swarm");
-    let db = swarm.join("flowhook.db");
-    let is_link = std::fs::symlink_metadata(&swarm).is_ok_and(|m| m.file_type().is_symlink());
-    if is_link {
-        let inside = match (std::fs::canonicalize(&swarm), std::fs::canonicalize(root)) {
-            (Ok(target), Ok(root)) => target.starts_with(&root),
-            _ => false,
-        };
-        if !inside {
-            let target = std::fs::read_link(&swarm).unwrap_or_default();
-            return (
-                db,
-                Some(format!(
-                    "{} is a symbolic link to {}, outside the project; flowhook does not \
-                     write there (remove the link, or set database.path in your own \
-                     ~/.config/flowhook/hooks.toml)",
-                    swarm.display(),
-                    target.display()
-                )),
-            );
-        }
-    }
-    (db, None)
+    let db = match (explicit, &config.database.path) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => root.join(p),
+        (None, None) => root.join(".swarm").join("flowhook.db"),
+    };
+    // The form that is checked is the one SQLite opens.
+    let db = crate::paths::normal(&db);
+    let refused = crate::paths::check_database(&db).err().map(|e| {
+        format!(
+            "{e} (to keep the database elsewhere, set database.path in your own \
+             ~/.config/flowhook/hooks.toml)"
+        )
+    });
+    (db, refused)
 }

@@ -86,7 +86,7 @@ pub fn save(entry: &Entry, payload: &[u8]) -> std::io::Result<PathBuf> {
             f.write_all(&header)?;
             f.write_all(payload)?;
             let done = dir.join(format!("{name}.json"));
-            std::fs::rename(&tmp, &done)?;
+            crate::paths::rename(&tmp, &done)?;
             Ok(done)
         })();
         match attempt {
@@ -195,7 +195,7 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     if limited && attempts >= MAX_ATTEMPTS {
         let held = dir.join("held");
         let moved = crate::paths::private_dir(&held)
-            .and_then(|()| std::fs::rename(path, held.join(name.as_ref())));
+            .and_then(|()| crate::paths::rename(path, &held.join(name.as_ref())));
         return match moved {
             Ok(()) => {
                 // The detached drain tries it later, not at once.
@@ -208,7 +208,7 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     // The attempt counts before anything else, reading included: a call that runs out of
     // time on it leaves it counted.
     let next = dir.join(format!("{stem}~{}.json", attempts + 1));
-    if std::fs::rename(path, &next).is_err() {
+    if crate::paths::rename(path, &next).is_err() {
         return Claim::Busy;
     }
     let mut bytes = Vec::new();
@@ -252,7 +252,7 @@ impl Claimed {
                 0 | 1 => format!("{stem}.json"),
                 n => format!("{stem}~{}.json", n - 1),
             };
-            let _ = std::fs::rename(&self.path, self.path.with_file_name(back));
+            let _ = crate::paths::rename(&self.path, &self.path.with_file_name(back));
         }
         drop(self.file);
     }
@@ -400,7 +400,7 @@ pub fn release_held() -> usize {
             .parent()
             .and_then(Path::parent)
             .unwrap_or(Path::new("."));
-        if std::fs::rename(&path, dir.join(format!("{stem}.json"))).is_ok() {
+        if crate::paths::rename(&path, &dir.join(format!("{stem}.json"))).is_ok() {
             n += 1;
         }
     }

@@ -54,7 +54,7 @@ fn write(ledger: &Ledger) -> std::io::Result<()> {
     let mut f = crate::paths::create_new(&tmp)?;
     f.write_all(&serde_json::to_vec_pretty(ledger).map_err(std::io::Error::other)?)?;
     f.sync_all()?;
-    std::fs::rename(&tmp, ledger_path())
+    crate::paths::rename(&tmp, &ledger_path())
 }
 
 pub fn digest(content: &[u8]) -> String {
@@ -75,12 +75,11 @@ pub fn is_trusted(path: &Path, content: &[u8]) -> bool {
         .any(|t| t.path == key && t.sha256 == hash)
 }
 
-/// Trusts the file at `path` as it is now.
-pub fn trust(path: &Path) -> std::io::Result<Trusted> {
-    let content = std::fs::read(path)?;
+/// Trusts the file at `path` as it is now, `content`.
+pub fn trust(path: &Path, content: &[u8]) -> std::io::Result<Trusted> {
     let entry = Trusted {
         path: key(path),
-        sha256: digest(&content),
+        sha256: digest(content),
         trusted_at: crate::hook::stamp(chrono::Utc::now()),
     };
     let mut ledger = read();
@@ -109,10 +108,10 @@ pub fn list() -> Vec<(Trusted, State)> {
         .files
         .into_iter()
         .map(|t| {
-            let state = match std::fs::read(&t.path) {
-                Ok(c) if digest(&c) == t.sha256 => State::Trusted,
-                Ok(_) => State::Changed,
-                Err(_) => State::Missing,
+            let state = match crate::config::read_text(&t.path, None) {
+                Ok(Some(c)) if digest(c.as_bytes()) == t.sha256 => State::Trusted,
+                Ok(None) => State::Missing,
+                _ => State::Changed,
             };
             (t, state)
         })

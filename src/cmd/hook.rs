@@ -35,10 +35,14 @@ pub fn run(inv: Invocation) -> ExitCode {
     recorder.quarantine = !manual;
     // The configuration of the directory Claude Code runs us in (the project) sets the
     // watchdog, the payload bound and where the event is spooled before the payload is read.
+    // It is a repository's file: the watchdog runs (on the default limit) while it is read.
+    if !manual {
+        crate::watchdog::start(crate::config::Hook::default().timeout_ms);
+    }
     let here = origin.cwd.clone().unwrap_or_else(|| ".".to_owned());
     let base = recorder.resolved(&here, &origin);
     if !manual {
-        crate::watchdog::start(base.config().hook.timeout_ms);
+        crate::watchdog::set_limit(base.config().hook.timeout_ms);
     }
     let received_at = chrono::Utc::now();
     let received = if manual {

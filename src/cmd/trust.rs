@@ -31,11 +31,14 @@ pub fn run(args: TrustArgs) -> super::Result {
         );
         return Ok(());
     }
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let text = crate::config::read_text(&file, None)
+        .and_then(|t| t.ok_or_else(|| "no such file".to_owned()))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     // A file that does not parse would be ignored anyway: say so now.
     crate::config::Config::parse(&text)
         .map_err(|e| format!("{} is not a valid configuration: {e}", file.display()))?;
-    let t = crate::trust::trust(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let t = crate::trust::trust(&file, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     if args.json {
         println!("{}", serde_json::to_string(&t).expect("plain struct"));
     } else {
