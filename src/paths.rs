@@ -169,6 +169,11 @@ fn open_beneath(
     if rel.as_os_str().is_empty() {
         return openat(base, OsStr::new("."), flags, mode);
     }
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FLOWHOOK_TEST_NO_OPENAT2").is_some() {
+        // A test's stand-in for a kernel without openat2.
+        NO_OPENAT2.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     #[cfg(target_os = "linux")]
     if !NO_OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
         let resolve = match links_inside {
@@ -288,9 +293,13 @@ fn open_anchor(anchor: &Path, kind: Anchor, create: bool) -> io::Result<OwnedFd>
     }
 }
 
-/// Why the kernel refused `path` below `anchor`, in words: which component is a symlink.
+/// Why the kernel refused `path` below `anchor`, in words: which component is a symlink
+/// (`openat(O_NOFOLLOW | O_DIRECTORY)` says ENOTDIR for one).
 fn explain(e: io::Error, path: &Path, anchor: &Path) -> io::Error {
-    if !matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EXDEV)) {
+    if !matches!(
+        e.raw_os_error(),
+        Some(libc::ELOOP | libc::EXDEV | libc::ENOTDIR)
+    ) {
         return e;
     }
     let mut at = anchor.to_path_buf();
@@ -307,7 +316,10 @@ fn explain(e: io::Error, path: &Path, anchor: &Path) -> io::Error {
             );
         }
     }
-    refused(path, &format!("does not stay below {}", anchor.display()))
+    match e.raw_os_error() {
+        Some(libc::ENOTDIR) => e,
+        _ => refused(path, &format!("does not stay below {}", anchor.display())),
+    }
 }
 
 /// The directory `dir`, opened by the kernel from its anchor (see the module doc); `create`:
