@@ -76,19 +76,22 @@ impl Project {
 /// be a file (`gitdir: …`: a worktree or a submodule); a worktree's config is in its common
 /// directory.
 fn origin_url(root: &Path) -> Option<String> {
+    // Files of an unpacked archive, read as configuration is: bounded regular files only
+    // (a `.git/config -> /dev/zero` is not read).
+    let read = |p: &Path| crate::config::read_text(p, None).ok().flatten();
     let dot_git = root.join(".git");
     let git_dir = if dot_git.is_dir() {
         dot_git
     } else {
-        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let text = read(&dot_git)?;
         let target = text.strip_prefix("gitdir:")?.trim();
         let dir = root.join(target);
-        match std::fs::read_to_string(dir.join("commondir")) {
-            Ok(common) => dir.join(common.trim()),
-            Err(_) => dir,
+        match read(&dir.join("commondir")) {
+            Some(common) => dir.join(common.trim()),
+            None => dir,
         }
     };
-    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let config = read(&git_dir.join("config"))?;
     remote_in_config(&config, "origin")
 }
 

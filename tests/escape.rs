@@ -508,3 +508,27 @@ fn without_openat2_each_component_is_checked_the_same() {
     assert!(!stderr.contains("warning"), "{stderr}");
     assert_eq!(c.tasks(&c.own_db()), rows![["plain"]]);
 }
+
+#[test]
+fn install_writes_no_settings_through_a_linked_directory() {
+    // `.claude` linked to another project's (or the user's) Claude directory.
+    for target in ["../home/.claude", "../other/.claude"] {
+        let c = Clone::new();
+        let victim = c.w.path().join(target.trim_start_matches("../"));
+        std::fs::create_dir_all(&victim).unwrap();
+        std::fs::write(victim.join("settings.json"), "{\"model\": \"opus\"}\n").unwrap();
+        std::fs::remove_dir_all(c.p(".claude")).unwrap();
+        symlink(target, c.p(".claude")).unwrap();
+        let before = snapshot(&victim);
+        let out = c.cmd(&["install", "--project", "."]).output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "{target}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("symbolic link"), "{target}: {stderr}");
+        assert_eq!(snapshot(&victim), before, "{target}");
+    }
+    // A real `.claude` is written as before.
+    let c = Clone::new();
+    succeeded(&mut c.cmd(&["install", "--project", "."]));
+    let settings = std::fs::read_to_string(c.p(".claude/settings.json")).unwrap();
+    assert!(settings.contains("flowhook"), "{settings}");
+}

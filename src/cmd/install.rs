@@ -155,6 +155,8 @@ pub fn settings_file(args: &InstallArgs) -> Result<PathBuf, String> {
         ),
     };
     let dir = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // What install writes below the project is reached from its root, never through a link.
+    crate::paths::register_root(&dir);
     let name = if args.local {
         "settings.local.json"
     } else {
@@ -212,27 +214,43 @@ fn change(
         );
         return Ok((changes, Outcome::WouldWrite));
     }
-    write(file, old_text.is_some(), &new_text)?;
+    write(file, old_text.as_deref(), &new_text)?;
     Ok((changes, Outcome::Written))
 }
 
 /// Writes `text` to `file` through a temporary file and a rename, after copying the old file
-/// to `<file>.flowhook-<time>.bak`. The new file keeps the old one's mode.
-fn write(file: &Path, existed: bool, text: &str) -> Result<(), String> {
+/// (`old`) to `<file>.flowhook-<time>.bak`. The new file keeps the old one's mode. Every file
+/// is created new and reached like any file flowhook writes (`paths.rs`): below the
+/// project, never through a symlink.
+fn write(file: &Path, old: Option<&str>, text: &str) -> Result<(), String> {
+    use std::io::Write;
     let shown = file.display();
     let dir = file.parent().expect("a settings path has a parent");
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::paths::make_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mode = std::fs::metadata(file).ok().map(|m| m.permissions());
-    if existed {
+    let create = |path: &Path, text: &str| {
+        crate::paths::create_new(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()).map(|()| f))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(old) = old {
+        // A second run within the same second gets its own backup, not the first one's.
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let backup = PathBuf::from(format!("{shown}.flowhook-{stamp}.bak"));
-        std::fs::copy(file, &backup).map_err(|e| format!("backing up {shown}: {e}"))?;
+        let name = |n: u32| match n {
+            1 => PathBuf::from(format!("{shown}.flowhook-{stamp}.bak")),
+            n => PathBuf::from(format!("{shown}.flowhook-{stamp}-{n}.bak")),
+        };
+        let backup = (1..100)
+            .map(name)
+            .find(|b| std::fs::symlink_metadata(b).is_err())
+            .unwrap_or_else(|| name(1));
+        create(&backup, old).map_err(|e| format!("backing up {shown}: {e}"))?;
         println!("backup: {}", backup.display());
     }
     let tmp = dir.join(format!(".settings.flowhook.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let f = create(&tmp, text)?;
     if let Some(p) = mode {
-        let _ = std::fs::set_permissions(&tmp, p);
+        let _ = f.set_permissions(p);
     }
-    std::fs::rename(&tmp, file).map_err(|e| format!("{shown}: {e}"))
+    crate::paths::rename(&tmp, file).map_err(|e| format!("{shown}: {e}"))
 }
