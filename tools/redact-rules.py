@@ -3,12 +3,14 @@
 set (config/gitleaks.toml of github.com/gitleaks/gitleaks, MIT License, Copyright (c) 2019
 Zachary Rice).
 
-    python3 tools/redact-rules.py path/to/gitleaks.toml COMMIT > src/redact/rules.rs
+    python3 tools/redact-rules.py path/to/gitleaks.toml COMMIT > src/redact/rules.rs && cargo fmt
 
 Each rule keeps its id, keywords, regex (Go RE2 syntax, which Rust's `regex` reads as it is),
 entropy floor and allowlists; rules that only name a file path (pkcs12-file) are left out, and
 so are allowlists that depend on a file path (flowhook scans text, not files). A leading `\b`
-is dropped: a token glued to a word (`x_npm_…`, `TOKEN-glpat-…`) is still a token. Every rule gets
+is dropped: a token glued to a word (`x_npm_…`, `TOKEN-glpat-…`) is still a token; and a
+token may end at a path's, a URL's or code's delimiter as well as at a space or a quote
+(`/home/x/npm_…/a.rs`). Every rule gets
 a sample, generated here from its regex (deterministically, with enough entropy to pass its
 floor), which the unit tests of src/redact.rs check is redacted.
 """
@@ -128,8 +130,10 @@ def sample(rule):
 
 
 def regex(rule):
-    """The rule's regex, without a leading word boundary."""
-    return re.sub(r"^(\(\?i\))?\\b", r"\1", rule["regex"])
+    """The rule's regex, without a leading word boundary, and with the end of a token widened
+    to the delimiters of a path, a URL or code (`/npm_…/x.rs`, `?key=…&`)."""
+    r = re.sub(r"^(\(\?i\))?\\b", r"\1", rule["regex"])
+    return r.replace("""(?:[\\x60'"\\s;]|""", """(?:[\\x60'"\\s;/,)\\]}&?#|<>\\\\]|""")
 
 
 def rust_str(s):

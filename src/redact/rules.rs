@@ -28,7 +28,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "adafruit-api-key",
         keywords: &["adafruit"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:adafruit)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:adafruit)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -37,7 +37,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "adobe-client-id",
         keywords: &["adobe"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:adobe)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:adobe)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -46,7 +46,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "adobe-client-secret",
         keywords: &["p8e-"],
-        regex: r#"(p8e-(?i)[a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(p8e-(?i)[a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -64,7 +64,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "airtable-api-key",
         keywords: &["airtable"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:airtable)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{17})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:airtable)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{17})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -82,7 +82,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "algolia-api-key",
         keywords: &["algolia"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:algolia)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:algolia)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -91,7 +91,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "alibaba-access-key-id",
         keywords: &["ltai"],
-        regex: r#"(LTAI(?i)[a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(LTAI(?i)[a-z0-9]{20})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -100,7 +100,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "alibaba-secret-key",
         keywords: &["alibaba"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:alibaba)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:alibaba)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -109,7 +109,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "anthropic-admin-api-key",
         keywords: &["sk-ant-admin01"],
-        regex: r#"(sk-ant-admin01-[a-zA-Z0-9_\-]{93}AA)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sk-ant-admin01-[a-zA-Z0-9_\-]{93}AA)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -118,7 +118,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "anthropic-api-key",
         keywords: &["sk-ant-api03"],
-        regex: r#"(sk-ant-api03-[a-zA-Z0-9_\-]{93}AA)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sk-ant-api03-[a-zA-Z0-9_\-]{93}AA)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -145,7 +145,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "asana-client-id",
         keywords: &["asana"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:asana)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:asana)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -154,7 +154,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "asana-client-secret",
         keywords: &["asana"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:asana)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:asana)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -163,7 +163,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "atlassian-api-token",
         keywords: &["atlassian", "confluence", "jira", "atatt3"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:ATLASSIAN|[Aa]tlassian)|(?-i:CONFLUENCE|[Cc]onfluence)|(?-i:JIRA|[Jj]ira))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20}[a-f0-9]{4})(?:[\x60'"\s;]|\\[nr]|$)|\b(ATATT3[A-Za-z0-9_\-=]{186})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:ATLASSIAN|[Aa]tlassian)|(?-i:CONFLUENCE|[Cc]onfluence)|(?-i:JIRA|[Jj]ira))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20}[a-f0-9]{4})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)|\b(ATATT3[A-Za-z0-9_\-=]{186})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[],
@@ -172,7 +172,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "authress-service-client-access-key",
         keywords: &["sc_", "ext_", "scauth_", "authress_"],
-        regex: r#"((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.(?-i:acc)[_-][a-z0-9-]{10,32}\.[a-z0-9+/_=-]{30,120})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.(?-i:acc)[_-][a-z0-9-]{10,32}\.[a-z0-9+/_=-]{30,120})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -190,7 +190,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "aws-amazon-bedrock-api-key-long-lived",
         keywords: &["absk"],
-        regex: r#"(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -217,7 +217,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "beamer-api-token",
         keywords: &["beamer"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:beamer)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(b_[a-z0-9=_\-]{44})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:beamer)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(b_[a-z0-9=_\-]{44})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -226,7 +226,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "bitbucket-client-id",
         keywords: &["bitbucket"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:bitbucket)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:bitbucket)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -235,7 +235,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "bitbucket-client-secret",
         keywords: &["bitbucket"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:bitbucket)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:bitbucket)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -244,7 +244,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "bittrex-access-key",
         keywords: &["bittrex"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:bittrex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:bittrex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -253,7 +253,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "bittrex-secret-key",
         keywords: &["bittrex"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:bittrex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:bittrex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -262,7 +262,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "cisco-meraki-api-key",
         keywords: &["meraki"],
-        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Mm]eraki|MERAKI))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Mm]eraki|MERAKI))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -289,7 +289,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "cloudflare-api-key",
         keywords: &["cloudflare"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:cloudflare)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:cloudflare)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -298,7 +298,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "cloudflare-global-api-key",
         keywords: &["cloudflare"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:cloudflare)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{37})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:cloudflare)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{37})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -307,7 +307,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "cloudflare-origin-ca-key",
         keywords: &["cloudflare", "v1.0-"],
-        regex: r#"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -316,7 +316,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "codecov-access-token",
         keywords: &["codecov"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:codecov)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:codecov)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -325,7 +325,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "cohere-api-token",
         keywords: &["cohere", "co_api_key"],
-        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:cohere|CO_API_KEY)(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-zA-Z0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:cohere|CO_API_KEY)(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-zA-Z0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -334,7 +334,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "coinbase-access-token",
         keywords: &["coinbase"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:coinbase)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:coinbase)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -343,7 +343,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "confluent-access-token",
         keywords: &["confluent"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:confluent)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:confluent)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -352,7 +352,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "confluent-secret-key",
         keywords: &["confluent"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:confluent)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:confluent)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -361,7 +361,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "contentful-delivery-api-token",
         keywords: &["contentful"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:contentful)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{43})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:contentful)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{43})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -407,7 +407,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "databricks-api-token",
         keywords: &["dapi"],
-        regex: r#"(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(dapi[a-f0-9]{32}(?:-\d)?)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -416,7 +416,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "datadog-access-token",
         keywords: &["datadog"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:datadog)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:datadog)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -425,7 +425,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "defined-networking-api-token",
         keywords: &["dnkey"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:dnkey)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(dnkey-[a-z0-9=_\-]{26}-[a-z0-9=_\-]{52})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:dnkey)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(dnkey-[a-z0-9=_\-]{26}-[a-z0-9=_\-]{52})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -434,7 +434,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "digitalocean-access-token",
         keywords: &["doo_v1_"],
-        regex: r#"(doo_v1_[a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(doo_v1_[a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -443,7 +443,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "digitalocean-pat",
         keywords: &["dop_v1_"],
-        regex: r#"(dop_v1_[a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(dop_v1_[a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -452,7 +452,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "digitalocean-refresh-token",
         keywords: &["dor_v1_"],
-        regex: r#"(?i)(dor_v1_[a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(dor_v1_[a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -461,7 +461,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "discord-api-token",
         keywords: &["discord"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -470,7 +470,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "discord-client-id",
         keywords: &["discord"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{18})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{18})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -479,7 +479,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "discord-client-secret",
         keywords: &["discord"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:discord)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -497,7 +497,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "droneci-access-token",
         keywords: &["droneci"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:droneci)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:droneci)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -506,7 +506,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "dropbox-api-token",
         keywords: &["dropbox"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{15})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{15})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -515,7 +515,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "dropbox-long-lived-api-token",
         keywords: &["dropbox"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{11}(AAAAAAAAAA)[a-z0-9\-_=]{43})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{11}(AAAAAAAAAA)[a-z0-9\-_=]{43})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -524,7 +524,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "dropbox-short-lived-api-token",
         keywords: &["dropbox"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(sl\.[a-z0-9\-=_]{135})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:dropbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(sl\.[a-z0-9\-=_]{135})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -569,7 +569,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "etsy-access-token",
         keywords: &["etsy"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:ETSY|[Ee]tsy))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:ETSY|[Ee]tsy))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -578,7 +578,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "facebook-access-token",
         keywords: &["facebook"],
-        regex: r#"(?i)(\d{15,16}(\||%)[0-9a-z\-_]{27,40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(\d{15,16}(\||%)[0-9a-z\-_]{27,40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -587,7 +587,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "facebook-page-access-token",
         keywords: &["eaam", "eaac"],
-        regex: r#"(EAA[MC](?i)[a-z0-9]{100,})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(EAA[MC](?i)[a-z0-9]{100,})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -596,7 +596,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "facebook-secret",
         keywords: &["facebook"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:facebook)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:facebook)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -605,7 +605,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "fastly-api-token",
         keywords: &["fastly"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:fastly)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:fastly)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -614,7 +614,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "finicity-api-token",
         keywords: &["finicity"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:finicity)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:finicity)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -623,7 +623,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "finicity-client-secret",
         keywords: &["finicity"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:finicity)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:finicity)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -632,7 +632,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "finnhub-access-token",
         keywords: &["finnhub"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:finnhub)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:finnhub)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -641,7 +641,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "flickr-access-token",
         keywords: &["flickr"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:flickr)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:flickr)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -677,7 +677,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "flyio-access-token",
         keywords: &["fo1_", "fm1", "fm2_"],
-        regex: r#"((?:fo1_[\w-]{43}|fm1[ar]_[a-zA-Z0-9+\/]{100,}={0,3}|fm2_[a-zA-Z0-9+\/]{100,}={0,3}))(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((?:fo1_[\w-]{43}|fm1[ar]_[a-zA-Z0-9+\/]{100,}={0,3}|fm2_[a-zA-Z0-9+\/]{100,}={0,3}))(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -704,7 +704,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "freshbooks-access-token",
         keywords: &["freshbooks"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:freshbooks)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:freshbooks)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -713,7 +713,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "gcp-api-key",
         keywords: &["aiza"],
-        regex: r#"(AIza[\w-]{35})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(AIza[\w-]{35})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[
@@ -750,7 +750,7 @@ pub(super) const RULES: &[Rule] = &[
             "secret",
             "token",
         ],
-        regex: r#"(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[
@@ -950,7 +950,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "gitter-access-token",
         keywords: &["gitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:gitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:gitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -959,7 +959,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "gocardless-api-token",
         keywords: &["live_", "gocardless"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:gocardless)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(live_(?i)[a-z0-9\-_=]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:gocardless)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(live_(?i)[a-z0-9\-_=]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -968,7 +968,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "grafana-api-key",
         keywords: &["eyjrijoi"],
-        regex: r#"(?i)(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -977,7 +977,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "grafana-cloud-api-token",
         keywords: &["glc_"],
-        regex: r#"(?i)(glc_[A-Za-z0-9+/]{32,400}={0,3})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(glc_[A-Za-z0-9+/]{32,400}={0,3})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -986,7 +986,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "grafana-service-account-token",
         keywords: &["glsa_"],
-        regex: r#"(?i)(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1013,7 +1013,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "hashicorp-tf-password",
         keywords: &["administrator_login_password", "password"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:administrator_login_password|password)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}("[a-z0-9=_\-]{8,20}")(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:administrator_login_password|password)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}("[a-z0-9=_\-]{8,20}")(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1022,7 +1022,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "heroku-api-key",
         keywords: &["heroku"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:heroku)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:heroku)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1031,7 +1031,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "heroku-api-key-v2",
         keywords: &["hrku-aa"],
-        regex: r#"((HRKU-AA[0-9a-zA-Z_-]{58}))(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((HRKU-AA[0-9a-zA-Z_-]{58}))(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -1040,7 +1040,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "hubspot-api-key",
         keywords: &["hubspot"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:hubspot)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:hubspot)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1049,7 +1049,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "huggingface-access-token",
         keywords: &["hf_"],
-        regex: r#"(hf_(?i:[a-z]{34}))(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(hf_(?i:[a-z]{34}))(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1058,7 +1058,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "huggingface-organization-api-token",
         keywords: &["api_org_"],
-        regex: r#"(api_org_(?i:[a-z]{34}))(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(api_org_(?i:[a-z]{34}))(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1067,7 +1067,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "infracost-api-token",
         keywords: &["ico-"],
-        regex: r#"(ico-[a-zA-Z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(ico-[a-zA-Z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1076,7 +1076,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "intercom-api-key",
         keywords: &["intercom"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:intercom)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{60})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:intercom)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{60})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1085,7 +1085,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "intra42-client-secret",
         keywords: &["intra", "s-s4t2ud-", "s-s4t2af-"],
-        regex: r#"(s-s4t2(?:ud|af)-(?i)[abcdef0123456789]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(s-s4t2(?:ud|af)-(?i)[abcdef0123456789]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1094,7 +1094,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "jfrog-api-key",
         keywords: &["jfrog", "artifactory", "bintray", "xray"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{73})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{73})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1103,7 +1103,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "jfrog-identity-token",
         keywords: &["jfrog", "artifactory", "bintray", "xray"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1112,7 +1112,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "jwt",
         keywords: &["ey"],
-        regex: r#"(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.(?:[a-zA-Z0-9\/\\_-]{10,}={0,2})?)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.(?:[a-zA-Z0-9\/\\_-]{10,}={0,2})?)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1130,7 +1130,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "kraken-access-token",
         keywords: &["kraken"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:kraken)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9\/=_\+\-]{80,90})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:kraken)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9\/=_\+\-]{80,90})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1157,7 +1157,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "kucoin-access-token",
         keywords: &["kucoin"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:kucoin)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{24})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:kucoin)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{24})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1166,7 +1166,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "kucoin-secret-key",
         keywords: &["kucoin"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:kucoin)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:kucoin)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1175,7 +1175,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "launchdarkly-access-token",
         keywords: &["launchdarkly"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:launchdarkly)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:launchdarkly)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1193,7 +1193,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "linear-client-secret",
         keywords: &["linear"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:linear)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:linear)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1202,7 +1202,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "linkedin-client-id",
         keywords: &["linkedin", "linked_in", "linked-in"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:linked[_-]?in)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{14})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:linked[_-]?in)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{14})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1211,7 +1211,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "linkedin-client-secret",
         keywords: &["linkedin", "linked_in", "linked-in"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:linked[_-]?in)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:linked[_-]?in)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1220,7 +1220,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "lob-api-key",
         keywords: &["test_", "live_"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:lob)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((live|test)_[a-f0-9]{35})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:lob)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((live|test)_[a-f0-9]{35})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1229,7 +1229,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "lob-pub-api-key",
         keywords: &["test_pub", "live_pub", "_pub"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:lob)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((test|live)_pub_[a-f0-9]{31})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:lob)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((test|live)_pub_[a-f0-9]{31})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1238,7 +1238,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "looker-client-id",
         keywords: &["looker"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:looker)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:looker)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{20})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1247,7 +1247,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "looker-client-secret",
         keywords: &["looker"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:looker)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:looker)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1256,7 +1256,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mailchimp-api-key",
         keywords: &["mailchimp"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:MailchimpSDK.initialize|mailchimp)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32}-us\d\d)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:MailchimpSDK.initialize|mailchimp)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{32}-us\d\d)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1265,7 +1265,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mailgun-private-api-token",
         keywords: &["mailgun"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(key-[a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(key-[a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1274,7 +1274,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mailgun-pub-key",
         keywords: &["mailgun"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(pubkey-[a-f0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(pubkey-[a-f0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1283,7 +1283,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mailgun-signing-key",
         keywords: &["mailgun"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-h0-9]{32}-[a-h0-9]{8}-[a-h0-9]{8})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:mailgun)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-h0-9]{32}-[a-h0-9]{8}-[a-h0-9]{8})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1292,7 +1292,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mapbox-api-token",
         keywords: &["mapbox"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:mapbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(pk\.[a-z0-9]{60}\.[a-z0-9]{22})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:mapbox)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(pk\.[a-z0-9]{60}\.[a-z0-9]{22})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1301,7 +1301,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "mattermost-access-token",
         keywords: &["mattermost"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:mattermost)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{26})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:mattermost)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{26})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1310,7 +1310,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "maxmind-license-key",
         keywords: &["_mmk"],
-        regex: r#"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -1319,7 +1319,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "messagebird-api-token",
         keywords: &["messagebird", "message-bird", "message_bird"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:message[_-]?bird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{25})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:message[_-]?bird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{25})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1328,7 +1328,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "messagebird-client-id",
         keywords: &["messagebird", "message-bird", "message_bird"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:message[_-]?bird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:message[_-]?bird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1346,7 +1346,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "netlify-access-token",
         keywords: &["netlify"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:netlify)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{40,46})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:netlify)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{40,46})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1355,7 +1355,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "new-relic-browser-api-token",
         keywords: &["nrjs-"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRJS-[a-f0-9]{19})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRJS-[a-f0-9]{19})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1364,7 +1364,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "new-relic-insert-key",
         keywords: &["nrii-"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRII-[a-z0-9-]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRII-[a-z0-9-]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1373,7 +1373,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "new-relic-user-api-id",
         keywords: &["new-relic", "newrelic", "new_relic"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1382,7 +1382,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "new-relic-user-api-key",
         keywords: &["nrak"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRAK-[a-z0-9]{27})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:new-relic|newrelic|new_relic)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(NRAK-[a-z0-9]{27})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1391,7 +1391,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "notion-api-token",
         keywords: &["ntn_"],
-        regex: r#"(ntn_[0-9]{11}[A-Za-z0-9]{32}[A-Za-z0-9]{3})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(ntn_[0-9]{11}[A-Za-z0-9]{32}[A-Za-z0-9]{3})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -1400,7 +1400,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "npm-access-token",
         keywords: &["npm_"],
-        regex: r#"(?i)(npm_[a-z0-9]{36})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(npm_[a-z0-9]{36})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1422,7 +1422,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "nytimes-access-token",
         keywords: &["nytimes", "new-york-times", "newyorktimes"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:nytimes|new-york-times,|newyorktimes)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:nytimes|new-york-times,|newyorktimes)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9=_\-]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1431,7 +1431,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "octopus-deploy-api-key",
         keywords: &["api-"],
-        regex: r#"(API-[A-Z0-9]{26})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(API-[A-Z0-9]{26})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1440,7 +1440,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "okta-access-token",
         keywords: &["okta"],
-        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Oo]kta|OKTA))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(00[\w=\-]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Oo]kta|OKTA))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(00[\w=\-]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -1449,7 +1449,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "openai-api-key",
         keywords: &["t3blbkfj"],
-        regex: r#"(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1467,7 +1467,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "perplexity-api-key",
         keywords: &["pplx-"],
-        regex: r#"(pplx-[a-zA-Z0-9]{48})(?:[\x60'"\s;]|\\[nr]|$|\b)"#,
+        regex: r#"(pplx-[a-zA-Z0-9]{48})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$|\b)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -1476,7 +1476,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "plaid-api-token",
         keywords: &["plaid"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1485,7 +1485,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "plaid-client-id",
         keywords: &["plaid"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{24})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[],
@@ -1494,7 +1494,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "plaid-secret-key",
         keywords: &["plaid"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:plaid)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[],
@@ -1503,7 +1503,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "planetscale-api-token",
         keywords: &["pscale_tkn_"],
-        regex: r#"(pscale_tkn_(?i)[\w=\.-]{32,64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(pscale_tkn_(?i)[\w=\.-]{32,64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1512,7 +1512,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "planetscale-oauth-token",
         keywords: &["pscale_oauth_"],
-        regex: r#"(pscale_oauth_[\w=\.-]{32,64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(pscale_oauth_[\w=\.-]{32,64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1521,7 +1521,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "planetscale-password",
         keywords: &["pscale_pw_"],
-        regex: r#"(?i)(pscale_pw_(?i)[\w=\.-]{32,64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(pscale_pw_(?i)[\w=\.-]{32,64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1530,7 +1530,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "postman-api-token",
         keywords: &["pmak-"],
-        regex: r#"(PMAK-(?i)[a-f0-9]{24}\-[a-f0-9]{34})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(PMAK-(?i)[a-f0-9]{24}\-[a-f0-9]{34})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1539,7 +1539,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "prefect-api-token",
         keywords: &["pnu_"],
-        regex: r#"(pnu_[a-zA-Z0-9]{36})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(pnu_[a-zA-Z0-9]{36})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1557,7 +1557,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "privateai-api-token",
         keywords: &["privateai", "private_ai", "private-ai"],
-        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:private[_-]?ai)(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:private[_-]?ai)(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{32})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1566,7 +1566,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "pulumi-api-token",
         keywords: &["pul-"],
-        regex: r#"(pul-[a-f0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(pul-[a-f0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1584,7 +1584,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "rapidapi-access-token",
         keywords: &["rapidapi"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:rapidapi)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{50})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:rapidapi)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9_-]{50})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1593,7 +1593,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "readme-api-token",
         keywords: &["rdme_"],
-        regex: r#"(rdme_[a-z0-9]{70})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(rdme_[a-z0-9]{70})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1602,7 +1602,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "rubygems-api-token",
         keywords: &["rubygems_"],
-        regex: r#"(rubygems_[a-f0-9]{48})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(rubygems_[a-f0-9]{48})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1611,7 +1611,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "scalingo-api-token",
         keywords: &["tk-us-"],
-        regex: r#"(tk-us-[\w-]{48})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(tk-us-[\w-]{48})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1620,7 +1620,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sendbird-access-id",
         keywords: &["sendbird"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:sendbird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:sendbird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1629,7 +1629,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sendbird-access-token",
         keywords: &["sendbird"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:sendbird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:sendbird)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1638,7 +1638,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sendgrid-api-token",
         keywords: &["sg."],
-        regex: r#"(SG\.(?i)[a-z0-9=_\-\.]{66})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(SG\.(?i)[a-z0-9=_\-\.]{66})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1647,7 +1647,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sendinblue-api-token",
         keywords: &["xkeysib-"],
-        regex: r#"(xkeysib-[a-f0-9]{64}\-(?i)[a-z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(xkeysib-[a-f0-9]{64}\-(?i)[a-z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1656,7 +1656,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sentry-access-token",
         keywords: &["sentry"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:sentry)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:sentry)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1674,7 +1674,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sentry-user-token",
         keywords: &["sntryu_"],
-        regex: r#"(sntryu_[a-f0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sntryu_[a-f0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[],
@@ -1683,7 +1683,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "settlemint-application-access-token",
         keywords: &["sm_aat"],
-        regex: r#"(sm_aat_[a-zA-Z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sm_aat_[a-zA-Z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1692,7 +1692,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "settlemint-personal-access-token",
         keywords: &["sm_pat"],
-        regex: r#"(sm_pat_[a-zA-Z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sm_pat_[a-zA-Z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1701,7 +1701,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "settlemint-service-access-token",
         keywords: &["sm_sat"],
-        regex: r#"(sm_sat_[a-zA-Z0-9]{16})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(sm_sat_[a-zA-Z0-9]{16})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1710,7 +1710,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "shippo-api-token",
         keywords: &["shippo_"],
-        regex: r#"(shippo_(?:live|test)_[a-fA-F0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(shippo_(?:live|test)_[a-fA-F0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1758,7 +1758,7 @@ pub(super) const RULES: &[Rule] = &[
             "bundle_enterprise__contribsys__com",
             "bundle_gems__contribsys__com",
         ],
-        regex: r#"(?i)[\w.-]{0,50}?(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{8}:[a-f0-9]{8})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-f0-9]{8}:[a-f0-9]{8})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1857,7 +1857,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "snyk-api-token",
         keywords: &["snyk"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:snyk[_.-]?(?:(?:api|oauth)[_.-]?)?(?:key|token))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:snyk[_.-]?(?:(?:api|oauth)[_.-]?)?(?:key|token))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1866,7 +1866,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sonar-api-token",
         keywords: &["sonar"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:sonar[_.-]?(login|token))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((?:squ_|sqp_|sqa_)?[a-z0-9=_\-]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:sonar[_.-]?(login|token))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}((?:squ_|sqp_|sqa_)?[a-z0-9=_\-]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 2,
         entropy: 0.0,
         allow: &[],
@@ -1875,7 +1875,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sourcegraph-access-token",
         keywords: &["sgp_", "sourcegraph"],
-        regex: r#"(?i)(\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\b)(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)(\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\b)(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1884,7 +1884,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "square-access-token",
         keywords: &["sq0atp-", "eaaa"],
-        regex: r#"((?:EAAA|sq0atp-)[\w-]{22,60})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((?:EAAA|sq0atp-)[\w-]{22,60})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1893,7 +1893,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "squarespace-access-token",
         keywords: &["squarespace"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:squarespace)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:squarespace)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1904,7 +1904,7 @@ pub(super) const RULES: &[Rule] = &[
         keywords: &[
             "sk_test", "sk_live", "sk_prod", "rk_test", "rk_live", "rk_prod",
         ],
-        regex: r#"((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 2.0,
         allow: &[],
@@ -1913,7 +1913,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sumologic-access-id",
         keywords: &["sumo"],
-        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Ss]umo|SUMO))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(su[a-zA-Z0-9]{12})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:(?-i:[Ss]umo|SUMO))(?:[ \t\w.-]{0,20})[\s'"]{0,3})(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(su[a-zA-Z0-9]{12})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1922,7 +1922,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "sumologic-access-token",
         keywords: &["sumo"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:[Ss]umo|SUMO))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:(?-i:[Ss]umo|SUMO))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{64})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.0,
         allow: &[],
@@ -1931,7 +1931,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "telegram-bot-api-token",
         keywords: &["telegr"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:telegr)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{5,16}:(?-i:A)[a-z0-9_\-]{34})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:telegr)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{5,16}:(?-i:A)[a-z0-9_\-]{34})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1940,7 +1940,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "travisci-access-token",
         keywords: &["travis"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:travis)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{22})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:travis)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{22})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1958,7 +1958,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitch-api-token",
         keywords: &["twitch"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitch)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitch)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{30})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1967,7 +1967,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitter-access-secret",
         keywords: &["twitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{45})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{45})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1976,7 +1976,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitter-access-token",
         keywords: &["twitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{15,25}-[a-zA-Z0-9]{20,40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([0-9]{15,25}-[a-zA-Z0-9]{20,40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1985,7 +1985,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitter-api-key",
         keywords: &["twitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{25})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{25})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -1994,7 +1994,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitter-api-secret",
         keywords: &["twitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{50})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{50})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2003,7 +2003,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "twitter-bearer-token",
         keywords: &["twitter"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(A{22}[a-zA-Z0-9%]{80,100})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:twitter)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(A{22}[a-zA-Z0-9%]{80,100})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2012,7 +2012,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "typeform-api-token",
         keywords: &["tfp_"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:typeform)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(tfp_[a-z0-9\-_\.=]{59})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:typeform)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(tfp_[a-z0-9\-_\.=]{59})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2021,7 +2021,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "vault-batch-token",
         keywords: &["hvb."],
-        regex: r#"(hvb\.[\w-]{138,300})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(hvb\.[\w-]{138,300})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 4.0,
         allow: &[],
@@ -2030,7 +2030,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "vault-service-token",
         keywords: &["hvs.", "s."],
-        regex: r#"((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 3.5,
         allow: &[(Target::Secret, r#"s\.[A-Za-z]{24}"#)],
@@ -2039,7 +2039,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "yandex-access-token",
         keywords: &["yandex"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(t1\.[A-Z0-9a-z_-]+[=]{0,2}\.[A-Z0-9a-z_-]{86}[=]{0,2})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(t1\.[A-Z0-9a-z_-]+[=]{0,2}\.[A-Z0-9a-z_-]{86}[=]{0,2})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2048,7 +2048,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "yandex-api-key",
         keywords: &["yandex"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(AQVN[A-Za-z0-9_\-]{35,38})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(AQVN[A-Za-z0-9_\-]{35,38})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2057,7 +2057,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "yandex-aws-access-token",
         keywords: &["yandex"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(YC[a-zA-Z0-9_\-]{38})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:yandex)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}(YC[a-zA-Z0-9_\-]{38})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
@@ -2066,7 +2066,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "zendesk-secret-key",
         keywords: &["zendesk"],
-        regex: r#"(?i)[\w.-]{0,50}?(?:zendesk)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{40})(?:[\x60'"\s;]|\\[nr]|$)"#,
+        regex: r#"(?i)[\w.-]{0,50}?(?:zendesk)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([a-z0-9]{40})(?:[\x60'"\s;/,)\]}&?#|<>\\]|\\[nr]|$)"#,
         group: 0,
         entropy: 0.0,
         allow: &[],
