@@ -313,7 +313,7 @@ impl Recorder {
                 if stored >= DRAIN_COUNT || started.elapsed() > DRAIN_TIME {
                     return;
                 }
-                stored += usize::from(self.drain_one(&file, true).await);
+                stored += usize::from(self.drain_one(&file, true, Some(&db)).await);
             }
         }
         if !spool::held().is_empty() && spool::detached_drain_due() {
@@ -326,7 +326,8 @@ impl Recorder {
 
     /// Stores the spooled event at `file` if no other process is storing it; whether it was
     /// stored. `limited`: a hook call's drain, which holds aside an entry tried too often.
-    pub async fn drain_one(&mut self, file: &Path, limited: bool) -> bool {
+    /// `db`: the database the caller knows, for an entry whose database path was redacted.
+    pub async fn drain_one(&mut self, file: &Path, limited: bool, db: Option<&Path>) -> bool {
         let claimed = match spool::claim(file, limited) {
             spool::Claim::Taken(c) => c,
             spool::Claim::Held => {
@@ -346,7 +347,20 @@ impl Recorder {
         let entry = &claimed.entry;
         let received = Received::complete(claimed.payload.clone());
         let inv = Invocation::from_args(&entry.args).unwrap_or_else(Invocation::stdin_only);
-        let origin = Origin::of(entry);
+        let mut origin = Origin::of(entry);
+        if entry.db_redacted() && !entry.db_guessed {
+            match db.filter(|db| spool::belongs_to(file, db)) {
+                Some(db) => origin.db = Some(db.to_path_buf()),
+                None => {
+                    claimed.failed(
+                        "its database's path held a secret: a hook call of that database \
+                         stores it",
+                        false,
+                    );
+                    return false;
+                }
+            }
+        }
         let at = DateTime::parse_from_rfc3339(&entry.received_at)
             .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
         let u = self.understand(&received, &inv, &origin);
@@ -480,6 +494,11 @@ impl Recorder {
             ),
             None => (to.project.id.clone(), to.project.root.clone()),
         };
+        // The root is stored (`session_summaries.root`) and file paths, already redacted, are
+        // made relative to it: it is redacted the same way.
+        let root = PathBuf::from(
+            crate::redact::redact(&root.to_string_lossy(), &to.patterns).into_owned(),
+        );
         // Recall and the transcript are read before the write transaction, so that writers
         // never wait on them.
         let recalled = match recall_request(n, &project) {
@@ -615,11 +634,12 @@ impl Recorder {
         at: DateTime<Utc>,
         error: StoreError,
     ) -> Outcome {
-        let (label, db) = match u {
-            Understood::Event { n, to, .. } => (n.label(), &to.db),
-            Understood::Rejected { reason, to } => (format!("rejected payload ({reason})"), &to.db),
+        let (label, to) = match u {
+            Understood::Event { n, to, .. } => (n.label(), to),
+            Understood::Rejected { reason, to } => (format!("rejected payload ({reason})"), to),
             Understood::Ignored(_) => unreachable!("ignored events never reach the database"),
         };
+        let db = &to.db;
         if !crate::watchdog::begin_spool() {
             // The watchdog took it and is spooling it; it ends the process once written.
             crate::watchdog::await_exit();
@@ -633,7 +653,7 @@ impl Recorder {
             reason: error.to_string(),
             ..origin.entry(db, false, &inv.args, at)
         };
-        let outcome = match spool::save(&entry, &received.bytes) {
+        let outcome = match spool::save(&entry, &received.bytes, &to.patterns) {
             Ok(file) => {
                 tracing::warn!("{error}; {label} spooled to {}", file.display());
                 Outcome::Spooled {

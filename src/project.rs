@@ -61,13 +61,12 @@ impl Project {
             Some(id) => (id, IdKind::Remote),
             None => match configured_id.map(str::trim).filter(|i| !i.is_empty()) {
                 Some(id) => (id.to_owned(), IdKind::Configured),
-                // A path can hold a secret (`/work/token=ghp_…`): the identity is stored.
-                None => (
-                    crate::redact::redact(&root.to_string_lossy(), &[]).into_owned(),
-                    IdKind::Path,
-                ),
+                None => (root.to_string_lossy().into_owned(), IdKind::Path),
             },
         };
+        // A path or a remote's URL can hold a secret (`/work/token=ghp_…`,
+        // `https://u:pa/ss@host/…`): the identity is stored.
+        let id = crate::redact::redact(&id, &[]).into_owned();
         Project { root, id, kind }
     }
 }

@@ -18,6 +18,10 @@
 //! When even the spool has no room (a full disk), a minimal record of the event (what,
 //! which session and file, how many lines) goes into `lost`, a small file allocated while
 //! there was room, so that what was lost, and why, is said.
+//!
+//! Nothing reaches the spool with its secrets: the payload, the command line, the
+//! directories and the reason are redacted before they are written (see [`save`]). A
+//! database path that held one is found again by the key in the entry's name.
 
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -52,6 +56,62 @@ pub struct Entry {
     pub session_env: Option<String>,
 }
 
+impl Entry {
+    /// The entry with every text redacted.
+    fn redacted(&self, patterns: &[regex_lite::Regex]) -> Entry {
+        let clean = |s: &str| crate::redact::redact(s, patterns).into_owned();
+        Entry {
+            db: PathBuf::from(clean(&self.db.to_string_lossy())),
+            db_guessed: self.db_guessed,
+            received_at: self.received_at.clone(),
+            reason: clean(&self.reason),
+            args: self.args.iter().map(|a| clean(a)).collect(),
+            cwd: self.cwd.as_deref().map(clean),
+            project_dir: self.project_dir.as_deref().map(clean),
+            session_env: self.session_env.as_deref().map(clean),
+        }
+    }
+
+    /// Whether its database's path was redacted: only a call that knows the database (by
+    /// the key in the entry's name) can store it.
+    pub fn db_redacted(&self) -> bool {
+        self.db.to_string_lossy().contains(crate::redact::MARK)
+    }
+}
+
+/// Whether the entry at `path` is one of `db`'s.
+pub fn belongs_to(path: &Path, db: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{}-", key(db))))
+}
+
+/// The payload as the drain will read it, without its secrets. Each string of a JSON payload
+/// is redacted, so that it stays the same JSON (a secret never takes a quote or a brace with
+/// it); anything else (a payload that will be quarantined) is redacted as raw text, as the
+/// head of a longer one when it ends early.
+fn redact_payload(payload: &[u8], patterns: &[regex_lite::Regex]) -> Vec<u8> {
+    fn strings(v: &mut serde_json::Value, patterns: &[regex_lite::Regex]) {
+        match v {
+            serde_json::Value::String(s) => crate::redact::redact_in_place(s, patterns),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| strings(v, patterns)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| strings(v, patterns)),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(mut v) => {
+            strings(&mut v, patterns);
+            serde_json::to_vec(&v).expect("a JSON value serialises")
+        }
+        Err(e) => {
+            let text = String::from_utf8_lossy(payload);
+            crate::redact::redact_raw(&text, patterns, e.is_eof())
+                .into_owned()
+                .into_bytes()
+        }
+    }
+}
+
 /// Times an entry is tried by hook calls before it is held aside.
 const MAX_ATTEMPTS: u32 = 3;
 /// A temporary file older than this was left by a call that died while writing it.
@@ -70,13 +130,22 @@ fn key(db: &Path) -> String {
     crate::paths::db_key(db)
 }
 
-/// Writes an entry and its payload; returns where it went. No fsync: like a commit with
-/// `synchronous = NORMAL`, an entry survives the process dying, not the machine losing power,
-/// and it is written in well under the watchdog's grace.
-pub fn save(entry: &Entry, payload: &[u8]) -> std::io::Result<PathBuf> {
+/// Writes an entry and its payload, their secrets removed (by the built-in shapes and
+/// `patterns`); returns where it went. No fsync: like a commit with `synchronous = NORMAL`,
+/// an entry survives the process dying, not the machine losing power, and it is written in
+/// well under the watchdog's grace.
+pub fn save(
+    entry: &Entry,
+    payload: &[u8],
+    patterns: &[regex_lite::Regex],
+) -> std::io::Result<PathBuf> {
+    // Named after the real database, so that the drain finds it even when its path held a
+    // secret and is redacted in the header.
     let name = format!("{}-{}", key(&entry.db), uuid::Uuid::now_v7());
-    let mut header = serde_json::to_vec(entry)?;
+    let mut header = serde_json::to_vec(&entry.redacted(patterns))?;
     header.push(b'\n');
+    let payload = redact_payload(payload, patterns);
+    let payload = payload.as_slice();
     let mut last_err = None;
     for dir in dirs() {
         let tmp = dir.join(format!(".{name}.tmp"));
@@ -455,7 +524,16 @@ fn reserve_room(dir: &Path) {
 
 /// Keeps `lost` in the first free slot of a `lost` file; whether it could.
 pub fn record_lost(lost: &Lost) -> bool {
-    let mut line = serde_json::to_vec(lost).unwrap_or_default();
+    let clean = |s: &str| crate::redact::redact(s, &[]).into_owned();
+    let lost = Lost {
+        db: PathBuf::from(clean(&lost.db.to_string_lossy())),
+        what: clean(&lost.what),
+        session: lost.session.as_deref().map(clean),
+        file: lost.file.as_deref().map(clean),
+        reason: clean(&lost.reason),
+        ..lost.clone()
+    };
+    let mut line = serde_json::to_vec(&lost).unwrap_or_default();
     if line.len() > SLOT - 1 {
         line.truncate(SLOT - 1); // read back leniently: a cut record is still shown
     }

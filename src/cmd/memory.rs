@@ -17,7 +17,9 @@ pub fn run(command: MemoryCommand) -> super::Result {
         MemoryCommand::Set(a) => {
             let setup = Setup::resolve(&a.common)?;
             let project = setup.project().to_owned();
-            let value = crate::redact::redact(&a.value, &setup.resolved.patterns).into_owned();
+            // The key is stored too, and can hold a secret as well as the value.
+            let value = setup.redact(&a.value);
+            let (namespace, key) = (setup.redact(&a.namespace), setup.redact(&a.key));
             let expires = a.ttl.map(|s| {
                 crate::hook::stamp(now + chrono::Duration::seconds(s.min(1 << 40) as i64))
             });
@@ -25,8 +27,8 @@ pub fn run(command: MemoryCommand) -> super::Result {
                 let store = setup.open().await?;
                 let slot = Slot {
                     project: &project,
-                    namespace: &a.namespace,
-                    key: &a.key,
+                    namespace: &namespace,
+                    key: &key,
                     agent_id: "system",
                 };
                 store
@@ -37,28 +39,28 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!(
                     "{}",
-                    serde_json::json!({"project": project, "namespace": a.namespace, "key": a.key,
+                    serde_json::json!({"project": project, "namespace": namespace, "key": key,
                         "value": value, "expires_at": expires})
                 );
             } else {
-                println!("stored {}/{} in {project}", a.namespace, a.key);
+                println!("stored {namespace}/{key} in {project}");
             }
             Ok(())
         }
         MemoryCommand::Get(a) => {
             let setup = Setup::resolve(&a.common)?;
+            // Looked up as stored: redacted.
+            let (namespace, key) = (setup.redact(&a.namespace), setup.redact(&a.key));
             let found = super::runtime().block_on(async {
                 let store = setup.open_existing().await?;
                 store
-                    .memory_get(setup.project(), &a.namespace, &a.key, None, &stamp)
+                    .memory_get(setup.project(), &namespace, &key, None, &stamp)
                     .await
                     .map_err(|e| e.to_string())
             })?;
             let Some(m) = found.first() else {
                 return Err(format!(
-                    "nothing stored under {}/{} in {}",
-                    a.namespace,
-                    a.key,
+                    "nothing stored under {namespace}/{key} in {}",
                     setup.project()
                 ));
             };
@@ -94,17 +96,18 @@ pub fn run(command: MemoryCommand) -> super::Result {
         }
         MemoryCommand::Delete(a) => {
             let setup = Setup::resolve(&a.common)?;
+            let (namespace, key) = (setup.redact(&a.namespace), setup.redact(&a.key));
             let n = super::runtime().block_on(async {
                 let store = setup.open_existing().await?;
                 store
-                    .forget(setup.project(), &a.namespace, &a.key, None)
+                    .forget(setup.project(), &namespace, &key, None)
                     .await
                     .map_err(|e| e.to_string())
             })?;
             if a.json {
                 println!("{}", serde_json::json!({"deleted": n}));
             } else {
-                println!("deleted {n} value(s) of {}/{}", a.namespace, a.key);
+                println!("deleted {n} value(s) of {namespace}/{key}");
             }
             Ok(())
         }

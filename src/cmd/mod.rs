@@ -93,6 +93,11 @@ impl Setup {
         self.resolved.config()
     }
 
+    /// `text` without its secrets (the built-in shapes and the configuration's patterns).
+    pub fn redact(&self, text: &str) -> String {
+        crate::redact::redact(text, &self.resolved.patterns).into_owned()
+    }
+
     /// The project's identity (what its rows are filed under).
     pub fn project(&self) -> &str {
         &self.resolved.project.id

@@ -84,11 +84,18 @@ fn drain(json: bool) -> super::Result {
     let (mut stored, mut left) = (0, 0);
     super::runtime().block_on(async {
         let mut recorder = Recorder::new(None);
+        // The database of the directory it runs in (a hook call's, when detached by one):
+        // the one an entry whose database path was redacted may belong to.
+        let here = crate::hook::Origin::here(None);
+        let db = here
+            .cwd
+            .as_deref()
+            .map(|cwd| recorder.resolved(cwd, &here).db.clone());
         for listed in crate::spool::all() {
             if listed.state != "waiting" {
                 continue;
             }
-            if recorder.drain_one(&listed.file, false).await {
+            if recorder.drain_one(&listed.file, false, db.as_deref()).await {
                 stored += 1;
             } else {
                 left += 1;

@@ -327,7 +327,7 @@ pub fn normalise(
     else {
         return Err(format!("{event_name} payload has no session_id"));
     };
-    let mut ctx = Context {
+    let ctx = Context {
         session_id,
         // Loggers add `"agent_id": "unknown"`: no client sends it for a real agent.
         agent_id: p
@@ -341,12 +341,6 @@ pub fn normalise(
         prompt_id: p.prompt_id.clone(),
         hook_event: event_name.clone(),
     };
-    for path in [&mut ctx.cwd, &mut ctx.transcript_path]
-        .into_iter()
-        .flatten()
-    {
-        env.redact(path);
-    }
     let tool = p.tool_name.as_deref().unwrap_or("");
 
     let event = match event_name.as_str() {
@@ -370,7 +364,63 @@ pub fn normalise(
         tracing::debug!(event = event_name, tool, "not an event flowhook records");
         return Ok(None);
     };
-    Ok(Some(Normalised { ctx, event }))
+    let mut n = Normalised { ctx, event };
+    n.redact_fields(env);
+    Ok(Some(n))
+}
+
+impl Normalised {
+    /// Ids, names and paths are stored too, and any of them can hold a secret (`--task-id
+    /// ghp_…`, a cwd with `token=…`): each is redacted like the texts. A natural key whose id
+    /// held one becomes a hash of it: the same id is still the same event.
+    fn redact_fields(&mut self, env: &Env) {
+        let ctx = &mut self.ctx;
+        let optional = [
+            &mut ctx.cwd,
+            &mut ctx.transcript_path,
+            &mut ctx.agent_id,
+            &mut ctx.agent_type,
+            &mut ctx.prompt_id,
+        ];
+        let mut fields = vec![&mut ctx.session_id];
+        let mut key = None;
+        fields.extend(optional.into_iter().flatten());
+        match &mut self.event {
+            Event::Task(t) => {
+                key = Some(&mut t.key);
+                fields.extend([&mut t.task_id, &mut t.subagent_type].into_iter().flatten());
+            }
+            Event::SessionStart { source, model } => {
+                fields.push(source);
+                fields.extend(model.as_mut());
+            }
+            Event::Edit(e) => {
+                key = Some(&mut e.key);
+                fields.push(&mut e.tool);
+                fields.extend(e.tool_use_id.as_mut());
+            }
+            Event::SessionEnd { reason, .. } => fields.extend(reason.as_mut()),
+            Event::Subagent(a) => {
+                key = Some(&mut a.key);
+                let optional = [
+                    &mut a.agent_id,
+                    &mut a.agent_type,
+                    &mut a.tool_use_id,
+                    &mut a.status,
+                ];
+                fields.extend(optional.into_iter().flatten());
+            }
+        }
+        for f in fields {
+            env.redact(f);
+        }
+        if let Some(key) = key
+            && let Key::Natural(id) = key
+            && crate::redact::redact(id, &env.patterns) != id.as_str()
+        {
+            *key = Key::Content(key_of(&[id]));
+        }
+    }
 }
 
 /// `PostToolUse`, `TaskCompleted`: an event's name has that shape, whatever the version.

@@ -148,7 +148,7 @@ impl Server {
     }
 
     fn redact(&self, text: &str) -> String {
-        crate::redact::redact(text, &self.setup.resolved.patterns).into_owned()
+        self.setup.redact(text)
     }
 }
 
@@ -343,8 +343,10 @@ impl Server {
         }
         let store = self.setup.open().await.map_err(failed)?;
         let project = self.project(None);
-        let namespace = a.namespace.unwrap_or_else(|| "default".into());
-        let agent = a.agent_id.unwrap_or_else(|| "system".into());
+        // Names are stored too: a key can hold a secret as well as a value.
+        let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
+        let agent = self.redact(a.agent_id.as_deref().unwrap_or("system"));
+        let key = self.redact(&a.key);
         let now = chrono::Utc::now();
         let expires = a.ttl_seconds.map(|s| {
             crate::hook::stamp(
@@ -355,7 +357,7 @@ impl Server {
         let slot = Slot {
             project: &project,
             namespace: &namespace,
-            key: &a.key,
+            key: &key,
             agent_id: &agent,
         };
         store
@@ -369,8 +371,7 @@ impl Server {
             .await
             .map_err(failed)?;
         Ok(format!(
-            "stored {namespace}/{} for {agent} in {project}{}",
-            a.key,
+            "stored {namespace}/{key} for {agent} in {project}{}",
             expires.map(|e| format!(" until {e}")).unwrap_or_default()
         ))
     }
@@ -381,17 +382,19 @@ impl Server {
     async fn recall_key(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
         let project = self.project(None);
-        let namespace = a.namespace.unwrap_or_else(|| "default".into());
+        // Looked up as stored: redacted.
+        let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
+        let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
         let found = store
-            .memory_get(&project, &namespace, &a.key, a.agent_id.as_deref(), &now())
+            .memory_get(&project, &namespace, &key, agent.as_deref(), &now())
             .await
             .map_err(failed)?;
-        let found: Vec<_> = match &a.agent_id {
+        let found: Vec<_> = match &agent {
             Some(id) => found.into_iter().filter(|m| &m.agent_id == id).collect(),
             None => found,
         };
         Ok(match found.first() {
-            None => format!("nothing stored under {namespace}/{}", a.key),
+            None => format!("nothing stored under {namespace}/{key}"),
             Some(m) => format!(
                 "{} (stored by {} at {}{})",
                 m.value,
@@ -411,12 +414,13 @@ impl Server {
     async fn forget(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
         let project = self.project(None);
-        let namespace = a.namespace.unwrap_or_else(|| "default".into());
+        let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
+        let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
         let n = store
-            .forget(&project, &namespace, &a.key, a.agent_id.as_deref())
+            .forget(&project, &namespace, &key, agent.as_deref())
             .await
             .map_err(failed)?;
-        Ok(format!("forgot {n} value(s) of {namespace}/{}", a.key))
+        Ok(format!("forgot {n} value(s) of {namespace}/{key}"))
     }
 }
 
