@@ -18,9 +18,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             let setup = Setup::resolve(&a.common)?;
             let project = setup.project().to_owned();
             let value = crate::redact::redact(&a.value, &setup.resolved.patterns).into_owned();
-            let expires = a.ttl.map(|s| {
-                crate::hook::stamp(now + chrono::Duration::seconds(s.min(1 << 40) as i64))
-            });
+            let expires = a.ttl.map(|s| crate::store::expiry(now, s));
             super::runtime().block_on(async {
                 let store = setup.open().await?;
                 let slot = Slot {

@@ -108,17 +108,18 @@ fn ms_between(start: &str, end: &str) -> u64 {
     }
 }
 
-/// The session a full id or unique prefix names.
-pub async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
+/// The session a full id or unique prefix names, among one project's when given.
+pub async fn find(store: &Store, id: &str, project: Option<&str>) -> Result<Timeline, String> {
     let matches = store
-        .sessions_matching(id)
+        .sessions_matching(id, project)
         .await
         .map_err(|e| e.to_string())?;
     let sid = match matches.as_slice() {
         [one] => one,
         [] => {
+            let among = project.map(|p| format!(" in {p}")).unwrap_or_default();
             return Err(format!(
-                "no session starts with {id:?} (list them with `flowhook sessions`)"
+                "no session starts with {id:?}{among} (list them with `flowhook sessions`)"
             ));
         }
         many if many.iter().any(|m| m == id) => id,
@@ -143,7 +144,7 @@ pub fn show(args: ShowArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session).await
+        find(&store, &args.session, None).await
     })?;
     if args.json {
         println!(
@@ -160,7 +161,7 @@ pub fn export(args: ExportArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session).await
+        find(&store, &args.session, None).await
     })?;
     match args.format {
         ExportFormat::Json => println!(
