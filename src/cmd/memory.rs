@@ -1,9 +1,10 @@
 //! `flowhook mcp` (the MCP server, in `mcp/`) and `flowhook memory`: agent memory from the
 //! command line, the same store the server's remember / recall_key / forget use.
 
-use super::Setup;
+use super::{Setup, say, tell};
 use crate::cli::{McpArgs, MemoryCommand};
 use crate::store::Slot;
+use crate::text::Shown;
 
 pub fn mcp(args: McpArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
@@ -39,7 +40,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
                         "value": value, "expires_at": expires})
                 );
             } else {
-                println!("stored {}/{} in {project}", a.namespace, a.key);
+                say!("stored {}/{} in {project}", a.namespace, a.key);
             }
             Ok(())
         }
@@ -63,7 +64,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::to_string(m).expect("plain data"));
             } else {
-                println!("{}", m.value);
+                say!("{}", m.value);
             }
             Ok(())
         }
@@ -79,12 +80,17 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::to_string(&rows).expect("plain data"));
             } else if rows.is_empty() {
-                eprintln!("flowhook: no agent memory in {}", setup.project());
+                tell!("flowhook: no agent memory in {}", setup.project());
             } else {
                 for m in &rows {
-                    println!(
+                    // One value a line, whatever it holds.
+                    say!(
                         "{}/{}  {}  ({} at {})",
-                        m.namespace, m.key, m.value, m.agent_id, m.updated_at
+                        Shown::line(&m.namespace),
+                        Shown::line(&m.key),
+                        Shown::line(&m.value),
+                        Shown::line(&m.agent_id),
+                        Shown::line(&m.updated_at)
                     );
                 }
             }
@@ -102,7 +108,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::json!({"deleted": n}));
             } else {
-                println!("deleted {n} value(s) of {}/{}", a.namespace, a.key);
+                say!("deleted {n} value(s) of {}/{}", a.namespace, a.key);
             }
             Ok(())
         }
