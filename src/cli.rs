@@ -575,8 +575,9 @@ pub struct MemorySetArgs {
     /// Group of keys
     #[arg(long, default_value = "default")]
     pub namespace: String,
-    /// Forget it after this many seconds
-    #[arg(long, value_name = "SECONDS")]
+    /// Forget it after this many seconds (1 to 3155760000, a century; default: never)
+    #[arg(long, value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=crate::store::MAX_TTL_SECONDS))]
     pub ttl: Option<u64>,
     /// Print as JSON
     #[arg(long)]

@@ -39,6 +39,15 @@ use std::process::ExitCode;
 
 static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
+/// What a panic said, from its payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// The message of the last panic, if there was one.
 fn last_panic() -> Option<String> {
     LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -86,7 +95,49 @@ pub fn run() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    let result = match cli.command {
+    if matches!(
+        cli.command,
+        cli::Command::Hook
+            | cli::Command::PreTask(_)
+            | cli::Command::PostEdit(_)
+            | cli::Command::SessionEnd(_)
+    ) {
+        // Hook words without --help were routed above; with it, clap printed the help.
+        return cmd::hook::run(Invocation::stdin_only());
+    }
+    // A person's command piped into `head` ends quietly when the pipe closes, as other
+    // tools do. (Hook calls keep ignoring SIGPIPE: they exit 0 whatever their reader does.)
+    // SAFETY: setting a signal's disposition to the default has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    // A debugging command that panics says so on stderr (the hook above only logs it) and
+    // fails, instead of exiting 101 with nothing said.
+    match std::panic::catch_unwind(move || command(cli.command)) {
+        Ok(code) => code,
+        Err(payload) => {
+            let why = last_panic().unwrap_or_else(|| panic_message(payload.as_ref()));
+            eprintln!("{}", internal_error(&why));
+            ExitCode::from(101)
+        }
+    }
+}
+
+/// The line a person reads when a debugging command panicked.
+fn internal_error(why: &str) -> String {
+    format!(
+        "flowhook: internal error: {} (please report)",
+        text::Shown::line(text::one_line(why, 1000))
+    )
+}
+
+/// Runs one debugging command; its failure is one line on stderr and exit code 2.
+fn command(command: cli::Command) -> ExitCode {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "command") {
+        panic!("injected by FLOWHOOK_TEST_PANIC");
+    }
+    let result = match command {
         cli::Command::Replay(a) => cmd::replay::run(a),
         cli::Command::Context(a) => cmd::context::run(a),
         cli::Command::Sessions(a) => cmd::sessions::list(a),
@@ -104,17 +155,33 @@ pub fn run() -> ExitCode {
         cli::Command::Mcp(a) => cmd::memory::mcp(a),
         cli::Command::Memory(c) => cmd::memory::run(c),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
-        // Hook words without --help were routed above; with it, clap printed the help.
         cli::Command::Hook
         | cli::Command::PreTask(_)
         | cli::Command::PostEdit(_)
-        | cli::Command::SessionEnd(_) => return cmd::hook::run(Invocation::stdin_only()),
+        | cli::Command::SessionEnd(_) => unreachable!("hook calls are routed before"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("flowhook: error: {message}");
+            eprintln!("flowhook: error: {}", text::Shown::text(message));
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_internal_error_is_one_line_that_says_what_happened() {
+        let line = super::internal_error("panicked at src/x.rs:1:2:\nattempt to add with overflow");
+        assert_eq!(
+            line,
+            "flowhook: internal error: panicked at src/x.rs:1:2: attempt to add with overflow \
+             (please report)"
+        );
+        assert_eq!(
+            super::internal_error("a \x1b]52;c;eA==\x07 b"),
+            "flowhook: internal error: a \\x1b]52;c;eA==\\x07 b (please report)"
+        );
     }
 }

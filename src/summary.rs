@@ -156,9 +156,10 @@ pub fn metrics(f: &Facts) -> Metrics {
     m.subagent_launches = launches(f);
     let mut files: BTreeMap<&str, (FileChurn, bool)> = BTreeMap::new();
     for e in &f.edits {
-        m.edits += e.n;
-        m.lines_added += e.added;
-        m.lines_removed += e.removed;
+        // Counts saturate: pulled rows carry whatever another machine sent.
+        m.edits = m.edits.saturating_add(e.n);
+        m.lines_added = m.lines_added.saturating_add(e.added);
+        m.lines_removed = m.lines_removed.saturating_add(e.removed);
         *m.edits_by_tool.entry(e.tool.clone()).or_default() += e.n;
         let (churn, created) = files.entry(&e.file).or_insert_with(|| {
             (
@@ -169,9 +170,9 @@ pub fn metrics(f: &Facts) -> Metrics {
                 false,
             )
         });
-        churn.edits += e.n;
-        churn.lines_added += e.added;
-        churn.lines_removed += e.removed;
+        churn.edits = churn.edits.saturating_add(e.n);
+        churn.lines_added = churn.lines_added.saturating_add(e.added);
+        churn.lines_removed = churn.lines_removed.saturating_add(e.removed);
         *created |= e.kind == "create";
     }
     m.files_touched = files.len() as u64;

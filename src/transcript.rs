@@ -129,12 +129,18 @@ pub fn read(path: &Path, so_far: &Usage) -> Usage {
         if m.id.is_some() && m.id == usage.last_id {
             continue;
         }
+        // Totals saturate: a transcript is whatever the file says, and a count that wrapped
+        // would read as small.
         let t = m.usage.unwrap_or_default();
-        usage.messages += 1;
-        usage.input_tokens += t.input_tokens;
-        usage.output_tokens += t.output_tokens;
-        usage.cache_creation_input_tokens += t.cache_creation_input_tokens;
-        usage.cache_read_input_tokens += t.cache_read_input_tokens;
+        usage.messages = usage.messages.saturating_add(1);
+        usage.input_tokens = usage.input_tokens.saturating_add(t.input_tokens);
+        usage.output_tokens = usage.output_tokens.saturating_add(t.output_tokens);
+        usage.cache_creation_input_tokens = usage
+            .cache_creation_input_tokens
+            .saturating_add(t.cache_creation_input_tokens);
+        usage.cache_read_input_tokens = usage
+            .cache_read_input_tokens
+            .saturating_add(t.cache_read_input_tokens);
         if let Some(model) = m.model.filter(|m| !m.is_empty()) {
             *usage.models.entry(model).or_default() += 1;
         }

@@ -66,12 +66,22 @@ fn every_tool_answers_over_stdio_and_bad_requests_leave_it_running() {
         "{sessions}"
     );
     assert!(sessions.contains("3 edits (+7 -1)"), "{sessions}");
-    let session = c.call("get_session", json!({"id": "2c52"})).unwrap();
+    let session = c
+        .call(
+            "get_session",
+            json!({"id": "2c52", "project": "/home/dev/proj"}),
+        )
+        .unwrap();
     assert!(
         session.starts_with("Session 2c52ce67-4d3d-46ef-9d06-bfbb391c716e"),
         "{session}"
     );
-    let history = c.call("file_history", json!({"path": "notes.md"})).unwrap();
+    let history = c
+        .call(
+            "file_history",
+            json!({"path": "notes.md", "project": "/home/dev/proj"}),
+        )
+        .unwrap();
     let lines: Vec<&str> = history.lines().filter(|l| !l.starts_with("  ")).collect();
     assert_eq!(lines.len(), 2, "{history}");
     assert!(

@@ -3,7 +3,7 @@
 //! It calls the same `recall::gather` as the hook, with the same budget, so its output and a
 //! real pre-task's agree byte for byte; it only does not mark the items as given.
 
-use super::Setup;
+use super::{Setup, say, tell};
 use crate::answer::Answer;
 use crate::cli::ContextArgs;
 use crate::recall::{self, Scope};
@@ -35,7 +35,7 @@ pub fn run(args: ContextArgs) -> super::Result {
     if args.explain {
         explain(&recalled, &args.text, args.json);
     } else if recalled.text.is_empty() {
-        eprintln!("flowhook: nothing relevant in {project}: a pre-task would print nothing");
+        tell!("flowhook: nothing relevant in {project}: a pre-task would print nothing");
     } else if args.json {
         // The hook's stdout, byte for byte (no trailing newline).
         print!(
@@ -43,7 +43,7 @@ pub fn run(args: ContextArgs) -> super::Result {
             Answer::context(&args.event, recalled.text, None).to_json()
         );
     } else {
-        println!("{}", recalled.text);
+        say!("{}", recalled.text);
     }
     Ok(())
 }
@@ -70,25 +70,25 @@ fn explain(r: &recall::Recalled, text: &str, json: bool) {
         return;
     }
     if let Some(s) = &r.own_summary {
-        println!("  this session so far: {}", s.replace('\n', " "));
+        say!("  this session so far: {}", s.replace('\n', " "));
     }
     for (f, injected) in &r.facts {
-        println!(
+        say!(
             "  fact {}  {}",
             if *injected { "✓" } else { " " },
             recall::fact_line(f, now)
         );
     }
     if r.items.is_empty() {
-        println!(
+        say!(
             "No candidate items: nothing in this project matches, or everything was already given."
         );
         return;
     }
-    println!("  #  in  total = text + files + recency   bm25 task / edit   item");
+    say!("  #  in  total = text + files + recency   bm25 task / edit   item");
     for (i, (item, s, injected)) in r.items.iter().enumerate() {
         let bm = |b: Option<f64>| b.map_or_else(|| "-".to_owned(), |b| format!("{b:.2}"));
-        println!(
+        say!(
             "{:>3}  {}  {:>5.2} = {:>4.2} + {:>5.2} + {:>7.2}   {:>9} / {:<6}  {}",
             i + 1,
             if *injected { "✓" } else { " " },
@@ -102,7 +102,7 @@ fn explain(r: &recall::Recalled, text: &str, json: bool) {
         );
     }
     let n = r.items.iter().filter(|i| i.2).count();
-    println!(
+    say!(
         "{n} of {} items injected ({} characters).",
         r.items.len(),
         r.text.chars().count()

@@ -2,6 +2,7 @@
 //! reads what the hook would read (the resolver, the database, the settings files Claude
 //! Code reads) and changes nothing but a database's schema, which opening brings up to date.
 
+use super::{say_part, tell};
 use crate::cli::DoctorArgs;
 use crate::config::Mode;
 use crate::install::check::{self, Finding, Level, Machine, Source};
@@ -69,7 +70,7 @@ pub fn run(args: DoctorArgs) -> ExitCode {
     let report = match super::Setup::resolve(&args.common) {
         Ok(setup) => super::runtime().block_on(report(&setup)),
         Err(e) => {
-            eprintln!("flowhook: error: {e}");
+            tell!("flowhook: error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -79,7 +80,7 @@ pub fn run(args: DoctorArgs) -> ExitCode {
             serde_json::to_string_pretty(&report).expect("plain data")
         );
     } else {
-        print!("{}", text(&report));
+        say_part!("{}", text(&report));
     }
     if report.problems.iter().any(|p| p.level == Level::Error) {
         ExitCode::from(1)

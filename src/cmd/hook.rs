@@ -5,6 +5,7 @@
 //! to stderr and the log, and the event to the database, or else the spool. A person running
 //! a hook command by hand (stdin is a terminal) gets errors instead.
 
+use super::tell;
 use crate::event::flags::{Command, Invocation};
 use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::{self, Received};
@@ -16,11 +17,11 @@ pub fn run(inv: Invocation) -> ExitCode {
     let manual = std::io::stdin().is_terminal();
     if let (true, Command::Other(word)) = (manual && !inv.known(), &inv.command) {
         // A hook line never fails on a word it does not know; a person is told.
-        eprintln!("flowhook: error: unrecognized command {word:?} (see `flowhook --help`)");
+        tell!("flowhook: error: unrecognized command {word:?} (see `flowhook --help`)");
         return ExitCode::from(2);
     }
     if manual && std::env::var_os("CLAUDE_CODE_SESSION_ID").is_none() {
-        eprintln!(
+        tell!(
             "flowhook: error: `flowhook {}` is a hook: Claude Code runs it with the event's JSON \
              on stdin (claude-flow: with its flags, inside a session).\n\
              To record by hand, pipe a payload: echo '{{\"session_id\":\"s1\",\
@@ -152,28 +153,28 @@ fn report(outcome: &Outcome) -> ExitCode {
             detail,
             ..
         } => {
-            eprintln!("flowhook: {label}: {detail} ({written:?})");
+            tell!("flowhook: {label}: {detail} ({written:?})");
             ExitCode::SUCCESS
         }
         Outcome::Ignored { what } => {
-            eprintln!("flowhook: {what} is not an event flowhook records; nothing stored");
+            tell!("flowhook: {what} is not an event flowhook records; nothing stored");
             ExitCode::SUCCESS
         }
         Outcome::Rejected { reason, .. } => {
-            eprintln!(
+            tell!(
                 "flowhook: error: {reason}\n(see `flowhook --help`; hooks get their payload on stdin)"
             );
             ExitCode::from(2)
         }
         Outcome::Spooled { reason, file, .. } => {
-            eprintln!(
+            tell!(
                 "flowhook: warning: {reason}; the event waits in {}",
                 file.display()
             );
             ExitCode::SUCCESS
         }
         Outcome::Lost { reason } => {
-            eprintln!("flowhook: error: {reason}");
+            tell!("flowhook: error: {reason}");
             ExitCode::from(1)
         }
     }

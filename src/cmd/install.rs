@@ -1,6 +1,7 @@
 //! `flowhook install` and `flowhook uninstall`: flowhook's hooks merged into, or taken out
 //! of, one Claude Code settings file (the rules are in `install/`).
 
+use super::{say, say_part};
 use crate::cli::{FormArg, InstallArgs};
 use crate::install::{self, Changes, Form};
 use serde_json::Value;
@@ -15,24 +16,24 @@ pub fn install(args: InstallArgs) -> super::Result {
         let file = mcp_file(&args)?;
         let (_, outcome) = change(&file, args.dry_run, |c| install::register_mcp(c, &bin))?;
         let said = outcome.say("unchanged", "updated", "would update (dry run)");
-        println!("{said}: {} (flowhook mcp)", file.display());
+        say!("{said}: {} (flowhook mcp)", file.display());
     }
     let file = settings_file(&args)?;
     let (changes, outcome) = change(&file, args.dry_run, |settings| {
         install::install(settings, &bin, form, args.replace_claude_flow)
     })?;
     for line in &changes.replaced {
-        println!("replaced  {line}");
+        say!("replaced  {line}");
     }
     for line in &changes.claude_flow_left {
-        println!("left      {line} (claude-flow: add --replace-claude-flow to replace it)");
+        say!("left      {line} (claude-flow: add --replace-claude-flow to replace it)");
     }
     let said = outcome.say(
         "already wired: nothing to change",
         "wired",
         "would wire (dry run)",
     );
-    println!(
+    say!(
         "{said}: {} ({} events, {}, {why})",
         file.display(),
         install::EVENTS.len(),
@@ -46,15 +47,15 @@ pub fn uninstall(args: InstallArgs) -> super::Result {
         let file = mcp_file(&args)?;
         let (_, outcome) = change(&file, args.dry_run, install::unregister_mcp)?;
         let said = outcome.say("unchanged", "updated", "would update (dry run)");
-        println!("{said}: {} (flowhook mcp)", file.display());
+        say!("{said}: {} (flowhook mcp)", file.display());
     }
     let file = settings_file(&args)?;
     let (changes, outcome) = change(&file, args.dry_run, install::uninstall)?;
     for line in &changes.removed {
-        println!("removed   {line}");
+        say!("removed   {line}");
     }
     let said = outcome.say("no flowhook hook in", "unwired", "would unwire (dry run)");
-    println!("{said}: {}", file.display());
+    say!("{said}: {}", file.display());
     Ok(())
 }
 
@@ -208,7 +209,7 @@ fn change(
             .as_deref()
             .map(|t| serde_json::to_string_pretty(&old).map_or(t.to_owned(), |p| p + "\n"))
             .unwrap_or_default();
-        print!(
+        say_part!(
             "{}",
             install::diff::unified(&before, &new_text, &file.to_string_lossy())
         );
@@ -245,7 +246,7 @@ fn write(file: &Path, old: Option<&str>, text: &str) -> Result<(), String> {
             .find(|b| std::fs::symlink_metadata(b).is_err())
             .unwrap_or_else(|| name(1));
         create(&backup, old).map_err(|e| format!("backing up {shown}: {e}"))?;
-        println!("backup: {}", backup.display());
+        say!("backup: {}", backup.display());
     }
     let tmp = dir.join(format!(".settings.flowhook.{}.tmp", std::process::id()));
     let f = create(&tmp, text)?;

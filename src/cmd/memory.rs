@@ -1,9 +1,10 @@
 //! `flowhook mcp` (the MCP server, in `mcp/`) and `flowhook memory`: agent memory from the
 //! command line, the same store the server's remember / recall_key / forget use.
 
-use super::Setup;
+use super::{Setup, say, tell};
 use crate::cli::{McpArgs, MemoryCommand};
 use crate::store::Slot;
+use crate::text::Shown;
 
 pub fn mcp(args: McpArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
@@ -20,9 +21,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             // The key is stored too, and can hold a secret as well as the value.
             let value = setup.redact(&a.value);
             let (namespace, key) = (setup.redact(&a.namespace), setup.redact(&a.key));
-            let expires = a.ttl.map(|s| {
-                crate::hook::stamp(now + chrono::Duration::seconds(s.min(1 << 40) as i64))
-            });
+            let expires = a.ttl.map(|s| crate::store::expiry(now, s));
             super::runtime().block_on(async {
                 let store = setup.open().await?;
                 let slot = Slot {
@@ -43,7 +42,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
                         "value": value, "expires_at": expires})
                 );
             } else {
-                println!("stored {namespace}/{key} in {project}");
+                say!("stored {}/{} in {project}", namespace, key);
             }
             Ok(())
         }
@@ -67,7 +66,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::to_string(m).expect("plain data"));
             } else {
-                println!("{}", m.value);
+                say!("{}", m.value);
             }
             Ok(())
         }
@@ -83,12 +82,17 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::to_string(&rows).expect("plain data"));
             } else if rows.is_empty() {
-                eprintln!("flowhook: no agent memory in {}", setup.project());
+                tell!("flowhook: no agent memory in {}", setup.project());
             } else {
                 for m in &rows {
-                    println!(
+                    // One value a line, whatever it holds.
+                    say!(
                         "{}/{}  {}  ({} at {})",
-                        m.namespace, m.key, m.value, m.agent_id, m.updated_at
+                        Shown::line(&m.namespace),
+                        Shown::line(&m.key),
+                        Shown::line(&m.value),
+                        Shown::line(&m.agent_id),
+                        Shown::line(&m.updated_at)
                     );
                 }
             }
@@ -107,7 +111,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
             if a.json {
                 println!("{}", serde_json::json!({"deleted": n}));
             } else {
-                println!("deleted {n} value(s) of {namespace}/{key}");
+                say!("deleted {n} value(s) of {}/{}", namespace, key);
             }
             Ok(())
         }

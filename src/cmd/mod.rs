@@ -15,6 +15,25 @@ pub mod spool;
 pub mod sync;
 pub mod trust;
 
+/// `println!` for a person: the whole line goes through [`crate::text::Shown`], so that no
+/// stored text (a prompt, a path, a memory value) reaches the terminal raw. JSON output uses
+/// `println!`: serde escapes what JSON must, and a program reads it.
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", $crate::text::Shown::text(format_args!($($t)*))) };
+}
+
+/// `print!` for a person (text that brings its own line breaks), as `say!`.
+macro_rules! say_part {
+    ($($t:tt)*) => { print!("{}", $crate::text::Shown::text(format_args!($($t)*))) };
+}
+
+/// `eprintln!` for a person, as `say!`.
+macro_rules! tell {
+    ($($t:tt)*) => { eprintln!("{}", $crate::text::Shown::text(format_args!($($t)*))) };
+}
+
+pub(crate) use {say, say_part, tell};
+
 /// A debugging command's failure: printed as one line, exit code 2.
 pub type Result = std::result::Result<(), String>;
 
@@ -80,7 +99,7 @@ impl Setup {
             crate::resolve::Overrides::from_env(common.db.clone(), common.config.clone());
         let resolved = crate::resolve::resolve(&here, &overrides).map_err(|e| e.to_string())?;
         if let Some(ignored) = &resolved.loaded.ignored {
-            eprintln!("flowhook: warning: {}", ignored.warning());
+            tell!("flowhook: warning: {}", ignored.warning());
         }
         Ok(Setup { resolved })
     }

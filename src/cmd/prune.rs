@@ -1,6 +1,6 @@
 //! `flowhook prune`: retention by hand. A dry run unless `--yes`.
 
-use super::Setup;
+use super::{Setup, say};
 use crate::cli::PruneArgs;
 
 pub fn run(args: PruneArgs) -> super::Result {
@@ -33,12 +33,12 @@ pub fn run(args: PruneArgs) -> super::Result {
         pruned.sessions, pruned.tasks, pruned.edits, pruned.swarm, pruned.rejected
     );
     if args.yes {
-        println!(
+        say!(
             "Deleted {what}. Reclaimed {} KiB.",
             pruned.reclaimed_bytes / 1024
         );
     } else {
-        println!("Would delete {what}.\nNothing was deleted: run again with --yes to delete.");
+        say!("Would delete {what}.\nNothing was deleted: run again with --yes to delete.");
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `flowhook rebuild`: what is derived, computed again from what was recorded.
 
-use super::Setup;
+use super::{Setup, say};
 use crate::cli::RebuildArgs;
 
 pub fn run(args: RebuildArgs) -> super::Result {
@@ -18,7 +18,7 @@ pub fn run(args: RebuildArgs) -> super::Result {
     if args.json {
         println!("{}", serde_json::to_string(&rebuilt).expect("plain struct"));
     } else {
-        println!(
+        say!(
             "Rebuilt {}: full-text indexes, facts of {} files, summaries of {} sessions ({:.1} s).",
             setup.db().display(),
             rebuilt.files,

@@ -6,7 +6,7 @@
 //! time plus a millisecond each, so that they keep their order and a session's duration is
 //! what the recording says. A session without any recorded time runs on the replay's clock.
 
-use super::Setup;
+use super::{Setup, say};
 use crate::cli::ReplayArgs;
 use crate::event::flags::Invocation;
 use crate::hook::{Origin, Outcome, Recorder};
@@ -70,7 +70,7 @@ pub fn run(args: ReplayArgs) -> super::Result {
                 recorder.settle().await;
                 let text = tally(&mut totals, &outcome);
                 if verbose {
-                    println!("{name}:{:<5} {text}", i + 1);
+                    say!("{name}:{:<5} {text}", i + 1);
                 }
             }
         }
@@ -81,7 +81,7 @@ pub fn run(args: ReplayArgs) -> super::Result {
     if args.json {
         println!("{}", serde_json::to_string(&totals).expect("plain struct"));
     } else {
-        println!(
+        say!(
             "{} events: {} stored, {} duplicates, {} ignored, {} rejected, {} spooled -> {}",
             totals.events,
             totals.stored,

@@ -1,9 +1,10 @@
 //! `flowhook sessions`, `show` and `export`: what the hook stored, for people and scripts.
 
-use super::Setup;
+use super::{Setup, say, say_part};
 use crate::cli::{ExportArgs, ExportFormat, SessionsArgs, ShowArgs};
 use crate::store::{SessionRow, Store, Timeline, TimelineEvent};
 use crate::summary::{human_duration, user_words};
+use crate::text::Shown;
 use std::fmt::Write;
 
 pub fn list(args: SessionsArgs) -> super::Result {
@@ -25,15 +26,15 @@ pub fn list(args: SessionsArgs) -> super::Result {
     }
     if rows.is_empty() {
         match &project {
-            Some(p) => println!("No sessions of {p} in {}.", setup.db().display()),
-            None => println!("No sessions recorded in {} yet.", setup.db().display()),
+            Some(p) => say!("No sessions of {p} in {}.", setup.db().display()),
+            None => say!("No sessions recorded in {} yet.", setup.db().display()),
         }
         return Ok(());
     }
     // Sessions pulled from the team server name the machine that recorded them.
     let width = rows
         .iter()
-        .map(|r| r.machine.as_deref().unwrap_or(HERE).chars().count())
+        .map(|r| machine(r).chars().count())
         .max()
         .unwrap_or(0)
         .max("MACHINE".len());
@@ -66,15 +67,15 @@ pub fn list(args: SessionsArgs) -> super::Result {
             r.edits,
             r.files_touched,
             format!("+{} -{}", r.lines_added, r.lines_removed),
-            end_of(r),
-            r.session_id.chars().take(8).collect::<String>(),
-            r.machine.as_deref().unwrap_or(HERE),
-            r.project
+            Shown::line(end_of(r)).to_string(),
+            Shown::line(short(&r.session_id)).to_string(),
+            machine(r),
+            Shown::line(&r.project)
         );
     }
-    print!("{out}");
+    say_part!("{out}");
     if (rows.len() as u64) < total {
-        println!(
+        say!(
             "{} of {total} sessions; --limit N or --all to see more",
             rows.len()
         );
@@ -87,6 +88,11 @@ fn minute(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| t.chars().take(16).collect())
+}
+
+/// The machine that recorded a session, as the table shows it.
+fn machine(r: &SessionRow) -> String {
+    Shown::line(r.machine.as_deref().unwrap_or(HERE)).to_string()
 }
 
 /// How a session ended, as the table shows it.
@@ -108,17 +114,18 @@ fn ms_between(start: &str, end: &str) -> u64 {
     }
 }
 
-/// The session a full id or unique prefix names.
-pub async fn find(store: &Store, id: &str) -> Result<Timeline, String> {
+/// The session a full id or unique prefix names, among one project's when given.
+pub async fn find(store: &Store, id: &str, project: Option<&str>) -> Result<Timeline, String> {
     let matches = store
-        .sessions_matching(id)
+        .sessions_matching(id, project)
         .await
         .map_err(|e| e.to_string())?;
     let sid = match matches.as_slice() {
         [one] => one,
         [] => {
+            let among = project.map(|p| format!(" in {p}")).unwrap_or_default();
             return Err(format!(
-                "no session starts with {id:?} (list them with `flowhook sessions`)"
+                "no session starts with {id:?}{among} (list them with `flowhook sessions`)"
             ));
         }
         many if many.iter().any(|m| m == id) => id,
@@ -143,7 +150,7 @@ pub fn show(args: ShowArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session).await
+        find(&store, &args.session, None).await
     })?;
     if args.json {
         println!(
@@ -151,7 +158,7 @@ pub fn show(args: ShowArgs) -> super::Result {
             serde_json::to_string_pretty(&t).expect("plain struct")
         );
     } else {
-        print!("{}", render(&t, false));
+        say_part!("{}", render(&t, false));
     }
     Ok(())
 }
@@ -160,14 +167,14 @@ pub fn export(args: ExportArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session).await
+        find(&store, &args.session, None).await
     })?;
     match args.format {
         ExportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&t).expect("plain struct")
         ),
-        ExportFormat::Md => print!("{}", render(&t, true)),
+        ExportFormat::Md => say_part!("{}", render(&t, true)),
     }
     Ok(())
 }
@@ -185,14 +192,20 @@ pub fn render(t: &Timeline, markdown: bool) -> String {
         let _ = writeln!(
             out,
             "# Session {}\n\nProject: `{}`\n",
-            s.session_id, s.project
+            Shown::line(&s.session_id),
+            Shown::line(&s.project)
         );
     } else {
-        let _ = writeln!(out, "Session {}  ({})", s.session_id, s.project);
+        let _ = writeln!(
+            out,
+            "Session {}  ({})",
+            Shown::line(&s.session_id),
+            Shown::line(&s.project)
+        );
         let _ = writeln!(
             out,
             "Recorded on {}\n",
-            s.machine.as_deref().unwrap_or("this machine")
+            Shown::line(s.machine.as_deref().unwrap_or("this machine"))
         );
     }
     if let Some(summary) = &t.summary {

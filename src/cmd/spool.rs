@@ -1,6 +1,7 @@
 //! `flowhook spool`: events waiting to be stored, held aside or lost, and why; `--drain`
 //! stores them without a hook's time limit.
 
+use super::say;
 use crate::cli::SpoolArgs;
 use crate::hook::Recorder;
 
@@ -10,7 +11,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
     }
     if args.forget_lost {
         crate::spool::forget_lost();
-        println!("The records of lost events are forgotten.");
+        say!("The records of lost events are forgotten.");
         return Ok(());
     }
     let entries = crate::spool::all();
@@ -25,11 +26,11 @@ pub fn run(args: SpoolArgs) -> super::Result {
         return Ok(());
     }
     if entries.is_empty() && lost.is_empty() {
-        println!("The spool is empty: every event reached its database.");
+        say!("The spool is empty: every event reached its database.");
         return Ok(());
     }
     let count = |state: &str| entries.iter().filter(|e| e.state == state).count();
-    println!(
+    say!(
         "{} events wait in the spool, {} are held aside, {} are ignored, {} were lost:",
         count("waiting"),
         count("held"),
@@ -39,7 +40,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
     for e in &entries {
         match &e.entry {
             Some(entry) => {
-                println!(
+                say!(
                     "  {:<8} {}  {} bytes for {} (tried {} times)\n      because: {}",
                     e.state,
                     entry.received_at,
@@ -49,7 +50,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
                     e.problem.as_deref().unwrap_or(&entry.reason)
                 );
             }
-            None => println!(
+            None => say!(
                 "  {:<8} {}: {}",
                 e.state,
                 e.file.display(),
@@ -62,7 +63,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
             .lines
             .map(|(a, r)| format!(" (+{a} -{r})"))
             .unwrap_or_default();
-        println!(
+        say!(
             "  lost     {}  {} of session {} {}{lines} for {}\n      because: {}",
             l.at,
             l.what,
@@ -73,7 +74,7 @@ pub fn run(args: SpoolArgs) -> super::Result {
         );
     }
     if count("held") > 0 {
-        println!("Held events are stored by `flowhook spool --drain`.");
+        say!("Held events are stored by `flowhook spool --drain`.");
     }
     Ok(())
 }
@@ -106,7 +107,7 @@ fn drain(json: bool) -> super::Result {
     if json {
         println!("{}", serde_json::json!({"stored": stored, "left": left}));
     } else {
-        println!("{stored} events stored, {left} left in the spool.");
+        say!("{stored} events stored, {left} left in the spool.");
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `flowhook sync`: push and pull with the team server, or say where that stands.
 
-use super::Setup;
+use super::{Setup, say, say_part, tell};
 use crate::cli::SyncArgs;
 
 pub fn run(args: SyncArgs) -> super::Result {
@@ -22,7 +22,7 @@ pub fn run(args: SyncArgs) -> super::Result {
             if args.json {
                 println!("{}", serde_json::to_string(&s).expect("plain struct"));
             } else {
-                print!("{}", status_text(&s));
+                say_part!("{}", status_text(&s));
             }
             return Ok(());
         }
@@ -38,7 +38,7 @@ pub fn run(args: SyncArgs) -> super::Result {
             Ok(Some(r)) => r,
             Ok(None) => {
                 if !args.auto {
-                    eprintln!(
+                    tell!(
                         "flowhook: another sync of {} is running",
                         setup.db().display()
                     );
@@ -63,7 +63,7 @@ pub fn run(args: SyncArgs) -> super::Result {
         } else if args.json {
             println!("{}", serde_json::to_string(&report).expect("plain struct"));
         } else {
-            println!("{}", report_text(&report));
+            say!("{}", report_text(&report));
         }
         Ok(())
     })

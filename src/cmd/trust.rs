@@ -1,5 +1,6 @@
 //! `flowhook trust`: allow a project's configuration file to decide where data goes.
 
+use super::say;
 use crate::cli::TrustArgs;
 use std::path::PathBuf;
 
@@ -20,7 +21,7 @@ pub fn run(args: TrustArgs) -> super::Result {
     if args.remove {
         let removed =
             crate::trust::revoke(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        println!(
+        say!(
             "{} {}",
             file.display(),
             if removed {
@@ -42,7 +43,7 @@ pub fn run(args: TrustArgs) -> super::Result {
     if args.json {
         println!("{}", serde_json::to_string(&t).expect("plain struct"));
     } else {
-        println!(
+        say!(
             "Trusted {} as it is now (sha256 {}). If it changes, it is untrusted again until \
              you run `flowhook trust` once more.",
             t.path.display(),
@@ -64,7 +65,7 @@ fn list(json: bool) -> super::Result {
         return Ok(());
     }
     if all.is_empty() {
-        println!("No project configuration is trusted (flowhook trust FILE trusts one).");
+        say!("No project configuration is trusted (flowhook trust FILE trusts one).");
     }
     for (t, state) in &all {
         let state = match state {
@@ -72,7 +73,7 @@ fn list(json: bool) -> super::Result {
             crate::trust::State::Changed => "CHANGED since it was trusted: untrusted",
             crate::trust::State::Missing => "missing",
         };
-        println!("{}  {}  ({state})", t.trusted_at, t.path.display());
+        say!("{}  {}  ({state})", t.trusted_at, t.path.display());
     }
     Ok(())
 }

@@ -7,15 +7,28 @@
 //! running server gives that call a clear error, and the next one works again. Results are
 //! compact text with ids to follow up; what they show was redacted when it was stored, and
 //! values written through `remember` are redacted before they are.
+//!
+//! A database may hold many projects (a shared `FLOWHOOK_DB`, a team server's): every tool
+//! answers about the project the server was started in, unless its arguments name another
+//! (`project`) or ask for all of them (`all_projects`). Every request gets an answer: numbers
+//! outside a tool's range are refused by name, and a panic in a tool is an MCP error, not a
+//! request left hanging.
 
 use crate::cmd::Setup;
 use crate::recall::{self, Query, Scope};
-use crate::store::{Slot, Store};
-use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
-use rmcp::model::{Implementation, ServerCapabilities, ServerInfo};
-use rmcp::{ErrorData, ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
+use crate::store::{MAX_TTL_SECONDS, Slot, Store};
+use rmcp::handler::server::{router::tool::ToolRouter, tool::ToolCallContext, wrapper::Parameters};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, Implementation, ServerCapabilities, ServerInfo,
+};
+use rmcp::service::RequestContext;
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router,
+};
 use serde::Deserialize;
+use serde_json::Number;
 use std::fmt::Write;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 /// Characters a result holds at most: what an agent can read at a glance.
@@ -67,40 +80,80 @@ fn now() -> String {
     crate::hook::stamp(chrono::Utc::now())
 }
 
+/// A whole-number argument within `range` (`default` when absent), or an error naming it.
+/// Arguments are read as any JSON number, so that -1, 1.5 and 1e13 get this answer too.
+fn whole(
+    name: &str,
+    given: Option<&Number>,
+    range: RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, ErrorData> {
+    let Some(n) = given else {
+        return Ok(default);
+    };
+    let value = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    });
+    match value {
+        Some(v) if range.contains(&v) => Ok(v),
+        _ => Err(ErrorData::invalid_params(
+            format!(
+                "{name} must be a whole number from {} to {}, not {n}",
+                range.start(),
+                range.end()
+            ),
+            None,
+        )),
+    }
+}
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SearchArgs {
     /// What to look for, in plain words: a task, a file name, a topic.
     pub query: String,
     /// A project identity (github.com/acme/shop) or directory; default: the server's project.
     pub project: Option<String>,
-    /// Items to return at most (default 10).
-    pub limit: Option<u32>,
+    /// Items to return at most: 1 to 50 (default 10).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 50))]
+    pub limit: Option<Number>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListArgs {
-    /// A project identity or directory; default: every project.
+    /// A project identity (github.com/acme/shop) or directory; default: the server's project.
     pub project: Option<String>,
+    /// true: every project in the database, not only the server's.
+    pub all_projects: Option<bool>,
     /// Only sessions started at or after this time (RFC 3339, or a date: 2026-11-24).
     pub since: Option<String>,
-    /// Sessions to return at most (default 20).
-    pub limit: Option<u32>,
+    /// Sessions to return at most: 1 to 200 (default 20).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 200))]
+    pub limit: Option<Number>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SessionArgs {
     /// A session id, or a unique prefix of one (8 characters are usually enough).
     pub id: String,
+    /// The session's project, an identity or directory; default: the server's project.
+    pub project: Option<String>,
+    /// true: look in every project in the database, not only the server's.
+    pub all_projects: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct FileArgs {
     /// The file: a basename (auth.rs), a project-relative path (src/auth.rs) or a full path.
     pub path: String,
-    /// A project identity or directory; default: every project.
+    /// A project identity (github.com/acme/shop) or directory; default: the server's project.
     pub project: Option<String>,
-    /// Changes to return at most (default 20).
-    pub limit: Option<u32>,
+    /// true: changes in every project in the database, not only the server's.
+    pub all_projects: Option<bool>,
+    /// Changes to return at most: 1 to 200 (default 20).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 200))]
+    pub limit: Option<Number>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -119,8 +172,9 @@ pub struct RememberArgs {
     pub value: String,
     /// A namespace to group keys (default "default").
     pub namespace: Option<String>,
-    /// Forget it after this many seconds (default: never).
-    pub ttl_seconds: Option<u64>,
+    /// Forget it after this many seconds: 1 to 3155760000, a century (default: never).
+    #[schemars(with = "Option<u64>", range(min = 1, max = 3_155_760_000u64))]
+    pub ttl_seconds: Option<Number>,
     /// The subagent storing it, when one does (default "system").
     pub agent_id: Option<String>,
 }
@@ -147,6 +201,19 @@ impl Server {
         }
     }
 
+    /// The project a tool that can look further reads: the one named, every one
+    /// (`None`) when `all_projects` asks, else the server's.
+    fn scope(&self, asked: Option<&str>, all: Option<bool>) -> Result<Option<String>, ErrorData> {
+        match (asked.filter(|p| !p.trim().is_empty()), all.unwrap_or(false)) {
+            (Some(_), true) => Err(ErrorData::invalid_params(
+                "give project or all_projects, not both",
+                None,
+            )),
+            (None, true) => Ok(None),
+            (asked, false) => Ok(Some(self.project(asked))),
+        }
+    }
+
     fn redact(&self, text: &str) -> String {
         self.setup.redact(text)
     }
@@ -155,7 +222,7 @@ impl Server {
 #[tool_router]
 impl Server {
     #[tool(
-        description = "Search this project's memory of earlier sessions: past tasks with the files they changed, session summaries, facts about files, and what agents stored with `remember`. Call it before starting work that may have been done or discussed before (\"how did we fix the login bug?\", \"what changed in auth.rs?\"), ranked as the hooks rank it. Returns one line per item with its session id for get_session."
+        description = "Search this project's memory (or the one `project` names) of earlier sessions: past tasks with the files they changed, session summaries, facts about files, and what agents stored with `remember`. Call it before starting work that may have been done or discussed before (\"how did we fix the login bug?\", \"what changed in auth.rs?\"), ranked as the hooks rank it. Returns one line per item with its session id for get_session."
     )]
     async fn search_memory(
         &self,
@@ -171,7 +238,7 @@ impl Server {
         let recalled = recall::gather(&store, &a.query, scope, RESULT_BUDGET, chrono::Utc::now())
             .await
             .map_err(failed)?;
-        let limit = a.limit.unwrap_or(10).clamp(1, 50) as usize;
+        let limit = whole("limit", a.limit.as_ref(), 1..=50, 10)? as usize;
         let mut out = String::new();
         for line in recalled.text.lines().skip(1).take(limit) {
             let _ = writeln!(out, "{line}");
@@ -195,24 +262,25 @@ impl Server {
     }
 
     #[tool(
-        description = "List recorded sessions, newest first: when, how long, prompts, edits, lines changed, which machine. Use it to find a session to open with get_session, or to see what the team did recently."
+        description = "List this project's recorded sessions, newest first: when, how long, prompts, edits, lines changed, which machine. Use it to find a session to open with get_session, or to see what the team did recently. Only the project the server runs in, unless `project` names another or `all_projects` is true."
     )]
     async fn list_sessions(
         &self,
         Parameters(a): Parameters<ListArgs>,
     ) -> Result<String, ErrorData> {
+        let project = self.scope(a.project.as_deref(), a.all_projects)?;
+        let limit = whole("limit", a.limit.as_ref(), 1..=200, 20)? as u32;
         let store = self.store().await?;
-        let project = a.project.as_deref().map(|p| self.project(Some(p)));
-        let limit = a.limit.unwrap_or(20).clamp(1, 200);
         let (rows, total) = store
             .sessions(project.as_deref(), limit)
             .await
             .map_err(failed)?;
+        let since = a.since.as_deref().map(since).transpose()?;
         let mut out = String::new();
         for s in rows.iter().filter(|s| {
-            a.since
-                .as_deref()
-                .is_none_or(|t| s.started_at.as_str() >= t)
+            since.is_none_or(|t| {
+                chrono::DateTime::parse_from_rfc3339(&s.started_at).is_ok_and(|at| at >= t)
+            })
         }) {
             let _ = writeln!(
                 out,
@@ -237,14 +305,15 @@ impl Server {
     }
 
     #[tool(
-        description = "One session in full: its summary and its timeline (prompts, edits with +/- lines, subagents as a tree). Give a session id or a unique prefix from search_memory or list_sessions."
+        description = "One session of this project in full: its summary and its timeline (prompts, edits with +/- lines, subagents as a tree). Give a session id or a unique prefix from search_memory or list_sessions. Only the project the server runs in, unless `project` names another or `all_projects` is true."
     )]
     async fn get_session(
         &self,
         Parameters(a): Parameters<SessionArgs>,
     ) -> Result<String, ErrorData> {
+        let project = self.scope(a.project.as_deref(), a.all_projects)?;
         let store = self.store().await?;
-        let t = crate::cmd::sessions::find(&store, &a.id)
+        let t = crate::cmd::sessions::find(&store, &a.id, project.as_deref())
             .await
             .map_err(|e| ErrorData::invalid_params(e, None))?;
         let mut text = crate::cmd::sessions::render(&t, false);
@@ -253,12 +322,12 @@ impl Server {
     }
 
     #[tool(
-        description = "Every recorded change to one file, across sessions and machines, newest first: when, +/- lines, the diff excerpt and the task it was made for. A basename (auth.rs) or project-relative path is enough. Use it to learn why a file is the way it is before changing it."
+        description = "Every recorded change to one file of this project, across sessions and machines, newest first: when, +/- lines, the diff excerpt and the task it was made for. A basename (auth.rs) or project-relative path is enough. Use it to learn why a file is the way it is before changing it. Only the project the server runs in, unless `project` names another or `all_projects` is true."
     )]
     async fn file_history(&self, Parameters(a): Parameters<FileArgs>) -> Result<String, ErrorData> {
+        let project = self.scope(a.project.as_deref(), a.all_projects)?;
+        let limit = whole("limit", a.limit.as_ref(), 1..=200, 20)? as u32;
         let store = self.store().await?;
-        let project = a.project.as_deref().map(|p| self.project(Some(p)));
-        let limit = a.limit.unwrap_or(20).clamp(1, 200);
         let changes = store
             .file_history(project.as_deref(), a.path.trim(), limit)
             .await
@@ -302,7 +371,7 @@ impl Server {
     }
 
     #[tool(
-        description = "What flowhook's hook would hand the agent now for a task: the same context a new prompt gets. Use it to check what memory says about a task before starting it."
+        description = "What flowhook's hook would hand the agent now for a task in this project (or the one `project` names): the same context a new prompt gets. Use it to check what memory says about a task before starting it."
     )]
     async fn recent_context(
         &self,
@@ -335,24 +404,26 @@ impl Server {
     }
 
     #[tool(
-        description = "Store a fact on purpose, for later sessions and other agents of this project (a decision, a convention, where something lives). Stored under namespace/key, one value per agent; secrets are removed first. Read it back with recall_key; search_memory finds it too."
+        description = "Store a fact on purpose, for later sessions and other agents of this project, the one the server runs in (a decision, a convention, where something lives). Stored under namespace/key, one value per agent; secrets are removed first. Read it back with recall_key; search_memory finds it too."
     )]
     async fn remember(&self, Parameters(a): Parameters<RememberArgs>) -> Result<String, ErrorData> {
         if a.key.trim().is_empty() {
             return Err(ErrorData::invalid_params("key must not be empty", None));
         }
+        let now = chrono::Utc::now();
+        let expires = match a.ttl_seconds {
+            Some(n) => Some(crate::store::expiry(
+                now,
+                whole("ttl_seconds", Some(&n), 1..=MAX_TTL_SECONDS, 0)?,
+            )),
+            None => None,
+        };
         let store = self.setup.open().await.map_err(failed)?;
         let project = self.project(None);
         // Names are stored too: a key can hold a secret as well as a value.
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let agent = self.redact(a.agent_id.as_deref().unwrap_or("system"));
         let key = self.redact(&a.key);
-        let now = chrono::Utc::now();
-        let expires = a.ttl_seconds.map(|s| {
-            crate::hook::stamp(
-                now + chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64),
-            )
-        });
         let value = self.redact(&a.value);
         let slot = Slot {
             project: &project,
@@ -377,7 +448,7 @@ impl Server {
     }
 
     #[tool(
-        description = "Read back a fact stored with remember, by key (and namespace). Expired values are gone."
+        description = "Read back a fact stored with remember in this project (the one the server runs in), by key (and namespace). Expired values are gone."
     )]
     async fn recall_key(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
@@ -409,7 +480,7 @@ impl Server {
     }
 
     #[tool(
-        description = "Delete a fact stored with remember (every agent's value of the key, unless agent_id is given)."
+        description = "Delete a fact stored with remember in this project, the one the server runs in (every agent's value of the key, unless agent_id is given)."
     )]
     async fn forget(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
@@ -426,6 +497,36 @@ impl Server {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Server {
+    /// Every call answers: a tool that panics gives an MCP error. (The SDK runs each request
+    /// in a task of its own and drops a panicked one unanswered: the client would wait
+    /// forever.)
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        let name = request.name.clone();
+        let call = tokio::spawn(async move {
+            #[cfg(debug_assertions)]
+            if std::env::var_os("FLOWHOOK_TEST_PANIC").is_some_and(|v| v == "mcp") {
+                panic!("injected by FLOWHOOK_TEST_PANIC");
+            }
+            let tcc = ToolCallContext::new(&this, request, context);
+            this.tool_router.call(tcc).await
+        });
+        call.await.unwrap_or_else(|e| {
+            let why = match e.try_into_panic() {
+                Ok(payload) => crate::panic_message(payload.as_ref()),
+                Err(e) => e.to_string(),
+            };
+            Err(ErrorData::internal_error(
+                format!("internal error in {name} (a flowhook bug, please report it): {why}"),
+                None,
+            ))
+        })
+    }
+
     fn get_info(&self) -> ServerInfo {
         ServerInfo::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("flowhook", env!("CARGO_PKG_VERSION")))
@@ -436,6 +537,22 @@ impl ServerHandler for Server {
              decision for later sessions.",
             )
     }
+}
+
+/// A `since` argument as a time: RFC 3339, or a date (its midnight, UTC).
+fn since(given: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, ErrorData> {
+    let given = given.trim();
+    chrono::DateTime::parse_from_rfc3339(given)
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(given, "%Y-%m-%d")
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().fixed_offset())
+        })
+        .map_err(|_| {
+            ErrorData::invalid_params(
+                format!("since must be a time (RFC 3339) or a date (2026-11-24), not {given:?}"),
+                None,
+            )
+        })
 }
 
 fn cut(text: &mut String, max: usize) {

@@ -217,10 +217,13 @@ impl Store {
                 params![sid],
             )
             .await?;
+        // total(), not sum(), wherever counts add up: sum() fails on overflow and rows pulled
+        // from the team server hold what another machine sent; the cast saturates.
         let edits: Vec<EditGroup> = self
             .typed(
                 "SELECT coalesce(rel_path, file) AS file, tool, kind, count(*) AS n,
-                        sum(lines_added) AS added, sum(lines_removed) AS removed
+                        CAST(total(lines_added) AS INTEGER) AS added,
+                        CAST(total(lines_removed) AS INTEGER) AS removed
                  FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
                 params![sid],
             )

@@ -54,8 +54,9 @@ impl Store {
         self.run(
             "INSERT INTO file_sessions (project, file, session_id, edits, lines_added,
                  lines_removed, last_at, dirty)
-             SELECT project, coalesce(rel_path, file), session_id, count(*), sum(lines_added),
-                    sum(lines_removed), max(created_at), 1
+             SELECT project, coalesce(rel_path, file), session_id, count(*),
+                    CAST(total(lines_added) AS INTEGER), CAST(total(lines_removed) AS INTEGER),
+                    max(created_at), 1
              FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2
              ON CONFLICT DO UPDATE SET edits = excluded.edits,
                  lines_added = excluded.lines_added, lines_removed = excluded.lines_removed,
@@ -114,7 +115,9 @@ impl Store {
     ) -> Result<()> {
         let stats = self
             .rows(
-                "SELECT count(*), sum(edits), sum(lines_added), sum(lines_removed), max(last_at)
+                "SELECT count(*), CAST(total(edits) AS INTEGER),
+                        CAST(total(lines_added) AS INTEGER), CAST(total(lines_removed) AS INTEGER),
+                        max(last_at)
                  FROM file_sessions WHERE project = ?1 AND file = ?2",
                 params![project, file],
             )

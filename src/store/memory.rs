@@ -1,5 +1,9 @@
 //! agent_memory: values agents store on purpose, by project, namespace, key and agent. An
 //! expired value is never read; session end deletes what expired.
+//!
+//! Expiry is a time, compared as one (`julianday`), not as text: a stamp past the year 9999
+//! (`+33715-…`, written by older versions) or in another format (a pulled row) never sorts
+//! as already past. One flowhook cannot read ends nothing: the value stays until forgotten.
 
 use super::{Result, Store};
 use libsql::params;
@@ -32,7 +36,18 @@ pub struct Slot<'a> {
     pub agent_id: &'a str,
 }
 
-const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2)";
+const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > julianday(?2))";
+
+/// The longest time-to-live, a century: every expiry stays a four-digit year, which SQLite's
+/// date functions read.
+pub const MAX_TTL_SECONDS: u64 = 3_155_760_000; // 100 × 365.25 days
+
+/// When a value stored at `now` with a time-to-live of `ttl_seconds` (at most
+/// [`MAX_TTL_SECONDS`]; callers refuse more) ends, as a stamp.
+pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
+    let ttl = chrono::TimeDelta::seconds(ttl_seconds.min(MAX_TTL_SECONDS) as i64);
+    crate::hook::stamp(now + ttl)
+}
 
 impl Store {
     /// Stores `value` (replacing the slot's old one); `expires_at` ends it.
@@ -137,7 +152,7 @@ impl Store {
     /// Deletes what expired before `now`.
     pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
         self.run(
-            "DELETE FROM agent_memory WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+            "DELETE FROM agent_memory WHERE julianday(expires_at) <= julianday(?1)",
             params![now],
         )
         .await

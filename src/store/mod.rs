@@ -31,7 +31,7 @@ mod recall;
 mod sync;
 mod write;
 
-pub use memory::{Memory, Slot};
+pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use sync::{Column, SHARED, Shared, cursor_key};
 pub use write::{Rejected, Stamp};

@@ -97,15 +97,20 @@ impl Store {
         Ok((rows, total.first().map_or(0, |r| super::int(&r[0]) as u64)))
     }
 
-    /// The session ids that start with `prefix` (at most a few).
-    pub async fn sessions_matching(&self, prefix: &str) -> Result<Vec<String>> {
+    /// The session ids that start with `prefix` (at most a few), of one project when given.
+    pub async fn sessions_matching(
+        &self,
+        prefix: &str,
+        project: Option<&str>,
+    ) -> Result<Vec<String>> {
         // A range on the primary key: no LIKE, so `%` and `_` in the prefix are plain text.
         let rows = self
             .rows(
                 "SELECT session_id FROM session_summaries
                  WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
+                   AND (?2 IS NULL OR project = ?2)
                  ORDER BY session_id LIMIT 10",
-                params![prefix],
+                params![prefix, project],
             )
             .await?;
         Ok(rows.iter().filter_map(|r| text(&r[0])).collect())

@@ -131,10 +131,10 @@ fn item_tasks_sql(keys: usize) -> String {
 /// Each chosen item's edits per file, most churn first. Rows: (k, file, +, -, newest).
 fn item_files_sql(keys: usize) -> String {
     format!(
-        "{} SELECT k, coalesce(e.rel_path, e.file), sum(e.lines_added), sum(e.lines_removed),
-                  max(e.created_at)
+        "{} SELECT k, coalesce(e.rel_path, e.file), CAST(total(e.lines_added) AS INTEGER),
+                  CAST(total(e.lines_removed) AS INTEGER), max(e.created_at)
             FROM chosen JOIN edit_history e ON e.session_id = s AND e.task_ref IS r
-            GROUP BY k, 2 ORDER BY k, sum(e.lines_added) + sum(e.lines_removed) DESC, 2",
+            GROUP BY k, 2 ORDER BY k, total(e.lines_added) + total(e.lines_removed) DESC, 2",
         keys_cte(keys)
     )
 }

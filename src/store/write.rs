@@ -421,7 +421,7 @@ impl Store {
                 at.now,
                 launch.as_deref(),
                 a.duration_ms.map(|v| v as i64),
-                a.tokens.map(|v| v as i64),
+                a.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
                 a.tool_count.map(|v| v as i64)
             ],
         )

@@ -18,11 +18,17 @@ pub struct Client {
 
 impl Client {
     pub fn start(w: &World, args: &[&str]) -> (Client, Duration) {
+        Client::start_env(w, args, &[])
+    }
+
+    /// The same with more environment variables.
+    pub fn start_env(w: &World, args: &[&str], env: &[(&str, &str)]) -> (Client, Duration) {
         let started = Instant::now();
         let mut all = vec!["mcp"];
         all.extend(args);
         let mut child = w
             .cmd(&all)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
