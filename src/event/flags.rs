@@ -102,10 +102,11 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 impl Invocation {
-    /// A hook call, or `None` when the arguments name a debugging command or begin by
-    /// asking for help or the version. Every other word is a hook call: a hook line must
-    /// never fail on a word it does not know, and `--help` further on is a flag's value
-    /// (`pre-task --description --help`) or a flag flowhook skips, never a question.
+    /// A hook call, or `None` when the arguments name a debugging command or are a question
+    /// (`--help` or `--version` alone, or after an event word alone: `pre-task --help`).
+    /// Every other word is a hook call: a hook line must never fail on a word it does not
+    /// know, and `--help` among its flags is a flag's value (`pre-task --description
+    /// --help`) or a flag flowhook skips, never a question.
     pub fn from_args(args: &[String]) -> Option<Invocation> {
         let rest = match args.first().map(String::as_str) {
             None => return Some(Invocation::stdin_only()),
@@ -114,6 +115,11 @@ impl Invocation {
             Some(w) if COMMANDS.contains(&w) => return None,
             Some(_) => args,
         };
+        if let [_, question] = rest
+            && asks_for_help(question)
+        {
+            return None;
+        }
         let (command, flags) = match rest.split_first() {
             None => (Command::FromStdin, &[][..]),
             Some((word, flags)) => (command_of(word), flags),
@@ -342,6 +348,8 @@ mod tests {
         );
         assert!(inv(&["replay", "x.jsonl"]).is_none());
         assert!(inv(&["--help"]).is_none() && inv(&["-V"]).is_none());
+        assert!(inv(&["post-edit", "--help"]).is_none());
+        assert!(inv(&["hooks", "hook", "-h"]).is_none());
     }
 
     #[test]
@@ -351,6 +359,7 @@ mod tests {
             assert_eq!(i.flags.description.as_deref(), Some(asks));
             let i = inv(&["post-edit", asks, "--file", "a.rs"]).unwrap();
             assert_eq!(i.flags.file.as_deref(), Some("a.rs"));
+            assert!(inv(&["hooks", "session-end", asks, "--save-state"]).is_some());
         }
     }
 }
