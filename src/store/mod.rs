@@ -509,6 +509,45 @@ mod tests {
         );
     }
 
+    /// A database at `version` as flowhook made it, with `extra` run on it afterwards.
+    async fn at_version(path: &Path, version: usize, extra: &str) {
+        let db = libsql::Builder::new_local(path).build().await.unwrap();
+        let conn = db.connect().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).await.unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID}; {extra}"
+        ))
+        .await
+        .unwrap();
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_unless_someone_added_to_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let busy = Duration::from_secs(1);
+            let ok = dir.path().join("ok.db");
+            at_version(&ok, MIGRATIONS.len() - 1, "").await;
+            Store::open(&ok, busy).await.unwrap();
+            let marks = Store::open(&ok, busy).await.unwrap().marks().await.unwrap();
+            assert_eq!(marks.version, MIGRATIONS.len());
+            let bad = dir.path().join("bad.db");
+            at_version(
+                &bad,
+                MIGRATIONS.len() - 1,
+                "CREATE TRIGGER t AFTER INSERT ON task_log BEGIN SELECT 1; END;",
+            )
+            .await;
+            let e = Store::open(&bad, busy).await.err().unwrap();
+            assert!(e.message.contains("trigger t is not flowhook's"), "{e}");
+        });
+    }
+
     #[test]
     fn schema_differences_name_the_objects() {
         let want = "table\u{1f}t\u{1f}t\u{1f}CREATE TABLE t (a)\u{1e}index\u{1f}i\u{1f}t\u{1f}CREATE INDEX i ON t (a)";
