@@ -99,11 +99,14 @@ flowhook export 2c52ce67 --format json"
 
     /// Delete old sessions and give the space back (a dry run unless --yes)
     #[command(
-        after_help = "Deletes the sessions that ended before the age given, with their \
-tasks, edits, subagent rows, full-text entries and recall log, and rejected payloads as old; \
-then merges the indexes and vacuums. Without --yes it only says what it would delete. \
-hooks.toml's [retention] does the same at every SessionEnd.\n\n\
-Examples:\n  flowhook prune --older-than 90d\n  flowhook prune --older-than 12w --yes"
+        after_help = "Deletes the current directory's project's sessions that ended before \
+the age given (at most 36525d), with their tasks, edits, subagent rows, full-text entries and \
+recall log, and rejected payloads as old when the database holds no other project's sessions; \
+then merges the indexes and vacuums. --all-projects prunes every project's sessions in the \
+database. Without --yes it only says what it would delete. hooks.toml's [retention] does the \
+same for the ending project at every SessionEnd.\n\n\
+Examples:\n  flowhook prune --older-than 90d\n  flowhook prune --older-than 12w --yes\n  \
+flowhook prune --older-than 1w --all-projects --yes"
     )]
     Prune(PruneArgs),
 
@@ -144,9 +147,10 @@ Examples:\n  flowhook spool\n  flowhook spool --json\n  flowhook spool --drain"
     /// Trust a project's .claude/flowhook.toml, so that its settings of where data goes count
     #[command(
         after_help = "A repository can carry .claude/flowhook.toml, and a repository \
-can come from anywhere: its keys that decide where data is written or sent, or how long a \
-call may take (database.path outside the project, database.mode, url and token settings, \
-log.file, project.id, hook.timeout_ms above 2000) are ignored until you trust the file. \
+can come from anywhere: its keys that decide where data is written or sent, what is deleted, \
+or how long a call may take (database.path outside the project, database.mode, url and token \
+settings, log.file, project.id, retention, hook.timeout_ms above 2000) are ignored until you \
+trust the file. \
 Trust records the file's path and a hash of its content in your state directory; a file \
 changed since is untrusted again. Your own ~/.config/flowhook/hooks.toml and FLOWHOOK_CONFIG \
 are always trusted.\n\n\
@@ -368,6 +372,9 @@ pub struct PruneArgs {
     /// Delete (without it, only say what would be deleted)
     #[arg(long)]
     pub yes: bool,
+    /// Every project's sessions in the database, not only the current directory's project's
+    #[arg(long)]
+    pub all_projects: bool,
     /// Print the counts as one JSON object
     #[arg(long)]
     pub json: bool,

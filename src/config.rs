@@ -142,8 +142,9 @@ pub struct Recall {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
-    /// Sessions that ended more than this many days ago are pruned at a SessionEnd. 0 keeps
-    /// everything (prune by hand with `flowhook prune`).
+    /// The ending project's sessions that ended more than this many days ago are pruned at
+    /// its SessionEnd. 0 keeps everything (prune by hand with `flowhook prune`); at most
+    /// [`MAX_AGE_DAYS`].
     pub older_than_days: u32,
     /// Sessions pruned per SessionEnd at most, so that the hook stays fast.
     pub sessions_per_run: u32,
@@ -242,9 +243,10 @@ impl Default for Log {
 
 /// Keys of a project's file that count only once the user trusted it: where data is written
 /// (`database.path` outside the project, `log.file`) or sent (`database.mode`, `url`, the
-/// token's source), whose memory a project reads (`project.id`), and how long a call may take
-/// (`hook.timeout_ms` above [`UNTRUSTED_TIMEOUT_MS`]). A key added later of the same kind
-/// belongs here.
+/// token's source), whose memory a project reads (`project.id`), what is deleted
+/// (`retention`: in a shared database, another project's sessions too), and how long a call
+/// may take (`hook.timeout_ms` above [`UNTRUSTED_TIMEOUT_MS`]). A key added later of the same
+/// kind belongs here.
 pub const GUARDED: &[&str] = &[
     "database.path",
     "database.mode",
@@ -254,8 +256,13 @@ pub const GUARDED: &[&str] = &[
     "log.file",
     "project.id",
     "hook.timeout_ms",
+    "retention",
     "sync",
 ];
+
+/// The oldest cutoff retention and `flowhook prune` accept, in days (a century): past it the
+/// date arithmetic leaves the calendar.
+pub const MAX_AGE_DAYS: u32 = 36_525;
 
 /// The longest watchdog an untrusted project file may ask for.
 pub const UNTRUSTED_TIMEOUT_MS: u64 = 2000;
@@ -354,7 +361,22 @@ impl Config {
 
     /// Parses a file's text; the error names the line, column and key.
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+        let config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Values the types allow but flowhook cannot use; the error names the key.
+    fn check(&self) -> Result<(), String> {
+        let days = self.retention.older_than_days;
+        if days > MAX_AGE_DAYS {
+            return Err(format!(
+                "retention.older_than_days = {days} is out of range: at most {MAX_AGE_DAYS} \
+                 (a century; 0 keeps everything)"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -424,10 +446,14 @@ fn read_file(
 }
 
 fn from_table(table: toml::Table, path: &Path) -> Result<Config, ConfigError> {
-    Config::deserialize(table).map_err(|e| ConfigError {
+    let err = |message: String| ConfigError {
         path: path.to_path_buf(),
-        message: e.to_string().trim_end().to_owned(),
-    })
+        message,
+    };
+    let config =
+        Config::deserialize(table).map_err(|e| err(e.to_string().trim_end().to_owned()))?;
+    config.check().map_err(err)?;
+    Ok(config)
 }
 
 /// The guarded keys a project file sets (see [`GUARDED`]), as `section.key`.
@@ -511,12 +537,17 @@ mod tests {
         let table: toml::Table = toml::from_str(
             "[database]\npath = \"../../home/me/app.db\"\nbusy_timeout_ms = 100\n\
              [log]\nfile = \"/home/me/.bashrc\"\n[hook]\ntimeout_ms = 60000\n\
-             [recall]\nbudget_chars = 100\n",
+             [recall]\nbudget_chars = 100\n[retention]\nolder_than_days = 1\n",
         )
         .unwrap();
         assert_eq!(
             guarded_keys(&table, root),
-            ["database.path", "log.file", "hook.timeout_ms"]
+            [
+                "database.path",
+                "log.file",
+                "hook.timeout_ms",
+                "retention.older_than_days"
+            ]
         );
         let inside: toml::Table =
             toml::from_str("[database]\npath = \"data/f.db\"\n[hook]\ntimeout_ms = 500\n").unwrap();
@@ -534,5 +565,7 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("diff_bytes"), "{e}");
         let e = Config::parse("[hook]\ntimeout = 5\n").unwrap_err();
         assert!(e.contains("timeout"), "{e}");
+        let e = Config::parse("[retention]\nolder_than_days = 100000000\n").unwrap_err();
+        assert!(e.contains("retention.older_than_days"), "{e}");
     }
 }

@@ -27,6 +27,8 @@ const WAL_LIMIT: u64 = 256 * 1024;
 /// Spooled events a hook call stores after its own, at most, and the time it may spend.
 const DRAIN_COUNT: usize = 8;
 const DRAIN_TIME: Duration = Duration::from_millis(150);
+/// How long the drain a hook call starts in the background may run, at most (see `detach`).
+const DETACHED_DRAIN_TIME: Duration = Duration::from_secs(300);
 
 /// What became of one event.
 #[derive(Debug)]
@@ -317,8 +319,9 @@ impl Recorder {
             }
         }
         if !spool::held().is_empty() && spool::detached_drain_due() {
-            // Entries too heavy for a hook call are stored by a drain without a time limit.
-            if let Err(e) = crate::detach::spawn(&["spool", "--drain"], None) {
+            // Entries too heavy for a hook call are stored by a drain without a hook's time
+            // limit, in the background, bounded by its own.
+            if let Err(e) = crate::detach::spawn(&["spool", "--drain"], None, DETACHED_DRAIN_TIME) {
                 tracing::warn!("cannot start the spool's drain: {e}");
             }
         }
@@ -416,8 +419,36 @@ impl Recorder {
         Ok(())
     }
 
+    /// What the payload means. A payload refused as it is gets one more reading, as its
+    /// sender meant it: cut at the size limit, its whole members (see
+    /// `input::complete_prefix`); else as JavaScript reads it (`input::repaired`). The
+    /// refusal stands when that reading is refused too.
     fn understand(&mut self, received: &Received, inv: &Invocation, origin: &Origin) -> Understood {
-        let parsed = parse(received);
+        let first = self.understand_bytes(&received.bytes, received.too_large, inv, origin);
+        let Understood::Rejected { reason, .. } = &first else {
+            return first;
+        };
+        let again = match received.too_large {
+            true => crate::input::complete_prefix(&received.bytes),
+            false => crate::input::repaired(&received.bytes),
+        };
+        match again.map(|bytes| self.understand_bytes(&bytes, false, inv, origin)) {
+            Some(Understood::Rejected { .. }) | None => first,
+            Some(u) => {
+                tracing::info!("read leniently, after: {reason}");
+                u
+            }
+        }
+    }
+
+    fn understand_bytes(
+        &mut self,
+        bytes: &[u8],
+        too_large: bool,
+        inv: &Invocation,
+        origin: &Origin,
+    ) -> Understood {
+        let parsed = parse(bytes, too_large);
         let payload_cwd = match &parsed {
             Ok(Some(p)) => p.cwd.clone().filter(|c| !c.is_empty()),
             _ => None,
@@ -568,7 +599,7 @@ impl Recorder {
                 }
                 w.commit().await?;
                 if n.ctx.hook_event == "SessionEnd" {
-                    maintain(store, to.config(), at).await;
+                    maintain(store, to.config(), &p.project, at).await;
                 }
                 let detail = detail(n);
                 tracing::debug!(?written, "{} {detail}", n.label());
@@ -706,26 +737,31 @@ fn lost_record(u: &Understood, db: &Path, at: DateTime<Utc>, reason: &str) -> sp
 /// side effects: `Ok(true)` an event to store, `Ok(false)` not one of ours, `Err` the reason
 /// it would be quarantined. For the fuzzer and the property tests.
 pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
-    let received = Received::complete(stdin.to_vec());
-    let payload = parse(&received)?;
     let env = event::Env::new(
         &crate::config::Limits::default(),
         None,
         Some("/".to_owned()),
         Vec::new(),
     );
-    Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
+    let once = |bytes: &[u8]| -> Result<bool, String> {
+        let payload = parse(bytes, false)?;
+        Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
+    };
+    once(stdin).or_else(|e| match crate::input::repaired(stdin) {
+        Some(bytes) => once(&bytes).map_err(|_| e),
+        None => Err(e),
+    })
 }
 
 /// The payload, `None` for an empty stdin, or what is wrong with it.
-fn parse(received: &Received) -> Result<Option<Payload<'_>>, String> {
-    if received.too_large {
+fn parse(bytes: &[u8], too_large: bool) -> Result<Option<Payload<'_>>, String> {
+    if too_large {
         return Err(format!(
             "payload larger than limits.max_payload_bytes ({} bytes read)",
-            received.bytes.len()
+            bytes.len()
         ));
     }
-    let start = received.bytes.trim_ascii_start();
+    let start = bytes.trim_ascii_start();
     let Some(first) = start.first() else {
         return Ok(None);
     };
@@ -795,9 +831,10 @@ fn detail(n: &Normalised) -> String {
 }
 
 /// Upkeep at the end of a session, bounded so the SessionEnd hook stays fast: a step of
-/// full-text index merging, and the configured retention. Failures are logged, never fatal:
-/// the event itself is already stored.
-async fn maintain(store: &Store, config: &crate::config::Config, at: DateTime<Utc>) {
+/// full-text index merging, and the configured retention of the ending session's `project`
+/// (a shared database holds other projects' sessions, which are theirs to keep). Failures
+/// are logged, never fatal: the event itself is already stored.
+async fn maintain(store: &Store, config: &crate::config::Config, project: &str, at: DateTime<Utc>) {
     let retention = &config.retention;
     if let Err(e) = store.merge_indexes(64).await {
         tracing::warn!("index merge skipped: {e}");
@@ -805,11 +842,21 @@ async fn maintain(store: &Store, config: &crate::config::Config, at: DateTime<Ut
     if retention.older_than_days == 0 {
         return;
     }
-    let cutoff = stamp(at - chrono::Duration::days(i64::from(retention.older_than_days)));
+    let Some(cutoff) = before(
+        at,
+        chrono::TimeDelta::try_days(retention.older_than_days.into()),
+    ) else {
+        tracing::warn!(
+            "retention skipped: retention.older_than_days = {} is out of range",
+            retention.older_than_days
+        );
+        return;
+    };
     match store
         // In sync mode, what the team server lacks stays until a sync has sent it.
         .prune(
             &cutoff,
+            Some(project),
             retention.sessions_per_run,
             false,
             false,
@@ -828,6 +875,15 @@ async fn maintain(store: &Store, config: &crate::config::Config, at: DateTime<Ut
 /// A time as stored: RFC 3339 UTC with milliseconds.
 pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `age` before `at`, as stored; `None` when the age (a user's number) is out of range or
+/// the result leaves the years flowhook stores (0000 to 9999, which sort as text).
+pub fn before(at: DateTime<Utc>, age: Option<chrono::TimeDelta>) -> Option<String> {
+    let t = at.checked_sub_signed(age?)?;
+    (0..=9999)
+        .contains(&chrono::Datelike::year(&t))
+        .then(|| stamp(t))
 }
 
 /// Whether an event asks for recall (a pre-task Claude Code can be answered for), with the

@@ -6,7 +6,7 @@
 //! the bytes are then parsed in one go with `from_slice`, which borrows instead of copying.
 
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What arrived on stdin.
 #[derive(Debug)]
@@ -21,9 +21,13 @@ pub struct Received {
 }
 
 /// Reads until the first JSON value is complete, EOF, or `max` bytes, telling the watchdog
-/// of each piece that arrives.
-pub fn read_payload(mut r: impl Read, max: usize) -> io::Result<Received> {
-    let mut bytes = Vec::with_capacity(64 * 1024);
+/// of each piece that arrives. The bytes gather in `into` (the watchdog's, which keeps what
+/// arrived if stdin stalls halfway; locked only between two reads) and are taken out of it
+/// at the end.
+pub fn read_payload(mut r: impl Read, max: usize, into: &Mutex<Vec<u8>>) -> io::Result<Received> {
+    let lock = || into.lock().unwrap_or_else(|e| e.into_inner());
+    let take = |mut b: MutexGuard<Vec<u8>>| std::mem::take(&mut *b);
+    lock().reserve(64 * 1024);
     let mut scan = Scanner::default();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -34,11 +38,16 @@ pub fn read_payload(mut r: impl Read, max: usize) -> io::Result<Received> {
                 n
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                take(lock());
+                return Err(e);
+            }
         };
+        let mut bytes = lock();
         let room = max.saturating_sub(bytes.len());
         if n > room {
             bytes.extend_from_slice(&chunk[..room]);
+            let bytes = take(bytes);
             return Ok(Received {
                 total: bytes.len() + (n - room),
                 bytes: Arc::new(bytes),
@@ -52,7 +61,7 @@ pub fn read_payload(mut r: impl Read, max: usize) -> io::Result<Received> {
             break;
         }
     }
-    Ok(Received::complete(bytes))
+    Ok(Received::complete(take(lock())))
 }
 
 impl Received {
@@ -64,6 +73,79 @@ impl Received {
             too_large: false,
         }
     }
+}
+
+/// Valid JSON that serde's typed parsing refuses, as JavaScript (which wrote it) reads it:
+/// a lone surrogate escape (`"\ud83d"`, half of an emoji a cut left behind) becomes U+FFFD,
+/// and of duplicate keys the last wins, at every depth. `None` when the bytes are not JSON.
+/// Only for a payload the typed parse refused: it costs a parse and a write of the whole.
+pub fn repaired(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut fixed = bytes.to_vec();
+    replace_lone_surrogates(&mut fixed);
+    let value: serde_json::Value = serde_json::from_slice(&fixed).ok()?;
+    serde_json::to_vec(&value).ok()
+}
+
+/// Rewrites each `\uXXXX` escape of a surrogate that is not half of a pair as `\uFFFD`
+/// (same length, in place). A backslash only occurs in strings in valid JSON, so escapes
+/// are found without tracking strings.
+fn replace_lone_surrogates(b: &mut [u8]) {
+    let unit = |b: &[u8], at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 6)?.strip_prefix(b"\\u")?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(b, i) {
+            Some(u) if high(u) && unit(b, i + 6).is_some_and(low) => i += 12,
+            Some(u) if high(u) || low(u) => {
+                b[i + 2..i + 6].copy_from_slice(b"FFFD");
+                i += 6;
+            }
+            Some(_) => i += 6,
+            None => i += 2,
+        }
+    }
+}
+
+/// The longest prefix of a payload cut at `max_payload_bytes` that is whole JSON once its
+/// open objects and arrays are closed: every member before the last comma outside a string,
+/// at whatever depth. A Write of many megabytes carries its content twice (`tool_input` and
+/// `tool_response`): cut in the second copy, what came before still says what was done.
+pub fn complete_prefix(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (mut open, mut in_string, mut escaped) = (Vec::new(), false, false);
+    let mut cut: Option<(usize, Vec<u8>)> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => open.push(b'}'),
+            b'[' => open.push(b']'),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' => cut = Some((i, open.clone())),
+            _ => {}
+        }
+    }
+    let (at, open) = cut?;
+    let mut whole = bytes[..at].to_vec();
+    whole.extend(open.iter().rev());
+    Some(whole)
 }
 
 /// A serde_json error without the value it quotes (`invalid type: string "…", expected
@@ -143,22 +225,29 @@ mod tests {
     #[test]
     fn stops_at_the_end_of_the_first_object_without_eof() {
         let data = br#" {"a":"x}\"{","b":[1,{"c":2}]}"#;
-        let r = read_payload(NeverClosed(data), 1 << 20).unwrap();
+        let r = read_payload(NeverClosed(data), 1 << 20, &Mutex::default()).unwrap();
         assert_eq!(*r.bytes, data.to_vec());
     }
 
     #[test]
     fn deep_nesting_is_just_a_counter() {
         let data = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let r = read_payload(data.as_bytes(), 1 << 20).unwrap();
+        let r = read_payload(data.as_bytes(), 1 << 20, &Mutex::default()).unwrap();
         assert_eq!(r.bytes.len(), 200_000);
     }
 
     #[test]
     fn scalars_and_garbage_are_read_to_eof() {
-        assert_eq!(*read_payload(&b"42 "[..], 100).unwrap().bytes, b"42 ");
         assert_eq!(
-            *read_payload(&b"not json"[..], 100).unwrap().bytes,
+            *read_payload(&b"42 "[..], 100, &Mutex::default())
+                .unwrap()
+                .bytes,
+            b"42 "
+        );
+        assert_eq!(
+            *read_payload(&b"not json"[..], 100, &Mutex::default())
+                .unwrap()
+                .bytes,
             b"not json"
         );
     }
@@ -173,8 +262,42 @@ mod tests {
     }
 
     #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let fixed = |s: &str| {
+            let v: serde_json::Value =
+                serde_json::from_slice(&repaired(s.as_bytes()).unwrap()).unwrap();
+            v["a"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(fixed(r#"{"a":"cut \ud83d"}"#), "cut \u{fffd}");
+        assert_eq!(
+            fixed(r#"{"a":"\ude00 x \ud83d\ude00"}"#),
+            "\u{fffd} x \u{1f600}"
+        );
+        assert_eq!(fixed(r#"{"a":"\\ud83d"}"#), "\\ud83d");
+        assert_eq!(fixed(r#"{"a":"\uD83D\u0041"}"#), "\u{fffd}A");
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_at_every_depth() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&repaired(br#"{"a":1,"b":{"c":1,"c":2},"a":3}"#).unwrap())
+                .unwrap();
+        assert_eq!(v, serde_json::json!({"a": 3, "b": {"c": 2}}));
+        assert_eq!(repaired(b"{\"a\":"), None);
+    }
+
+    #[test]
+    fn a_cut_payload_keeps_its_whole_members() {
+        let cut = br#"{"a":"x,y","b":{"c":[1,2],"d":"long text th"#;
+        let whole = complete_prefix(cut).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+        assert_eq!(v, serde_json::json!({"a": "x,y", "b": {"c": [1, 2]}}));
+        assert_eq!(complete_prefix(br#"{"a":"no comma"#), None);
+    }
+
+    #[test]
     fn the_limit_is_enforced() {
-        let r = read_payload(&[b' '; 1000][..], 10).unwrap();
+        let r = read_payload(&[b' '; 1000][..], 10, &Mutex::default()).unwrap();
         assert!(r.too_large);
         assert_eq!(r.bytes.len(), 10);
     }

@@ -81,8 +81,12 @@ pub fn run() -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    // A person typing `flowhook` alone gets the help, not a hook waiting on the terminal.
-    let help_for_person = args.is_empty() && std::io::stdin().is_terminal();
+    // A person typing `flowhook` alone, or `flowhook pre-task --help`, gets the help, not a
+    // hook waiting on the terminal. A hook call (stdin is not a terminal) never does: there
+    // `--help` is a flag's value, and the agent must not get help text as an answer.
+    let person = std::io::stdin().is_terminal();
+    let help_for_person =
+        person && (args.is_empty() || args.iter().any(|a| event::flags::asks_for_help(a)));
     if !help_for_person && let Some(inv) = Invocation::from_args(&args) {
         return cmd::hook::run(inv);
     }

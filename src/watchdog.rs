@@ -6,7 +6,9 @@
 //! disk) the event is kept: when the deadline passes, the watchdog spools it, says so, and
 //! exits 0. While stdin is being read, the deadline moves with each piece that arrives (a
 //! payload of many megabytes takes a while to read), up to [`READ_CAP`]; a stdin that sends
-//! nothing ends the call at the limit. Writing the spool entry
+//! nothing ends the call at the limit, and one that stalls halfway (left open after part of
+//! a payload) has what arrived spooled, to be quarantined by whoever drains it. Writing the
+//! spool entry
 //! happens on a helper thread that the watchdog waits for only briefly: nothing, not even a
 //! file that blocks, stands between the deadline and the exit.
 //!
@@ -28,7 +30,13 @@ static ARMED_MS: AtomicU64 = AtomicU64::new(0);
 
 /// The longest a payload may take to arrive, however steadily it comes.
 const READ_CAP: Duration = Duration::from_secs(10);
+/// The shortest limit, whoever sets it (`hook.timeout_ms` of 0 or 1 would end every call
+/// before it read its payload): a hook call's own work takes a few milliseconds.
+pub const MIN_LIMIT_MS: u64 = 100;
 static STATE: Mutex<State> = Mutex::new(State::Idle);
+/// The bytes of the payload while it arrives (`input::read_payload` reads into it and takes
+/// them out when done): what is kept if stdin stalls halfway.
+static ARRIVING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 /// How long the watchdog waits for the spool entry to be written before it exits anyway
 /// (an entry is written without fsync: a few milliseconds, more for a payload of many
@@ -37,6 +45,8 @@ const GRACE: Duration = Duration::from_millis(1000);
 
 enum State {
     Idle,
+    /// The payload is being read; what it becomes in the spool if it never completes.
+    Reading(Box<spool::Entry>),
     Armed(Box<Armed>),
     /// The call is writing the spool entry itself: the watchdog waits for it (briefly).
     Spooling,
@@ -77,6 +87,7 @@ pub fn start(limit_ms: u64) {
     if STARTED.set(Instant::now()).is_err() {
         return;
     }
+    let limit_ms = limit_ms.max(MIN_LIMIT_MS);
     LIMIT_MS.store(limit_ms, Ordering::Relaxed);
     DEADLINE_MS.store(limit_ms, Ordering::Relaxed);
     std::thread::spawn(|| {
@@ -86,7 +97,9 @@ pub fn start(limit_ms: u64) {
             if elapsed >= deadline {
                 fire(Duration::from_millis(LIMIT_MS.load(Ordering::Relaxed)));
             }
-            std::thread::sleep(Duration::from_millis((deadline - elapsed).min(50)));
+            std::thread::sleep(Duration::from_millis(
+                deadline.saturating_sub(elapsed).min(50),
+            ));
         }
     });
 }
@@ -95,11 +108,26 @@ fn elapsed_ms() -> u64 {
     STARTED.get().map_or(0, |s| s.elapsed().as_millis() as u64)
 }
 
+/// The buffer the payload is read into (see [`ARRIVING`]).
+pub fn arriving() -> &'static Mutex<Vec<u8>> {
+    &ARRIVING
+}
+
+/// The payload is about to be read: if it stalls halfway, what arrived is spooled as
+/// `entry`.
+pub fn reading(entry: spool::Entry) {
+    let mut s = state();
+    if matches!(*s, State::Idle) {
+        *s = State::Reading(Box::new(entry));
+    }
+}
+
 /// A piece of the payload arrived: the deadline moves with it (see the module doc).
 pub fn progress() {
-    if STARTED.get().is_some() && matches!(*state(), State::Idle) {
-        let next =
-            (elapsed_ms() + LIMIT_MS.load(Ordering::Relaxed)).min(READ_CAP.as_millis() as u64);
+    if STARTED.get().is_some() && matches!(*state(), State::Idle | State::Reading(_)) {
+        let next = elapsed_ms()
+            .saturating_add(LIMIT_MS.load(Ordering::Relaxed))
+            .min(READ_CAP.as_millis() as u64);
         DEADLINE_MS.fetch_max(next, Ordering::Relaxed);
     }
 }
@@ -113,9 +141,10 @@ pub fn limit_ms() -> u64 {
 /// was armed.
 pub fn set_limit(limit_ms: u64) {
     if STARTED.get().is_some() {
+        let limit_ms = limit_ms.max(MIN_LIMIT_MS);
         LIMIT_MS.store(limit_ms, Ordering::Relaxed);
         DEADLINE_MS.store(
-            ARMED_MS.load(Ordering::Relaxed) + limit_ms,
+            ARMED_MS.load(Ordering::Relaxed).saturating_add(limit_ms),
             Ordering::Relaxed,
         );
     }
@@ -127,7 +156,10 @@ pub fn arm(armed: Armed) {
         *state() = State::Armed(Box::new(armed));
         let now = elapsed_ms();
         ARMED_MS.store(now, Ordering::Relaxed);
-        DEADLINE_MS.store(now + LIMIT_MS.load(Ordering::Relaxed), Ordering::Relaxed);
+        DEADLINE_MS.store(
+            now.saturating_add(LIMIT_MS.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -184,12 +216,43 @@ pub fn take() -> Option<Armed> {
     }
 }
 
+/// What arrived of a payload that never completed (the reader holds the buffer only between
+/// two reads: a moment's wait is enough).
+fn arrived() -> Vec<u8> {
+    for _ in 0..100 {
+        if let Ok(mut b) = ARRIVING.try_lock() {
+            return std::mem::take(&mut *b);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Vec::new()
+}
+
 fn fire(limit: Duration) -> ! {
     let ms = limit.as_millis();
-    let (taken, was_idle) = {
+    let (taken, waited_for_stdin) = {
         let mut s = state();
         match std::mem::replace(&mut *s, State::Taken) {
-            State::Armed(a) => (Some(*a), false),
+            State::Armed(a) => (
+                Some((*a, format!("the hook timed out after {ms} ms"))),
+                false,
+            ),
+            State::Reading(entry) => {
+                let bytes = arrived();
+                let partial = (!bytes.is_empty()).then(|| {
+                    let why = format!(
+                        "stdin stayed open after {} bytes of an incomplete payload \
+                         (timed out after {ms} ms)",
+                        bytes.len()
+                    );
+                    let armed = Armed {
+                        entry: *entry,
+                        payload: Arc::new(bytes),
+                    };
+                    (armed, why)
+                });
+                (partial, true)
+            }
             other => {
                 let idle = matches!(other, State::Idle);
                 *s = other;
@@ -198,20 +261,15 @@ fn fire(limit: Duration) -> ! {
         }
     };
     let deadline = Instant::now() + GRACE;
-    if taken.is_some() || was_idle {
+    if taken.is_some() || waited_for_stdin {
         // Spooling and saying so happen on a helper thread, waited for only until the
         // deadline: a disk or a stderr that blocks cannot keep the process alive.
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             match taken {
-                Some(armed) => match armed.spool(format!("the hook timed out after {ms} ms")) {
-                    Ok(file) => tracing::warn!(
-                        "timed out after {ms} ms; the event waits in {}",
-                        file.display()
-                    ),
-                    Err(e) => tracing::error!(
-                        "timed out after {ms} ms and could not spool the event ({e}): it is lost"
-                    ),
+                Some((armed, why)) => match armed.spool(why.clone()) {
+                    Ok(file) => tracing::warn!("{why}; the event waits in {}", file.display()),
+                    Err(e) => tracing::error!("{why}; could not spool the event ({e}): it is lost"),
                 },
                 None => {
                     tracing::warn!("timed out after {ms} ms waiting for stdin; nothing to store")

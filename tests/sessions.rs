@@ -384,8 +384,9 @@ fn prune_is_a_dry_run_unless_told_and_then_removes_everything_of_old_sessions() 
     let w = World::new();
     w.hook_lines(&fixture("demo-session.jsonl"));
     w.hook_lines(&fixture("old-client.jsonl"));
+    // The recorded sessions are another directory's project's: --all-projects.
     let dry = w
-        .cmd(&["prune", "--older-than", "0d", "--json"])
+        .cmd(&["prune", "--older-than", "0d", "--json", "--all-projects"])
         .output()
         .unwrap();
     let dry: Value = serde_json::from_slice(&dry.stdout).unwrap();
@@ -395,7 +396,13 @@ fn prune_is_a_dry_run_unless_told_and_then_removes_everything_of_old_sessions() 
     );
     assert_eq!(w.count("SELECT count(*) FROM edit_history"), 4);
 
-    let out = succeeded(&mut w.cmd(&["prune", "--older-than", "0d", "--yes"]));
+    let mine = w
+        .cmd(&["prune", "--older-than", "0d", "--json"])
+        .output()
+        .unwrap();
+    let mine: Value = serde_json::from_slice(&mine.stdout).unwrap();
+    assert_eq!(mine["sessions"].as_i64(), Some(0));
+    let out = succeeded(&mut w.cmd(&["prune", "--older-than", "0d", "--yes", "--all-projects"]));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Deleted 2 sessions"));
     for table in [
         "session_summaries",
@@ -452,6 +459,8 @@ fn retention_prunes_at_session_end_when_configured() {
 
     let config = w.path().join("retention.toml");
     std::fs::write(&config, "[retention]\nolder_than_days = 30\n").unwrap();
+    // Retention is the ending project's: the old session's.
+    let end = end.replace("\"/p\"", "\"/home/dev/proj\"");
     let mut c = w.cmd(&[]);
     c.env("FLOWHOOK_CONFIG", &config);
     assert_hook_contract(&run_with_stdin(c, end.as_bytes()), "retention");

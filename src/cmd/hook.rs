@@ -46,12 +46,17 @@ pub fn run(inv: Invocation) -> ExitCode {
         crate::watchdog::set_limit(base.config().hook.timeout_ms);
     }
     let received_at = chrono::Utc::now();
+    // The database is only a guess when nothing names it (the payload's cwd may point at
+    // another project).
+    let entry = origin.entry(&base.db, origin.db.is_none(), &inv.args, received_at);
     let received = if manual {
         Received::complete(Vec::new())
     } else {
+        crate::watchdog::reading(entry.clone());
         input::read_payload(
             std::io::stdin().lock(),
             base.config().limits.max_payload_bytes,
+            crate::watchdog::arriving(),
         )
         .unwrap_or_else(|e| {
             tracing::warn!("cannot read stdin: {e}");
@@ -60,9 +65,7 @@ pub fn run(inv: Invocation) -> ExitCode {
     };
     // Armed before any work on the bytes: whatever takes too long, the event is kept.
     crate::watchdog::arm(crate::watchdog::Armed {
-        // The database is only a guess when nothing names it (the payload's cwd may point
-        // at another project).
-        entry: origin.entry(&base.db, origin.db.is_none(), &inv.args, received_at),
+        entry,
         payload: received.bytes.clone(),
     });
     let runtime = super::runtime();

@@ -3,8 +3,12 @@
 //!
 //! Time: a recorded payload has no time of its own, but some recordings add one
 //! (`logged_at`). An event takes that time; the events after it in its session take that
-//! time plus a millisecond each, so that they keep their order and a session's duration is
-//! what the recording says. A session without any recorded time runs on the replay's clock.
+//! time plus a millisecond each (each stored event: what is ignored or rejected takes none),
+//! so that they keep their order and a session's duration is what the recording says. A
+//! session without any recorded time runs on the replay's clock, or, when the database
+//! already holds it, from its start there: a second replay of a recording gives each event
+//! the time the first one did, so that an event without an id of its own is known again
+//! (a replay is a re-delivery: it stores nothing twice).
 
 use super::{Setup, say};
 use crate::cli::ReplayArgs;
@@ -47,7 +51,14 @@ pub fn run(args: ReplayArgs) -> super::Result {
     };
     let verbose = !args.quiet && !args.json;
     let mut clock: HashMap<String, DateTime<Utc>> = HashMap::new();
+    // When each session began in the database as it was before the replay (a second replay
+    // of a recording finds its sessions there).
+    let mut began: HashMap<String, Option<DateTime<Utc>>> = HashMap::new();
     super::runtime().block_on(async {
+        let known = match totals.db.exists() {
+            true => setup.open().await.ok(),
+            false => None,
+        };
         for file in &files {
             let bytes =
                 std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -56,18 +67,33 @@ pub fn run(args: ReplayArgs) -> super::Result {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                let at = time_of(line, &mut clock);
-                // An answer counts as given, as it was in the session recorded.
+                let (session, recorded) = recorded(line);
+                if !began.contains_key(&session) {
+                    let start = match &known {
+                        Some(store) if !session.is_empty() => {
+                            store.session_started(&session).await.ok().flatten()
+                        }
+                        _ => None,
+                    };
+                    began.insert(session.clone(), start.and_then(|t| recorded_time(&t)));
+                }
+                let start = began[&session];
+                let at = time_of(recorded, clock.get(&session).copied(), start);
+                // An answer counts as given, as it was in the session recorded; replayed
+                // again, it was counted the first time.
                 let outcome = recorder
                     .handle(
                         &Received::complete(line.to_vec()),
                         &Invocation::stdin_only(),
                         &origin,
                         at,
-                        &mut |_| true,
+                        &mut |_| start.is_none(),
                     )
                     .await;
                 recorder.settle().await;
+                if matches!(outcome, Outcome::Stored { .. }) {
+                    clock.insert(session, at);
+                }
                 let text = tally(&mut totals, &outcome);
                 if verbose {
                     say!("{name}:{:<5} {text}", i + 1);
@@ -101,8 +127,8 @@ pub fn run(args: ReplayArgs) -> super::Result {
     Ok(())
 }
 
-/// When a recorded line happened (see the module doc).
-fn time_of(line: &[u8], clock: &mut HashMap<String, DateTime<Utc>>) -> DateTime<Utc> {
+/// The session of a recorded line, and its recorded time if it has one.
+fn recorded(line: &[u8]) -> (String, Option<DateTime<Utc>>) {
     let when: Option<When> = serde_json::from_slice(line).ok();
     let session = when
         .as_ref()
@@ -111,15 +137,22 @@ fn time_of(line: &[u8], clock: &mut HashMap<String, DateTime<Utc>>) -> DateTime<
     let recorded = when
         .and_then(|w| w.logged_at)
         .and_then(|t| recorded_time(&t));
-    let previous = clock.get(&session).copied();
-    let at = match (recorded, previous) {
+    (session, recorded)
+}
+
+/// When a line happened (see the module doc), from its recorded time, its session's last
+/// stored event, and when the database had the session begin.
+fn time_of(
+    recorded: Option<DateTime<Utc>>,
+    previous: Option<DateTime<Utc>>,
+    began: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    match (recorded, previous) {
         (Some(t), Some(p)) => t.max(p + chrono::Duration::milliseconds(1)),
         (Some(t), None) => t,
         (None, Some(p)) => p + chrono::Duration::milliseconds(1),
-        (None, None) => Utc::now(),
-    };
-    clock.insert(session, at);
-    at
+        (None, None) => began.unwrap_or_else(Utc::now),
+    }
 }
 
 /// A recording's time (`2026-02-12T05:17:06.893706`, with or without an offset).
@@ -218,15 +251,15 @@ mod tests {
     #[test]
     fn a_recordings_times_are_kept_and_later_events_follow_them() {
         let mut clock = HashMap::new();
-        let a = time_of(
-            br#"{"session_id":"s","logged_at":"2026-02-12T05:17:06.893706"}"#,
-            &mut clock,
-        );
-        let b = time_of(br#"{"session_id":"s"}"#, &mut clock);
-        let c = time_of(
-            br#"{"session_id":"s","logged_at":"2026-02-12T05:36:29.646640"}"#,
-            &mut clock,
-        );
+        let mut time = |line: &[u8]| {
+            let (s, t) = recorded(line);
+            let at = time_of(t, clock.get(&s).copied(), None);
+            clock.insert(s, at);
+            at
+        };
+        let a = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:17:06.893706"}"#);
+        let b = time(br#"{"session_id":"s"}"#);
+        let c = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:36:29.646640"}"#);
         assert_eq!(crate::hook::stamp(a), "2026-02-12T05:17:06.893Z");
         assert_eq!(crate::hook::stamp(b), "2026-02-12T05:17:06.894Z");
         assert_eq!(crate::hook::stamp(c), "2026-02-12T05:36:29.646Z");

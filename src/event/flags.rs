@@ -102,20 +102,24 @@ pub const COMMANDS: &[&str] = &[
 ];
 
 impl Invocation {
-    /// A hook call, or `None` when the arguments name a debugging command or ask for help
-    /// or the version. Every other word is a hook call: a hook line must never fail on a word
-    /// it does not know.
+    /// A hook call, or `None` when the arguments name a debugging command or are a question
+    /// (`--help` or `--version` alone, or after an event word alone: `pre-task --help`).
+    /// Every other word is a hook call: a hook line must never fail on a word it does not
+    /// know, and `--help` among its flags is a flag's value (`pre-task --description
+    /// --help`) or a flag flowhook skips, never a question.
     pub fn from_args(args: &[String]) -> Option<Invocation> {
-        let asks = |a: &String| matches!(a.as_str(), "--help" | "-h" | "--version" | "-V");
-        if args.iter().any(asks) {
-            return None;
-        }
         let rest = match args.first().map(String::as_str) {
             None => return Some(Invocation::stdin_only()),
+            Some(first) if asks_for_help(first) => return None,
             Some("hooks") => &args[1..],
             Some(w) if COMMANDS.contains(&w) => return None,
             Some(_) => args,
         };
+        if let [_, question] = rest
+            && asks_for_help(question)
+        {
+            return None;
+        }
         let (command, flags) = match rest.split_first() {
             None => (Command::FromStdin, &[][..]),
             Some((word, flags)) => (command_of(word), flags),
@@ -144,6 +148,11 @@ impl Invocation {
             _ => true,
         }
     }
+}
+
+/// `--help`, `-h`, `--version` or `-V`.
+pub fn asks_for_help(arg: &str) -> bool {
+    matches!(arg, "--help" | "-h" | "--version" | "-V")
 }
 
 fn command_of(word: &str) -> Command {
@@ -338,6 +347,19 @@ mod tests {
             Command::Other("post-command".into())
         );
         assert!(inv(&["replay", "x.jsonl"]).is_none());
+        assert!(inv(&["--help"]).is_none() && inv(&["-V"]).is_none());
         assert!(inv(&["post-edit", "--help"]).is_none());
+        assert!(inv(&["hooks", "hook", "-h"]).is_none());
+    }
+
+    #[test]
+    fn help_after_the_first_word_is_a_value_or_a_skipped_flag() {
+        for asks in ["--help", "-h", "--version", "-V"] {
+            let i = inv(&["hooks", "pre-task", "--description", asks]).unwrap();
+            assert_eq!(i.flags.description.as_deref(), Some(asks));
+            let i = inv(&["post-edit", asks, "--file", "a.rs"]).unwrap();
+            assert_eq!(i.flags.file.as_deref(), Some("a.rs"));
+            assert!(inv(&["hooks", "session-end", asks, "--save-state"]).is_some());
+        }
     }
 }

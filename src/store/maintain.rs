@@ -155,14 +155,17 @@ impl Store {
         Ok((stale.len(), files))
     }
 
-    /// Removes the sessions that ended (or, never having ended, started) before `cutoff`,
-    /// oldest first and at most `limit` of them, with their tasks, edits (and their full-text
-    /// entries, through the delete triggers), swarm rows and recall log, and the rejected
-    /// payloads received before it; then gives the space back (`full_vacuum`: rewrite the file
-    /// if it was not created for incremental vacuum). With `dry_run`, only counts.
+    /// Removes the sessions of `project` (`None`: of every project) that ended (or, never
+    /// having ended, started) before `cutoff`, oldest first and at most `limit` of them, with
+    /// their tasks, edits (and their full-text entries, through the delete triggers), swarm
+    /// rows and recall log, and the rejected payloads received before it (which name no
+    /// project: only where no other project's session is kept); then gives the space back
+    /// (`full_vacuum`: rewrite the file if it was not created for incremental vacuum). With
+    /// `dry_run`, only counts.
     pub async fn prune(
         &self,
         cutoff: &str,
+        project: Option<&str>,
         limit: u32,
         dry_run: bool,
         full_vacuum: bool,
@@ -175,11 +178,14 @@ impl Store {
         };
         let old = format!(
             "SELECT session_id FROM session_summaries WHERE coalesce(ended_at, started_at) < ?1
+             AND (?2 IS NULL OR project = ?2)
              {unsent} ORDER BY coalesce(ended_at, started_at) LIMIT {limit}"
         );
         let old = old.as_str();
+        let rejected = "FROM rejected_events WHERE received_at < ?1 AND (?2 IS NULL
+             OR NOT EXISTS (SELECT 1 FROM session_summaries WHERE project <> ?2))";
         let count = |sql: String| async move {
-            let rows = self.rows(&sql, params![cutoff]).await?;
+            let rows = self.rows(&sql, params![cutoff, project]).await?;
             Ok::<i64, super::StoreError>(rows.first().map_or(0, |r| int(&r[0])))
         };
         let mut p = Pruned {
@@ -196,10 +202,7 @@ impl Store {
                 "SELECT count(*) FROM swarm_coordination WHERE session_id IN ({old})"
             ))
             .await?,
-            rejected: count(
-                "SELECT count(*) FROM rejected_events WHERE received_at < ?1".to_owned(),
-            )
-            .await?,
+            rejected: count(format!("SELECT count(*) {rejected}")).await?,
             reclaimed_bytes: 0,
         };
         if dry_run || p.sessions + p.rejected == 0 {
@@ -214,8 +217,11 @@ impl Store {
         // The sessions are fixed first: deleting their rows must not change which they are.
         self.exec("CREATE TEMP TABLE IF NOT EXISTS pruned (session_id TEXT PRIMARY KEY); DELETE FROM pruned")
             .await?;
-        self.run(&format!("INSERT INTO pruned {old}"), params![cutoff])
-            .await?;
+        self.run(
+            &format!("INSERT INTO pruned {old}"),
+            params![cutoff, project],
+        )
+        .await?;
         for table in [
             "task_log",
             "edit_history",
@@ -230,11 +236,8 @@ impl Store {
             )
             .await?;
         }
-        self.run(
-            "DELETE FROM rejected_events WHERE received_at < ?1",
-            params![cutoff],
-        )
-        .await?;
+        self.run(&format!("DELETE {rejected}"), params![cutoff, project])
+            .await?;
         // Facts about files no remaining session touched go too; the others are recomputed
         // at their next session-end.
         self.run(

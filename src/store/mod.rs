@@ -56,6 +56,19 @@ const MIGRATIONS: &[&str] = &[
 /// tables without it is another program's.
 pub const APPLICATION_ID: i64 = 0x466C_486B;
 
+/// SHA-256 of the schema [`MIGRATIONS`] make (see [`SCHEMA_SQL`]): checked on every open, one
+/// read of `sqlite_schema`. A database can come with a repository (a committed
+/// `.swarm/flowhook.db`), marked as flowhook's and with a trigger, a view or a changed table
+/// of someone else's, which would run on flowhook's writes: one whose schema differs is
+/// refused. A new migration changes it (the test `the_schema_hash_is_what_the_migrations_make`
+/// prints the new value).
+const SCHEMA_SHA256: &str = "3bb5ccaa2148a30cae85b8f21d8f9d5e68b31c2b543327ef17fd0e2ce49dedd6";
+
+/// The schema as compared: every object's type, name, table and SQL, in a fixed order.
+const SCHEMA_SQL: &str = "SELECT coalesce(group_concat(type || char(31) || name || char(31) ||
+     tbl_name || char(31) || coalesce(sql, ''), char(30)), '')
+     FROM (SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name)";
+
 /// A failure of the database, with the file it concerns.
 #[derive(Debug)]
 pub struct StoreError {
@@ -113,11 +126,16 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.migrate().await?;
-        // Per connection: see the module doc for why NORMAL is durable enough here.
+        // Per connection, before anything is read: functions with side effects never run
+        // from the schema (a belt to the schema check's braces); see the module doc for why
+        // NORMAL is durable enough here.
         store
-            .exec("PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456")
+            .exec(
+                "PRAGMA trusted_schema = OFF; PRAGMA synchronous = NORMAL;
+                 PRAGMA mmap_size = 268435456",
+            )
             .await?;
+        store.migrate().await?;
         Ok(store)
     }
 
@@ -147,14 +165,15 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// The schema version, flowhook's mark, and whether the file holds any table: one read.
-    async fn marks(&self) -> Result<(usize, i64, bool)> {
+    /// The schema version, flowhook's mark, and the schema ([`SCHEMA_SQL`]): one read.
+    async fn marks(&self) -> Result<Marks> {
         let mut rows = self
             .conn
             .query(
-                "SELECT (SELECT user_version FROM pragma_user_version),
-                        (SELECT application_id FROM pragma_application_id),
-                        EXISTS (SELECT 1 FROM sqlite_schema)",
+                &format!(
+                    "SELECT (SELECT user_version FROM pragma_user_version),
+                            (SELECT application_id FROM pragma_application_id), ({SCHEMA_SQL})"
+                ),
                 (),
             )
             .await
@@ -163,8 +182,38 @@ impl Store {
         let get = |i| row.as_ref().map_or(Ok(0), |r| r.get::<i64>(i));
         let version = get(0).map_err(|e| self.error(e))?;
         let app = get(1).map_err(|e| self.error(e))?;
-        let tables = get(2).map_err(|e| self.error(e))?;
-        Ok((version as usize, app, tables != 0))
+        let schema = row
+            .as_ref()
+            .map_or(Ok(String::new()), |r| r.get::<String>(2))
+            .map_err(|e| self.error(e))?;
+        Ok(Marks {
+            version: version as usize,
+            app,
+            schema,
+        })
+    }
+
+    /// Refuses a schema that is not what the migrations up to `version` make, naming what
+    /// differs. The current version is compared by hash (the hot path); an older one, on
+    /// the way to a migration, with an in-memory database migrated as far.
+    async fn check_schema(&self, version: usize, schema: &str) -> Result<()> {
+        match version {
+            0 if schema.is_empty() => return Ok(()),
+            v if v == MIGRATIONS.len() && schema_hash(schema) == SCHEMA_SHA256 => return Ok(()),
+            _ => {}
+        }
+        let expected = expected_schema(version)
+            .await
+            .map_err(|e| self.refuse(format!("cannot build the expected schema: {e}")))?;
+        if schema == expected {
+            return Ok(());
+        }
+        Err(self.refuse(format!(
+            "its schema is not flowhook's ({}); flowhook leaves it untouched (a database \
+             that came with a repository can run someone else's triggers): move it aside, \
+             or point FLOWHOOK_DB or database.path at another file",
+            schema_differences(schema, &expected)
+        )))
     }
 
     fn refuse(&self, message: String) -> StoreError {
@@ -180,10 +229,15 @@ impl Store {
     /// written (databases made by flowhook before the mark existed are recognised by their
     /// tables and marked).
     async fn migrate(&self) -> Result<()> {
-        let (version, app, has_tables) = self.marks().await?;
+        let Marks {
+            version,
+            app,
+            schema,
+        } = self.marks().await?;
         if app == APPLICATION_ID && version == MIGRATIONS.len() {
-            return Ok(());
+            return self.check_schema(version, &schema).await;
         }
+        let has_tables = !schema.is_empty();
         if app != APPLICATION_ID && has_tables && !self.is_unmarked_flowhook(version).await? {
             return Err(self.refuse(format!(
                 "not a flowhook database (it holds another program's tables{}); flowhook \
@@ -201,6 +255,7 @@ impl Store {
                 MIGRATIONS.len()
             )));
         }
+        self.check_schema(version, &schema).await?;
         // WAL and incremental vacuum (prune gives pages back without rewriting the file) are
         // properties of the file; auto_vacuum can only be set before the first table exists.
         if version == 0 {
@@ -213,7 +268,10 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
         // Another process may have migrated while we waited for the lock.
-        let (version, _, _) = self.marks().await?;
+        let Marks {
+            version, schema, ..
+        } = self.marks().await?;
+        self.check_schema(version, &schema).await?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql).await.map_err(|e| self.error(e))?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
@@ -310,6 +368,71 @@ impl Store {
     }
 }
 
+/// What a database says it is (see [`Store::marks`]).
+struct Marks {
+    version: usize,
+    app: i64,
+    /// [`SCHEMA_SQL`]: empty for a database without any object.
+    schema: String,
+}
+
+fn schema_hash(schema: &str) -> String {
+    use sha2::Digest;
+    crate::text::hex(&sha2::Sha256::digest(schema.as_bytes()))
+}
+
+/// The schema ([`SCHEMA_SQL`]) the first `version` migrations make, in a database in memory.
+async fn expected_schema(version: usize) -> std::result::Result<String, libsql::Error> {
+    let db = libsql::Builder::new_local(":memory:").build().await?;
+    let conn = db.connect()?;
+    for sql in &MIGRATIONS[..version.min(MIGRATIONS.len())] {
+        conn.execute_batch(sql).await?;
+    }
+    let mut rows = conn.query(SCHEMA_SQL, ()).await?;
+    match rows.next().await? {
+        Some(row) => row.get::<String>(0),
+        None => Ok(String::new()),
+    }
+}
+
+/// What a schema has that `expected` has not, and the other way round, by object.
+fn schema_differences(schema: &str, expected: &str) -> String {
+    let objects = |s: &str| -> Vec<(String, String)> {
+        s.split('\u{1e}')
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let mut f = o.split('\u{1f}');
+                let (kind, name) = (f.next().unwrap_or(""), f.next().unwrap_or(""));
+                (format!("{kind} {name}"), o.to_owned())
+            })
+            .collect()
+    };
+    let (have, want) = (objects(schema), objects(expected));
+    let named = |list: &[(String, String)], name: &str| list.iter().any(|(n, _)| n == name);
+    let mut out = Vec::new();
+    for (name, object) in &have {
+        if !named(&want, name) {
+            out.push(format!("{name} is not flowhook's"));
+        } else if !want.iter().any(|(_, o)| o == object) {
+            out.push(format!("{name} is changed"));
+        }
+    }
+    for (name, _) in &want {
+        if !named(&have, name) {
+            out.push(format!("{name} is missing"));
+        }
+    }
+    let shown: Vec<String> = out
+        .iter()
+        .take(5)
+        .map(|d| crate::text::truncate(d, 120).0.to_owned())
+        .collect();
+    match out.len() {
+        n if n > 5 => format!("{}, and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    }
+}
+
 /// The last component of a path, Unix or Windows.
 pub(crate) fn basename(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
@@ -368,6 +491,68 @@ fn int(v: &libsql::Value) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_hash_is_what_the_migrations_make() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let schema = rt.block_on(expected_schema(MIGRATIONS.len())).unwrap();
+        assert_eq!(
+            schema_hash(&schema),
+            SCHEMA_SHA256,
+            "a migration changed the schema: SCHEMA_SHA256 is now this"
+        );
+    }
+
+    /// A database at `version` as flowhook made it, with `extra` run on it afterwards.
+    async fn at_version(path: &Path, version: usize, extra: &str) {
+        let db = libsql::Builder::new_local(path).build().await.unwrap();
+        let conn = db.connect().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).await.unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {version}; PRAGMA application_id = {APPLICATION_ID}; {extra}"
+        ))
+        .await
+        .unwrap();
+    }
+
+    #[test]
+    fn an_older_database_is_migrated_unless_someone_added_to_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let busy = Duration::from_secs(1);
+            let ok = dir.path().join("ok.db");
+            at_version(&ok, MIGRATIONS.len() - 1, "").await;
+            Store::open(&ok, busy).await.unwrap();
+            let marks = Store::open(&ok, busy).await.unwrap().marks().await.unwrap();
+            assert_eq!(marks.version, MIGRATIONS.len());
+            let bad = dir.path().join("bad.db");
+            at_version(
+                &bad,
+                MIGRATIONS.len() - 1,
+                "CREATE TRIGGER t AFTER INSERT ON task_log BEGIN SELECT 1; END;",
+            )
+            .await;
+            let e = Store::open(&bad, busy).await.err().unwrap();
+            assert!(e.message.contains("trigger t is not flowhook's"), "{e}");
+        });
+    }
+
+    #[test]
+    fn schema_differences_name_the_objects() {
+        let want = "table\u{1f}t\u{1f}t\u{1f}CREATE TABLE t (a)\u{1e}index\u{1f}i\u{1f}t\u{1f}CREATE INDEX i ON t (a)";
+        let have = "table\u{1f}t\u{1f}t\u{1f}CREATE TABLE t (a, b)\u{1e}trigger\u{1f}x\u{1f}t\u{1f}CREATE TRIGGER x";
+        assert_eq!(
+            schema_differences(have, want),
+            "table t is changed, trigger x is not flowhook's, index i is missing"
+        );
+    }
 
     #[test]
     fn ids_sort_by_the_events_time_not_by_when_they_were_made() {

@@ -198,6 +198,17 @@ impl Store {
             .and_then(|r| text(&r[0]).map(|p| (p, text(&r[1])))))
     }
 
+    /// When a known session began (its earliest event stored).
+    pub async fn session_started(&self, sid: &str) -> Result<Option<String>> {
+        let rows = self
+            .rows(
+                "SELECT started_at FROM session_summaries WHERE session_id = ?1",
+                params![sid],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| text(&r[0])))
+    }
+
     /// The schema version and the rows of each recorded table, for doctor.
     pub async fn overview(&self) -> Result<(i64, Vec<(&'static str, i64)>)> {
         const TABLES: [&str; 6] = [

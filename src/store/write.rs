@@ -6,7 +6,9 @@
 //! (a hash, for events without an id) means the same event only when the copies arrive
 //! within [`REDELIVERY`] of each other with nothing of the session between them: a second
 //! copy of the hook is a re-delivery, a user typing "continue" again is not (the repeat is
-//! stored under `<hash>~<its id>`).
+//! stored under `<hash>~<its id>`). The same content at the same instant is always the same
+//! event: a replay gives a recording's events the times it gave them before (see
+//! `cmd/replay.rs`), so a second replay stores nothing new.
 
 use super::{Result, Store, Written, new_id, text};
 use crate::event::{Context, Edit, Event, Key, Normalised, Subagent, Task};
@@ -214,28 +216,39 @@ impl Store {
             Key::Natural(k) => return Ok(Some(k.clone())),
             Key::Content(h) => h,
         };
-        // The newest row of the session with this content: the key itself, or a repeat's.
+        // The newest row of the session with this content up to this event's time (a late
+        // event, drained or replayed, is judged against what came before it): the key
+        // itself, or a repeat's.
         let previous = self
             .rows(
                 &format!(
                     "SELECT id, created_at FROM {table}
                      WHERE session_id = ?1 AND {column} >= ?2 AND {column} < ?2 || '\u{7f}'
+                       AND created_at <= ?3
                      ORDER BY id DESC LIMIT 1"
                 ),
-                params![session, hash.as_str()],
+                params![session, hash.as_str(), now],
             )
             .await?;
         let Some(prev) = previous.first() else {
             return Ok(Some(hash.clone()));
         };
         let (prev_id, prev_at) = (text(&prev[0]).unwrap_or_default(), text(&prev[1]));
+        if prev_at.as_deref() == Some(now) {
+            // The same content at the same instant is this very event, delivered again
+            // later: a spool entry drained twice, a recording replayed twice.
+            return Ok(None);
+        }
         let close = prev_at
             .as_deref()
             .is_some_and(|p| ms_between(p, now) <= REDELIVERY_MS);
         let something_between = !self
             .rows(
-                &format!("SELECT 1 FROM {table} WHERE session_id = ?1 AND id > ?2 LIMIT 1"),
-                params![session, prev_id.as_str()],
+                &format!(
+                    "SELECT 1 FROM {table} WHERE session_id = ?1 AND id > ?2 AND created_at <= ?3
+                     LIMIT 1"
+                ),
+                params![session, prev_id.as_str(), now],
             )
             .await?
             .is_empty();

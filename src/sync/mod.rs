@@ -356,7 +356,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
         return;
     }
     let path = Lock::path(&to.db);
-    let interval = Duration::from_secs(c.sync.interval_minutes * 60);
+    let interval = Duration::from_secs(c.sync.interval_minutes.saturating_mul(60));
     let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let stale = c.sync.interval_minutes > 0
         && last.is_none_or(|t| SystemTime::now().duration_since(t).unwrap_or_default() > interval);
@@ -366,7 +366,14 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     // Marked before the start, so that the calls that follow do not start another.
     Lock::touch(&path);
     let db = to.db.to_string_lossy().into_owned();
-    if let Err(e) = crate::detach::spawn(&["sync", "--auto", "--db", &db], Some(&to.project.root)) {
+    // The sync gives up after sync.timeout_secs; the process ends a little later whatever
+    // it waits on.
+    let limit = Duration::from_secs(c.sync.timeout_secs.saturating_add(30));
+    if let Err(e) = crate::detach::spawn(
+        &["sync", "--auto", "--db", &db],
+        Some(&to.project.root),
+        limit,
+    ) {
         tracing::warn!("cannot start a background sync: {e}");
     }
 }
