@@ -7,10 +7,12 @@
 //!   time with `O_NOFOLLOW`: a symlink anywhere below the root (`.claude`, the file) is refused
 //!   before a byte is read, and so is a file with other hard links, a FIFO or a device.
 //! - Nothing is written through a name: the new content goes to a file created `O_EXCL |
-//!   O_NOFOLLOW` beside the target, is synced, and is swapped in with `RENAME_EXCHANGE`. The
-//!   file swapped out must be the one that was read; if another program replaced or rewrote it
-//!   meanwhile, it is swapped back and the edit redone on its content, so its change is kept.
-//!   The file swapped out becomes the `.bak` by a rename, never a copy through a path.
+//!   O_NOFOLLOW` beside the target (mode and owner of the old one), is synced, and is swapped
+//!   in with `RENAME_EXCHANGE`. Another program does not take our lock, so the file is
+//!   compared with what was read just before the swap (if it changed, the edit is redone on
+//!   the new content), and the file swapped out must be the one read (a replacement in the
+//!   microseconds between is swapped back at once): its change is kept. The file swapped out
+//!   becomes the `.bak` by a rename, never a copy through a path.
 //! - Everything happens under an exclusive `flock` on the directory: installs take turns.
 //! - A read-only file is refused, not replaced.
 
@@ -98,9 +100,12 @@ impl fmt::Display for SettingsError {
     }
 }
 
-const LOCK_WAIT: Duration = Duration::from_secs(10);
-/// Reads and swaps before giving up on a file another program keeps rewriting.
-const ATTEMPTS: usize = 20;
+/// How long an install waits for the others: each holds the lock for milliseconds, unless
+/// another program keeps rewriting the file (`RETRY_FOR`).
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// How long to keep redoing the edit while another program keeps rewriting the file: each
+/// try waits a little longer (up to 50 ms) for it to pause.
+const RETRY_FOR: Duration = Duration::from_secs(10);
 /// Settings files are small; `~/.claude.json` grows with history, but not to this.
 const MAX_BYTES: u64 = 64 << 20;
 
@@ -162,7 +167,8 @@ impl Place {
             dir: opened,
             lock: None,
             name: path_c(name),
-            real_dir: dir.to_path_buf(),
+            // Shown in the report (the backup's path): the directory without `..` and links.
+            real_dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
             shown: path.to_path_buf(),
             project: false,
         })
@@ -262,7 +268,16 @@ impl Place {
         if let Dir::Open(d) = &self.dir {
             self.lock = Some(self.take_lock(d)?);
         }
-        for _ in 0..ATTEMPTS {
+        let start = Instant::now();
+        for attempt in 0u32.. {
+            if attempt > 0 {
+                if start.elapsed() > RETRY_FOR {
+                    break;
+                }
+                std::thread::sleep(
+                    Duration::from_millis(1 << attempt.min(6)).min(Duration::from_millis(50)),
+                );
+            }
             let current = self.read()?;
             let Some(new) =
                 edit(current.as_ref().map(|c| &c.bytes[..])).map_err(SettingsError::Edit)?
@@ -350,13 +365,17 @@ impl Place {
         new: &[u8],
     ) -> Result<Option<Option<PathBuf>>, SettingsError> {
         let fd = dir.as_raw_fd();
-        let mode = match &current {
-            Some(c) => Some(c.file.metadata().map_err(|e| self.io(e))?.mode() & 0o7777),
+        let io = |e| self.io(e);
+        let old = match &current {
+            Some(c) => Some(c.file.metadata().map_err(io)?),
             None => None,
         };
-        let (tmp_name, tmp) =
-            exclusive(dir, &self.name, "tmp", mode, new).map_err(|e| self.io(e))?;
-        let io = |e| self.io(e);
+        let mode = old.as_ref().map(|m| m.mode() & 0o7777);
+        let (tmp_name, tmp) = exclusive(dir, &self.name, "tmp", mode, new).map_err(io)?;
+        if let Some(m) = &old {
+            // The owner too (root installing for a user): where it may not, it stays ours.
+            let _ = std::os::unix::fs::fchown(&tmp, Some(m.uid()), Some(m.gid()));
+        }
         let Some(mut current) = current else {
             return match rename2(fd, &tmp_name, &self.name, libc::RENAME_NOREPLACE) {
                 Ok(()) => {
@@ -373,9 +392,16 @@ impl Place {
                 }
             };
         };
+        // Checked before anything is shown: a reader must not see a version that is taken
+        // back (another program building on it would lose its own last change).
+        if !same(fd, &self.name, &mut current).map_err(io)? {
+            unlink(fd, &tmp_name);
+            return Ok(None);
+        }
         match rename2(fd, &tmp_name, &self.name, libc::RENAME_EXCHANGE) {
             Ok(()) => {
-                // `tmp_name` now names the file that was in place.
+                // `tmp_name` now names the file that was in place: a replacement in the
+                // microseconds since the check is swapped back at once (the inode differs).
                 if same(fd, &tmp_name, &mut current).map_err(io)? {
                     let backup = self.keep(dir, &tmp_name, None).map_err(io)?;
                     return Ok(Some(Some(backup)));
@@ -386,7 +412,8 @@ impl Place {
                 }
                 Ok(None)
             }
-            // A file system without RENAME_EXCHANGE (NFS, some FUSE): compare, then rename.
+            // A file system without RENAME_EXCHANGE (NFS, some FUSE): the backup copied, the
+            // file compared once more, then renamed over.
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
                 let backup = match self.keep(dir, &tmp_name, Some(&current.bytes)) {
                     Ok(b) => b,
