@@ -792,6 +792,19 @@ fn a_project_settings_link_out_of_the_project_is_refused_and_its_target_untouche
             says: "is a symbolic link",
         },
         Case {
+            name: "a link whose text carries terminal escapes (clear screen, OSC 52)",
+            args: &[],
+            plant: |w| {
+                symlink(
+                    "../../home/\x1b[2J\x1b]52;c;ZWNobyBodA==\x07",
+                    w.project().join(".claude/settings.json"),
+                )
+                .unwrap();
+                vec![]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
             name: "a link to a file inside the project is refused as well",
             args: &[],
             plant: |w| {
@@ -849,6 +862,10 @@ fn a_project_settings_link_out_of_the_project_is_refused_and_its_target_untouche
             let what = format!("{} / {args:?}: {stderr} {stdout}", case.name);
             assert_eq!(out.status.code(), Some(2), "{what}");
             assert!(stderr.contains(case.says), "{what}");
+            assert!(
+                !stderr.contains('\x1b') && !stderr.contains('\x07'),
+                "{what}"
+            );
             assert!(
                 !stdout.contains(SECRET) && !stderr.contains(SECRET),
                 "{what}"

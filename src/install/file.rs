@@ -36,6 +36,8 @@ pub enum SettingsError {
     },
     /// A FIFO, a device, a directory where a settings file should be.
     NotRegular(PathBuf),
+    /// Larger than any settings file (`MAX_BYTES`).
+    TooLarge(PathBuf),
     /// A project's file sharing its inode with another name (a file outside, perhaps).
     HardLinked(PathBuf),
     /// A file no one may write: the user meant it to stay as it is.
@@ -60,11 +62,12 @@ impl fmt::Display for SettingsError {
         match self {
             SettingsError::Link { path, target } => write!(
                 f,
-                "{} is a symbolic link (to {}): a project's settings are never read or written \
+                "{} is a symbolic link (to {:?}): a project's settings are never read or written \
                  through a link, which a cloned repository may point anywhere; nothing was \
                  changed (put the file itself there to install)",
                 path.display(),
-                target.display()
+                // Debug: the link's text is the repository's, control characters escaped.
+                target
             ),
             SettingsError::NotRegular(p) => {
                 write!(
@@ -73,6 +76,12 @@ impl fmt::Display for SettingsError {
                     p.display()
                 )
             }
+            SettingsError::TooLarge(p) => write!(
+                f,
+                "{} is larger than {} MiB, no settings file is; nothing was changed",
+                p.display(),
+                MAX_BYTES >> 20
+            ),
             SettingsError::HardLinked(p) => write!(
                 f,
                 "{} has other hard links (its content may be another file's); nothing was changed",
@@ -250,9 +259,12 @@ impl Place {
         }
         let mut bytes = Vec::new();
         (&mut file)
-            .take(MAX_BYTES)
+            .take(MAX_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| self.io(e))?;
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(SettingsError::TooLarge(self.shown.clone()));
+        }
         Ok(Some(Current { file, bytes }))
     }
 
@@ -631,6 +643,8 @@ fn same(dir: i32, name: &CStr, current: &mut Current) -> io::Result<bool> {
     }
     let mut now = Vec::with_capacity(current.bytes.len());
     current.file.rewind()?;
-    (&mut current.file).take(MAX_BYTES).read_to_end(&mut now)?;
+    (&mut current.file)
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut now)?;
     Ok(now == current.bytes)
 }
