@@ -1,13 +1,21 @@
 //! `flowhook install`, `uninstall` and `doctor` on real settings files: claude-flow v2's and
 //! v3's own `init` output and another tool's hooks (tests/data/settings), in a temporary
 //! project and HOME. Then the hook commands installed are run exactly as written.
+//!
+//! Then the files as an attacker and a dotfiles manager set them up: symlinked user files
+//! (written through, the link kept), project files that are links out of the project
+//! (refused, nothing read or written), links planted at the temporary and backup names,
+//! read-only files, another writer racing installs, and what is not flowhook's (empty lists,
+//! unknown keys, layout) kept byte for byte.
 
 mod common;
 
 use common::*;
 use serde_json::{Value, json};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// flowhook install, replacing claude-flow's entries, in exec form.
 const REPLACING: &[&str] = &[
@@ -34,13 +42,6 @@ fn put(path: &Path, text: &str) {
 
 fn read(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn flowhook(w: &World, args: &[&str]) -> Output {
-    let out = w.cmd_in_project(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    out
 }
 
 fn stdout(o: &Output) -> String {
@@ -520,5 +521,643 @@ fn replacing_claude_flow_beside_an_existing_install_says_the_file_changed() {
         !read(&project_settings(&w))
             .to_string()
             .contains("hook-handler.cjs")
+    );
+}
+
+const SECRET: &str = "sk-ant-oat01-SECRETSECRETSECRET";
+
+/// `~/.claude.json` as Claude Code keeps it: an account and an MCP server's token.
+fn home_secrets() -> String {
+    serde_json::to_string_pretty(&json!({
+        "oauthAccount": {"accountUuid": "0f0f", "emailAddress": "dev@example.com"},
+        "mcpServers": {"github": {"command": "gh-mcp", "env": {"TOKEN": SECRET}}},
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo home"}]}]}
+    }))
+    .unwrap()
+        + "\n"
+}
+
+/// Runs the binary in the world's project, killed (and the test failed) after 20 s: a FIFO
+/// read without care would block forever.
+fn flowhook(w: &World, args: &[&str]) -> Output {
+    run_cmd(w.cmd_in_project(args))
+}
+
+fn run_cmd(mut c: Command) -> Output {
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("{:?} did not end in 20 s", c.get_args().collect::<Vec<_>>());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file below `dir` (links not followed), with its bytes.
+fn files_below(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        if m.is_dir() {
+            out.extend(files_below(&p));
+        } else if m.is_file() {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+/// The flowhook handlers of a settings file, per event.
+fn ours(settings: &Value) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (event, groups) in settings["hooks"].as_object().into_iter().flatten() {
+        let n = groups
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["hooks"].as_array().cloned().unwrap_or_default())
+            .filter(|h| h.to_string().contains("flowhook"))
+            .count();
+        if n > 0 {
+            out.push((event.clone(), n));
+        }
+    }
+    out
+}
+
+fn wired_once(settings: &Value) {
+    let o = ours(settings);
+    assert_eq!(o.len(), 9, "{settings:#}");
+    assert!(o.iter().all(|(_, n)| *n == 1), "{o:?}");
+}
+
+#[test]
+fn a_users_symlinked_settings_are_written_through_and_stay_links() {
+    let original = serde_json::to_string_pretty(&json!({
+        "model": "opus", "permissions": {"allow": ["Bash(ls:*)"]},
+        "hooks": {"Notification": [{"hooks": [{"type": "command", "command": "notify-send hi"}]}]}
+    }))
+    .unwrap()
+        + "\n";
+
+    // 1. ~/.claude/settings.json -> ../dotfiles/claude/settings.json (relative), then the
+    //    same file uninstalled through the link: back to its bytes.
+    let w = World::new();
+    let real = w.home().join("dotfiles/claude/settings.json");
+    put(&real, &original);
+    std::fs::create_dir_all(w.home().join(".claude")).unwrap();
+    let link = w.home().join(".claude/settings.json");
+    symlink("../dotfiles/claude/settings.json", &link).unwrap();
+    let out = ok(&flowhook(&w, &["install", "--user", "--form", "exec"]));
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../dotfiles/claude/settings.json"),
+        "the link is kept as it was"
+    );
+    let after = read(&real);
+    wired_once(&after);
+    assert_eq!(after["model"], "opus");
+    assert_eq!(
+        after["hooks"]["Notification"][0]["hooks"][0]["command"],
+        "notify-send hi"
+    );
+    // The backup sits beside the real file, holding its old bytes; no temporary file stays.
+    let b = backups(real.parent().unwrap());
+    assert_eq!(b.len(), 1, "{out}");
+    assert_eq!(std::fs::read_to_string(&b[0]).unwrap(), original);
+    assert!(out.contains(&b[0].display().to_string()), "{out}");
+    assert_eq!(names_in(&w.home().join(".claude")), ["settings.json"]);
+    ok(&flowhook(&w, &["uninstall", "--user"]));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), original);
+
+    // 2. ~/.claude itself a link (absolute) to a dotfiles directory.
+    let w = World::new();
+    let dir = w.home().join("dots/claude-config");
+    put(&dir.join("settings.json"), &original);
+    symlink(&dir, w.home().join(".claude")).unwrap();
+    ok(&flowhook(&w, &["install", "--user"]));
+    assert!(
+        std::fs::symlink_metadata(w.home().join(".claude"))
+            .unwrap()
+            .is_symlink()
+    );
+    wired_once(&read(&dir.join("settings.json")));
+
+    // 3. A chain of two links, the last dangling: the file is made where the chain ends.
+    let w = World::new();
+    std::fs::create_dir_all(w.home().join(".claude")).unwrap();
+    std::fs::create_dir_all(w.home().join("a")).unwrap();
+    std::fs::create_dir_all(w.home().join("b")).unwrap();
+    symlink(
+        w.home().join("a/hop.json"),
+        w.home().join(".claude/settings.json"),
+    )
+    .unwrap();
+    symlink("../b/settings.json", w.home().join("a/hop.json")).unwrap();
+    ok(&flowhook(&w, &["install", "--user"]));
+    assert!(
+        std::fs::symlink_metadata(w.home().join("a/hop.json"))
+            .unwrap()
+            .is_symlink()
+    );
+    wired_once(&read(&w.home().join("b/settings.json")));
+    assert_eq!(names_in(&w.home().join("b")), ["settings.json"]);
+
+    // 4. ~/.claude.json (user MCP servers) linked into dotfiles: its other keys are kept.
+    let w = World::new();
+    let real = w.home().join("dotfiles/claude.json");
+    put(&real, &home_secrets());
+    symlink(&real, w.home().join(".claude.json")).unwrap();
+    ok(&flowhook(&w, &["install", "--user", "--mcp"]));
+    assert!(
+        std::fs::symlink_metadata(w.home().join(".claude.json"))
+            .unwrap()
+            .is_symlink()
+    );
+    let cfg = read(&real);
+    assert_eq!(cfg["mcpServers"]["github"]["env"]["TOKEN"], SECRET);
+    assert_eq!(cfg["mcpServers"]["flowhook"]["args"], json!(["mcp"]));
+    ok(&flowhook(&w, &["uninstall", "--user", "--mcp"]));
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), home_secrets());
+}
+
+/// A project whose settings are links (or hard links, FIFOs) out of it: every command is
+/// refused, the target is neither read into the project nor written, no backup is made.
+#[test]
+fn a_project_settings_link_out_of_the_project_is_refused_and_its_target_untouched() {
+    struct Case {
+        name: &'static str,
+        args: &'static [&'static str],
+        /// Sets the project up; returns the file(s) outside it that must stay as they are.
+        plant: fn(&World) -> Vec<PathBuf>,
+        says: &'static str,
+    }
+    let cases = [
+        Case {
+            name: "settings.json -> ../../home/.claude.json (relative, into HOME)",
+            args: &["--project", "."],
+            plant: |w| {
+                let t = w.home().join(".claude.json");
+                put(&t, &home_secrets());
+                symlink(
+                    "../../home/.claude.json",
+                    w.project().join(".claude/settings.json"),
+                )
+                .unwrap();
+                vec![t]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: ".claude -> ../home/.claude (the directory leaves the project)",
+            args: &[],
+            plant: |w| {
+                let t = w.home().join(".claude/settings.json");
+                put(&t, &home_secrets());
+                std::fs::remove_dir(w.project().join(".claude")).unwrap();
+                symlink("../home/.claude", w.project().join(".claude")).unwrap();
+                vec![t]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: "settings.local.json -> an absolute path in HOME",
+            args: &["--local"],
+            plant: |w| {
+                let t = w.home().join(".config/gh/hosts.yml");
+                put(&t, &format!("github.com:\n  oauth_token: {SECRET}\n"));
+                symlink(&t, w.project().join(".claude/settings.local.json")).unwrap();
+                vec![t]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: ".mcp.json -> ~/.claude.json",
+            args: &["--mcp"],
+            plant: |w| {
+                let t = w.home().join(".claude.json");
+                put(&t, &home_secrets());
+                symlink(&t, w.project().join(".mcp.json")).unwrap();
+                vec![t]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: "a dangling link: the file it names must not be created",
+            args: &[],
+            plant: |w| {
+                symlink(
+                    w.home().join(".bashrc.d/flowhook.json"),
+                    w.project().join(".claude/settings.json"),
+                )
+                .unwrap();
+                std::fs::create_dir_all(w.home().join(".bashrc.d")).unwrap();
+                vec![]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: "a link whose text carries terminal escapes (clear screen, OSC 52)",
+            args: &[],
+            plant: |w| {
+                symlink(
+                    "../../home/\x1b[2J\x1b]52;c;ZWNobyBodA==\x07",
+                    w.project().join(".claude/settings.json"),
+                )
+                .unwrap();
+                vec![]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: "a link to a file inside the project is refused as well",
+            args: &[],
+            plant: |w| {
+                let t = w.project().join("config/claude.json");
+                put(&t, &home_secrets());
+                symlink(
+                    "../config/claude.json",
+                    w.project().join(".claude/settings.json"),
+                )
+                .unwrap();
+                vec![t]
+            },
+            says: "is a symbolic link",
+        },
+        Case {
+            name: "a hard link to ~/.claude.json",
+            args: &[],
+            plant: |w| {
+                let t = w.home().join(".claude.json");
+                put(&t, &home_secrets());
+                std::fs::hard_link(&t, w.project().join(".claude/settings.json")).unwrap();
+                vec![t]
+            },
+            says: "has other hard links",
+        },
+        Case {
+            name: "a FIFO in place of the settings",
+            args: &[],
+            plant: |w| {
+                let p = w.project().join(".claude/settings.json");
+                let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+                // SAFETY: a valid NUL-terminated path.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+                vec![]
+            },
+            says: "is not a regular file",
+        },
+    ];
+    for case in &cases {
+        for verb in [
+            &["install"][..],
+            &["install", "--dry-run"],
+            &["uninstall"],
+            &["install", "--replace-claude-flow", "--form", "shell"],
+        ] {
+            let w = World::new();
+            let outside = (case.plant)(&w);
+            let before: Vec<_> = outside.iter().map(|p| std::fs::read(p).unwrap()).collect();
+            let home_before = files_below(&w.home());
+            let mut args = verb.to_vec();
+            args.extend_from_slice(case.args);
+            let out = flowhook(&w, &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let what = format!("{} / {args:?}: {stderr} {stdout}", case.name);
+            assert_eq!(out.status.code(), Some(2), "{what}");
+            assert!(stderr.contains(case.says), "{what}");
+            assert!(
+                !stderr.contains('\x1b') && !stderr.contains('\x07'),
+                "{what}"
+            );
+            assert!(
+                !stdout.contains(SECRET) && !stderr.contains(SECRET),
+                "{what}"
+            );
+            for (p, b) in outside.iter().zip(&before) {
+                assert_eq!(&std::fs::read(p).unwrap(), b, "{what}");
+            }
+            assert_eq!(files_below(&w.home()), home_before, "{what}");
+            // Nothing of the target came into the project, and nothing was added there.
+            let inode = |p: &Path| {
+                let m = std::fs::metadata(p).unwrap();
+                (m.dev(), m.ino())
+            };
+            for (p, bytes) in files_below(&w.project()) {
+                // A target inside the project, or the hard link itself, holds it already.
+                let outside_file = outside.iter().any(|o| inode(o) == inode(&p));
+                assert!(
+                    outside_file || !String::from_utf8_lossy(&bytes).contains(SECRET),
+                    "{} holds the secret: {what}",
+                    p.display()
+                );
+                assert!(!p.to_string_lossy().ends_with(".bak"), "{what}");
+                assert!(!p.to_string_lossy().ends_with(".tmp"), "{what}");
+            }
+            assert!(!w.home().join(".bashrc.d/flowhook.json").exists(), "{what}");
+        }
+    }
+}
+
+/// Links planted where flowhook puts its temporary file and its backups: never written
+/// through, never followed; the install still happens, with the backup under a free name.
+#[test]
+fn links_planted_at_the_temporary_and_backup_names_are_not_written_through() {
+    for user in [false, true] {
+        let w = World::new();
+        let dir = if user {
+            w.home().join(".claude")
+        } else {
+            w.project().join(".claude")
+        };
+        let settings = dir.join("settings.json");
+        let original = "{\n  \"model\": \"opus\"\n}\n";
+        put(&settings, original);
+        let victim = w.home().join(".bashrc");
+        put(&victim, "# my shell\n");
+        let mut planted = vec![dir.join(".settings.json.flowhook.tmp")];
+        // Backups are named by the second: every name of the next minute, and the
+        // numbered ones after a clash.
+        let now = chrono::Utc::now();
+        for s in 0..60 {
+            let stamp = (now + chrono::Duration::seconds(s)).format("%Y%m%dT%H%M%S");
+            planted.push(dir.join(format!("settings.json.flowhook-{stamp}.bak")));
+            planted.push(dir.join(format!("settings.json.flowhook-{stamp}-2.bak")));
+        }
+        for (i, p) in planted.iter().enumerate() {
+            if i % 2 == 0 {
+                symlink(&victim, p).unwrap();
+            } else {
+                // A dangling one: following it would create a file outside.
+                symlink(w.home().join(format!("made-{i}")), p).unwrap();
+            }
+        }
+        let args: &[&str] = if user {
+            &["install", "--user"]
+        } else {
+            &["install"]
+        };
+        let out = ok(&flowhook(&w, args));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "# my shell\n");
+        assert!(
+            names_in(&w.home()).iter().all(|n| !n.starts_with("made-")),
+            "{:?}",
+            names_in(&w.home())
+        );
+        for p in &planted {
+            assert!(std::fs::symlink_metadata(p).unwrap().is_symlink());
+        }
+        wired_once(&read(&settings));
+        // The one real backup: a regular file with the old bytes, named in the report.
+        let real: Vec<_> = backups(&dir)
+            .into_iter()
+            .filter(|b| std::fs::symlink_metadata(b).unwrap().is_file())
+            .collect();
+        assert_eq!(real.len(), 1, "{out}");
+        assert_eq!(std::fs::read_to_string(&real[0]).unwrap(), original);
+        assert!(out.contains(&real[0].display().to_string()), "{out}");
+    }
+}
+
+#[test]
+fn a_read_only_settings_file_is_left_as_it_is() {
+    let text = "{\n  \"model\": \"opus\"\n}\n";
+    let cases: [(&str, &[&str], u32); 5] = [
+        (".claude/settings.json", &["install"], 0o444),
+        (
+            ".claude/settings.local.json",
+            &["install", "--local"],
+            0o400,
+        ),
+        (".mcp.json", &["install", "--mcp"], 0o444),
+        (
+            "../home/.claude/settings.json",
+            &["install", "--user"],
+            0o444,
+        ),
+        ("../home/dots/settings.json", &["install", "--user"], 0o555),
+    ];
+    for (rel, args, mode) in cases {
+        let w = World::new();
+        let file = w.project().join(rel);
+        put(&file, text);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        if rel.contains("dots") {
+            // Read-only behind a dotfiles link: the target's mode is what counts.
+            std::fs::create_dir_all(w.home().join(".claude")).unwrap();
+            symlink(&file, w.home().join(".claude/settings.json")).unwrap();
+        }
+        let out = flowhook(&w, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{rel}: {stderr}");
+        assert!(
+            stderr.contains("is read-only; flowhook install changes nothing"),
+            "{rel}: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{rel}");
+        let m = std::fs::symlink_metadata(&file).unwrap();
+        assert_eq!(m.permissions().mode() & 0o7777, mode, "{rel}");
+        assert!(backups(file.parent().unwrap()).is_empty(), "{rel}");
+        assert_eq!(
+            names_in(file.parent().unwrap())
+                .iter()
+                .filter(|n| n.contains("flowhook"))
+                .count(),
+            0,
+            "{rel}"
+        );
+    }
+
+    // Wired, then made read-only: install has nothing to change and says so; uninstall
+    // would change it, and refuses.
+    let w = World::new();
+    let file = w.project().join(".claude/settings.json");
+    ok(&flowhook(&w, &["install"]));
+    let wired = std::fs::read(&file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    assert!(ok(&flowhook(&w, &["install"])).contains("already wired"));
+    let out = flowhook(&w, &["uninstall"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("is read-only; flowhook uninstall changes nothing")
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), wired);
+}
+
+/// 40 installs at once (each rewriting every entry: the forms alternate) while another
+/// program, which takes no lock, adds 76 hooks of its own one after another by replacing the
+/// file: none of its additions is lost, and each event has exactly one flowhook entry.
+#[test]
+fn forty_concurrent_installs_beside_another_writer_lose_nothing() {
+    let w = World::new();
+    let file = w.project().join(".claude/settings.json");
+    put(&file, "{\n  \"model\": \"opus\"\n}\n");
+    let writer = {
+        let file = file.clone();
+        std::thread::spawn(move || {
+            for n in 0..76 {
+                // As an editor or Claude Code would: read, change, write beside, rename.
+                let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+                    .expect("the file is always whole JSON");
+                let list = v["hooks"]["Notification"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut list = list;
+                list.push(
+                    json!({"hooks": [{"type": "command", "command": format!("other-tool {n}")}]}),
+                );
+                v["hooks"]["Notification"] = Value::Array(list);
+                let tmp = file.with_file_name(format!("other-writer-{n}.tmp"));
+                std::fs::write(&tmp, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+                std::fs::rename(&tmp, &file).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let installs: Vec<_> = (0..40)
+        .map(|i| {
+            let form = if i % 2 == 0 { "exec" } else { "shell" };
+            w.cmd_in_project(&["install", "--form", form])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in installs {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    writer.join().unwrap();
+    // The other writer may have put back a file without the last install's change (it
+    // takes no lock): one more install, then everything must be there.
+    ok(&flowhook(&w, &["install", "--form", "exec"]));
+    let v = read(&file);
+    let theirs: Vec<String> = v["hooks"]["Notification"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["hooks"][0]["command"].as_str().unwrap().to_owned())
+        .collect();
+    let want: Vec<String> = (0..76).map(|n| format!("other-tool {n}")).collect();
+    let lost: Vec<_> = want.iter().filter(|c| !theirs.contains(c)).collect();
+    assert!(lost.is_empty(), "lost {} additions: {lost:?}", lost.len());
+    assert_eq!(theirs.len(), 76);
+    wired_once(&v);
+    assert_eq!(v["model"], "opus");
+    // No temporary file of flowhook's is left behind.
+    assert!(
+        names_in(file.parent().unwrap())
+            .iter()
+            .all(|n| !n.ends_with(".tmp")),
+        "{:?}",
+        names_in(file.parent().unwrap())
+    );
+}
+
+/// What is not flowhook's comes back byte for byte after install and uninstall: empty hook
+/// lists and groups, unknown keys in their order, the indentation and the final newline.
+#[test]
+fn install_then_uninstall_gives_back_the_file_byte_for_byte() {
+    let four = "{\n    \"$schema\": \"https://json.schemastore.org/claude-code-settings.json\",\n    \"hooks\": {\n        \"Notification\": [],\n        \"PreToolUse\": [\n            {\n                \"matcher\": \"Bash\",\n                \"hooks\": []\n            }\n        ],\n        \"Stop\": [\n            {\n                \"hooks\": [\n                    {\n                        \"type\": \"command\",\n                        \"command\": \"say done ✓\",\n                        \"statusMessage\": \"é\"\n                    }\n                ]\n            }\n        ]\n    },\n    \"zeta\": 0.5,\n    \"alpha\": {\n        \"nested\": []\n    }\n}";
+    let tabs = "{\n\t\"model\": \"opus\",\n\t\"hooks\": {\n\t\t\"PostToolUseFailure\": [],\n\t\t\"PermissionRequest\": []\n\t},\n\t\"env\": {}\n}\n";
+    let two = "{\n  \"b\": 1,\n  \"a\": 2,\n  \"c\": [\n    3\n  ]\n}\n";
+    for (name, text) in [("four spaces", four), ("tabs", tabs), ("two", two)] {
+        let w = World::new();
+        let file = w.project().join(".claude/settings.json");
+        put(&file, text);
+        ok(&flowhook(&w, &["install", "--form", "exec"]));
+        let on = std::fs::read_to_string(&file).unwrap();
+        wired_once(&serde_json::from_str(&on).unwrap());
+        let before: Value = serde_json::from_str(text).unwrap();
+        let after: Value = serde_json::from_str(&on).unwrap();
+        // Other tools' lists, including empty ones, and every other key, as they were.
+        for (event, list) in before["hooks"].as_object().into_iter().flatten() {
+            let kept: Vec<Value> = after["hooks"][event]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| !g.to_string().contains("flowhook"))
+                .cloned()
+                .collect();
+            assert_eq!(&Value::Array(kept), list, "{name}: {event}");
+        }
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&after)[..keys(&before).len()],
+            keys(&before)[..],
+            "{name}"
+        );
+        // The layout is the file's: same indentation unit, same ending.
+        let unit = text.lines().nth(1).unwrap();
+        let unit = &unit[..unit.len() - unit.trim_start().len()];
+        assert!(on.lines().nth(1).unwrap().starts_with(unit), "{name}: {on}");
+        assert_eq!(on.ends_with('\n'), text.ends_with('\n'), "{name}");
+        ok(&flowhook(&w, &["uninstall"]));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{name}");
+    }
+
+    // .mcp.json: the servers' order is kept when flowhook's goes.
+    let w = World::new();
+    let mcp = w.project().join(".mcp.json");
+    let text = "{\n  \"mcpServers\": {\n    \"a\": {\n      \"command\": \"a\"\n    },\n    \"b\": {\n      \"command\": \"b\"\n    },\n    \"c\": {\n      \"command\": \"c\"\n    }\n  },\n  \"x\": 1,\n  \"y\": 2\n}\n";
+    put(&mcp, text);
+    ok(&flowhook(&w, &["install", "--mcp"]));
+    ok(&flowhook(&w, &["uninstall", "--mcp"]));
+    assert_eq!(std::fs::read_to_string(&mcp).unwrap(), text);
+    // And from nothing, back to nothing (no file made by uninstall, none left empty).
+    let w = World::new();
+    let file = w.project().join(".claude/settings.json");
+    put(
+        &file,
+        "{\n  \"model\": \"opus\",\n  \"x\": 1,\n  \"y\": 2\n}\n",
+    );
+    ok(&flowhook(&w, &["install"]));
+    ok(&flowhook(&w, &["uninstall"]));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\n  \"model\": \"opus\",\n  \"x\": 1,\n  \"y\": 2\n}\n"
     );
 }

@@ -3,9 +3,10 @@
 
 use super::{say, say_part};
 use crate::cli::{FormArg, InstallArgs};
+use crate::install::file::{Place, Updated};
 use crate::install::{self, Changes, Form};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn install(args: InstallArgs) -> super::Result {
     let bin = std::env::current_exe()
@@ -13,13 +14,15 @@ pub fn install(args: InstallArgs) -> super::Result {
         .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
     let (form, why) = form(args.form);
     if args.mcp {
-        let file = mcp_file(&args)?;
-        let (_, outcome) = change(&file, args.dry_run, |c| install::register_mcp(c, &bin))?;
+        let mut file = mcp_file(&args)?;
+        let (_, outcome) = change(&mut file, "install", args.dry_run, |c| {
+            install::register_mcp(c, &bin)
+        })?;
         let said = outcome.say("unchanged", "updated", "would update (dry run)");
-        say!("{said}: {} (flowhook mcp)", file.display());
+        say!("{said}: {} (flowhook mcp)", file.shown().display());
     }
-    let file = settings_file(&args)?;
-    let (changes, outcome) = change(&file, args.dry_run, |settings| {
+    let mut file = settings_file(&args)?;
+    let (changes, outcome) = change(&mut file, "install", args.dry_run, |settings| {
         install::install(settings, &bin, form, args.replace_claude_flow)
     })?;
     for line in &changes.replaced {
@@ -35,7 +38,7 @@ pub fn install(args: InstallArgs) -> super::Result {
     );
     say!(
         "{said}: {} ({} events, {}, {why})",
-        file.display(),
+        file.shown().display(),
         install::EVENTS.len(),
         bin.display()
     );
@@ -44,18 +47,23 @@ pub fn install(args: InstallArgs) -> super::Result {
 
 pub fn uninstall(args: InstallArgs) -> super::Result {
     if args.mcp {
-        let file = mcp_file(&args)?;
-        let (_, outcome) = change(&file, args.dry_run, install::unregister_mcp)?;
+        let mut file = mcp_file(&args)?;
+        let (_, outcome) = change(
+            &mut file,
+            "uninstall",
+            args.dry_run,
+            install::unregister_mcp,
+        )?;
         let said = outcome.say("unchanged", "updated", "would update (dry run)");
-        say!("{said}: {} (flowhook mcp)", file.display());
+        say!("{said}: {} (flowhook mcp)", file.shown().display());
     }
-    let file = settings_file(&args)?;
-    let (changes, outcome) = change(&file, args.dry_run, install::uninstall)?;
+    let mut file = settings_file(&args)?;
+    let (changes, outcome) = change(&mut file, "uninstall", args.dry_run, install::uninstall)?;
     for line in &changes.removed {
         say!("removed   {line}");
     }
     let said = outcome.say("no flowhook hook in", "unwired", "would unwire (dry run)");
-    say!("{said}: {}", file.display());
+    say!("{said}: {}", file.shown().display());
     Ok(())
 }
 
@@ -87,23 +95,17 @@ impl Outcome {
 
 /// Where the MCP server is registered: the project's `.mcp.json`, or the user's
 /// `~/.claude.json` (Claude Code's own file for user-scope servers).
-fn mcp_file(args: &InstallArgs) -> Result<PathBuf, String> {
+fn mcp_file(args: &InstallArgs) -> Result<Place, String> {
     if args.user {
         let home = claude_home()?;
         // ~/.claude.json sits beside ~/.claude, unless CLAUDE_CONFIG_DIR moved both.
-        return Ok(
-            match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
-                Some(_) => home.join(".claude.json"),
-                None => home.with_file_name(".claude.json"),
-            },
-        );
+        let file = match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+            Some(_) => home.join(".claude.json"),
+            None => home.with_file_name(".claude.json"),
+        };
+        return Place::user(&file).map_err(|e| e.to_string());
     }
-    let settings = settings_file(args)?;
-    Ok(settings
-        .parent()
-        .and_then(Path::parent)
-        .expect("<project>/.claude/settings.json")
-        .join(".mcp.json"))
+    Place::project(&project_root(args)?, &[".mcp.json"]).map_err(|e| e.to_string())
 }
 
 /// The form to write, and why, for the report.
@@ -142,11 +144,24 @@ pub fn client_version() -> Option<(u32, u32, u32)> {
     install::parse_version(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// The settings file the arguments name.
-pub fn settings_file(args: &InstallArgs) -> Result<PathBuf, String> {
-    if args.user {
-        return Ok(claude_home()?.join("settings.json"));
-    }
+/// The settings file the arguments name: the user's own (whose symlinks are followed), or
+/// one below the project's root (where no symlink is).
+fn settings_file(args: &InstallArgs) -> Result<Place, String> {
+    let place = if args.user {
+        Place::user(&claude_home()?.join("settings.json"))
+    } else {
+        let name = if args.local {
+            "settings.local.json"
+        } else {
+            "settings.json"
+        };
+        Place::project(&project_root(args)?, &[".claude", name])
+    };
+    place.map_err(|e| e.to_string())
+}
+
+/// The project's root: `--project`, else the project the current directory is in.
+fn project_root(args: &InstallArgs) -> Result<PathBuf, String> {
     let dir = match &args.project {
         Some(d) => d.clone(),
         // From a subdirectory, the project's root: where Claude Code reads .claude/.
@@ -155,15 +170,7 @@ pub fn settings_file(args: &InstallArgs) -> Result<PathBuf, String> {
             None,
         ),
     };
-    let dir = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    // What install writes below the project is reached from its root, never through a link.
-    crate::paths::register_root(&dir);
-    let name = if args.local {
-        "settings.local.json"
-    } else {
-        "settings.json"
-    };
-    Ok(dir.join(".claude").join(name))
+    std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
 /// Claude Code's own directory: `CLAUDE_CONFIG_DIR`, else `~/.claude`.
@@ -178,80 +185,59 @@ pub fn claude_home() -> Result<PathBuf, String> {
 }
 
 /// Reads the file (missing: `{}`), applies `edit`, and unless nothing changed or this is a
-/// dry run (which prints the diff), backs the old file up and writes the new one in its
-/// place. Returns what the edit reported and what became of the file.
+/// dry run (which prints the diff), puts the new file in place, the old one kept as a
+/// backup (see `install::file`). Returns what the edit reported and what became of the file.
 fn change(
-    file: &Path,
+    place: &mut Place,
+    verb: &'static str,
     dry_run: bool,
-    edit: impl FnOnce(&Value) -> Result<(Value, Changes), String>,
+    mut edit: impl FnMut(&Value) -> Result<(Value, Changes), String>,
 ) -> Result<(Changes, Outcome), String> {
-    let old_text = match std::fs::read_to_string(file) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("{}: {e}", file.display())),
-    };
-    let old: Value = match &old_text {
-        Some(t) if !t.trim().is_empty() => serde_json::from_str(t).map_err(|e| {
-            format!(
-                "{} is not valid JSON ({e}): fix it first, nothing was changed",
-                file.display()
-            )
-        })?,
-        _ => Value::Object(Default::default()),
-    };
-    let (new, changes) = edit(&old).map_err(|e| format!("{}: {e}", file.display()))?;
-    if new == old {
-        return Ok((changes, Outcome::Unchanged));
-    }
-    let new_text = serde_json::to_string_pretty(&new).expect("JSON values serialise") + "\n";
-    if dry_run {
-        let before = old_text
-            .as_deref()
-            .map(|t| serde_json::to_string_pretty(&old).map_or(t.to_owned(), |p| p + "\n"))
-            .unwrap_or_default();
-        say_part!(
-            "{}",
-            install::diff::unified(&before, &new_text, &file.to_string_lossy())
-        );
-        return Ok((changes, Outcome::WouldWrite));
-    }
-    write(file, old_text.as_deref(), &new_text)?;
-    Ok((changes, Outcome::Written))
-}
-
-/// Writes `text` to `file` through a temporary file and a rename, after copying the old file
-/// (`old`) to `<file>.flowhook-<time>.bak`. The new file keeps the old one's mode. Every file
-/// is created new and reached like any file flowhook writes (`paths.rs`): below the
-/// project, never through a symlink.
-fn write(file: &Path, old: Option<&str>, text: &str) -> Result<(), String> {
-    use std::io::Write;
-    let shown = file.display();
-    let dir = file.parent().expect("a settings path has a parent");
-    crate::paths::make_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mode = std::fs::metadata(file).ok().map(|m| m.permissions());
-    let create = |path: &Path, text: &str| {
-        crate::paths::create_new(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()).map(|()| f))
-            .map_err(|e| format!("{}: {e}", path.display()))
-    };
-    if let Some(old) = old {
-        // A second run within the same second gets its own backup, not the first one's.
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-        let name = |n: u32| match n {
-            1 => PathBuf::from(format!("{shown}.flowhook-{stamp}.bak")),
-            n => PathBuf::from(format!("{shown}.flowhook-{stamp}-{n}.bak")),
+    let shown = place.shown().to_path_buf();
+    let mut changes = Changes::default();
+    let mut outcome = Outcome::Unchanged;
+    let updated = place.update(verb, |bytes| {
+        let old_text = match bytes.map(std::str::from_utf8).transpose() {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(format!(
+                    "{} is not UTF-8 ({e}): nothing was changed",
+                    shown.display()
+                ));
+            }
         };
-        let backup = (1..100)
-            .map(name)
-            .find(|b| std::fs::symlink_metadata(b).is_err())
-            .unwrap_or_else(|| name(1));
-        create(&backup, old).map_err(|e| format!("backing up {shown}: {e}"))?;
+        let old: Value = match old_text {
+            Some(t) if !t.trim().is_empty() => serde_json::from_str(t).map_err(|e| {
+                format!(
+                    "{} is not valid JSON ({e}): fix it first, nothing was changed",
+                    shown.display()
+                )
+            })?,
+            _ => Value::Object(Default::default()),
+        };
+        let new;
+        (new, changes) = edit(&old).map_err(|e| format!("{}: {e}", shown.display()))?;
+        if new == old {
+            outcome = Outcome::Unchanged;
+            return Ok(None);
+        }
+        let new_text = install::render(&new, old_text);
+        if dry_run {
+            let before = old_text
+                .map(|t| install::render(&old, Some(t)))
+                .unwrap_or_default();
+            print!(
+                "{}",
+                install::diff::unified(&before, &new_text, &shown.to_string_lossy())
+            );
+            outcome = Outcome::WouldWrite;
+            return Ok(None);
+        }
+        outcome = Outcome::Written;
+        Ok(Some(new_text.into_bytes()))
+    });
+    if let Updated::Written(Some(backup)) = updated.map_err(|e| e.to_string())? {
         say!("backup: {}", backup.display());
     }
-    let tmp = dir.join(format!(".settings.flowhook.{}.tmp", std::process::id()));
-    let f = create(&tmp, text)?;
-    if let Some(p) = mode {
-        let _ = f.set_permissions(p);
-    }
-    crate::paths::rename(&tmp, file).map_err(|e| format!("{shown}: {e}"))
+    Ok((changes, outcome))
 }

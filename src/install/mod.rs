@@ -2,10 +2,13 @@
 //!
 //! Everything here works on a settings file's JSON as a value: no file is read or written
 //! (that is `cmd/install.rs` and `cmd/doctor.rs`), so every rule can be tested on real
-//! templates. Other keys and other tools' hooks are kept as they are, in their order.
+//! templates. Other keys and other tools' hooks are kept as they are, in their order, empty
+//! lists and groups included: only a list or group flowhook itself emptied is taken out.
+//! `file` is how the file itself is found, locked and replaced.
 
 pub mod check;
 pub mod diff;
+pub mod file;
 
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -133,6 +136,7 @@ pub fn install(
     let hooks = hooks_of(&mut out)?;
     // claude-flow's handlers, on every event: reported, and taken out when asked.
     let cf = |h: &Value| is_claude_flow(h) && !is_flowhook(h);
+    let mut emptied = Vec::new();
     for (event, list) in hooks.iter_mut() {
         let Value::Array(groups) = list else { continue };
         for g in groups.iter() {
@@ -145,8 +149,8 @@ pub fn install(
                 }
             }
         }
-        if replace_claude_flow {
-            retain_handlers(groups, |h| !cf(h));
+        if replace_claude_flow && retain_handlers(groups, |h| !cf(h)) {
+            emptied.push(event.clone());
         }
     }
     for (event, matcher) in EVENTS {
@@ -168,8 +172,15 @@ pub fn install(
         groups.push(group);
         changes.wired.push(event.to_string());
     }
-    hooks.retain(|_, list| list.as_array().is_none_or(|g| !g.is_empty()));
+    drop_emptied(hooks, &emptied);
     Ok((out, changes))
+}
+
+/// Takes out the events whose lists flowhook emptied (an event it wires is never empty).
+fn drop_emptied(hooks: &mut Map<String, Value>, emptied: &[String]) {
+    hooks.retain(|event, list| {
+        !emptied.contains(event) || list.as_array().is_none_or(|g| !g.is_empty())
+    });
 }
 
 /// An MCP configuration (`.mcp.json`, or `~/.claude.json` for the user) with the `flowhook`
@@ -199,14 +210,20 @@ pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), String> {
     let mut out = config.clone();
     let mut changes = Changes::default();
     if let Some(Value::Object(servers)) = out.get_mut("mcpServers")
-        && servers.remove("flowhook").is_some()
+        && servers.shift_remove("flowhook").is_some()
     {
         changes.removed.push("mcpServers.flowhook".into());
+        if servers.is_empty() {
+            // `shift_remove`: `remove` would move the last key into its place.
+            out.as_object_mut()
+                .expect("has a key")
+                .shift_remove("mcpServers");
+        }
     }
     Ok((out, changes))
 }
 
-/// Settings without flowhook's handlers; events left with no handler are dropped.
+/// Settings without flowhook's handlers; events (and `hooks`) left empty by that are dropped.
 pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
     let mut out = settings.clone();
     let mut changes = Changes::default();
@@ -214,6 +231,7 @@ pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
         return Ok((out, changes));
     }
     let hooks = hooks_of(&mut out)?;
+    let mut emptied = Vec::new();
     for (event, list) in hooks.iter_mut() {
         let Value::Array(groups) = list else { continue };
         for g in groups.iter() {
@@ -221,13 +239,13 @@ pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
                 changes.removed.push(describe(event, g, h));
             }
         }
-        retain_handlers(groups, |h| !is_flowhook(h));
-    }
-    if !changes.removed.is_empty() {
-        hooks.retain(|_, list| list.as_array().is_none_or(|g| !g.is_empty()));
-        if hooks.is_empty() {
-            out.as_object_mut().expect("checked").remove("hooks");
+        if retain_handlers(groups, |h| !is_flowhook(h)) {
+            emptied.push(event.clone());
         }
+    }
+    drop_emptied(hooks, &emptied);
+    if !changes.removed.is_empty() && hooks.is_empty() {
+        out.as_object_mut().expect("checked").shift_remove("hooks");
     }
     Ok((out, changes))
 }
@@ -255,18 +273,42 @@ pub fn handlers(group: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Keeps the handlers `keep` accepts; a group left with none goes.
-fn retain_handlers(groups: &mut Vec<Value>, keep: impl Fn(&Value) -> bool) {
-    for g in groups.iter_mut() {
-        if let Some(Value::Array(hs)) = g.get_mut("hooks") {
+/// Keeps the handlers `keep` accepts; a group this leaves with none goes (one that had none
+/// to begin with is another tool's, and stays). Whether it emptied the list.
+fn retain_handlers(groups: &mut Vec<Value>, keep: impl Fn(&Value) -> bool) -> bool {
+    let before = groups.len();
+    groups.retain_mut(|g| match g.get_mut("hooks") {
+        Some(Value::Array(hs)) if !hs.is_empty() => {
             hs.retain(&keep);
+            !hs.is_empty()
         }
-    }
-    groups.retain(|g| {
-        g.get("hooks")
-            .and_then(Value::as_array)
-            .is_none_or(|h| !h.is_empty())
+        _ => true,
     });
+    before > 0 && groups.is_empty()
+}
+
+/// `value` as JSON text laid out like `like`, the text it replaces: the same indentation
+/// (two spaces, four, a tab) and the same final newline. A new file, or one with no indented
+/// line, gets two spaces and a newline, as Claude Code writes it.
+pub fn render(value: &Value, like: Option<&str>) -> String {
+    let like = like.filter(|t| !t.trim().is_empty()).unwrap_or("\n");
+    let indent = like
+        .lines()
+        .skip(1)
+        .find_map(|l| {
+            let rest = l.trim_start_matches([' ', '\t']);
+            (rest.len() < l.len() && !rest.is_empty()).then(|| &l[..l.len() - rest.len()])
+        })
+        .unwrap_or("  ");
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(value, &mut ser).expect("JSON values serialise");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    if like.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// `Event [matcher]: command args`, for reports.
@@ -337,6 +379,62 @@ mod tests {
         assert_eq!(
             exec["hooks"]["Stop"][0]["hooks"][0]["args"],
             json!(["hook"])
+        );
+    }
+
+    #[test]
+    fn empty_lists_and_groups_of_other_tools_stay_and_key_order_holds() {
+        let before = json!({"hooks": {
+            "Notification": [],
+            "PreToolUse": [{"matcher": "Bash", "hooks": []}],
+            "PostToolUseFailure": [{"hooks": [{"type": "command", "command": "npx claude-flow@alpha x"}]}],
+        }, "env": {}, "z": 1, "a": 2});
+        let (on, _) = install(&before, bin(), Form::Exec, true).unwrap();
+        assert_eq!(on["hooks"]["Notification"], json!([]));
+        assert_eq!(
+            on["hooks"]["PreToolUse"][0],
+            json!({"matcher": "Bash", "hooks": []})
+        );
+        // The list flowhook emptied (claude-flow's only handler, replaced) goes.
+        assert!(on["hooks"].get("PostToolUseFailure").is_none());
+        let (off, _) = uninstall(&on).unwrap();
+        let mut expected = before.clone();
+        expected["hooks"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("PostToolUseFailure");
+        assert_eq!(off, expected);
+        // `hooks` emptied by uninstall goes without moving the keys after it.
+        let (on, _) = install(
+            &json!({"a": 1, "hooks": {}, "b": 2, "c": 3}),
+            bin(),
+            Form::Exec,
+            false,
+        )
+        .unwrap();
+        let (off, _) = uninstall(&on).unwrap();
+        let keys: Vec<_> = off.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn rendering_keeps_the_files_indentation_and_final_newline() {
+        let v = json!({"a": [1], "b": {}});
+        assert_eq!(
+            render(&v, None),
+            "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}\n"
+        );
+        assert_eq!(
+            render(&v, Some("{\n    \"x\": 1\n}")),
+            "{\n    \"a\": [\n        1\n    ],\n    \"b\": {}\n}"
+        );
+        assert_eq!(
+            render(&v, Some("{\n\t\"x\": 1\n}\n")),
+            "{\n\t\"a\": [\n\t\t1\n\t],\n\t\"b\": {}\n}\n"
+        );
+        assert_eq!(
+            render(&v, Some("{}")),
+            "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}"
         );
     }
 
