@@ -226,7 +226,7 @@ fn change(
             let before = old_text
                 .map(|t| install::render(&old, Some(t)))
                 .unwrap_or_default();
-            print!(
+            say_part!(
                 "{}",
                 install::diff::unified(&before, &new_text, &shown.to_string_lossy())
             );
