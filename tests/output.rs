@@ -312,6 +312,26 @@ fn mcp_tools_answer_about_their_own_project_only() {
         all.contains("bbbbbbbb") && all.contains("aaaaaaaa"),
         "{all}"
     );
+    // `since` is a time, checked like the numbers.
+    assert_eq!(
+        c.call("list_sessions", json!({"since": "2999-01-01"}))
+            .unwrap(),
+        "(0 of 1 sessions)"
+    );
+    assert!(
+        c.call("list_sessions", json!({"since": "yesterday"}))
+            .unwrap_err()
+            .contains("since must be a time")
+    );
+    for limit in [json!(0), json!(201), json!(-3), json!(2.5), json!(1e13)] {
+        let e = c
+            .call("file_history", json!({"path": "shared.rs", "limit": limit}))
+            .unwrap_err();
+        assert!(
+            e.contains("limit must be a whole number from 1 to 200"),
+            "{limit}: {e}"
+        );
+    }
     let own = c.call("list_sessions", json!({})).unwrap();
     assert!(
         own.contains("aaaaaaaa") && !own.contains("bbbbbbbb") && own.ends_with("(1 of 1 sessions)"),
