@@ -312,9 +312,339 @@ fn mcp_tools_answer_about_their_own_project_only() {
         all.contains("bbbbbbbb") && all.contains("aaaaaaaa"),
         "{all}"
     );
+    // `since` is a time, checked like the numbers.
+    assert_eq!(
+        c.call("list_sessions", json!({"since": "2999-01-01"}))
+            .unwrap(),
+        "(0 of 1 sessions)"
+    );
+    assert!(
+        c.call("list_sessions", json!({"since": "yesterday"}))
+            .unwrap_err()
+            .contains("since must be a time")
+    );
+    for limit in [json!(0), json!(201), json!(-3), json!(2.5), json!(1e13)] {
+        let e = c
+            .call("file_history", json!({"path": "shared.rs", "limit": limit}))
+            .unwrap_err();
+        assert!(
+            e.contains("limit must be a whole number from 1 to 200"),
+            "{limit}: {e}"
+        );
+    }
     let own = c.call("list_sessions", json!({})).unwrap();
     assert!(
         own.contains("aaaaaaaa") && !own.contains("bbbbbbbb") && own.ends_with("(1 of 1 sessions)"),
         "{own}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 8: terminal output
+
+/// What stored text may hold to drive a terminal: clear the screen, write the clipboard
+/// (OSC 52), reverse the line (U+202E), an 8-bit CSI (U+009B), a bell, and more of the same
+/// classes: an isolate (U+2067), a DCS query, a tag character, a carriage return that
+/// overwrites the line, NEL (U+0085), DEL.
+const HOSTILE: &[&str] = &[
+    "\x1b[2J",
+    "\x1b]52;c;ZXZpbA==\x07",
+    "\u{202e}",
+    "\u{9b}31m",
+    "\x07",
+    "\u{2067}",
+    "\x1bP1$r\x1b\\",
+    "\u{e0041}",
+    "\r",
+    "\u{85}",
+    "\x7f",
+];
+
+/// Whether a character would act on a terminal instead of being read.
+fn acts(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{061c}' | '\u{200b}' | '\u{200e}' | '\u{200f}'
+            | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}'
+            | '\u{e0000}'..='\u{e007f}')
+}
+
+/// Output for a person: valid UTF-8 (no lone 8-bit C1 byte) with nothing that acts.
+fn assert_inert(bytes: &[u8], what: &str) {
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{what}: not UTF-8: {e}"));
+    let found: Vec<String> = text
+        .chars()
+        .filter(|&c| acts(c))
+        .map(|c| format!("U+{:04X}", u32::from(c)))
+        .collect();
+    assert!(found.is_empty(), "{what} printed {found:?}:\n{text}");
+}
+
+#[test]
+fn nothing_stored_reaches_a_terminal_raw_and_json_keeps_it_exact() {
+    let w = World::new();
+    let all: String = HOSTILE.concat();
+    // A directory whose name holds all of it: the project's path, the database's, the file's.
+    let here = w.path().join(format!("evil{all}"));
+    let project = here.join("proj");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    let db = here.join("db").join("flowhook.db");
+    let cmd = |args: &[&str]| {
+        let mut c = w.cmd(args);
+        c.env("FLOWHOOK_DB", &db).current_dir(&project);
+        c
+    };
+    let session = "5e55e55e-0000-4000-8000-00000000e5c0";
+    let prompt = format!("deploy the widget {all} now");
+    let file = format!("w{all}.rs");
+    let key = format!("k{all}");
+    let value = format!("v{all}\nsecond line");
+    for payload in [
+        prompt_in(session, &project, &prompt),
+        edit_in(
+            session,
+            "toolu_e5c",
+            &project,
+            &format!("src/{file}"),
+            "a",
+            &all,
+        ),
+        session_end(session, &project),
+    ] {
+        assert_hook_contract(
+            &run_with_stdin(cmd(&[]), &payload),
+            &String::from_utf8_lossy(&payload),
+        );
+    }
+    succeeded(&mut cmd(&["memory", "set", &key, &value]));
+    // A project file to trust, a recorded file to replay, an event in the spool.
+    std::fs::write(project.join(".claude/flowhook.toml"), "").unwrap();
+    succeeded(&mut cmd(&["trust"]));
+    let recorded = here.join(format!("recorded{all}.jsonl"));
+    std::fs::write(&recorded, prompt_in("replayed", &project, &prompt)).unwrap();
+    std::fs::write(here.join("not-a-dir"), "").unwrap();
+    let mut spooled = cmd(&[]);
+    spooled.env(
+        "FLOWHOOK_DB",
+        here.join("not-a-dir").join(format!("x{all}.db")),
+    );
+    assert_hook_contract(
+        &run_with_stdin(spooled, &prompt_in("s", &project, &prompt)),
+        "spool",
+    );
+    assert_eq!(w.spool().len(), 1, "one event waits");
+
+    let recorded = recorded.to_str().unwrap();
+    let human: Vec<Vec<&str>> = vec![
+        vec!["sessions"],
+        vec!["sessions", "--all", "--project", project.to_str().unwrap()],
+        vec!["show", "5e55"],
+        vec!["export", "5e55", "--format", "md"],
+        vec!["context", "deploy the widget"],
+        vec!["context", "deploy the widget", "--explain"],
+        vec!["memory", "list"],
+        vec!["memory", "get", &key],
+        vec!["memory", "set", &key, &value],
+        vec!["doctor"],
+        vec!["spool"],
+        vec!["trust", "--list"],
+        vec!["sync", "--status"],
+        vec!["replay", recorded],
+        vec!["rebuild"],
+        vec!["prune", "--older-than", "1d"],
+        vec!["show", &all],
+        vec!["memory", "delete", "--namespace", &all, &key],
+    ];
+    for args in &human {
+        let out = cmd(args).output().unwrap();
+        let what = format!("{args:?}");
+        assert_inert(&out.stdout, &format!("stdout of {what}"));
+        assert_inert(&out.stderr, &format!("stderr of {what}"));
+        // Shown, not dropped (but where nothing stored is said): the escapes are there.
+        let both = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+        let says_nothing_stored = matches!(args[0], "sync" | "prune");
+        assert!(
+            says_nothing_stored || both.contains("\\x1b[2J") || both.contains("\\u{1b}[2J"),
+            "{what} shows nothing stored:\n{both}"
+        );
+    }
+    let shown = String::from_utf8(succeeded(&mut cmd(&["show", "5e55"])).stdout).unwrap();
+    for escaped in [
+        "\\x1b[2J",
+        "\\x1b]52;c;ZXZpbA==\\x07",
+        "\\u{202e}",
+        "\\u{9b}31m",
+    ] {
+        assert!(shown.contains(escaped), "{escaped} in\n{shown}");
+    }
+    let listed = String::from_utf8(succeeded(&mut cmd(&["memory", "list"])).stdout).unwrap();
+    assert_eq!(listed.lines().count(), 1, "one value, one line: {listed}");
+    assert!(listed.contains("\\x0asecond line"), "{listed}");
+    let got = String::from_utf8(succeeded(&mut cmd(&["memory", "get", &key])).stdout).unwrap();
+    assert!(
+        got.ends_with("\nsecond line\n"),
+        "a value's own lines stay: {got}"
+    );
+
+    // JSON keeps the text exact. serde_json escapes C0 (\u001b) and DEL is left as is, like
+    // C1 and bidi characters: valid JSON, for a program, not a terminal.
+    let json = |args: &[&str]| -> Vec<Value> {
+        let out = succeeded(&mut cmd(args)).stdout;
+        assert!(
+            !out.iter().any(|&b| b < 0x20 && b != b'\n'),
+            "{args:?}: raw C0 in JSON"
+        );
+        let text = String::from_utf8(out).unwrap();
+        serde_json::Deserializer::from_str(&text)
+            .into_iter::<Value>()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, &mut out);
+        out
+    };
+    let project_text = project.to_str().unwrap().to_owned();
+    for (args, expected) in [
+        (
+            vec!["show", "5e55", "--json"],
+            vec![prompt.clone(), project_text.clone()],
+        ),
+        (
+            vec!["export", "5e55", "--format", "json"],
+            vec![prompt.clone()],
+        ),
+        (vec!["sessions", "--json"], vec![project_text.clone()]),
+        (
+            vec!["memory", "list", "--json"],
+            vec![key.clone(), value.clone()],
+        ),
+        (vec!["memory", "get", &key, "--json"], vec![value.clone()]),
+    ] {
+        let found: Vec<String> = json(&args).iter().flat_map(strings).collect();
+        for e in &expected {
+            assert!(found.contains(e), "{args:?}: {e:?} not in {found:?}");
+        }
+    }
+    let answer = json(&["context", "deploy the widget", "--json"]);
+    let context = answer[0]["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(context.contains("\u{202e}"), "{context}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 12: debugging commands that fail
+
+#[test]
+fn a_debugging_command_that_panics_says_so_on_stderr() {
+    let w = World::new();
+    assert_eq!(w.hook_lines(&fixture("demo-session.jsonl")), 10);
+    for args in [
+        vec!["sessions"],
+        vec!["show", "2c52"],
+        vec!["memory", "list"],
+        vec!["doctor"],
+        vec!["schema"],
+    ] {
+        let out = w
+            .cmd(&args)
+            .env("FLOWHOOK_TEST_PANIC", "command")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("flowhook: internal error: ")
+                && stderr.contains("injected by FLOWHOOK_TEST_PANIC")
+                && stderr.ends_with(" (please report)\n"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // A hook call with the same variable set is still a hook call: exit 0, nothing said.
+    let p = prompt_in("quiet", &w.project(), "a prompt");
+    let mut hook = w.cmd(&[]);
+    hook.env("FLOWHOOK_TEST_PANIC", "command");
+    assert_hook_contract(&run_with_stdin(hook, &p), "hook");
+}
+
+#[test]
+fn token_totals_saturate_instead_of_wrapping() {
+    let w = World::new();
+    let session = "70ce0000-0000-4000-8000-000000000001";
+    // Three messages whose counts add up past u64::MAX (debug builds panicked in `replay`,
+    // release builds wrapped to a small number).
+    let transcript = w.path().join("transcript.jsonl");
+    let big = u64::MAX - 5;
+    let lines: String = (0..3)
+        .map(|i| {
+            json!({"type": "assistant", "message": {"id": format!("m{i}"), "model": "opus",
+                "usage": {"input_tokens": big, "output_tokens": big / 2,
+                    "cache_read_input_tokens": big, "cache_creation_input_tokens": 1}}})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&transcript, lines).unwrap();
+    // A subagent's result with more tokens than an SQL integer holds.
+    let mut agent: Value = serde_json::from_str(
+        std::fs::read_to_string(fixture(
+            "recorded/claude-code-2.1.328__parallel-agents.jsonl",
+        ))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("\"PostToolUse\"") && l.contains("totalTokens"))
+        .unwrap(),
+    )
+    .unwrap();
+    agent["session_id"] = session.into();
+    agent["cwd"] = json!(w.project());
+    agent["tool_response"]["totalTokens"] = json!(u64::MAX);
+    let end = json!({"session_id": session, "cwd": w.project(), "hook_event_name": "SessionEnd",
+        "reason": "other", "transcript_path": transcript});
+    let recorded = w.path().join("events.jsonl");
+    std::fs::write(
+        &recorded,
+        format!(
+            "{}\n{agent}\n{end}\n",
+            String::from_utf8(prompt_in(session, &w.project(), "count the tokens")).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = w
+        .cmd(&["replay", recorded.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value =
+        serde_json::from_slice(&succeeded(&mut w.cmd(&["show", "70ce", "--json"])).stdout).unwrap();
+    let usage = &shown["metrics"]["usage"];
+    assert_eq!(usage["messages"], 3, "{usage}");
+    assert_eq!(usage["input_tokens"], u64::MAX, "{usage}");
+    assert_eq!(usage["output_tokens"], u64::MAX, "{usage}");
+    assert_eq!(usage["cache_read_input_tokens"], u64::MAX, "{usage}");
+    assert_eq!(usage["cache_creation_input_tokens"], 3, "{usage}");
+    assert_eq!(
+        w.query("SELECT tokens FROM swarm_coordination WHERE tokens IS NOT NULL"),
+        rows![[i64::MAX]]
+    );
+    let agents = shown["metrics"]["agents"].as_array().unwrap();
+    assert!(agents.iter().any(|a| a["tokens"] == i64::MAX), "{agents:?}");
+    let text = String::from_utf8(succeeded(&mut w.cmd(&["show", "70ce"])).stdout).unwrap();
+    assert!(text.contains(&u64::MAX.to_string()), "{text}");
 }

@@ -277,11 +277,13 @@ impl Server {
             .map_err(failed)?;
         let since = a.since.as_deref().map(since).transpose()?;
         let mut out = String::new();
+        let mut shown = 0;
         for s in rows.iter().filter(|s| {
             since.is_none_or(|t| {
                 chrono::DateTime::parse_from_rfc3339(&s.started_at).is_ok_and(|at| at >= t)
             })
         }) {
+            shown += 1;
             let _ = writeln!(
                 out,
                 "{} {} {} | {} prompts, {} subagents, {} edits (+{} -{}) | {}{}",
@@ -300,7 +302,7 @@ impl Server {
                     .unwrap_or_default()
             );
         }
-        let _ = write!(out, "({} of {total} sessions)", rows.len());
+        let _ = write!(out, "({shown} of {total} sessions)");
         Ok(out)
     }
 

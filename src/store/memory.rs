@@ -152,7 +152,8 @@ impl Store {
     /// Deletes what expired before `now`.
     pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
         self.run(
-            "DELETE FROM agent_memory WHERE julianday(expires_at) <= julianday(?1)",
+            "DELETE FROM agent_memory
+             WHERE expires_at IS NOT NULL AND julianday(expires_at) <= julianday(?1)",
             params![now],
         )
         .await
