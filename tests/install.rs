@@ -844,6 +844,21 @@ fn a_project_settings_link_out_of_the_project_is_refused_and_its_target_untouche
         },
     ];
     for case in &cases {
+        // doctor reads the same files: it says what is wrong, without reading through.
+        let w = World::new();
+        (case.plant)(&w);
+        let out = flowhook(&w, &["doctor"]);
+        let all = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {all}", case.name);
+        assert!(
+            !all.contains(SECRET) && !all.contains('\x1b'),
+            "{}: {all}",
+            case.name
+        );
+        if !case.args.contains(&"--mcp") {
+            assert!(all.contains(case.says), "{}: {all}", case.name);
+        }
         for verb in [
             &["install"][..],
             &["install", "--dry-run"],

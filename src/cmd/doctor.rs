@@ -6,6 +6,7 @@ use super::{say_part, tell};
 use crate::cli::DoctorArgs;
 use crate::config::Mode;
 use crate::install::check::{self, Finding, Level, Machine, Source};
+use crate::install::file::Place;
 use crate::store::Store;
 use serde::Serialize;
 use serde_json::Value;
@@ -129,7 +130,7 @@ async fn report(setup: &super::Setup) -> Report {
     let database = database(setup, store.as_ref(), &mut problems).await;
     let sync = sync(setup, store.as_ref(), &mut problems).await;
 
-    let sources = sources(&r.project.root);
+    let sources = sources(&r.project.root, &mut problems);
     let which = |name: &str| which(name);
     problems.extend(check::check(
         &sources,
@@ -240,26 +241,43 @@ async fn sync(
 }
 
 /// The files Claude Code reads hooks from: the user's and the project's settings, and every
-/// installed plugin's `hooks/hooks.json`.
-fn sources(root: &Path) -> Vec<Source> {
+/// installed plugin's `hooks/hooks.json`. They are read as `install` reads them (bounded, no
+/// FIFO); a project's file that is a link out of it is not read, and is a problem.
+fn sources(root: &Path, problems: &mut Vec<Finding>) -> Vec<Source> {
     let mut files = Vec::new();
     if let Ok(home) = super::install::claude_home() {
         files.push(home.join("settings.json"));
         plugin_hooks(&home.join("plugins"), 0, &mut files);
     }
-    for name in ["settings.json", "settings.local.json"] {
-        files.push(root.join(".claude").join(name));
-    }
-    files.sort();
-    files.dedup();
-    files
-        .into_iter()
+    let source = |path: PathBuf, bytes: Vec<u8>| Source {
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        path,
+    };
+    let mut out: Vec<Source> = files
+        .iter()
         .filter_map(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-            Some(Source { path, json })
+            let bytes = Place::user(path).and_then(|p| p.contents()).ok()??;
+            Some(source(path.clone(), bytes))
         })
-        .collect()
+        .collect();
+    for name in ["settings.json", "settings.local.json"] {
+        let path = root.join(".claude").join(name);
+        if files.contains(&path) {
+            continue; // the project is the home directory: these are the user's settings
+        }
+        match Place::project(root, &[".claude", name]).and_then(|p| p.contents()) {
+            Ok(Some(bytes)) => out.push(source(path, bytes)),
+            Ok(None) => {}
+            Err(e) => problems.push(Finding {
+                level: Level::Error,
+                at: path.display().to_string(),
+                problem: e.to_string(),
+                fix: "put the settings file itself there (or remove it)".into(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
 }
 
 fn plugin_hooks(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {

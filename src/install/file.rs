@@ -234,6 +234,12 @@ impl Place {
         }
     }
 
+    /// The file's bytes (`None`: there is none), read as `update` reads them but without
+    /// the lock: for reports.
+    pub fn contents(&self) -> Result<Option<Vec<u8>>, SettingsError> {
+        Ok(self.read()?.map(|c| c.bytes))
+    }
+
     /// The file as it is now, `None` when there is none.
     fn read(&self) -> Result<Option<Current>, SettingsError> {
         let Dir::Open(dir) = &self.dir else {
