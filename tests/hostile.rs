@@ -532,6 +532,22 @@ fn a_write_too_large_to_arrive_twice_is_stored_as_an_edit() {
         );
     }
     assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 0);
+
+    // Cut in the tool's input itself, nothing says what was done: rejected, as before.
+    let mut e = edit_template();
+    e["cwd"] = w.project().to_string_lossy().as_ref().into();
+    e["tool_use_id"] = "t-huge-edit".into();
+    e["tool_input"]["old_string"] = "y".repeat(70 << 20).into();
+    let out = w.hook(&[], &serde_json::to_vec(&e).unwrap());
+    assert_hook_contract(&out, "huge edit");
+    assert_eq!(
+        w.count("SELECT count(*) FROM edit_history WHERE tool_use_id = 't-huge-edit'"),
+        0
+    );
+    assert_eq!(
+        w.query("SELECT truncated, reason LIKE '%max_payload_bytes%' FROM rejected_events"),
+        rows![[1, 1]]
+    );
 }
 
 #[test]
