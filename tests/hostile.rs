@@ -659,6 +659,9 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         at(&prompt, "2026-03-01T10:00:20"),
         prompt.replace("r1", "r2"),
         edit.replace("r1", "r2"),
+        // Rejected, with no session (so no recorded time) to know them by.
+        "not json at all".to_owned(),
+        r#"{"hook_event_name":"UserPromptSubmit","prompt":"whose?"}"#.to_owned(),
     ];
     std::fs::write(&own, lines.join("\n")).unwrap();
     files.push(own.clone());
@@ -666,6 +669,10 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         let w = World::new();
         replay(&w, file);
         let once = counts(&w);
+        if file == &own {
+            // Past the window in which a second copy of a payload counts as the same one.
+            std::thread::sleep(Duration::from_millis(1100));
+        }
         replay(&w, file);
         assert_eq!(counts(&w), once, "{}", file.display());
         // In one database with others.
@@ -690,4 +697,5 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         w.count("SELECT count(*) FROM task_log WHERE session_id = 'r2'"),
         1
     );
+    assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 2);
 }
