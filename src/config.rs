@@ -8,9 +8,9 @@
 //! given; else the user's own `$XDG_CONFIG_HOME/flowhook/hooks.toml` (else
 //! `~/.config/flowhook/hooks.toml`), with the project's `.claude/flowhook.toml` over it. A
 //! project file comes with the repository, from anywhere: its [`GUARDED`] keys, which decide
-//! where data is written or sent or how long a call may take, count only once the user has
-//! trusted that file (`flowhook trust`, see `trust.rs`); until then they are ignored, and
-//! said so.
+//! where data is written or sent, what is deleted or how long a call may take, count only
+//! once the user has trusted that file (`flowhook trust`, see `trust.rs`); until then they
+//! are ignored, and said so.
 //!
 //! A configuration file is read only if it is a regular file of at most [`MAX_BYTES`],
 //! opened without waiting (a committed link to `/dev/zero`, `/dev/stdin` or a FIFO is
@@ -109,7 +109,7 @@ impl Default for Sync {
 #[serde(default, deny_unknown_fields)]
 pub struct Hook {
     /// The watchdog: a hook call that has not finished after this long exits 0 anyway,
-    /// spooling its event first.
+    /// spooling its event first. At least 100 (`watchdog::MIN_LIMIT_MS`).
     pub timeout_ms: u64,
 }
 
@@ -122,7 +122,9 @@ pub struct Limits {
     pub diff_bytes: usize,
     /// Raw payload kept per rejected_events row (bytes).
     pub rejected_bytes: usize,
-    /// Largest payload read from stdin; a larger one is rejected (its head quarantined).
+    /// Largest payload read from stdin. Of a larger one, its whole members before the limit
+    /// are read if they say what happened (a Write carries its content twice); else it is
+    /// rejected (its head quarantined).
     pub max_payload_bytes: usize,
 }
 

@@ -126,6 +126,9 @@ pub struct Recorder {
     /// Keep rejected payloads in `rejected_events`. Off for a person typing a hook command,
     /// who gets the error instead.
     pub quarantine: bool,
+    /// A replay: a payload quarantined before is a recorded line replayed again, whenever
+    /// it was (a line that names no session has no recorded time to know it by).
+    pub replay: bool,
     /// Resolutions already made, by directory and origin.
     resolved: Vec<(ResolvedFor, Rc<Resolved>)>,
     stores: Vec<Store>,
@@ -180,6 +183,7 @@ impl Recorder {
         Recorder {
             config_override,
             quarantine: true,
+            replay: false,
             resolved: Vec::new(),
             stores: Vec::new(),
             warned: BTreeSet::new(),
@@ -630,6 +634,7 @@ impl Recorder {
                     .collect();
                 let reason = crate::redact::redact(reason, &to.patterns);
                 let key = event::key_of(&[&String::from_utf8_lossy(&received.bytes)]);
+                let once = self.replay;
                 let store = self.store(to).await?;
                 store
                     .reject(
@@ -640,6 +645,7 @@ impl Recorder {
                             key: &key,
                             payload_bytes: received.total,
                             truncated: cut || cut_again || received.too_large,
+                            once,
                         },
                         now,
                     )

@@ -114,35 +114,54 @@ fn replace_lone_surrogates(b: &mut [u8]) {
     }
 }
 
-/// The longest prefix of a payload cut at `max_payload_bytes` that is whole JSON once its
-/// open objects and arrays are closed: every member before the last comma outside a string,
-/// at whatever depth. A Write of many megabytes carries its content twice (`tool_input` and
-/// `tool_response`): cut in the second copy, what came before still says what was done.
+/// What can be read of a payload cut at `max_payload_bytes`: its whole top-level members
+/// and, when the cut fell in `tool_response`, that object's whole members (closed as JSON).
+/// A Write of many megabytes carries its content twice (`tool_input` and `tool_response`):
+/// cut in the second copy, what came before still says what was done. A member cut anywhere
+/// else is left out whole (a `tool_input` without its strings must not read as an edit of
+/// nothing).
 pub fn complete_prefix(bytes: &[u8]) -> Option<Vec<u8>> {
     let (mut open, mut in_string, mut escaped) = (Vec::new(), false, false);
-    let mut cut: Option<(usize, Vec<u8>)> = None;
+    let (mut key_start, mut key, mut member) = (0, &b""[..], &b""[..]);
+    let (mut top, mut deep): (Option<usize>, Option<(usize, Vec<u8>)>) = (None, None);
     for (i, &b) in bytes.iter().enumerate() {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
                 (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
+                (false, b'"') => {
+                    in_string = false;
+                    if open.len() == 1 {
+                        key = &bytes[key_start..i];
+                    }
+                }
                 _ => {}
             }
             continue;
         }
         match b {
-            b'"' => in_string = true,
-            b'{' => open.push(b'}'),
-            b'[' => open.push(b']'),
+            b'"' => {
+                in_string = true;
+                key_start = i + 1;
+            }
+            b'{' | b'[' => {
+                if open.len() == 1 {
+                    member = key;
+                }
+                open.push(if b == b'{' { b'}' } else { b']' });
+            }
             b'}' | b']' => {
                 open.pop();
             }
-            b',' => cut = Some((i, open.clone())),
+            b',' if open.len() == 1 => (top, deep) = (Some(i), None),
+            b',' => deep = Some((i, open.clone())),
             _ => {}
         }
     }
-    let (at, open) = cut?;
+    let (at, open) = match deep {
+        Some(cut) if member == b"tool_response" => cut,
+        _ => (top?, b"}".to_vec()),
+    };
     let mut whole = bytes[..at].to_vec();
     whole.extend(open.iter().rev());
     Some(whole)
@@ -288,10 +307,19 @@ mod tests {
 
     #[test]
     fn a_cut_payload_keeps_its_whole_members() {
-        let cut = br#"{"a":"x,y","b":{"c":[1,2],"d":"long text th"#;
-        let whole = complete_prefix(cut).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&whole).unwrap();
-        assert_eq!(v, serde_json::json!({"a": "x,y", "b": {"c": [1, 2]}}));
+        let read = |cut: &[u8]| -> serde_json::Value {
+            serde_json::from_slice(&complete_prefix(cut).unwrap()).unwrap()
+        };
+        let cut = br#"{"a":"x,y","tool_response":{"c":[1,2],"d":"long text th"#;
+        assert_eq!(
+            read(cut),
+            serde_json::json!({"a": "x,y", "tool_response": {"c": [1, 2]}})
+        );
+        // Cut elsewhere, the member goes whole.
+        let cut = br#"{"a":"x,y","tool_input":{"file_path":"f","old_string":"long te"#;
+        assert_eq!(read(cut), serde_json::json!({"a": "x,y"}));
+        let cut = br#"{"a":1,"b":[{"c":1},{"c":"#;
+        assert_eq!(read(cut), serde_json::json!({"a": 1}));
         assert_eq!(complete_prefix(br#"{"a":"no comma"#), None);
     }
 

@@ -1,8 +1,8 @@
 //! Which project configuration files the user has trusted.
 //!
 //! A repository can carry `.claude/flowhook.toml`, and a repository may come from anywhere.
-//! The keys of such a file that decide where data is written or sent, or how long a call may
-//! take, count only once the user has run `flowhook trust` on it (as direnv's `allow`, mise's
+//! The keys of such a file that decide where data is written or sent, what is deleted, or how
+//! long a call may take, count only once the user has run `flowhook trust` on it (as direnv's `allow`, mise's
 //! `trust`): the file's path and the SHA-256 of its content are recorded in the user's state
 //! directory, and a file whose content changed is untrusted again.
 

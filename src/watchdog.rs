@@ -32,7 +32,7 @@ static ARMED_MS: AtomicU64 = AtomicU64::new(0);
 const READ_CAP: Duration = Duration::from_secs(10);
 /// The shortest limit, whoever sets it (`hook.timeout_ms` of 0 or 1 would end every call
 /// before it read its payload): a hook call's own work takes a few milliseconds.
-pub const MIN_LIMIT_MS: u64 = 100;
+const MIN_LIMIT_MS: u64 = 100;
 static STATE: Mutex<State> = Mutex::new(State::Idle);
 /// The bytes of the payload while it arrives (`input::read_payload` reads into it and takes
 /// them out when done): what is kept if stdin stalls halfway.

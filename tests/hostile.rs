@@ -532,6 +532,22 @@ fn a_write_too_large_to_arrive_twice_is_stored_as_an_edit() {
         );
     }
     assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 0);
+
+    // Cut in the tool's input itself, nothing says what was done: rejected, as before.
+    let mut e = edit_template();
+    e["cwd"] = w.project().to_string_lossy().as_ref().into();
+    e["tool_use_id"] = "t-huge-edit".into();
+    e["tool_input"]["old_string"] = "y".repeat(70 << 20).into();
+    let out = w.hook(&[], &serde_json::to_vec(&e).unwrap());
+    assert_hook_contract(&out, "huge edit");
+    assert_eq!(
+        w.count("SELECT count(*) FROM edit_history WHERE tool_use_id = 't-huge-edit'"),
+        0
+    );
+    assert_eq!(
+        w.query("SELECT truncated, reason LIKE '%max_payload_bytes%' FROM rejected_events"),
+        rows![[1, 1]]
+    );
 }
 
 #[test]
@@ -643,6 +659,9 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         at(&prompt, "2026-03-01T10:00:20"),
         prompt.replace("r1", "r2"),
         edit.replace("r1", "r2"),
+        // Rejected, with no session (so no recorded time) to know them by.
+        "not json at all".to_owned(),
+        r#"{"hook_event_name":"UserPromptSubmit","prompt":"whose?"}"#.to_owned(),
     ];
     std::fs::write(&own, lines.join("\n")).unwrap();
     files.push(own.clone());
@@ -650,6 +669,10 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         let w = World::new();
         replay(&w, file);
         let once = counts(&w);
+        if file == &own {
+            // Past the window in which a second copy of a payload counts as the same one.
+            std::thread::sleep(Duration::from_millis(1100));
+        }
         replay(&w, file);
         assert_eq!(counts(&w), once, "{}", file.display());
         // In one database with others.
@@ -674,4 +697,5 @@ fn replaying_a_recording_twice_stores_nothing_new() {
         w.count("SELECT count(*) FROM task_log WHERE session_id = 'r2'"),
         1
     );
+    assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 2);
 }

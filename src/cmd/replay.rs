@@ -44,6 +44,7 @@ pub fn run(args: ReplayArgs) -> super::Result {
     let db = setup.db().to_path_buf();
     let files = collect(&args.paths)?;
     let mut recorder = Recorder::new(args.common.config.clone());
+    recorder.replay = true;
     let origin = Origin::here(Some(db.clone()));
     let mut totals = Totals {
         db,

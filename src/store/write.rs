@@ -41,6 +41,8 @@ pub struct Rejected<'a> {
     pub key: &'a str,
     pub payload_bytes: usize,
     pub truncated: bool,
+    /// Kept once, whenever it comes again (a replay: the same recorded line).
+    pub once: bool,
 }
 
 /// One IMMEDIATE write transaction of the hook path: an event, and what recall handed out
@@ -442,7 +444,7 @@ impl Store {
     }
 
     /// Keeps a payload that could not be understood, with the reason; a second copy that
-    /// arrives within moments is not kept again.
+    /// arrives within moments (or at all, with `once`) is not kept again.
     pub async fn reject(&self, r: &Rejected<'_>, now: &str) -> Result<Written> {
         let tx = self.begin().await?;
         let previous = self
@@ -455,7 +457,7 @@ impl Store {
         let again = previous
             .first()
             .and_then(|p| text(&p[0]))
-            .is_some_and(|p| ms_between(&p, now) <= REDELIVERY_MS);
+            .is_some_and(|p| r.once || ms_between(&p, now) <= REDELIVERY_MS);
         if !again {
             self.run(
                 "INSERT INTO rejected_events (id, received_at, reason, args, payload,
