@@ -91,6 +91,12 @@ enum Anchor {
 /// `path` absolute (against the working directory) and without `.` and `..`: the form that
 /// is both checked and opened, so that the two agree.
 pub fn normal(path: &Path) -> PathBuf {
+    // An empty path (a root found from a relative `cwd`) is the working directory.
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
     lexical(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
@@ -483,7 +489,8 @@ pub fn open_in_project(root: &Path, path: &Path) -> io::Result<File> {
     let rel = path
         .strip_prefix(&root)
         .map_err(|_| refused(&path, &format!("is not below {}", root.display())))?;
-    let base = open_anchor(&root, Anchor::Project, false)?;
+    // A project that is gone has no files (NotFound, not a refusal).
+    let base = open_path(&root, libc::O_RDONLY | libc::O_DIRECTORY)?;
     let fd = open_beneath(
         base.as_fd(),
         rel,
