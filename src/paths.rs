@@ -652,6 +652,43 @@ mod tests {
     }
 
     #[test]
+    fn below_a_root_no_component_is_a_link_and_nothing_has_two_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("proj"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        register_root(&root);
+        std::os::unix::fs::symlink(&outside, root.join("cache")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("inside")).unwrap();
+        for path in [
+            "cache/x.db",
+            "cache/a/b/x.log",
+            "inside/x.log",
+            "./cache/../cache/x",
+        ] {
+            let p = root.join(path);
+            let e = open_append(&p).unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{path}: {e}");
+            assert!(check_database(&p).is_err(), "{path}");
+            assert!(make_dir(&p).is_err(), "{path}");
+            assert!(!beneath(&root, &p), "{path}");
+        }
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(beneath(&root, &root.join("real/new/x.db")));
+        make_dir(&root.join("real/new")).unwrap();
+        open_append(&root.join("real/new/x.log")).unwrap();
+        // A file with a second name elsewhere is not written.
+        std::fs::hard_link(root.join("real/new/x.log"), outside.join("profile")).unwrap();
+        let e = open_append(&root.join("real/new/x.log")).unwrap_err();
+        assert!(e.to_string().contains("hard links"), "{e}");
+        // A root that is gone is not made.
+        let gone = dir.path().join("gone");
+        register_root(&gone);
+        assert!(make_dir(&gone.join(".swarm")).is_err());
+        assert!(!gone.exists());
+    }
+
+    #[test]
     fn lexical_paths_resolve_dots() {
         assert_eq!(lexical(Path::new("/p/./a/../b")), Path::new("/p/b"));
         assert_eq!(lexical(Path::new("/p/../../x")), Path::new("/x"));

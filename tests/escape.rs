@@ -532,3 +532,33 @@ fn install_writes_no_settings_through_a_linked_directory() {
     let settings = std::fs::read_to_string(c.p(".claude/settings.json")).unwrap();
     assert!(settings.contains("flowhook"), "{settings}");
 }
+
+#[test]
+fn debugging_commands_and_trust_refuse_an_unbounded_configuration_quickly() {
+    let c = Clone::new();
+    let fifo = c.w.path().join("fifo.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for config in [Path::new("/dev/zero"), fifo.as_path()] {
+        let started = Instant::now();
+        let out = c
+            .cmd(&["sessions", "--config", &config.to_string_lossy()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{config:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    // `flowhook trust` of a project file that is a device: refused, nothing trusted.
+    symlink("/dev/zero", c.p(".claude/flowhook.toml")).unwrap();
+    let out = c.cmd(&["trust"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    assert!(!c.w.state().join("trusted.json").exists());
+}
