@@ -91,6 +91,12 @@ enum Anchor {
 /// `path` absolute (against the working directory) and without `.` and `..`: the form that
 /// is both checked and opened, so that the two agree.
 pub fn normal(path: &Path) -> PathBuf {
+    // An empty path (a root found from a relative `cwd`) is the working directory.
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
     lexical(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
@@ -483,7 +489,8 @@ pub fn open_in_project(root: &Path, path: &Path) -> io::Result<File> {
     let rel = path
         .strip_prefix(&root)
         .map_err(|_| refused(&path, &format!("is not below {}", root.display())))?;
-    let base = open_anchor(&root, Anchor::Project, false)?;
+    // A project that is gone has no files (NotFound, not a refusal).
+    let base = open_path(&root, libc::O_RDONLY | libc::O_DIRECTORY)?;
     let fd = open_beneath(
         base.as_fd(),
         rel,
@@ -642,6 +649,43 @@ mod tests {
         std::os::unix::fs::symlink(&target, format!("{}-wal", db.display())).unwrap();
         assert!(check_database(&db).is_err());
         assert!(open_append(&dir.path().join("new.log")).is_ok());
+    }
+
+    #[test]
+    fn below_a_root_no_component_is_a_link_and_nothing_has_two_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("proj"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        register_root(&root);
+        std::os::unix::fs::symlink(&outside, root.join("cache")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("inside")).unwrap();
+        for path in [
+            "cache/x.db",
+            "cache/a/b/x.log",
+            "inside/x.log",
+            "./cache/../cache/x",
+        ] {
+            let p = root.join(path);
+            let e = open_append(&p).unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{path}: {e}");
+            assert!(check_database(&p).is_err(), "{path}");
+            assert!(make_dir(&p).is_err(), "{path}");
+            assert!(!beneath(&root, &p), "{path}");
+        }
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(beneath(&root, &root.join("real/new/x.db")));
+        make_dir(&root.join("real/new")).unwrap();
+        open_append(&root.join("real/new/x.log")).unwrap();
+        // A file with a second name elsewhere is not written.
+        std::fs::hard_link(root.join("real/new/x.log"), outside.join("profile")).unwrap();
+        let e = open_append(&root.join("real/new/x.log")).unwrap_err();
+        assert!(e.to_string().contains("hard links"), "{e}");
+        // A root that is gone is not made.
+        let gone = dir.path().join("gone");
+        register_root(&gone);
+        assert!(make_dir(&gone.join(".swarm")).is_err());
+        assert!(!gone.exists());
     }
 
     #[test]

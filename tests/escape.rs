@@ -316,58 +316,56 @@ fn a_hard_linked_log_or_database_gets_nothing() {
     assert_eq!(c.spooled().len(), 1);
 }
 
-#[test]
-fn a_linked_directory_in_the_state_directory_is_not_written_through() {
-    // The spool itself linked out: the event goes to the other spool, not there.
+/// A clone whose state directory (`FLOWHOOK_STATE_DIR`) has `name` linked to a directory
+/// of the home, which is returned with it.
+fn state_with_link(name: &str) -> (Clone, PathBuf, PathBuf) {
     let mut c = Clone::new();
     let state = c.w.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     c.set("FLOWHOOK_STATE_DIR", &state);
-    std::fs::create_dir_all(c.home("victim")).unwrap();
-    symlink(c.home("victim"), state.join("spool")).unwrap();
+    let victim = c.home("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    symlink(&victim, state.join(name)).unwrap();
+    (c, state, victim)
+}
+
+#[test]
+fn a_linked_directory_in_the_state_directory_is_not_written_through() {
+    // The spool itself linked out: the event goes to the other spool, not there.
+    let (c, _, victim) = state_with_link("spool");
     symlink("../home/.ssh", c.p(".swarm")).unwrap();
     let (stderr, _) = c.hook(&c.prompt("spool me"));
     assert!(stderr.contains("spooled"), "{stderr}");
-    assert_eq!(std::fs::read_dir(c.home("victim")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
     assert_eq!(std::fs::read_dir(c.home(".ssh")).unwrap().count(), 0);
     assert_eq!(c.spooled().len(), 1);
 
     // A log the user's configuration puts in a directory of the state directory that
     // links out.
-    let mut c = Clone::new();
-    let state = c.w.path().join("state3");
-    std::fs::create_dir_all(&state).unwrap();
-    c.set("FLOWHOOK_STATE_DIR", &state);
-    std::fs::create_dir_all(c.home("victim3")).unwrap();
-    symlink(c.home("victim3"), state.join("logs")).unwrap();
+    let (c, state, victim) = state_with_link("logs");
     c.user_config(&format!(
         "[log]\nlevel = \"debug\"\nfile = \"{}/logs/flowhook.log\"\n",
         state.display()
     ));
     let (stderr, _) = c.hook(&c.prompt("logged nowhere"));
     assert!(stderr.contains("symbolic link"), "{stderr}");
-    assert_eq!(std::fs::read_dir(c.home("victim3")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
     assert_eq!(c.tasks(&c.own_db()), rows![["logged nowhere"]]);
 
     // Both spools linked out: the event cannot be kept, and nothing is written there.
-    let mut c = Clone::new();
-    let state = c.w.path().join("state2");
-    std::fs::create_dir_all(&state).unwrap();
-    c.set("FLOWHOOK_STATE_DIR", &state);
-    std::fs::create_dir_all(c.home("victim2")).unwrap();
-    symlink(c.home("victim2"), state.join("spool")).unwrap();
-    std::fs::create_dir_all(c.w.path().join("tmp").join(format!("flowhook-{}", uid()))).unwrap();
-    symlink(
-        c.home("victim2"),
-        c.w.path()
-            .join("tmp")
-            .join(format!("flowhook-{}/spool", uid())),
-    )
-    .unwrap();
+    let (c, _, victim) = state_with_link("spool");
+    let temp_state = c.w.path().join("tmp").join(format!("flowhook-{}", uid()));
+    std::fs::create_dir_all(&temp_state).unwrap();
+    symlink(&victim, temp_state.join("spool")).unwrap();
     symlink("../home/.ssh", c.p(".swarm")).unwrap();
     let (stderr, _) = c.hook(&c.prompt("nowhere to go"));
     assert!(stderr.contains("symbolic link"), "{stderr}");
-    assert_eq!(std::fs::read_dir(c.home("victim2")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(status.unwrap().success());
 }
 
 fn uid() -> u32 {
@@ -423,13 +421,7 @@ fn a_project_configuration_that_is_not_a_small_regular_file_is_not_read() {
     // A FIFO nobody writes, a directory, 2 MiB of comments.
     let c = Clone::new();
     let fifo = config(&c);
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     unreadable_config(&c, "not a regular file");
     let c = Clone::new();
     std::fs::create_dir_all(config(&c)).unwrap();
@@ -531,4 +523,28 @@ fn install_writes_no_settings_through_a_linked_directory() {
     succeeded(&mut c.cmd(&["install", "--project", "."]));
     let settings = std::fs::read_to_string(c.p(".claude/settings.json")).unwrap();
     assert!(settings.contains("flowhook"), "{settings}");
+}
+
+#[test]
+fn debugging_commands_and_trust_refuse_an_unbounded_configuration_quickly() {
+    let c = Clone::new();
+    let fifo = c.w.path().join("fifo.toml");
+    mkfifo(&fifo);
+    for config in [Path::new("/dev/zero"), fifo.as_path()] {
+        let started = Instant::now();
+        let out = c
+            .cmd(&["sessions", "--config", &config.to_string_lossy()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{config:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    // `flowhook trust` of a project file that is a device: refused, nothing trusted.
+    symlink("/dev/zero", c.p(".claude/flowhook.toml")).unwrap();
+    let out = c.cmd(&["trust"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    assert!(!c.w.state().join("trusted.json").exists());
 }
