@@ -677,8 +677,8 @@ fn assignments(text: &str, cut: bool) -> Vec<Found> {
     disjoint(found)
 }
 
-/// `.netrc`: `machine h login u password p` on a line, or `password p` on a line of its own
-/// after `machine` or `login` lines.
+/// `.netrc`: `machine h login u password p` on a line (or quoted in a sentence), or
+/// `password p` on a line of its own after `machine` or `login` lines.
 fn netrc(text: &str, cut: bool) -> Vec<Found> {
     let mut found = Vec::new();
     let mut context = false;
@@ -692,13 +692,15 @@ fn netrc(text: &str, cut: bool) -> Vec<Found> {
             .first()
             .is_some_and(|(_, w)| matches!(*w, "machine" | "default"));
         context = on_line || (context && !words.is_empty() && words.len() <= 2);
-        for pair in words.windows(2) {
+        for (n, pair) in words.windows(2).enumerate() {
             let [(_, key), (v, value)] = pair else {
                 continue;
             };
             let end = at + v + value.len();
+            // `login <user> password <value>`
+            let after_login = n >= 2 && words[n - 2].1 == "login";
             if *key == "password"
-                && context
+                && (context || after_login)
                 && !value.contains(MARK)
                 && (value.len() >= 3 || (cut && end == text.len()))
             {
