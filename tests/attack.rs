@@ -298,7 +298,8 @@ fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() 
         "{:?}",
         started.elapsed()
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("timed out"), "{said}");
     let waiting = spool_of(&w, "waiting");
     assert_eq!(waiting.len(), 1, "{waiting:?}");
 

@@ -68,7 +68,7 @@ struct SyncInfo {
 }
 
 pub fn run(args: DoctorArgs) -> ExitCode {
-    let report = match super::Setup::resolve(&args.common) {
+    let report = match super::Setup::resolve_lenient(&args.common) {
         Ok(setup) => super::runtime().block_on(report(&setup)),
         Err(e) => {
             tell!("flowhook: error: {e}");

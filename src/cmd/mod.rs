@@ -93,11 +93,31 @@ pub struct Setup {
 
 impl Setup {
     pub fn resolve(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
+        Setup::resolve_with(common, |here, o| {
+            crate::resolve::resolve(here, o).map_err(|e| e.to_string())
+        })
+    }
+
+    /// As a hook call resolves: an unusable configuration file is reported in
+    /// `config_error` and the defaults apply (doctor diagnoses it instead of stopping).
+    pub fn resolve_lenient(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
+        Setup::resolve_with(common, |here, o| {
+            Ok(crate::resolve::resolve_lenient(here, o))
+        })
+    }
+
+    fn resolve_with(
+        common: &crate::cli::Common,
+        resolve: impl FnOnce(
+            &std::path::Path,
+            &crate::resolve::Overrides,
+        ) -> std::result::Result<crate::resolve::Resolved, String>,
+    ) -> std::result::Result<Setup, String> {
         let here = std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?;
         let overrides =
             crate::resolve::Overrides::from_env(common.db.clone(), common.config.clone());
-        let resolved = crate::resolve::resolve(&here, &overrides).map_err(|e| e.to_string())?;
+        let resolved = resolve(&here, &overrides)?;
         if let Some(ignored) = &resolved.loaded.ignored {
             tell!("flowhook: warning: {}", ignored.warning());
         }
