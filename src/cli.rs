@@ -212,8 +212,9 @@ came from, the database (mode, schema, size, rows), every hook entry in the user
 project's settings files and in installed plugins with what is wrong with each (timeouts in \
 milliseconds, matchers that catch TaskCreate, jq pipelines, a missing or other binary, the same \
 hook twice, an event not wired, the exec form on a client too old for it), spooled events, \
-recent warnings from the log and, in sync mode, what waits to be sent and whether the server \
-answers (the token is never shown). Exits 1 when something is broken.\n\n\
+recent warnings from the log, the project's identity (and how to pin it), whether it is shared \
+with the team and why, and in sync mode what waits to be sent and whether the server answers \
+(the token is never shown). Exits 1 when something is broken.\n\n\
 Examples:\n  flowhook doctor\n  flowhook doctor --json"
     )]
     Doctor(DoctorArgs),

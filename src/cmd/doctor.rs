@@ -23,7 +23,7 @@ struct Report {
     hooks: Vec<String>,
     spooled: usize,
     recent_log: Vec<String>,
-    sync: Option<SyncInfo>,
+    sync: SyncInfo,
     problems: Vec<Finding>,
 }
 
@@ -57,8 +57,13 @@ struct Database {
     rows: Option<BTreeMap<&'static str, i64>>,
 }
 
+/// The team server and the current project, in every mode.
 #[derive(Serialize)]
 struct SyncInfo {
+    /// Whether the current project is shared, and why.
+    #[serde(flatten)]
+    sharing: crate::sync::share::Sharing,
+    server: Option<String>,
     /// Where the sync stands; `None` when the database could not tell.
     status: Option<crate::sync::Status>,
     /// How long the server took to answer a trivial request; `None`: it did not.
@@ -67,7 +72,14 @@ struct SyncInfo {
 
 pub fn run(args: DoctorArgs) -> ExitCode {
     let report = match super::Setup::resolve(&args.common) {
-        Ok(setup) => super::runtime().block_on(report(&setup)),
+        // Its ping needs a runtime with timers (the hook's has none).
+        Ok(setup) => match super::network_runtime() {
+            Ok(rt) => rt.block_on(report(&setup)),
+            Err(e) => {
+                eprintln!("flowhook: error: {e}");
+                return ExitCode::from(2);
+            }
+        },
         Err(e) => {
             eprintln!("flowhook: error: {e}");
             return ExitCode::from(2);
@@ -212,30 +224,30 @@ async fn sync(
     setup: &super::Setup,
     store: Option<&Result<Store, String>>,
     problems: &mut Vec<Finding>,
-) -> Option<SyncInfo> {
+) -> SyncInfo {
+    let mut info = SyncInfo {
+        sharing: crate::sync::share::sharing(&setup.resolved),
+        server: setup.config().database.url.clone(),
+        status: None,
+        answers_in_ms: None,
+    };
     if setup.config().database.mode != Mode::Sync {
-        return None;
+        return info;
     }
-    let status = match store {
+    info.status = match store {
         Some(Ok(store)) => crate::sync::status(&setup.resolved, store).await.ok(),
         _ => None,
     };
-    let answers_in_ms = match crate::sync::ping(&setup.resolved).await {
-        Ok(took) => Some(took.as_millis()),
-        Err(e) => {
-            problems.push(Finding {
-                level: Level::Error,
-                at: "sync".into(),
-                problem: e,
-                fix: "hooks keep recording locally; the next sync sends it all".into(),
-            });
-            None
-        }
-    };
-    Some(SyncInfo {
-        status,
-        answers_in_ms,
-    })
+    match crate::sync::ping(&setup.resolved).await {
+        Ok(took) => info.answers_in_ms = Some(took.as_millis()),
+        Err(e) => problems.push(Finding {
+            level: Level::Error,
+            at: "sync".into(),
+            problem: e,
+            fix: "hooks keep recording locally; the next sync sends it all".into(),
+        }),
+    }
+    info
 }
 
 /// The files Claude Code reads hooks from: the user's and the project's settings, and every
@@ -323,8 +335,13 @@ fn text(r: &Report) -> String {
     );
     line(
         "project",
-        format!("{} (root {})", r.project.id, r.project.root.display()),
+        format!(
+            "{} (root {})",
+            super::identity_text(&r.sync.sharing),
+            r.project.root.display()
+        ),
     );
+    line("shared", super::shared_text(&r.sync.sharing));
     line(
         "config",
         if r.config.files.is_empty() {
@@ -370,13 +387,15 @@ fn text(r: &Report) -> String {
         },
     );
     line("spool", format!("{} waiting", r.spooled));
-    if let Some(s) = &r.sync {
+    if r.database.mode == Mode::Sync {
+        let s = &r.sync;
         let status = s.status.as_ref();
+        let pending: i64 = status.map_or(0, |s| s.pending.values().sum());
         line(
             "sync",
             format!(
-                "{} ({}), last push {}, last pull {}",
-                status.and_then(|s| s.server.as_deref()).unwrap_or("?"),
+                "{} ({}), {pending} rows to push, last push {}, last pull {}",
+                s.server.as_deref().unwrap_or("(database.url not set)"),
                 s.answers_in_ms
                     .map_or("does not answer".into(), |ms| format!("answers in {ms} ms")),
                 status

@@ -5,12 +5,7 @@ use crate::cli::SyncArgs;
 
 pub fn run(args: SyncArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    // The network needs a runtime with its drivers (the hook's has none).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
+    super::network_runtime()?.block_on(async {
         // A new teammate's first sync makes the database the others' memory lands in.
         let store = if args.status {
             setup.open_existing().await?
@@ -108,6 +103,11 @@ fn status_text(s: &crate::sync::Status) -> String {
         crate::config::Mode::Sync => "sync",
     };
     let mut out = format!("mode:      {mode}\n");
+    out.push_str(&format!(
+        "project:   {}\n",
+        super::identity_text(&s.sharing)
+    ));
+    out.push_str(&format!("shared:    {}\n", super::shared_text(&s.sharing)));
     out.push_str(&format!(
         "server:    {}\n",
         s.server.as_deref().unwrap_or("(database.url not set)")

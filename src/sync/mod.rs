@@ -14,6 +14,7 @@
 //! process, while dozens of hook processes share this file.
 
 mod remote;
+pub mod share;
 mod token;
 
 use crate::config::Mode;
@@ -51,6 +52,9 @@ pub struct Report {
 pub struct Status {
     pub mode: Mode,
     pub server: Option<String>,
+    /// The current project: whether it is shared, and why.
+    #[serde(flatten)]
+    pub sharing: share::Sharing,
     pub machine: String,
     pub label: String,
     /// Rows recorded here the server lacks, per table.
@@ -328,6 +332,7 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
     Ok(Status {
         mode: to.config().database.mode,
         server: to.config().database.url.clone(),
+        sharing: share::sharing(to),
         machine: store.machine_id().await.map_err(err)?,
         label: label(to),
         pending,
