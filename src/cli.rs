@@ -173,11 +173,19 @@ Turso database, libsql://..., or any libSQL server), this sends the server what 
 recorded and it lacks, then takes what the other machines sent, so that recall, sessions and \
 show see the whole team's work. Hook calls never wait on the network: they only write the \
 local file, and start this in the background after each SessionEnd and every \
-sync.interval_minutes. One sync per database runs at a time (a second one exits at once); a \
+sync.interval_minutes.\n\n\
+Sync mode says where; which projects are shared is your choice, per project: run \
+`flowhook sync --enable` in one (kept in your state directory, by the project's identity), or \
+list identity patterns in your own hooks.toml ([sync] share = [\"github.com/acme/*\"]; a \
+project's file never decides this). Nothing of another project is pushed or pulled; a project \
+known only by its path never leaves the machine. Without a git remote, give a directory an \
+identity in your own hooks.toml: [project.ids] \"/home/me/notes\" = \"notes\" (project.id \
+counts only in that project's own .claude/flowhook.toml). One sync per database runs at a time (a second one exits at once); a \
 sync stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
 The token comes from FLOWHOOK_AUTH_TOKEN (or the variable database.token_env names), then \
 TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
-Examples:\n  flowhook sync\n  flowhook sync --status\n  flowhook sync --pull --json"
+Examples:\n  flowhook sync --enable\n  flowhook sync\n  flowhook sync --status\n  \
+flowhook sync --pull --json"
     )]
     Sync(SyncArgs),
 
@@ -473,9 +481,16 @@ pub struct SyncArgs {
     /// Only take the other machines' rows
     #[arg(long, conflicts_with = "status")]
     pub pull: bool,
-    /// Say what is waiting to be sent, when the last push and pull ran, and the last error
+    /// Say whether this project is shared and why, what is waiting to be sent, when the last
+    /// push and pull ran, and the last error
     #[arg(long)]
     pub status: bool,
+    /// Share this project (its identity) with the team from now on
+    #[arg(long, conflicts_with_all = ["push", "pull", "status", "disable"])]
+    pub enable: bool,
+    /// Stop sharing this project (over any sync.share pattern); what the server has stays
+    #[arg(long, conflicts_with_all = ["push", "pull", "status"])]
+    pub disable: bool,
     /// Print the outcome as one JSON object
     #[arg(long)]
     pub json: bool,

@@ -215,6 +215,9 @@ impl Recorder {
         if let Some(ignored) = &r.loaded.ignored {
             self.warn_once(ignored.warning());
         }
+        for m in &r.loaded.misplaced {
+            self.warn_once(m.clone());
+        }
         self.resolved.push((key, r.clone()));
         r
     }

@@ -162,6 +162,28 @@ pub fn touch_private(path: &Path) -> io::Result<()> {
     open_append(path).map(drop)
 }
 
+/// `~/x` as `$HOME/x`.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Replaces the file `name` in the state directory with `bytes`, atomically and owner-only
+/// (a ledger of the user's choices: trust, sharing).
+pub fn replace_state_file(name: &str, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let dir = state_dir();
+    private_dir(&dir)?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = create_new(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join(name))
+}
+
 /// `path` without `.` and `..` components, without touching the file system.
 pub fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

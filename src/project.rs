@@ -6,7 +6,8 @@
 //! of the repository's `origin` remote (`git@github.com:acme/shop.git` and
 //! `https://github.com/acme/shop` are both `github.com/acme/shop`), read from `.git/config`
 //! without running git; else a `project.id` from the project's trusted `.claude/flowhook.toml`;
-//! else the root's path, which means nothing on another machine and so is never synced.
+//! else the root's path, which means nothing on another machine and so is never synced. The
+//! user's own `[project.ids]` pins a directory's identity over all of these.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,8 @@ pub struct Project {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IdKind {
+    /// `[project.ids]` in the user's own configuration, for this directory.
+    Pinned,
     /// The `origin` remote: the same project on every machine.
     Remote,
     /// `project.id` from a trusted configuration.
@@ -54,12 +57,19 @@ pub fn root(dir: &Path, project_dir_env: Option<&Path>) -> PathBuf {
 }
 
 impl Project {
-    /// The project at `root`, identified by its remote, else by `configured_id`, else by
-    /// its path.
-    pub fn at(root: PathBuf, configured_id: Option<&str>) -> Project {
+    /// The project at `root`, identified by `pinned`, else its remote, else `configured_id`,
+    /// else its path.
+    pub fn at(root: PathBuf, pinned: Option<&str>, configured_id: Option<&str>) -> Project {
+        if let Some(id) = nonempty(pinned) {
+            return Project {
+                id: id.to_owned(),
+                kind: IdKind::Pinned,
+                root,
+            };
+        }
         let (id, kind) = match origin_url(&root).as_deref().and_then(normalise_remote) {
             Some(id) => (id, IdKind::Remote),
-            None => match configured_id.map(str::trim).filter(|i| !i.is_empty()) {
+            None => match nonempty(configured_id) {
                 Some(id) => (id.to_owned(), IdKind::Configured),
                 // A path can hold a secret (`/work/token=ghp_…`): the identity is stored.
                 None => (
@@ -70,6 +80,11 @@ impl Project {
         };
         Project { root, id, kind }
     }
+}
+
+/// `id` trimmed, unless that leaves nothing.
+fn nonempty(id: Option<&str>) -> Option<&str> {
+    id.map(str::trim).filter(|i| !i.is_empty())
 }
 
 /// The `url` of `[remote "origin"]` in the repository at `root`, if it is one. `.git` may
@@ -181,15 +196,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join(".git")).unwrap();
         std::fs::write(dir.path().join(".git/config"), config).unwrap();
-        let p = Project::at(dir.path().to_path_buf(), Some("ignored"));
+        let p = Project::at(dir.path().to_path_buf(), None, Some("ignored"));
         assert_eq!(
             (p.id.as_str(), p.kind),
             ("github.com/acme/shop", IdKind::Remote)
         );
         let bare = tempfile::tempdir().unwrap();
-        let p = Project::at(bare.path().to_path_buf(), Some("acme-shop"));
+        let p = Project::at(bare.path().to_path_buf(), None, Some("acme-shop"));
         assert_eq!((p.id.as_str(), p.kind), ("acme-shop", IdKind::Configured));
-        let p = Project::at(bare.path().to_path_buf(), None);
+        let p = Project::at(bare.path().to_path_buf(), None, None);
         assert_eq!(p.kind, IdKind::Path);
+        let p = Project::at(dir.path().to_path_buf(), Some("shop"), None);
+        assert_eq!((p.id.as_str(), p.kind), ("shop", IdKind::Pinned));
     }
 }

@@ -75,7 +75,11 @@ pub fn resolve_lenient(dir: &Path, o: &Overrides) -> Resolved {
 
 fn finish(root: PathBuf, loaded: Loaded, config_error: Option<String>, o: &Overrides) -> Resolved {
     let config = &loaded.config;
-    let project = Project::at(root, config.project.id.as_deref());
+    let project = Project::at(
+        root.clone(),
+        config.project.pinned(&root),
+        config.project.id.as_deref(),
+    );
     let (db, mut db_refused) = database(&project.root, o.db.as_deref(), config);
     if db_refused.is_none()
         && let Err(e) = crate::paths::check_database(&db)

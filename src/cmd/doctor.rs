@@ -123,6 +123,14 @@ async fn report(setup: &super::Setup) -> Report {
             fix: format!("flowhook trust {}", i.file.display()),
         });
     }
+    for m in &r.loaded.misplaced {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "configuration".into(),
+            problem: m.clone(),
+            fix: "take the key out of that file (see hooks.toml)".into(),
+        });
+    }
     for e in r.config_error.iter().chain(&r.pattern_errors) {
         problems.push(Finding {
             level: Level::Error,
@@ -235,7 +243,7 @@ async fn sync(
         return info;
     }
     info.status = match store {
-        Some(Ok(store)) => crate::sync::status(&setup.resolved, store).await.ok(),
+        Some(Ok(store)) => crate::sync::status(&setup.resolved, Some(store)).await.ok(),
         _ => None,
     };
     match crate::sync::ping(&setup.resolved).await {

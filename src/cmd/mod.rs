@@ -38,6 +38,7 @@ pub fn network_runtime() -> std::result::Result<tokio::runtime::Runtime, String>
 pub fn identity_text(s: &crate::sync::share::Sharing) -> String {
     use crate::project::IdKind;
     let from = match s.identity {
+        IdKind::Pinned => "pinned by [project.ids] in your hooks.toml",
         IdKind::Remote => "from its git remote `origin`",
         IdKind::Configured => "from project.id",
         IdKind::Path => "its path: this machine only",
@@ -106,6 +107,9 @@ impl Setup {
         let resolved = crate::resolve::resolve(&here, &overrides).map_err(|e| e.to_string())?;
         if let Some(ignored) = &resolved.loaded.ignored {
             eprintln!("flowhook: warning: {}", ignored.warning());
+        }
+        for m in &resolved.loaded.misplaced {
+            eprintln!("flowhook: warning: {m}");
         }
         Ok(Setup { resolved })
     }

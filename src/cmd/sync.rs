@@ -5,15 +5,17 @@ use crate::cli::SyncArgs;
 
 pub fn run(args: SyncArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
+    if args.enable || args.disable {
+        return choose(&setup, args.enable, args.json);
+    }
     super::network_runtime()?.block_on(async {
-        // A new teammate's first sync makes the database the others' memory lands in.
-        let store = if args.status {
-            setup.open_existing().await?
-        } else {
-            setup.open().await?
-        };
         if args.status {
-            let s = crate::sync::status(&setup.resolved, &store).await?;
+            // Whether the project is shared is said before anything is recorded too.
+            let store = match setup.db().exists() || setup.resolved.db_refused.is_some() {
+                true => Some(setup.open_existing().await?),
+                false => None,
+            };
+            let s = crate::sync::status(&setup.resolved, store.as_ref()).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&s).expect("plain struct"));
             } else {
@@ -21,6 +23,8 @@ pub fn run(args: SyncArgs) -> super::Result {
             }
             return Ok(());
         }
+        // A new teammate's first sync makes the database the others' memory lands in.
+        let store = setup.open().await?;
         let what = crate::sync::What {
             push: !args.pull,
             pull: !args.push,
@@ -64,6 +68,38 @@ pub fn run(args: SyncArgs) -> super::Result {
     })
 }
 
+/// `--enable` / `--disable`: the user's choice for this project, by its identity.
+fn choose(setup: &Setup, shared: bool, json: bool) -> super::Result {
+    let p = &setup.resolved.project;
+    if shared && crate::sync::share::is_path(&p.id) {
+        return Err(format!(
+            "{} has no identity but its path, which means nothing on another machine: give it \
+             a git remote `origin`, or pin one in your own hooks.toml with [project.ids] \
+             \"{}\" = \"its-name\"",
+            p.root.display(),
+            p.root.display()
+        ));
+    }
+    crate::sync::share::choose(&p.id, shared)
+        .map_err(|e| format!("cannot record the choice in the state directory: {e}"))?;
+    let now = crate::sync::share::sharing(&setup.resolved);
+    if json {
+        println!("{}", serde_json::to_string(&now).expect("plain struct"));
+    } else {
+        println!(
+            "{}: {}{}",
+            super::identity_text(&now),
+            if shared { "shared" } else { "not shared" },
+            match (&now.shared, &setup.config().database.url) {
+                (true, Some(url)) => format!(" with {url}"),
+                (false, _) if shared => format!(" yet ({})", now.why),
+                _ => String::new(),
+            }
+        );
+    }
+    Ok(())
+}
+
 fn counts(by_table: &std::collections::BTreeMap<&str, u64>) -> String {
     let total: u64 = by_table.values().sum();
     let parts: Vec<String> = by_table
@@ -79,7 +115,10 @@ fn counts(by_table: &std::collections::BTreeMap<&str, u64>) -> String {
 }
 
 fn report_text(r: &crate::sync::Report) -> String {
-    let mut s = format!("Synced with {}", r.server);
+    if let Some(why) = &r.not_shared {
+        return format!("Nothing synced: this project is not shared ({why}).");
+    }
+    let mut s = format!("Synced {} with {}", r.projects.join(", "), r.server);
     if !r.pushed.is_empty() {
         s.push_str(&format!(": pushed {}", counts(&r.pushed)));
     }
@@ -112,7 +151,11 @@ fn status_text(s: &crate::sync::Status) -> String {
         "server:    {}\n",
         s.server.as_deref().unwrap_or("(database.url not set)")
     ));
-    out.push_str(&format!("machine:   {} ({})\n", s.label, s.machine));
+    out.push_str(&format!(
+        "machine:   {} ({})\n",
+        s.label,
+        s.machine.as_deref().unwrap_or("no database yet")
+    ));
     let pending: Vec<String> = s.pending.iter().map(|(t, n)| format!("{t} {n}")).collect();
     out.push_str(&format!("to push:   {}\n", pending.join(", ")));
     let when = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());

@@ -78,16 +78,25 @@ fn shareable(p: &str) -> String {
 }
 
 /// The rows of `t` recorded here that the server lacks: past rowid `?1` for rows that only
-/// arrive; for versioned ones, those whose version was not pushed.
-fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
+/// arrive; for versioned ones, those whose version was not pushed. `scoped`: only those of
+/// the projects shared, `?2` (a JSON array of identities).
+fn unpushed_where(t: &Shared, columns: &[Column], scoped: bool) -> String {
+    let of = |p: &str| {
+        let shared = if scoped {
+            format!(" AND {p} IN (SELECT value FROM json_each(?2))")
+        } else {
+            String::new()
+        };
+        format!("{}{shared}", shareable(p))
+    };
     // Rows without a project column belong to their session's.
     let project = if columns.iter().any(|(c, _)| c == "project") {
-        shareable("project")
+        of("project")
     } else {
         format!(
             "EXISTS (SELECT 1 FROM session_summaries s WHERE s.session_id = {}.session_id AND {})",
             t.name,
-            shareable("s.project")
+            of("s.project")
         )
     };
     let which = if t.versioned {
@@ -129,12 +138,13 @@ impl Store {
             .collect())
     }
 
-    /// Up to `limit` rows of `t` recorded here that the server lacks (see `unpushed_where`),
-    /// oldest first.
+    /// Up to `limit` rows of `t` recorded here that the server lacks, of the `projects`
+    /// shared (a JSON array; see `unpushed_where`), oldest first.
     pub async fn unpushed(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         after: i64,
         limit: usize,
     ) -> Result<Unpushed> {
@@ -145,9 +155,9 @@ impl Store {
             first = if t.versioned { "version" } else { "rowid" },
             key = t.key,
             table = t.name,
-            cond = unpushed_where(t, columns)
+            cond = unpushed_where(t, columns, true)
         );
-        let rows = self.rows(&sql, params![after]).await?;
+        let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(Unpushed {
             keys: if t.versioned {
                 rows.iter().filter_map(|r| text(&r[2])).collect()
@@ -163,7 +173,8 @@ impl Store {
 
     /// A query for the sessions holding rows this machine recorded and has not pushed to the
     /// server it last used (before a first sync: all of them). Retention keeps these in sync
-    /// mode: deleting them would lose them for the team too.
+    /// mode: deleting them would lose them for the team too. (Of every project that may be
+    /// shared: a hook call does not read which are.)
     pub(super) async fn unsent_sessions(&self) -> Result<String> {
         let server = self.sync_state("server").await?.unwrap_or_default();
         let mut parts = Vec::new();
@@ -179,20 +190,26 @@ impl Store {
                 .await?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let cond = unpushed_where(t, &columns).replace("?1", &after.to_string());
+            let cond = unpushed_where(t, &columns, false).replace("?1", &after.to_string());
             parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
         }
         Ok(parts.join(" UNION "))
     }
 
-    /// How many rows of `t` recorded here the server lacks.
-    pub async fn pending(&self, t: &Shared, columns: &[Column], after: i64) -> Result<i64> {
+    /// How many rows of `t` recorded here, of the `projects` shared, the server lacks.
+    pub async fn pending(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        projects: &str,
+        after: i64,
+    ) -> Result<i64> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE {}",
             t.name,
-            unpushed_where(t, columns)
+            unpushed_where(t, columns, true)
         );
-        let rows = self.rows(&sql, params![after]).await?;
+        let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(rows.first().map_or(0, |r| int(&r[0])))
     }
 
@@ -349,6 +366,20 @@ impl Store {
         )
         .await?;
         Ok(self.sync_state("machine").await?.unwrap_or(id))
+    }
+
+    /// The projects this database holds: those of the rows recorded here.
+    pub async fn held_projects(&self) -> Result<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT project FROM session_summaries WHERE origin IS NULL
+                 UNION SELECT project FROM task_log WHERE origin IS NULL
+                 UNION SELECT project FROM edit_history WHERE origin IS NULL
+                 UNION SELECT project FROM agent_memory WHERE origin IS NULL",
+                (),
+            )
+            .await?;
+        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
     }
 
     /// The machines the server knows (id, label), as pulled.

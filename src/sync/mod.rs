@@ -38,6 +38,12 @@ pub struct What {
 pub struct Report {
     pub server: String,
     pub machine: String,
+    /// The projects of this database that were synced: those shared.
+    pub projects: Vec<String>,
+    /// Why nothing was, when no project of this database is shared (the server was not
+    /// contacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_shared: Option<String>,
     /// Rows the server took, per table.
     pub pushed: BTreeMap<&'static str, u64>,
     /// Rows stored here, per table.
@@ -55,7 +61,8 @@ pub struct Status {
     /// The current project: whether it is shared, and why.
     #[serde(flatten)]
     pub sharing: share::Sharing,
-    pub machine: String,
+    /// This machine's id on the server (`None` before its database exists).
+    pub machine: Option<String>,
     pub label: String,
     /// Rows recorded here the server lacks, per table.
     pub pending: BTreeMap<&'static str, i64>,
@@ -115,10 +122,18 @@ pub async fn run(
     };
     let started = Instant::now();
     let (url, token) = server_of(to)?;
+    let projects = shared_projects(to, store).await?;
+    if projects.is_empty() {
+        return Ok(Some(Report {
+            server: url,
+            not_shared: Some(share::sharing(to).why),
+            ..Report::default()
+        }));
+    }
     let c = &to.config().sync;
     let outcome = tokio::time::timeout(
         Duration::from_secs(c.timeout_secs),
-        exchange(to, store, &url, &token, what, progress),
+        exchange(to, store, &url, &token, &projects, what, progress),
     )
     .await
     .unwrap_or_else(|_| {
@@ -142,12 +157,25 @@ pub async fn run(
     Ok(Some(report))
 }
 
-/// The push and the pull.
+/// The projects of this database that are shared: the current one and those of the rows
+/// recorded here (a database may be one file for several projects), as the user chose.
+async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, String> {
+    let mut held = store.held_projects().await.map_err(|e| e.to_string())?;
+    held.push(to.project.id.clone());
+    held.sort();
+    held.dedup();
+    let choices = share::Choices::load(to.config());
+    held.retain(|p| choices.decide(p).0);
+    Ok(held)
+}
+
+/// The push and the pull of the `projects` shared.
 async fn exchange(
     to: &Resolved,
     store: &Store,
     url: &str,
     token: &str,
+    projects: &[String],
     what: What,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Report, String> {
@@ -165,6 +193,7 @@ async fn exchange(
     server.register(&machine, &label(to), &now).await?;
     let mut report = Report {
         machine: machine.clone(),
+        projects: projects.to_vec(),
         ..Report::default()
     };
     let link = Link {
@@ -172,6 +201,7 @@ async fn exchange(
         server: &server,
         server_id: &server_id,
         machine: &machine,
+        projects: serde_json::to_string(projects).expect("strings"),
         batch: c.batch_rows.max(1),
     };
     if what.push {
@@ -214,6 +244,8 @@ struct Link<'a> {
     server: &'a Server,
     server_id: &'a str,
     machine: &'a str,
+    /// The projects shared, as a JSON array.
+    projects: String,
     batch: usize,
 }
 
@@ -231,7 +263,7 @@ impl Link<'_> {
         loop {
             let u = self
                 .store
-                .unpushed(t, columns, after, self.batch)
+                .unpushed(t, columns, &self.projects, after, self.batch)
                 .await
                 .map_err(err)?;
             let Some(&(last, _)) = u.rows.last() else {
@@ -306,10 +338,26 @@ async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
         .unwrap_or(0))
 }
 
-/// Where a sync of this database stands.
-pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
+/// Where a sync of this database stands; without a database (nothing recorded yet), only
+/// whether the project is shared.
+pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, String> {
+    let mut status = Status {
+        mode: to.config().database.mode,
+        server: to.config().database.url.clone(),
+        sharing: share::sharing(to),
+        machine: None,
+        label: label(to),
+        pending: SHARED.iter().map(|t| (t.name, 0)).collect(),
+        last_push: None,
+        last_pull: None,
+        last_error: None,
+        running: Lock::held(&to.db),
+    };
+    let Some(store) = store else {
+        return Ok(status);
+    };
     let err = |e: crate::store::StoreError| e.to_string();
-    let mut pending = BTreeMap::new();
+    let projects = serde_json::to_string(&shared_projects(to, store).await?).expect("strings");
     let server_id = store
         .sync_state("server")
         .await
@@ -318,29 +366,24 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
     for t in SHARED {
         let columns = store.shared_columns(t).await.map_err(err)?;
         let after = cursor(store, &cursor_key(&server_id, "push", t)).await?;
-        pending.insert(
-            t.name,
-            store.pending(t, &columns, after).await.map_err(err)?,
-        );
+        let n = store
+            .pending(t, &columns, &projects, after)
+            .await
+            .map_err(err)?;
+        status.pending.insert(t.name, n);
     }
     let state = |k: &'static str| async move {
         store
             .sync_state(k)
             .await
             .map(|v| v.filter(|v| !v.is_empty()))
+            .map_err(err)
     };
-    Ok(Status {
-        mode: to.config().database.mode,
-        server: to.config().database.url.clone(),
-        sharing: share::sharing(to),
-        machine: store.machine_id().await.map_err(err)?,
-        label: label(to),
-        pending,
-        last_push: state("last_push").await.map_err(err)?,
-        last_pull: state("last_pull").await.map_err(err)?,
-        last_error: state("last_error").await.map_err(err)?,
-        running: Lock::held(&to.db),
-    })
+    status.machine = Some(store.machine_id().await.map_err(err)?);
+    status.last_push = state("last_push").await?;
+    status.last_pull = state("last_pull").await?;
+    status.last_error = state("last_error").await?;
+    Ok(status)
 }
 
 /// Whether the server answers a trivial request, and how fast: for doctor, never for a hook.
@@ -368,8 +411,12 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if !(stale || session_end && c.sync.after_session_end) {
         return;
     }
-    // Marked before the start, so that the calls that follow do not start another.
+    // Marked before the start, so that the calls that follow do not start another (nor read
+    // again, until the next is due, whether the project is shared).
     Lock::touch(&path);
+    if !share::sharing(to).shared {
+        return;
+    }
     let db = to.db.to_string_lossy().into_owned();
     if let Err(e) = crate::detach::spawn(&["sync", "--auto", "--db", &db], Some(&to.project.root)) {
         tracing::warn!("cannot start a background sync: {e}");

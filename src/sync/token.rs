@@ -4,7 +4,6 @@
 
 use crate::config::Database;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 
 const DEFAULT_VARIABLES: &[&str] = &["FLOWHOOK_AUTH_TOKEN", "TURSO_AUTH_TOKEN"];
 
@@ -23,7 +22,7 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         }
     }
     if let Some(file) = &db.token_file {
-        return read_file(&expand(file));
+        return read_file(&crate::paths::expand_home(file));
     }
     if url.starts_with("http://") {
         return Ok(String::new());
@@ -32,14 +31,6 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         "no token for {url}: set {} or database.token_file (a file only you can read)",
         variables.join(" or ")
     ))
-}
-
-/// `~/x` as `$HOME/x`.
-fn expand(path: &std::path::Path) -> PathBuf {
-    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => path.to_path_buf(),
-    }
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, String> {
