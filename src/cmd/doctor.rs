@@ -246,6 +246,18 @@ async fn sync(
         Some(Ok(store)) => crate::sync::status(&setup.resolved, Some(store)).await.ok(),
         _ => None,
     };
+    let refused: i64 = info.status.iter().flat_map(|s| s.refused.values()).sum();
+    if refused > 0 {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "sync".into(),
+            problem: format!(
+                "the server sent {refused} rows that are not of a project shared here (another \
+                 project's, or one claiming a session of another project); they were refused"
+            ),
+            fix: "nothing to do here; if it goes on, look at who pushes them to the server".into(),
+        });
+    }
     match crate::sync::ping(&setup.resolved).await {
         Ok(took) => info.answers_in_ms = Some(took.as_millis()),
         Err(e) => problems.push(Finding {

@@ -132,6 +132,12 @@ fn report_text(r: &crate::sync::Report) -> String {
             s.push_str(&format!(" (team: {})", r.machines.join(", ")));
         }
     }
+    if !r.refused.is_empty() {
+        s.push_str(&format!(
+            "; refused {} (not of a project shared here)",
+            counts(&r.refused)
+        ));
+    }
     s.push_str(&format!(" in {:.1} s.", r.elapsed_ms as f64 / 1000.0));
     s
 }
@@ -165,6 +171,13 @@ fn status_text(s: &crate::sync::Status) -> String {
         "last error: {}\n",
         s.last_error.as_deref().unwrap_or("none")
     ));
+    if !s.refused.is_empty() {
+        let refused: Vec<String> = s.refused.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        out.push_str(&format!(
+            "refused:   {} (pulled rows not of a project shared here)\n",
+            refused.join(", ")
+        ));
+    }
     if s.running {
         out.push_str("a sync is running now\n");
     }

@@ -235,22 +235,26 @@ impl Store {
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
     /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
-    /// sync killed at any moment neither loses nor repeats a row. A row already here is kept
-    /// (ids are global); a pulled summary replaces an older pulled one, never a session of
-    /// this machine. The sessions that gained rows get their file rows rebuilt (their facts
-    /// are folded at the end: [`Store::fold_pulled`]). Returns the rows stored.
+    /// sync killed at any moment neither loses nor repeats a row. Only rows that belong here
+    /// are taken (see [`belongs`]); the others are refused and counted. A row already here is
+    /// kept (ids are global); a pulled summary replaces an older pulled one, never a session
+    /// of this machine. The sessions that gained rows get their file rows rebuilt (their
+    /// facts are folded at the end: [`Store::fold_pulled`]). Returns the rows stored and
+    /// those refused.
     pub async fn store_pulled(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         rows: &str,
         cursor: (&str, i64),
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+        let belongs = belongs(columns);
         let mut sql = format!(
             "INSERT INTO {table} ({list}, origin) SELECT {values}, j.value ->> 'origin'
-             FROM json_each(?1) AS j WHERE true",
+             FROM json_each(?1) AS j WHERE {belongs}",
             table = t.name,
             list = names.join(", "),
             values = values.join(", ")
@@ -279,7 +283,22 @@ impl Store {
             sql.push_str(" ON CONFLICT DO NOTHING");
         }
         let tx = self.begin().await?;
-        let stored = self.run(&sql, params![rows]).await?;
+        let refused = self
+            .rows(
+                &format!("SELECT count(*) FROM json_each(?1) AS j WHERE NOT ({belongs})"),
+                params![rows, projects],
+            )
+            .await?;
+        let refused = refused.first().map_or(0, |r| int(&r[0])) as u64;
+        let stored = self.run(&sql, params![rows, projects]).await?;
+        if refused > 0 {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET value = value + excluded.value",
+                params![format!("refused.{}", t.name), refused as i64],
+            )
+            .await?;
+        }
         self.run(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT DO UPDATE SET value = excluded.value",
@@ -289,8 +308,11 @@ impl Store {
         if !t.versioned {
             let sessions = self
                 .rows(
-                    "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j",
-                    params![rows],
+                    &format!(
+                        "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j
+                         WHERE {belongs}"
+                    ),
+                    params![rows, projects],
                 )
                 .await?;
             for s in sessions.iter().filter_map(|r| text(&r[0])) {
@@ -298,7 +320,7 @@ impl Store {
             }
         }
         self.commit(tx).await?;
-        Ok(stored)
+        Ok((stored, refused))
     }
 
     /// After a pull: the facts of the files that pulled rows changed (marked dirty as each
@@ -394,6 +416,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Whether a pulled row `j` (of a table with `columns`) belongs in this database: its project
+/// (its session's, for a table without one) is one of the projects shared here (`?2`, a JSON
+/// array), never a path; and a session it names that is here is of that same project. A
+/// row that claims a project this database does not hold, or moves a session of one project
+/// into another, is refused.
+fn belongs(columns: &[Column]) -> String {
+    let has = |c: &str| columns.iter().any(|(n, _)| n == c);
+    let shared = "IN (SELECT value FROM json_each(?2))";
+    if !has("project") {
+        return format!(
+            "EXISTS (SELECT 1 FROM session_summaries s
+                     WHERE s.session_id = j.value ->> 'session_id' AND s.project {shared})"
+        );
+    }
+    let project = "(j.value ->> 'project')";
+    let mut cond = format!("{project} {shared} AND {}", shareable(project));
+    if has("session_id") {
+        cond.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM session_summaries s
+                             WHERE s.session_id = j.value ->> 'session_id'
+                               AND s.project IS NOT {project})"
+        ));
+    }
+    cond
 }
 
 /// `json_object('a', a, 'b', b, ...)` over the columns.

@@ -48,6 +48,9 @@ pub struct Report {
     pub pushed: BTreeMap<&'static str, u64>,
     /// Rows stored here, per table.
     pub pulled: BTreeMap<&'static str, u64>,
+    /// Pulled rows refused, per table: of a project not shared here, or claiming another
+    /// project's session.
+    pub refused: BTreeMap<&'static str, u64>,
     /// The machines whose rows are here, by label.
     pub machines: Vec<String>,
     pub elapsed_ms: u128,
@@ -69,6 +72,8 @@ pub struct Status {
     pub last_push: Option<String>,
     pub last_pull: Option<String>,
     pub last_error: Option<String>,
+    /// Pulled rows refused so far, per table (see [`Report::refused`]).
+    pub refused: BTreeMap<&'static str, i64>,
     /// Whether a sync is running now.
     pub running: bool,
 }
@@ -218,8 +223,15 @@ async fn exchange(
         let machines = server.machines().await?;
         store.store_machines(&machines, &now).await.map_err(err)?;
         for (t, columns) in &tables {
-            let n = link.pull(t, columns, progress).await?;
+            let (n, refused) = link.pull(t, columns, progress).await?;
             report.pulled.insert(t.name, n);
+            if refused > 0 {
+                tracing::warn!(
+                    "refused {refused} {} rows from the server: not of a project shared here",
+                    t.name
+                );
+                report.refused.insert(t.name, refused);
+            }
         }
         store
             .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
@@ -308,24 +320,27 @@ impl Link<'_> {
         t: &Shared,
         columns: &[Column],
         progress: &mut dyn FnMut(&str),
-    ) -> Result<u64, String> {
-        let key = cursor_key(self.server_id, "pull", t);
+    ) -> Result<(u64, u64), String> {
+        // Per set of projects shared: a project shared later is pulled from the start.
+        let set = &crate::trust::digest(self.projects.as_bytes())[..16];
+        let key = format!("{}#{set}", cursor_key(self.server_id, "pull", t));
         let mut after = cursor(self.store, &key).await?;
-        let mut stored = 0;
+        let (mut stored, mut refused) = (0, 0);
         while let Some((last, rows)) = self
             .server
-            .pull(t, columns, after, self.machine, self.batch)
+            .pull(t, columns, &self.projects, after, self.machine, self.batch)
             .await?
         {
-            stored += self
+            let (s, r) = self
                 .store
-                .store_pulled(t, columns, &rows, (&key, last))
+                .store_pulled(t, columns, &self.projects, &rows, (&key, last))
                 .await
                 .map_err(|e| e.to_string())?;
+            (stored, refused) = (stored + s, refused + r);
             after = last;
             progress(&format!("pulled {stored} {} rows", t.name));
         }
-        Ok(stored)
+        Ok((stored, refused))
     }
 }
 
@@ -351,6 +366,7 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
         last_push: None,
         last_pull: None,
         last_error: None,
+        refused: BTreeMap::new(),
         running: Lock::held(&to.db),
     };
     let Some(store) = store else {
@@ -371,6 +387,10 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
             .await
             .map_err(err)?;
         status.pending.insert(t.name, n);
+        let refused = cursor(store, &format!("refused.{}", t.name)).await?;
+        if refused > 0 {
+            status.refused.insert(t.name, refused);
+        }
     }
     let state = |k: &'static str| async move {
         store

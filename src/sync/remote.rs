@@ -299,28 +299,45 @@ impl Server {
         .await
     }
 
-    /// Up to `limit` rows other machines pushed, after sequence `after`: (the last sequence,
-    /// the rows as a JSON array of objects with `origin`).
+    /// Up to `limit` rows other machines pushed of the `projects` (a JSON array; a row
+    /// without a project column: of its session's), after sequence `after`: (the last
+    /// sequence, the rows as a JSON array of objects with `origin`). The team's other
+    /// projects stay on the server.
     pub async fn pull(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         after: i64,
         machine: &str,
         limit: usize,
     ) -> Result<Option<(i64, String)>> {
         let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
         pairs.push("'origin', origin".to_owned());
+        let of = "IN (SELECT value FROM json_each(?3))";
+        let which = if columns.iter().any(|(c, _)| c == "project") {
+            format!("project {of}")
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM session_summaries s
+                         WHERE s.session_id = {}.session_id AND s.project {of})",
+                t.name
+            )
+        };
         let rows = self
             .query(
                 &format!("pull {}", t.name),
                 &format!(
                     "SELECT seq, json_object({}) FROM {} WHERE seq > ?1 AND origin <> ?2
-                     ORDER BY seq LIMIT {limit}",
+                     AND {which} ORDER BY seq LIMIT {limit}",
                     pairs.join(", "),
                     t.name
                 ),
-                vec![Value::from(after), Value::from(machine)],
+                vec![
+                    Value::from(after),
+                    Value::from(machine),
+                    Value::from(projects),
+                ],
             )
             .await?;
         let Some(last) = rows.last().and_then(|r| match r.first() {
