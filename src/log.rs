@@ -93,9 +93,7 @@ fn open_file() -> Option<Mutex<File>> {
         .cloned()
         .unwrap_or_else(|| crate::paths::state_dir().join("flowhook.log"));
     if let Some(dir) = path.parent() {
-        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-            .create(dir)
-            .ok()?;
+        crate::paths::data_dir(dir).ok()?;
     }
     if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() > ROTATE_BYTES) {
         let _ = std::fs::rename(&path, path.with_extension("log.1"));

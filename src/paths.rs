@@ -69,6 +69,24 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates the directory of a database or log, owner-only, parents too. A `.swarm` it
+/// creates gets a `.gitignore` of `*`, so that `git status` stays clean and memory is never
+/// one `git add -A` away from a commit.
+pub fn data_dir(dir: &Path) -> io::Result<()> {
+    let existed = std::fs::symlink_metadata(dir).is_ok();
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    if !existed && dir.file_name() == Some(std::ffi::OsStr::new(".swarm")) {
+        // Checked as a directory of this user's first; a `.gitignore` that is there already
+        // (another process made it a moment ago) is left as it is.
+        private_dir(dir)?;
+        if let Ok(mut f) = create_new(&dir.join(".gitignore")) {
+            use std::io::Write;
+            f.write_all(b"# flowhook's memory: never committed\n*\n")?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks an open file: a regular file of this user's.
 fn check_opened(file: &File, path: &Path) -> io::Result<()> {
     let meta = file.metadata()?;

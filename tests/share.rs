@@ -118,12 +118,30 @@ fn doctor_runs_in_every_mode_and_says_whether_the_project_is_shared() {
     );
 }
 
-/// A repository `name` of world `w` whose `origin` is `remote`.
+/// A git repository `name` of world `w` whose `origin` is `remote` (made by git itself).
 fn repo_of(w: &World, name: &str, remote: &str) -> std::path::PathBuf {
     let dir = w.path().join("repos").join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    set_origin(&dir, remote);
+    git(w, &dir, &["init", "-q"]);
+    git(w, &dir, &["remote", "add", "origin", remote]);
     dir
+}
+
+/// Runs git in `dir` with the world's home; its stdout.
+fn git(w: &World, dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", w.home())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `flowhook ARGS` run in `dir`, with the database the configuration says (the project's).
@@ -430,6 +448,21 @@ fn each_database_takes_in_its_own_projects_rows_only() {
     );
     let landlord = server.count("SELECT count(*) FROM task_log WHERE task LIKE '%landlord%'");
     assert_eq!(landlord, 0);
+    // Memory is never one `git add -A` away from a commit.
+    for (w, dir) in [
+        (&ana, &a_shop),
+        (&ana, &a_dot),
+        (&ana, &a_oss),
+        (&bo, &b_shop),
+    ] {
+        assert!(db_in(dir).exists());
+        assert_eq!(
+            git(w, dir, &["status", "--porcelain"]),
+            "",
+            "{}",
+            dir.display()
+        );
+    }
 
     // One database file for every project (FLOWHOOK_DB): it takes in the shared ones only.
     let shared_file = ana.path().join("all.db");
@@ -571,4 +604,40 @@ fn record_prompt(w: &World, dir: &Path, session: &str, text: &str) {
     let mut c = w.cmd(&[]);
     c.current_dir(dir);
     assert_hook_contract(&run_with_stdin(c, &prompt_in(session, dir, text)), text);
+}
+
+#[test]
+fn the_swarm_directory_flowhook_makes_stays_out_of_git_and_doctor_says_when_it_is_not() {
+    let w = World::new();
+    let repo = repo_of(&w, "shop", "git@github.com:acme/shop.git");
+    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
+    prompt_at(&w, &repo, "s1", "hello");
+    assert!(db_in(&repo).exists());
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".swarm/.gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    assert_eq!(git(&w, &repo, &["status", "--porcelain"]), "?? README.md\n");
+    let doctor = |w: &World| {
+        let out = run_in(w, &repo, &["doctor"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(!doctor(&w).contains("tracked by git"));
+    // Forced in anyway: doctor warns.
+    git(&w, &repo, &["add", "-f", ".swarm/flowhook.db"]);
+    let text = doctor(&w);
+    assert!(
+        text.contains(".swarm/flowhook.db is tracked by git") && text.contains("git rm --cached"),
+        "{text}"
+    );
+
+    // A `.swarm` that was there before is the user's: flowhook writes nothing into it but
+    // its database.
+    let other = repo_of(&w, "other", "git@github.com:acme/other.git");
+    std::fs::create_dir_all(other.join(".swarm")).unwrap();
+    prompt_at(&w, &other, "s2", "hello");
+    assert!(db_in(&other).exists() && !other.join(".swarm/.gitignore").exists());
 }

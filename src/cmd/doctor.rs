@@ -146,6 +146,7 @@ async fn report(setup: &super::Setup) -> Report {
         false => None,
     };
     let database = database(setup, store.as_ref(), &mut problems).await;
+    problems.extend(tracked_by_git(setup.db(), &r.project.root));
     let sync = sync(setup, store.as_ref(), &mut problems).await;
 
     let sources = sources(&r.project.root);
@@ -268,6 +269,37 @@ async fn sync(
         }),
     }
     info
+}
+
+/// A warning when the database inside the project is tracked by git: committed, the team's
+/// memory (prompts, diffs) goes wherever the repository goes. Asks git itself (doctor only:
+/// a hook call never runs git).
+fn tracked_by_git(db: &Path, root: &Path) -> Option<Finding> {
+    let rel = db.strip_prefix(root).ok()?;
+    let tracked = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(rel)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    tracked.then(|| Finding {
+        level: Level::Warning,
+        at: db.display().to_string(),
+        problem: format!(
+            "{} is tracked by git: every prompt and diff in it goes wherever the repository \
+             goes",
+            rel.display()
+        ),
+        fix: format!(
+            "git rm --cached {} and add `{}` to .gitignore",
+            rel.display(),
+            rel.parent().map_or(rel, |p| p).display()
+        ),
+    })
 }
 
 /// The files Claude Code reads hooks from: the user's and the project's settings, and every

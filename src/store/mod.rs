@@ -97,12 +97,8 @@ impl Store {
             busy: false,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::os::unix::fs::DirBuilderExt::mode(
-                std::fs::DirBuilder::new().recursive(true),
-                0o700,
-            )
-            .create(dir)
-            .map_err(|e| err(format!("cannot create its directory: {e}")))?;
+            crate::paths::data_dir(dir)
+                .map_err(|e| err(format!("cannot create its directory: {e}")))?;
         }
         crate::paths::check_database(path).map_err(|e| err(e.to_string()))?;
         crate::paths::touch_private(path).map_err(|e| err(format!("cannot create it: {e}")))?;
