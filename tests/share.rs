@@ -641,3 +641,70 @@ fn the_swarm_directory_flowhook_makes_stays_out_of_git_and_doctor_says_when_it_i
     prompt_at(&w, &other, "s2", "hello");
     assert!(db_in(&other).exists() && !other.join(".swarm/.gitignore").exists());
 }
+
+fn schema_of(server: &Sqld) -> Vec<Vec<Value>> {
+    server.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+}
+
+#[test]
+fn a_server_database_of_another_application_is_refused_and_left_as_it_is() {
+    let server = Sqld::start();
+    // Another application's database, with a table of one of flowhook's names.
+    server.query("CREATE TABLE task_log (id INTEGER PRIMARY KEY, title TEXT, done INTEGER)");
+    server.query("INSERT INTO task_log (title, done) VALUES ('buy milk', 0)");
+    server.query("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)");
+    let before = schema_of(&server);
+    let w = machine(
+        "ana@laptop",
+        &server.url(),
+        Some("git@github.com:acme/shop.git"),
+        "share = [\"github.com/acme/*\"]",
+    );
+    w.hook(&[], &prompt_in("s1", &w.project(), "hello"));
+    for _ in 0..2 {
+        let out = w.cmd(&["sync"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("another application") && stderr.contains("table invoices"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(schema_of(&server), before);
+    assert_eq!(server.count("SELECT count(*) FROM task_log"), 1);
+
+    // Without the other table, flowhook's names alone do not make it flowhook's.
+    let server2 = Sqld::start();
+    server2.query("CREATE TABLE task_log (id INTEGER PRIMARY KEY, title TEXT)");
+    let before = schema_of(&server2);
+    write_config(
+        &w,
+        &format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+             share = [\"github.com/acme/*\"]\n",
+            server2.url()
+        ),
+    );
+    let out = w.cmd(&["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no flowhook_meta"));
+    assert_eq!(schema_of(&server2), before);
+
+    // An empty database becomes flowhook's, marked as such, and stays usable.
+    let fresh = Sqld::start();
+    write_config(
+        &w,
+        &format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+             share = [\"github.com/acme/*\"]\n",
+            fresh.url()
+        ),
+    );
+    succeeded(&mut w.cmd(&["sync"]));
+    succeeded(&mut w.cmd(&["sync"]));
+    assert_eq!(
+        fresh.query("SELECT value FROM flowhook_meta WHERE key = 'application'"),
+        vec![vec![Value::from("flowhook")]]
+    );
+    assert_eq!(fresh.count("SELECT count(*) FROM task_log"), 1);
+}

@@ -6,7 +6,9 @@
 //! team's memory with `turso db shell`; each adds `seq`, the order rows reached the server
 //! (what pulls page by: clocks skew, and a machine that was offline pushes late), and
 //! `origin`, the machine that recorded the row. The schema is created and extended on first
-//! sync; its version is kept in `flowhook_meta`, since Turso refuses `PRAGMA user_version`.
+//! sync; its version is kept in `flowhook_meta`, since Turso refuses `PRAGMA user_version`,
+//! with the mark that the database is flowhook's (`application`): a database holding
+//! anything else is another application's, and is never written.
 
 use crate::store::{Column, Shared};
 use libsql::Value;
@@ -117,6 +119,7 @@ impl Server {
     /// own id. Refuses a server written by a newer flowhook. Returns the server's id: what
     /// this machine's cursors are kept under (a new server starts from nothing).
     pub async fn prepare(&self, tables: &[(Shared, Vec<Column>)]) -> Result<String> {
+        self.check_owner(tables).await?;
         let conn = self.conn()?;
         self.within(
             "create flowhook_meta",
@@ -187,7 +190,8 @@ impl Server {
         }
         self.execute(
             "write the schema version",
-            "INSERT INTO flowhook_meta (key, value) VALUES ('schema', ?1), ('id', ?2)
+            "INSERT INTO flowhook_meta (key, value)
+             VALUES ('schema', ?1), ('id', ?2), ('application', 'flowhook')
              ON CONFLICT DO UPDATE SET value = excluded.value WHERE key = 'schema'",
             vec![
                 Value::from(SCHEMA.to_string()),
@@ -206,6 +210,70 @@ impl Server {
             Some(Value::Text(id)) => Ok(id.clone()),
             _ => Err(format!("{}: flowhook_meta holds no id", self.url)),
         }
+    }
+
+    /// Whether the server's database is flowhook's: empty, or marked in `flowhook_meta` (by
+    /// an `application` key; before the mark existed, by its `id`) and holding nothing but
+    /// flowhook's tables (`flowhook_*` and the shared ones) and indexes on them. Anything else
+    /// is another application's database, refused before a single write, so that its schema
+    /// stays as it is.
+    async fn check_owner(&self, tables: &[(Shared, Vec<Column>)]) -> Result<()> {
+        let objects = self
+            .query(
+                "read the schema",
+                "SELECT type, name, tbl_name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                   AND name NOT LIKE 'libsql\\_%' ESCAPE '\\'
+                   AND name NOT LIKE '\\_litestream%' ESCAPE '\\'",
+                Vec::new(),
+            )
+            .await?;
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let text = |v: Option<&Value>| match v {
+            Some(Value::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let ours = |table: &str| {
+            table.starts_with("flowhook_") || tables.iter().any(|(t, _)| t.name == table)
+        };
+        let foreign: Vec<String> = objects
+            .iter()
+            .filter(|r| {
+                let (kind, name) = (text(r.first()), text(r.get(1)));
+                match kind.as_str() {
+                    "table" => !ours(&name),
+                    "index" => !ours(&text(r.get(2))),
+                    _ => true,
+                }
+            })
+            .map(|r| format!("{} {}", text(r.first()), text(r.get(1))))
+            .collect();
+        let marked = objects.iter().any(|r| text(r.get(1)) == "flowhook_meta")
+            && !self
+                .query(
+                    "read flowhook_meta",
+                    "SELECT 1 FROM flowhook_meta WHERE (key = 'application' AND value = 'flowhook')
+                         OR key = 'id'",
+                    Vec::new(),
+                )
+                .await?
+                .is_empty();
+        if foreign.is_empty() && marked {
+            return Ok(());
+        }
+        let what = if foreign.is_empty() {
+            "tables of flowhook's names, but no flowhook_meta saying flowhook made them".to_owned()
+        } else {
+            format!("what flowhook did not create ({})", foreign.join(", "))
+        };
+        Err(format!(
+            "{}: this database holds {what}: it belongs to another application, and flowhook \
+             leaves it untouched; point database.url at a database of flowhook's own (a new, \
+             empty one)",
+            self.url
+        ))
     }
 
     /// One trivial request: whether the server answers, and accepts the token.
