@@ -479,9 +479,9 @@ impl Recorder {
         let (project, root) = match known {
             Some((project, root)) => (
                 project,
-                root.map_or_else(|| to.project.root.clone(), PathBuf::from),
+                root.map_or_else(|| to.project.base.clone(), PathBuf::from),
             ),
-            None => (to.project.id.clone(), to.project.root.clone()),
+            None => (to.project.id.clone(), to.project.base.clone()),
         };
         // Recall and the transcript are read before the write transaction, so that writers
         // never wait on them.

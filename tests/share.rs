@@ -708,3 +708,66 @@ fn a_server_database_of_another_application_is_refused_and_left_as_it_is() {
     );
     assert_eq!(fresh.count("SELECT count(*) FROM task_log"), 1);
 }
+
+#[test]
+fn a_monorepo_subdirectory_behind_an_ssh_alias_is_the_repositorys_project() {
+    let server = Sqld::start();
+    let w = machine(
+        "ana@laptop",
+        &server.url(),
+        None,
+        "share = [\"github.com/acme/*\"]",
+    );
+    let repo = repo_of(&w, "mono", "git@github-work:Acme/Mono.git");
+    std::fs::create_dir_all(w.home().join(".ssh")).unwrap();
+    let ssh = w.home().join(".ssh/config");
+    let sub = repo.join("services/billing");
+    std::fs::create_dir_all(sub.join(".claude")).unwrap();
+
+    // An alias ssh cannot resolve: the identity is the alias's, and doctor says how to pin it.
+    let out = run_in(&w, &sub, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("looks like an SSH alias") && text.contains("[project.ids]"),
+        "{text}"
+    );
+
+    std::fs::write(
+        &ssh,
+        "Host github-work\n  HostName github.com\n  IdentityFile ~/.ssh/work\n",
+    )
+    .unwrap();
+    let mut v = edit_template();
+    v["session_id"] = "mono-1".into();
+    v["cwd"] = sub.to_string_lossy().into_owned().into();
+    v["tool_input"]["file_path"] = sub.join("src/lib.rs").to_string_lossy().into_owned().into();
+    let mut c = w.cmd_in_project(&[]);
+    c.current_dir(&sub).env("CLAUDE_PROJECT_DIR", &sub);
+    assert_hook_contract(&run_with_stdin(c, &serde_json::to_vec(&v).unwrap()), "edit");
+    let db = db_in(&sub);
+    assert_eq!(
+        query(&db, "SELECT project, rel_path FROM edit_history"),
+        rows![["github.com/acme/mono", "services/billing/src/lib.rs"]]
+    );
+    let mut c = w.cmd_in_project(&["sync", "--json"]);
+    c.current_dir(&sub).env("CLAUDE_PROJECT_DIR", &sub);
+    let report = json_of(&succeeded(&mut c));
+    assert_eq!(
+        report["projects"],
+        serde_json::json!(["github.com/acme/mono"]),
+        "{report}"
+    );
+    assert_eq!(
+        server.query("SELECT project, rel_path FROM edit_history"),
+        vec![vec![
+            Value::from("github.com/acme/mono"),
+            Value::from("services/billing/src/lib.rs")
+        ]]
+    );
+    let text = String::from_utf8_lossy(&run_in(&w, &sub, &["doctor"]).stdout).into_owned();
+    assert!(!text.contains("looks like an SSH alias"), "{text}");
+    assert!(
+        text.contains("github.com/acme/mono (from its git remote"),
+        "{text}"
+    );
+}

@@ -5,6 +5,7 @@
 use crate::cli::DoctorArgs;
 use crate::config::Mode;
 use crate::install::check::{self, Finding, Level, Machine, Source};
+use crate::project::IdKind;
 use crate::store::Store;
 use serde::Serialize;
 use serde_json::Value;
@@ -63,6 +64,8 @@ struct SyncInfo {
     /// Whether the current project is shared, and why.
     #[serde(flatten)]
     sharing: crate::sync::share::Sharing,
+    /// How to pin the project's identity, whatever git says.
+    pin: String,
     server: Option<String>,
     /// Where the sync stands; `None` when the database could not tell.
     status: Option<crate::sync::Status>,
@@ -234,7 +237,32 @@ async fn sync(
     store: Option<&Result<Store, String>>,
     problems: &mut Vec<Finding>,
 ) -> SyncInfo {
+    let p = &setup.resolved.project;
+    let pin = format!(
+        "[project.ids] \"{}\" = \"{}\" in your own hooks.toml",
+        p.root.display(),
+        if p.kind == IdKind::Path {
+            "its-name"
+        } else {
+            &p.id
+        }
+    );
+    let host = p.id.split('/').next().unwrap_or_default();
+    if p.kind == IdKind::Remote && !host.contains('.') && !host.starts_with("localhost") {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "project".into(),
+            problem: format!(
+                "the project's identity {} names the host `{host}`, which looks like an SSH \
+                 alias flowhook could not resolve (no HostName for it in ~/.ssh/config): a \
+                 teammate's clone may get another identity, and the two are not one project",
+                p.id
+            ),
+            fix: format!("pin it: {}", pin.replace(&p.id, "github.com/owner/name")),
+        });
+    }
     let mut info = SyncInfo {
+        pin,
         sharing: crate::sync::share::sharing(&setup.resolved),
         server: setup.config().database.url.clone(),
         status: None,
@@ -394,6 +422,7 @@ fn text(r: &Report) -> String {
         ),
     );
     line("shared", super::shared_text(&r.sync.sharing));
+    line("pin", format!("to fix this identity: {}", r.sync.pin));
     line(
         "config",
         if r.config.files.is_empty() {
