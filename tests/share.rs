@@ -771,3 +771,93 @@ fn a_monorepo_subdirectory_behind_an_ssh_alias_is_the_repositorys_project() {
         "{text}"
     );
 }
+
+#[test]
+fn nothing_of_this_machines_paths_or_token_leaves_it() {
+    let server = Sqld::start();
+    let token = "s3cr3t-url-token-0123456789";
+    let url = format!("{}?authToken={token}", server.url());
+    let w = machine("ana@laptop", &url, None, "share = [\"github.com/acme/*\"]");
+    let repo = repo_of(&w, "shop", "git@github.com:acme/shop.git");
+    session_in(&w, &repo, "s-paths");
+    // An edit of a file outside the project, in the home directory.
+    let mut v = edit_template();
+    v["session_id"] = "s-paths".into();
+    v["cwd"] = repo.to_string_lossy().into_owned().into();
+    v["tool_use_id"] = "toolu_outside".into();
+    v["tool_input"]["file_path"] = w
+        .home()
+        .join(".bashrc")
+        .to_string_lossy()
+        .into_owned()
+        .into();
+    let mut c = w.cmd_in_project(&[]);
+    c.current_dir(&repo);
+    assert_hook_contract(&run_with_stdin(c, &serde_json::to_vec(&v).unwrap()), "edit");
+    let local = query(
+        &db_in(&repo),
+        "SELECT count(*) FROM edit_history WHERE file LIKE '/%'",
+    );
+    assert_eq!(local, rows![[4]], "the local rows keep their paths");
+
+    let out = ok_in(&w, &repo, &["sync", "--json"]);
+    let mut said = String::from_utf8_lossy(&out.stdout).into_owned();
+    said.push_str(&String::from_utf8_lossy(&out.stderr));
+    let report = json_of(&out);
+    assert_eq!(report["pushed"]["edit_history"], 4, "{report}");
+
+    // Every column of every server table, as text.
+    let mut everything = String::new();
+    for t in server.query("SELECT name FROM sqlite_master WHERE type = 'table'") {
+        let name = t[0].as_str().unwrap().to_owned();
+        everything.push_str(&format!(
+            "{:?}",
+            server.query(&format!("SELECT * FROM {name}"))
+        ));
+    }
+    let machine_path = w.path().to_string_lossy().into_owned();
+    assert!(!everything.contains(&machine_path), "{everything}");
+    assert!(
+        everything.contains("notes.md") && everything.contains(".bashrc"),
+        "{everything}"
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM edit_history WHERE file LIKE '/%'"),
+        0
+    );
+    assert_eq!(
+        server
+            .count("SELECT count(*) FROM edit_history WHERE file = '.bashrc' AND rel_path IS NULL"),
+        1
+    );
+
+    // The token in the URL: never printed, never logged.
+    for args in [
+        &["sync", "--status"][..],
+        &["sync", "--status", "--json"],
+        &["doctor"],
+        &["doctor", "--json"],
+    ] {
+        let out = run_in(&w, &repo, args);
+        said.push_str(&String::from_utf8_lossy(&out.stdout));
+        said.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    // An error that quotes the URL, too.
+    write_config(
+        &w,
+        &format!(
+            "[database]\nmode = \"sync\"\nurl = \"http://127.0.0.1:9/?authToken={token}\"\n\
+             [sync]\nshare = [\"github.com/acme/*\"]\ninterval_minutes = 0\n"
+        ),
+    );
+    let out = run_in(&w, &repo, &["sync"]);
+    assert_eq!(out.status.code(), Some(2));
+    said.push_str(&String::from_utf8_lossy(&out.stderr));
+    said.push_str(&String::from_utf8_lossy(
+        &run_in(&w, &repo, &["sync", "--status"]).stdout,
+    ));
+    let log = std::fs::read_to_string(repo.join(".swarm/flowhook.log")).unwrap_or_default();
+    said.push_str(&log);
+    assert!(said.contains("authToken=[token]"), "{said}");
+    assert!(!said.contains(token), "{said}");
+}

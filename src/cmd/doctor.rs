@@ -264,7 +264,7 @@ async fn sync(
     let mut info = SyncInfo {
         pin,
         sharing: crate::sync::share::sharing(&setup.resolved),
-        server: setup.config().database.url.clone(),
+        server: crate::sync::shown_server(&setup.resolved),
         status: None,
         answers_in_ms: None,
     };

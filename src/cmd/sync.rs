@@ -90,7 +90,7 @@ fn choose(setup: &Setup, shared: bool, json: bool) -> super::Result {
             "{}: {}{}",
             super::identity_text(&now),
             if shared { "shared" } else { "not shared" },
-            match (&now.shared, &setup.config().database.url) {
+            match (&now.shared, crate::sync::shown_server(&setup.resolved)) {
                 (true, Some(url)) => format!(" with {url}"),
                 (false, _) if shared => format!(" yet ({})", now.why),
                 _ => String::new(),

@@ -19,6 +19,8 @@ pub struct Shared {
     /// Whether any machine may write a row (an agent memory slot), the newest version winning
     /// everywhere; else only the machine that recorded it changes it (a session's summary).
     pub any_writer: bool,
+    /// Columns sent as another expression: a path as the project-relative one.
+    pub sent_as: &'static [(&'static str, &'static str)],
 }
 
 /// The tables shared, parents first. Derived tables (full-text indexes, file_sessions,
@@ -28,9 +30,12 @@ pub const SHARED: &[Shared] = &[
     Shared {
         name: "session_summaries",
         key: "session_id",
-        // The transcript is a file on the machine that recorded the session.
+        // The transcript is a file on the machine that recorded the session; its directories
+        // are this machine's paths: none leaves it.
         local_only: &[
             "origin",
+            "cwd",
+            "root",
             "transcript_path",
             "transcript",
             "recall_since",
@@ -39,20 +44,24 @@ pub const SHARED: &[Shared] = &[
         ],
         versioned: true,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "task_log",
         key: "id",
-        local_only: &["origin"],
+        local_only: &["origin", "cwd"],
         versioned: false,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "edit_history",
         key: "id",
-        local_only: &["origin"],
+        local_only: &["origin", "cwd"],
         versioned: false,
         any_writer: false,
+        // The file as the project knows it; one outside the project by its name alone.
+        sent_as: &[("file", "coalesce(rel_path, basename, '')")],
     },
     Shared {
         name: "swarm_coordination",
@@ -60,6 +69,7 @@ pub const SHARED: &[Shared] = &[
         local_only: &["origin"],
         versioned: false,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "agent_memory",
@@ -67,6 +77,7 @@ pub const SHARED: &[Shared] = &[
         local_only: &["origin", "pushed_version"],
         versioned: true,
         any_writer: true,
+        sent_as: &[],
     },
 ];
 
@@ -148,7 +159,7 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Unpushed> {
-        let object = json_object(columns);
+        let object = json_object(columns, t.sent_as);
         let sql = format!(
             "SELECT {first}, {object}, {key} FROM {table} WHERE {cond}
              ORDER BY rowid LIMIT {limit}",
@@ -444,8 +455,17 @@ fn belongs(columns: &[Column]) -> String {
     cond
 }
 
-/// `json_object('a', a, 'b', b, ...)` over the columns.
-fn json_object(columns: &[Column]) -> String {
-    let pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
+/// `json_object('a', a, 'b', b, ...)` over the columns, each as `sent_as` says.
+fn json_object(columns: &[Column], sent_as: &[(&str, &str)]) -> String {
+    let pairs: Vec<String> = columns
+        .iter()
+        .map(|(c, _)| {
+            let value = sent_as
+                .iter()
+                .find(|(name, _)| name == c)
+                .map_or(c.as_str(), |(_, e)| e);
+            format!("'{c}', {value}")
+        })
+        .collect();
     format!("json_object({})", pairs.join(", "))
 }

@@ -97,6 +97,11 @@ fn server_of(to: &Resolved) -> Result<(String, String), String> {
     Ok((url, token))
 }
 
+/// The server as flowhook says it (never a token written into its URL).
+pub fn shown_server(to: &Resolved) -> Option<String> {
+    to.config().database.url.as_deref().map(token::shown)
+}
+
 /// This machine's label on the others: `sync.label`, else `$USER@host`.
 fn label(to: &Resolved) -> String {
     if let Some(l) = &to.config().sync.label {
@@ -130,7 +135,7 @@ pub async fn run(
     let projects = shared_projects(to, store).await?;
     if projects.is_empty() {
         return Ok(Some(Report {
-            server: url,
+            server: token::shown(&url),
             not_shared: Some(share::sharing(to).why),
             ..Report::default()
         }));
@@ -157,7 +162,7 @@ pub async fn run(
     // The outcome is said in the state even when the sync failed halfway.
     let _ = store.set_sync_state(&state(&outcome)).await;
     let mut report = outcome?;
-    report.server = url;
+    report.server = token::shown(&url);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(Some(report))
 }
@@ -358,7 +363,7 @@ async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
 pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, String> {
     let mut status = Status {
         mode: to.config().database.mode,
-        server: to.config().database.url.clone(),
+        server: shown_server(to),
         sharing: share::sharing(to),
         machine: None,
         label: label(to),

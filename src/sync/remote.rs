@@ -19,7 +19,10 @@ const SCHEMA: i64 = 1;
 
 pub struct Server {
     db: libsql::Database,
+    /// As said in messages: without a token written into it.
     url: String,
+    /// As configured, to be taken out of an error that quotes it.
+    raw_url: String,
     token: String,
     deadline: Duration,
 }
@@ -33,10 +36,14 @@ impl Server {
         let db = libsql::Builder::new_remote(url.to_owned(), token.to_owned())
             .build()
             .await
-            .map_err(|e| format!("cannot use {url}: {e}"))?;
+            .map_err(|e| {
+                let shown = super::token::shown(url);
+                format!("cannot use {shown}: {}", e.to_string().replace(url, &shown))
+            })?;
         Ok(Server {
             db,
-            url: url.to_owned(),
+            url: super::token::shown(url),
+            raw_url: url.to_owned(),
             token: token.to_owned(),
             deadline,
         })
@@ -61,10 +68,11 @@ impl Server {
 
     /// An error as a person can act on it, without the token.
     fn explain(&self, step: &str, e: &str) -> String {
+        let e = e.replace(&self.raw_url, &self.url);
         let e = if self.token.len() >= 8 {
             e.replace(&self.token, "[token]")
         } else {
-            e.to_owned()
+            e
         };
         let url = &self.url;
         if e.contains("status=401") || e.contains("status=403") {
