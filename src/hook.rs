@@ -789,14 +789,22 @@ async fn maintain(store: &Store, config: &crate::config::Config, at: DateTime<Ut
         return;
     }
     let cutoff = stamp(at - chrono::Duration::days(i64::from(retention.older_than_days)));
+    // In sync mode, what the team server lacks of the projects shared stays until a sync has
+    // sent it.
+    let shared = match crate::sync::share::shared_in(config, store, None).await {
+        Ok(shared) => shared.map(|s| serde_json::to_string(&s).expect("strings")),
+        Err(e) => {
+            tracing::warn!("retention skipped: {e}");
+            return;
+        }
+    };
     match store
-        // In sync mode, what the team server lacks stays until a sync has sent it.
         .prune(
             &cutoff,
             retention.sessions_per_run,
             false,
             false,
-            config.database.mode == crate::config::Mode::Sync,
+            shared.as_deref(),
         )
         .await
     {

@@ -861,3 +861,32 @@ fn nothing_of_this_machines_paths_or_token_leaves_it() {
     assert!(said.contains("authToken=[token]"), "{said}");
     assert!(!said.contains(token), "{said}");
 }
+
+#[test]
+fn retention_keeps_only_what_a_shared_project_has_not_sent() {
+    let server = Sqld::start();
+    let w = machine("ana@laptop", &server.url(), None, "");
+    let shop = repo_of(&w, "shop", "git@github.com:acme/shop.git");
+    let dot = repo_of(&w, "dotfiles", "git@github.com:me/dotfiles.git");
+    ok_in(&w, &shop, &["sync", "--enable"]);
+    let prune = |dir: &Path| {
+        common::sqlite(
+            &db_in(dir),
+            "UPDATE session_summaries SET started_at = '2020-01-01T00:00:00.000Z',
+                 ended_at = '2020-01-01T01:00:00.000Z'",
+        );
+        let out = ok_in(
+            &w,
+            dir,
+            &["prune", "--older-than", "30d", "--yes", "--json"],
+        );
+        json_of(&out)["sessions"].as_i64().unwrap()
+    };
+    prompt_at(&w, &shop, "s-shop", "shop work");
+    prompt_at(&w, &dot, "s-dot", "dotfiles work");
+    // The shared project's session waits for the server; the other is never sent: pruned.
+    assert_eq!(prune(&shop), 0);
+    assert_eq!(prune(&dot), 1);
+    ok_in(&w, &shop, &["sync"]);
+    assert_eq!(prune(&shop), 1);
+}

@@ -160,18 +160,22 @@ impl Store {
     /// entries, through the delete triggers), swarm rows and recall log, and the rejected
     /// payloads received before it; then gives the space back (`full_vacuum`: rewrite the file
     /// if it was not created for incremental vacuum). With `dry_run`, only counts.
+    /// `keep_unsent`: the projects shared with a team (a JSON array), whose sessions the
+    /// server lacks are kept.
     pub async fn prune(
         &self,
         cutoff: &str,
         limit: u32,
         dry_run: bool,
         full_vacuum: bool,
-        keep_unsent: bool,
+        keep_unsent: Option<&str>,
     ) -> Result<Pruned> {
-        let unsent = if keep_unsent {
-            format!("AND session_id NOT IN ({})", self.unsent_sessions().await?)
-        } else {
-            String::new()
+        let unsent = match keep_unsent {
+            Some(projects) => format!(
+                "AND session_id NOT IN ({})",
+                self.unsent_sessions(projects).await?
+            ),
+            None => String::new(),
         };
         let old = format!(
             "SELECT session_id FROM session_summaries WHERE coalesce(ended_at, started_at) < ?1

@@ -88,17 +88,15 @@ fn shareable(p: &str) -> String {
     format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
 }
 
-/// The rows of `t` recorded here that the server lacks: past rowid `?1` for rows that only
-/// arrive; for versioned ones, those whose version was not pushed. `scoped`: only those of
-/// the projects shared, `?2` (a JSON array of identities).
-fn unpushed_where(t: &Shared, columns: &[Column], scoped: bool) -> String {
+/// The rows of `t` recorded here that the server lacks, of the projects shared (`?2`, a
+/// JSON array of identities): past rowid `?1` for rows that only arrive; for versioned ones,
+/// those whose version was not pushed.
+fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
     let of = |p: &str| {
-        let shared = if scoped {
-            format!(" AND {p} IN (SELECT value FROM json_each(?2))")
-        } else {
-            String::new()
-        };
-        format!("{}{shared}", shareable(p))
+        format!(
+            "{} AND {p} IN (SELECT value FROM json_each(?2))",
+            shareable(p)
+        )
     };
     // Rows without a project column belong to their session's.
     let project = if columns.iter().any(|(c, _)| c == "project") {
@@ -166,7 +164,7 @@ impl Store {
             first = if t.versioned { "version" } else { "rowid" },
             key = t.key,
             table = t.name,
-            cond = unpushed_where(t, columns, true)
+            cond = unpushed_where(t, columns)
         );
         let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(Unpushed {
@@ -182,11 +180,11 @@ impl Store {
         })
     }
 
-    /// A query for the sessions holding rows this machine recorded and has not pushed to the
-    /// server it last used (before a first sync: all of them). Retention keeps these in sync
-    /// mode: deleting them would lose them for the team too. (Of every project that may be
-    /// shared: a hook call does not read which are.)
-    pub(super) async fn unsent_sessions(&self) -> Result<String> {
+    /// A query for the sessions holding rows this machine recorded of the `projects` shared
+    /// (a JSON array) and has not pushed to the server it last used (before a first sync: all
+    /// of them). Retention keeps these in sync mode: deleting them would lose them for the
+    /// team too.
+    pub(super) async fn unsent_sessions(&self, projects: &str) -> Result<String> {
         let server = self.sync_state("server").await?.unwrap_or_default();
         let mut parts = Vec::new();
         for t in SHARED {
@@ -201,7 +199,11 @@ impl Store {
                 .await?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let cond = unpushed_where(t, &columns, false).replace("?1", &after.to_string());
+            // The projects too, as a literal (quotes doubled): the query is run with others'
+            // parameters.
+            let cond = unpushed_where(t, &columns)
+                .replace("?1", &after.to_string())
+                .replace("?2", &format!("'{}'", projects.replace('\'', "''")));
             parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
         }
         Ok(parts.join(" UNION "))
@@ -218,7 +220,7 @@ impl Store {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE {}",
             t.name,
-            unpushed_where(t, columns, true)
+            unpushed_where(t, columns)
         );
         let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(rows.first().map_or(0, |r| int(&r[0])))

@@ -170,13 +170,10 @@ pub async fn run(
 /// The projects of this database that are shared: the current one and those of the rows
 /// recorded here (a database may be one file for several projects), as the user chose.
 async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, String> {
-    let mut held = store.held_projects().await.map_err(|e| e.to_string())?;
-    held.push(to.project.id.clone());
-    held.sort();
-    held.dedup();
-    let choices = share::Choices::load(to.config());
-    held.retain(|p| choices.decide(p).0);
-    Ok(held)
+    share::shared_in(to.config(), store, Some(&to.project.id))
+        .await
+        .map(Option::unwrap_or_default)
+        .map_err(|e| e.to_string())
 }
 
 /// The push and the pull of the `projects` shared.

@@ -123,6 +123,25 @@ fn pattern(p: &str) -> Option<regex_lite::Regex> {
     regex_lite::Regex::new(&format!("(?i)^{body}$")).ok()
 }
 
+/// The projects of `store` that are shared (with `current`, the project of this call, held
+/// before anything is recorded), as a JSON array; `None` outside sync mode.
+pub async fn shared_in(
+    config: &Config,
+    store: &crate::store::Store,
+    current: Option<&str>,
+) -> Result<Option<Vec<String>>, crate::store::StoreError> {
+    if config.database.mode != Mode::Sync {
+        return Ok(None);
+    }
+    let mut held = store.held_projects().await?;
+    held.extend(current.map(str::to_owned));
+    held.sort();
+    held.dedup();
+    let choices = Choices::load(config);
+    held.retain(|p| choices.decide(p).0);
+    Ok(Some(held))
+}
+
 /// Whether the project of `to` is shared.
 pub fn sharing(to: &Resolved) -> Sharing {
     let (shared, why) = Choices::load(to.config()).decide(&to.project.id);
