@@ -180,12 +180,17 @@ list identity patterns in your own hooks.toml ([sync] share = [\"github.com/acme
 project's file never decides this). Nothing of another project is pushed or pulled; a project \
 known only by its path never leaves the machine. Without a git remote, give a directory an \
 identity in your own hooks.toml: [project.ids] \"/home/me/notes\" = \"notes\" (project.id \
-counts only in that project's own .claude/flowhook.toml). One sync per database runs at a time (a second one exits at once); a \
+counts only in that project's own .claude/flowhook.toml).\n\n\
+With [sync] encrypt = true, rows are sealed with the team key (XChaCha20-Poly1305) before they \
+leave: the server keeps ids, order, times, the machine and a keyed hash of the project, and \
+cannot read the rest. `flowhook sync --init-key` makes a key; every teammate needs the same one \
+(FLOWHOOK_TEAM_KEY, or sync.key_file readable by its owner alone). A wrong or missing key is \
+an error: nothing is sent, nothing stored. One sync per database runs at a time (a second one exits at once); a \
 sync stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
 The token comes from FLOWHOOK_AUTH_TOKEN (or the variable database.token_env names), then \
 TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
 Examples:\n  flowhook sync --enable\n  flowhook sync\n  flowhook sync --status\n  \
-flowhook sync --pull --json"
+flowhook sync --pull --json\n  flowhook sync --init-key"
     )]
     Sync(SyncArgs),
 
@@ -491,6 +496,9 @@ pub struct SyncArgs {
     /// Stop sharing this project (over any sync.share pattern); what the server has stays
     #[arg(long, conflicts_with_all = ["push", "pull", "status"])]
     pub disable: bool,
+    /// Make a new team key for [sync] encrypt (in sync.key_file, never over an existing one)
+    #[arg(long, conflicts_with_all = ["push", "pull", "status", "enable", "disable"])]
+    pub init_key: bool,
     /// Print the outcome as one JSON object
     #[arg(long)]
     pub json: bool,

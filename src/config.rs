@@ -111,6 +111,12 @@ pub struct Sync {
     /// any text, case is ignored), besides those chosen with `flowhook sync --enable`. Only
     /// from the user's own file: a project's file never decides what leaves the machine.
     pub share: Vec<String>,
+    /// Seal what leaves this machine with the team key (XChaCha20-Poly1305): the server keeps
+    /// ids, order, times and a keyed hash of the project, and cannot read the rest.
+    pub encrypt: bool,
+    /// The team key's file (64 hex digits, readable by its owner only), when
+    /// `FLOWHOOK_TEAM_KEY` is not set. Unset: `~/.config/flowhook/team.key`.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Sync {
@@ -123,6 +129,8 @@ impl Default for Sync {
             batch_rows: 500,
             label: None,
             share: Vec::new(),
+            encrypt: false,
+            key_file: None,
         }
     }
 }
@@ -488,7 +496,7 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
-fn user_config_dir() -> Option<PathBuf> {
+pub fn user_config_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -890,3 +890,151 @@ fn retention_keeps_only_what_a_shared_project_has_not_sent() {
     ok_in(&w, &shop, &["sync"]);
     assert_eq!(prune(&shop), 1);
 }
+
+/// Every byte of every file under `dir`.
+fn bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(bytes_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.extend(b);
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
+    let server = Sqld::start();
+    let extra = "share = [\"github.com/acme/*\"]\nencrypt = true";
+    let ana = machine("ana@laptop", &server.url(), None, extra);
+    let bo = machine("bo@desktop", &server.url(), None, extra);
+    let a_shop = repo_of(&ana, "shop", "git@github.com:acme/shop.git");
+    let b_shop = repo_of(&bo, "shop", "https://github.com/acme/shop");
+    // No key yet: a clear error, nothing sent.
+    prompt_at(&ana, &a_shop, "a-1", "warm up");
+    let out = run_in(&ana, &a_shop, &["sync"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--init-key"));
+    assert_eq!(server.count("SELECT count(*) FROM sqlite_master"), 0);
+    // Ana makes the key; Bo gets the same file.
+    ok_in(&ana, &a_shop, &["sync", "--init-key"]);
+    let key = ana.home().join(".config/flowhook/team.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        run_in(&ana, &a_shop, &["sync", "--init-key"]).status.code(),
+        Some(2)
+    );
+    std::fs::copy(&key, bo.home().join(".config/flowhook/team.key")).unwrap();
+
+    session_in(&ana, &a_shop, "a-2");
+    prompt_at(&bo, &b_shop, "b-1", "Bo renames the billing module");
+    ok_in(&ana, &a_shop, &["sync"]);
+    ok_in(&bo, &b_shop, &["sync"]);
+    ok_in(&ana, &a_shop, &["sync"]);
+    // Both converge, and recall Bo's side finds Ana's work as without encryption.
+    for dir in [&a_shop, &b_shop] {
+        assert_eq!(
+            query(&db_in(dir), "SELECT count(*) FROM session_summaries"),
+            rows![[3]],
+            "{}",
+            dir.display()
+        );
+    }
+    assert_eq!(
+        query(
+            &db_in(&b_shop),
+            "SELECT project, file FROM edit_history WHERE origin IS NOT NULL LIMIT 1"
+        ),
+        rows![["github.com/acme/shop", "notes.md"]]
+    );
+    let ctx = ok_in(
+        &bo,
+        &b_shop,
+        &["context", "the second line of notes.md is wrong"],
+    );
+    let ctx = String::from_utf8_lossy(&ctx.stdout);
+    assert!(ctx.contains("notes.md (+"), "{ctx}");
+    let ctx = ok_in(&ana, &a_shop, &["context", "rename the billing module"]);
+    assert!(String::from_utf8_lossy(&ctx.stdout).contains("billing"));
+
+    // The server's files hold no prompt, file name, diff line or repository name.
+    let files = bytes_under(server.data_path());
+    assert!(
+        contains(&files, "flowhook_meta"),
+        "the search reads the server's database"
+    );
+    for secret in [
+        "notes.md with three lines",
+        "Bo renames",
+        "notes.md",
+        "line two: final",
+        "acme",
+        "warm up",
+    ] {
+        assert!(
+            !contains(&files, secret),
+            "the server's files hold {secret:?}"
+        );
+    }
+
+    // Carol has no key, then a wrong one: a clear error each time, and nothing written.
+    let carol = machine(
+        "carol@x",
+        &server.url(),
+        None,
+        "share = [\"github.com/acme/*\"]",
+    );
+    let c_shop = repo_of(&carol, "shop", "git@github.com:acme/shop.git");
+    prompt_at(&carol, &c_shop, "c-1", "carol's plaintext prompt");
+    let before = (
+        schema_of(&server),
+        server.query("SELECT * FROM flowhook_machines ORDER BY id"),
+        server.count("SELECT count(*) FROM task_log"),
+    );
+    let out = run_in(&carol, &c_shop, &["sync"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("encrypted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = carol.cmd_in_project(&["sync"]);
+    c.current_dir(&c_shop)
+        .env("FLOWHOOK_TEAM_KEY", "ab".repeat(32));
+    write_config(
+        &carol,
+        &format!(
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n{extra}\n",
+            server.url()
+        ),
+    );
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another key"));
+    let after = (
+        schema_of(&server),
+        server.query("SELECT * FROM flowhook_machines ORDER BY id"),
+        server.count("SELECT count(*) FROM task_log"),
+    );
+    assert_eq!(after, before);
+    assert_eq!(
+        query(
+            &db_in(&c_shop),
+            "SELECT count(*) FROM task_log WHERE origin IS NOT NULL"
+        ),
+        rows![[0]]
+    );
+}

@@ -8,6 +8,19 @@ pub fn run(args: SyncArgs) -> super::Result {
     if args.enable || args.disable {
         return choose(&setup, args.enable, args.json);
     }
+    if args.init_key {
+        let file = crate::sync::seal::key_file(&setup.config().sync)
+            .ok_or("no place for the key: set sync.key_file")?;
+        crate::sync::seal::init_key(&file)?;
+        println!(
+            "Made a team key in {} (readable by you alone). Give the same file to each \
+             teammate over a channel you trust (not the team server, not the repository), \
+             or set FLOWHOOK_TEAM_KEY to its content; then set [sync] encrypt = true. Anyone \
+             without it cannot read what the server keeps, nor add to it.",
+            file.display()
+        );
+        return Ok(());
+    }
     super::network_runtime()?.block_on(async {
         if args.status {
             // Whether the project is shared is said before anything is recorded too.

@@ -14,6 +14,7 @@
 //! process, while dozens of hook processes share this file.
 
 mod remote;
+pub mod seal;
 pub mod share;
 mod token;
 
@@ -141,9 +142,19 @@ pub async fn run(
         }));
     }
     let c = &to.config().sync;
+    // A missing or malformed key is an error before anything is sent.
+    let seal = seal::Seal::load(c)?;
     let outcome = tokio::time::timeout(
         Duration::from_secs(c.timeout_secs),
-        exchange(to, store, &url, &token, &projects, what, progress),
+        exchange(
+            to,
+            store,
+            (&url, &token),
+            seal.as_ref(),
+            &projects,
+            what,
+            progress,
+        ),
     )
     .await
     .unwrap_or_else(|_| {
@@ -180,8 +191,8 @@ async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, St
 async fn exchange(
     to: &Resolved,
     store: &Store,
-    url: &str,
-    token: &str,
+    (url, token): (&str, &str),
+    seal: Option<&seal::Seal>,
     projects: &[String],
     what: What,
     progress: &mut dyn FnMut(&str),
@@ -190,11 +201,23 @@ async fn exchange(
     let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
     let err = |e: crate::store::StoreError| e.to_string();
     let machine = store.machine_id().await.map_err(err)?;
+    // Each table's columns here, and on the server (sealed: fewer, and the sealed part).
     let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
+    let mut on_server: Vec<(Shared, Vec<Column>)> = Vec::new();
     for t in SHARED {
-        tables.push((*t, store.shared_columns(t).await.map_err(err)?));
+        let columns = store.shared_columns(t).await.map_err(err)?;
+        on_server.push((
+            *t,
+            match seal {
+                Some(_) => seal::Seal::server_columns(t, &columns),
+                None => columns.clone(),
+            },
+        ));
+        tables.push((*t, columns));
     }
-    let server_id = server.prepare(&tables).await?;
+    let server_id = server
+        .prepare(&on_server, seal.map(|s| s.check()).as_deref())
+        .await?;
     store.use_server(&server_id).await.map_err(err)?;
     let now = crate::hook::stamp(chrono::Utc::now());
     server.register(&machine, &label(to), &now).await?;
@@ -209,11 +232,18 @@ async fn exchange(
         server_id: &server_id,
         machine: &machine,
         projects: serde_json::to_string(projects).expect("strings"),
+        list: projects,
+        seal,
         batch: c.batch_rows.max(1),
     };
+    let tables: Vec<_> = tables
+        .iter()
+        .zip(&on_server)
+        .map(|((t, here), (_, there))| (t, here.as_slice(), there.as_slice()))
+        .collect();
     if what.push {
-        for (t, columns) in &tables {
-            let n = link.push(t, columns, progress).await?;
+        for (t, here, there) in &tables {
+            let n = link.push(t, here, there, progress).await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -224,8 +254,8 @@ async fn exchange(
     if what.pull {
         let machines = server.machines().await?;
         store.store_machines(&machines, &now).await.map_err(err)?;
-        for (t, columns) in &tables {
-            let (n, refused) = link.pull(t, columns, progress).await?;
+        for (t, here, there) in &tables {
+            let (n, refused) = link.pull(t, here, there, progress).await?;
             report.pulled.insert(t.name, n);
             if refused > 0 {
                 tracing::warn!(
@@ -258,16 +288,31 @@ struct Link<'a> {
     server: &'a Server,
     server_id: &'a str,
     machine: &'a str,
-    /// The projects shared, as a JSON array.
+    /// The projects shared, as a JSON array, and as they are.
     projects: String,
+    list: &'a [String],
+    seal: Option<&'a seal::Seal>,
     batch: usize,
 }
 
 impl Link<'_> {
+    /// The projects as the server knows them: sealed, by their keyed hashes.
+    fn server_projects(&self) -> String {
+        match self.seal {
+            Some(s) => {
+                serde_json::to_string(&self.list.iter().map(|p| s.project(p)).collect::<Vec<_>>())
+                    .expect("strings")
+            }
+            None => self.projects.clone(),
+        }
+    }
+
+    /// `columns` here, `on_server` there.
     async fn push(
         &self,
         t: &Shared,
         columns: &[Column],
+        on_server: &[Column],
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
         let err = |e: crate::store::StoreError| e.to_string();
@@ -284,15 +329,11 @@ impl Link<'_> {
                 break;
             };
             let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
-            taken += self
-                .server
-                .push(
-                    t,
-                    columns,
-                    &format!("[{}]", objects.join(",")),
-                    self.machine,
-                )
-                .await?;
+            let mut rows = format!("[{}]", objects.join(","));
+            if let Some(s) = self.seal {
+                rows = s.seal(t, &rows)?;
+            }
+            taken += self.server.push(t, on_server, &rows, self.machine).await?;
             // Only once the server has them: a sync killed before this sends them again, and
             // the server ignores what it has.
             if t.versioned {
@@ -321,8 +362,10 @@ impl Link<'_> {
         &self,
         t: &Shared,
         columns: &[Column],
+        on_server: &[Column],
         progress: &mut dyn FnMut(&str),
     ) -> Result<(u64, u64), String> {
+        let server_projects = self.server_projects();
         // Per set of projects shared: a project shared later is pulled from the start.
         let set = &crate::trust::digest(self.projects.as_bytes())[..16];
         let key = format!("{}#{set}", cursor_key(self.server_id, "pull", t));
@@ -330,9 +373,20 @@ impl Link<'_> {
         let (mut stored, mut refused) = (0, 0);
         while let Some((last, rows)) = self
             .server
-            .pull(t, columns, &self.projects, after, self.machine, self.batch)
+            .pull(
+                t,
+                on_server,
+                &server_projects,
+                after,
+                self.machine,
+                self.batch,
+            )
             .await?
         {
+            let rows = match self.seal {
+                Some(s) => s.open(t, &rows, self.list)?,
+                None => rows,
+            };
             let (s, r) = self
                 .store
                 .store_pulled(t, columns, &self.projects, &rows, (&key, last))

@@ -126,7 +126,11 @@ impl Server {
     /// knows and the server lacks is added), the machines, the schema version, the server's
     /// own id. Refuses a server written by a newer flowhook. Returns the server's id: what
     /// this machine's cursors are kept under (a new server starts from nothing).
-    pub async fn prepare(&self, tables: &[(Shared, Vec<Column>)]) -> Result<String> {
+    pub async fn prepare(
+        &self,
+        tables: &[(Shared, Vec<Column>)],
+        key_check: Option<&str>,
+    ) -> Result<String> {
         self.check_owner(tables).await?;
         let conn = self.conn()?;
         self.within(
@@ -156,6 +160,7 @@ impl Server {
                 self.url
             ));
         }
+        self.check_sealed(key_check).await?;
         for (t, columns) in tables {
             let defs: Vec<String> = columns.iter().map(|(c, ty)| format!("{c} {ty}")).collect();
             let conn = self.conn()?;
@@ -282,6 +287,61 @@ impl Server {
              empty one)",
             self.url
         ))
+    }
+
+    /// A server's memory is all sealed with one team key, or all plain: `flowhook_meta`
+    /// keeps the key's check value (see `seal.rs`). A machine with another key, or without
+    /// one, is refused before it writes anything; the first machine with a key marks a server
+    /// no machine has used yet.
+    async fn check_sealed(&self, key_check: Option<&str>) -> Result<()> {
+        let read = || {
+            self.query(
+                "read the encryption mark",
+                "SELECT value FROM flowhook_meta WHERE key = 'encryption'",
+                Vec::new(),
+            )
+        };
+        let mark = |rows: Vec<Vec<Value>>| match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let url = &self.url;
+        let mut found = mark(read().await?);
+        if let (None, Some(check)) = (&found, key_check) {
+            let used = self
+                .query(
+                    "read the machines",
+                    "SELECT 1 FROM flowhook_machines LIMIT 1",
+                    Vec::new(),
+                )
+                .await?;
+            if !used.is_empty() {
+                return Err(format!(
+                    "{url} holds the team's memory unencrypted: sealed rows cannot join it; \
+                     use a new database for encrypted memory, or set sync.encrypt = false"
+                ));
+            }
+            self.execute(
+                "mark the server encrypted",
+                "INSERT INTO flowhook_meta (key, value) VALUES ('encryption', ?1)
+                 ON CONFLICT DO NOTHING",
+                vec![Value::from(check)],
+            )
+            .await?;
+            found = mark(read().await?);
+        }
+        match (found, key_check) {
+            (Some(m), Some(c)) if m == c => Ok(()),
+            (Some(_), Some(_)) => Err(format!(
+                "{url}: the team's memory there is sealed with another key than this machine's \
+                 (FLOWHOOK_TEAM_KEY or sync.key_file); nothing was sent"
+            )),
+            (Some(_), None) => Err(format!(
+                "{url}: the team's memory there is encrypted: set sync.encrypt = true and the \
+                 team's key (FLOWHOOK_TEAM_KEY or sync.key_file); nothing was sent"
+            )),
+            (None, _) => Ok(()),
+        }
     }
 
     /// One trivial request: whether the server answers, and accepts the token.

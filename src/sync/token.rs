@@ -22,7 +22,7 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         }
     }
     if let Some(file) = &db.token_file {
-        return read_file(&crate::paths::expand_home(file));
+        return read_secret(&crate::paths::expand_home(file), "database.token_file");
     }
     if url.starts_with("http://") {
         return Ok(String::new());
@@ -76,24 +76,24 @@ pub fn shown(url: &str) -> String {
     out
 }
 
-fn read_file(path: &std::path::Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?;
+/// A secret from a file only its owner can read; `what` names the setting in errors.
+pub fn read_secret(path: &std::path::Path, what: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
     if meta.uid() != crate::paths::euid() || meta.mode() & 0o077 != 0 {
         return Err(format!(
-            "database.token_file {} can be read by others (mode {:o}): run chmod 600 on it",
+            "{what} {} can be read by others (mode {:o}): run chmod 600 on it",
             path.display(),
             meta.mode() & 0o777
         ));
     }
-    let token = std::fs::read_to_string(path)
-        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?
+    let secret = std::fs::read_to_string(path)
+        .map_err(|e| format!("{what} {}: {e}", path.display()))?
         .trim()
         .to_owned();
-    if token.is_empty() {
-        return Err(format!("database.token_file {} is empty", path.display()));
+    if secret.is_empty() {
+        return Err(format!("{what} {} is empty", path.display()));
     }
-    Ok(token)
+    Ok(secret)
 }
 
 #[cfg(test)]
