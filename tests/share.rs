@@ -940,6 +940,11 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
     std::fs::copy(&key, bo.home().join(".config/flowhook/team.key")).unwrap();
 
     session_in(&ana, &a_shop, "a-2");
+    ok_in(
+        &ana,
+        &a_shop,
+        &["memory", "set", "deploy", "make release-signed"],
+    );
     prompt_at(&bo, &b_shop, "b-1", "Bo renames the billing module");
     ok_in(&ana, &a_shop, &["sync"]);
     ok_in(&bo, &b_shop, &["sync"]);
@@ -960,6 +965,11 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
         ),
         rows![["github.com/acme/shop", "notes.md"]]
     );
+    let got = ok_in(&bo, &b_shop, &["memory", "get", "deploy"]);
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout).trim(),
+        "make release-signed"
+    );
     let ctx = ok_in(
         &bo,
         &b_shop,
@@ -978,6 +988,8 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
     );
     for secret in [
         "notes.md with three lines",
+        "release-signed",
+        "deploy",
         "Bo renames",
         "notes.md",
         "line two: final",

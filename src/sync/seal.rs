@@ -1,5 +1,5 @@
 //! End-to-end encryption of team memory (opt-in: `[sync] encrypt = true`). Each row leaves
-//! this machine with its ids, order, times and the project as a keyed hash in the clear (what
+//! this machine with its times in the clear and its ids and project as keyed hashes (what
 //! the server needs to keep one row per id, to order and to filter), and the rest sealed with
 //! the team key (XChaCha20-Poly1305, a random nonce per row), its table, id and project hash
 //! bound as associated data, so that the server can neither read a row nor move one to
@@ -80,6 +80,11 @@ impl Seal {
         self.mac("check", "flowhook team key")[..32].to_owned()
     }
 
+    /// A row's or session's id as the server sees it.
+    fn id(&self, id: &str) -> String {
+        self.mac("id", id)[..32].to_owned()
+    }
+
     /// A project's identity as the server sees it.
     pub fn project(&self, id: &str) -> String {
         format!("k:{}", &self.mac("project", id)[..40])
@@ -115,6 +120,14 @@ impl Seal {
                     "project" => {
                         let id = v.as_str().unwrap_or_default();
                         plain.insert(c, Value::from(self.project(id)));
+                    }
+                    // Ids may say what they are made of (a memory slot's is a hash of its
+                    // project and key): the server keeps a keyed hash, the same for one id
+                    // in every table, so that it still joins and deduplicates.
+                    _ if c == t.key || c == "session_id" => {
+                        let hashed = v.as_str().map(|id| self.id(id));
+                        plain.insert(c.clone(), hashed.map_or(Value::Null, Value::from));
+                        secret.insert(c, v);
                     }
                     _ if clear(t, &c) => {
                         plain.insert(c, v);
@@ -271,8 +284,9 @@ mod tests {
         assert!(seal(&"22".repeat(32)).open(t, &sealed, &shop).is_err());
         // Moved to another table, id or project: it no longer opens.
         assert!(a.open(other, &sealed, &shop).is_err());
+        assert!(!sealed.contains("\"r1\""), "{sealed}");
         assert!(
-            a.open(t, &sealed.replace("\"r1\"", "\"r2\""), &shop)
+            a.open(t, &sealed.replace(&a.id("r1"), &a.id("r2")), &shop)
                 .is_err()
         );
         let v: Value = serde_json::from_str(&sealed).unwrap();
