@@ -169,6 +169,8 @@ impl Seal {
     pub fn open(&self, t: &Shared, rows: &str, projects: &[String]) -> Result<String, String> {
         let rows: Vec<Map<String, Value>> =
             serde_json::from_str(rows).map_err(|e| format!("open {}: {e}", t.name))?;
+        let hashes: Vec<(String, &String)> =
+            projects.iter().map(|p| (self.project(p), p)).collect();
         let mut out = Vec::with_capacity(rows.len());
         for mut row in rows {
             let sealed = row.remove(SEALED);
@@ -198,13 +200,9 @@ impl Seal {
             };
             let secret: Map<String, Value> =
                 serde_json::from_slice(&opened).map_err(|e| format!("open {}: {e}", t.name))?;
-            if let Some(hash) = row
-                .get("project")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                && let Some(id) = projects.iter().find(|p| self.project(p) == hash)
-            {
-                row.insert("project".to_owned(), Value::from(id.clone()));
+            let hash = row.get("project").and_then(Value::as_str);
+            if let Some((_, id)) = hashes.iter().find(|(h, _)| Some(h.as_str()) == hash) {
+                row.insert("project".to_owned(), Value::from(id.as_str()));
             }
             row.extend(secret);
             out.push(Value::Object(row));
