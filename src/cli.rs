@@ -177,11 +177,24 @@ Turso database, libsql://..., or any libSQL server), this sends the server what 
 recorded and it lacks, then takes what the other machines sent, so that recall, sessions and \
 show see the whole team's work. Hook calls never wait on the network: they only write the \
 local file, and start this in the background after each SessionEnd and every \
-sync.interval_minutes. One sync per database runs at a time (a second one exits at once); a \
+sync.interval_minutes.\n\n\
+Sync mode says where; which projects are shared is your choice, per project: run \
+`flowhook sync --enable` in one (kept in your state directory, by the project's identity), or \
+list identity patterns in your own hooks.toml ([sync] share = [\"github.com/acme/*\"]; a \
+project's file never decides this). Nothing of another project is pushed or pulled; a project \
+known only by its path never leaves the machine. Without a git remote, give a directory an \
+identity in your own hooks.toml: [project.ids] \"/home/me/notes\" = \"notes\" (project.id \
+counts only in that project's own .claude/flowhook.toml).\n\n\
+With [sync] encrypt = true, rows are sealed with the team key (XChaCha20-Poly1305) before they \
+leave: the server keeps ids, order, times, the machine and a keyed hash of the project, and \
+cannot read the rest. `flowhook sync --init-key` makes a key; every teammate needs the same one \
+(FLOWHOOK_TEAM_KEY, or sync.key_file readable by its owner alone). A wrong or missing key is \
+an error: nothing is sent, nothing stored. One sync per database runs at a time (a second one exits at once); a \
 sync stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
 The token comes from FLOWHOOK_AUTH_TOKEN (or the variable database.token_env names), then \
 TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
-Examples:\n  flowhook sync\n  flowhook sync --status\n  flowhook sync --pull --json"
+Examples:\n  flowhook sync --enable\n  flowhook sync\n  flowhook sync --status\n  \
+flowhook sync --pull --json\n  flowhook sync --init-key"
     )]
     Sync(SyncArgs),
 
@@ -216,8 +229,9 @@ came from, the database (mode, schema, size, rows), every hook entry in the user
 project's settings files and in installed plugins with what is wrong with each (timeouts in \
 milliseconds, matchers that catch TaskCreate, jq pipelines, a missing or other binary, the same \
 hook twice, an event not wired, the exec form on a client too old for it), spooled events, \
-recent warnings from the log and, in sync mode, what waits to be sent and whether the server \
-answers (the token is never shown). Exits 1 when something is broken.\n\n\
+recent warnings from the log, the project's identity (and how to pin it), whether it is shared \
+with the team and why, and in sync mode what waits to be sent and whether the server answers \
+(the token is never shown). Exits 1 when something is broken.\n\n\
 Examples:\n  flowhook doctor\n  flowhook doctor --json"
     )]
     Doctor(DoctorArgs),
@@ -479,9 +493,19 @@ pub struct SyncArgs {
     /// Only take the other machines' rows
     #[arg(long, conflicts_with = "status")]
     pub pull: bool,
-    /// Say what is waiting to be sent, when the last push and pull ran, and the last error
+    /// Say whether this project is shared and why, what is waiting to be sent, when the last
+    /// push and pull ran, and the last error
     #[arg(long)]
     pub status: bool,
+    /// Share this project (its identity) with the team from now on
+    #[arg(long, conflicts_with_all = ["push", "pull", "status", "disable"])]
+    pub enable: bool,
+    /// Stop sharing this project (over any sync.share pattern); what the server has stays
+    #[arg(long, conflicts_with_all = ["push", "pull", "status"])]
+    pub disable: bool,
+    /// Make a new team key for [sync] encrypt (in sync.key_file, never over an existing one)
+    #[arg(long, conflicts_with_all = ["push", "pull", "status", "enable", "disable"])]
+    pub init_key: bool,
     /// Print the outcome as one JSON object
     #[arg(long)]
     pub json: bool,

@@ -39,8 +39,30 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct ProjectSection {
     /// The project's identity when it has no git `origin` remote: the same string on every
-    /// machine makes their clones one project. Unset: the remote, else the path.
+    /// machine makes their clones one project. Counts only in the project's own (trusted)
+    /// `.claude/flowhook.toml`, for that project: in the user's file it would name every
+    /// directory without a remote (use `ids` there). Unset: the remote, else the path.
     pub id: Option<String>,
+    /// Identities by project root (`"/home/me/notes" = "notes"`, `~/` allowed), in the
+    /// user's own file only: each pins its directory's identity, over the git remote too.
+    pub ids: std::collections::BTreeMap<PathBuf, String>,
+}
+
+impl ProjectSection {
+    /// The identity `ids` pins for the project at `root`.
+    pub fn pinned(&self, root: &Path) -> Option<&str> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let canonical = std::fs::canonicalize(root).ok();
+        self.ids
+            .iter()
+            .find(|(dir, _)| {
+                let dir = crate::paths::expand_home(dir);
+                dir == root || canonical.as_deref() == Some(dir.as_path())
+            })
+            .map(|(_, id)| id.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -90,6 +112,16 @@ pub struct Sync {
     /// How this machine's sessions are labelled on the others (`user@host`). Unset: `$USER`
     /// and the host name.
     pub label: Option<String>,
+    /// The projects shared with the team, as identity patterns (`github.com/acme/*`; `*` is
+    /// any text, case is ignored), besides those chosen with `flowhook sync --enable`. Only
+    /// from the user's own file: a project's file never decides what leaves the machine.
+    pub share: Vec<String>,
+    /// Seal what leaves this machine with the team key (XChaCha20-Poly1305): the server keeps
+    /// ids, order, times and a keyed hash of the project, and cannot read the rest.
+    pub encrypt: bool,
+    /// The team key's file (64 hex digits, readable by its owner only), when
+    /// `FLOWHOOK_TEAM_KEY` is not set. Unset: `~/.config/flowhook/team.key`.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Sync {
@@ -101,6 +133,9 @@ impl Default for Sync {
             request_timeout_ms: 10_000,
             batch_rows: 500,
             label: None,
+            share: Vec::new(),
+            encrypt: false,
+            key_file: None,
         }
     }
 }
@@ -266,6 +301,10 @@ pub const GUARDED: &[&str] = &[
 /// date arithmetic leaves the calendar.
 pub const MAX_AGE_DAYS: u32 = 36_525;
 
+/// Keys a project's file never sets, trusted or not: which projects leave the machine, and
+/// what a directory is called, are the user's own choice.
+pub const USER_ONLY: &[&str] = &["sync.share", "project.ids"];
+
 /// The longest watchdog an untrusted project file may ask for.
 pub const UNTRUSTED_TIMEOUT_MS: u64 = 2000;
 
@@ -295,6 +334,9 @@ pub struct Loaded {
     pub files: Vec<PathBuf>,
     /// An untrusted project file's guarded keys that were ignored.
     pub ignored: Option<Ignored>,
+    /// Keys ignored where they may not be set (see [`USER_ONLY`], `project.id`), each said
+    /// in one line.
+    pub misplaced: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,27 +364,36 @@ impl Config {
         let explicit = explicit
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("FLOWHOOK_CONFIG").map(PathBuf::from));
+        let mut loaded = Loaded::default();
         if let Some(path) = explicit {
-            let (_, table) = read_file(&path, None)?.ok_or_else(|| ConfigError {
+            let (_, mut table) = read_file(&path, None)?.ok_or_else(|| ConfigError {
                 path: path.clone(),
                 message: "no such file".to_owned(),
             })?;
-            return Ok(Loaded {
-                config: from_table(table, &path)?,
-                files: vec![path],
-                ignored: None,
-            });
+            loaded.misplaced.extend(no_global_id(&mut table, &path));
+            loaded.config = from_table(table, &path)?;
+            loaded.files.push(path);
+            return Ok(loaded);
         }
-        let mut loaded = Loaded::default();
         let mut merged = toml::Table::new();
         if let Some(user) = user_config_dir().map(|d| d.join("flowhook").join("hooks.toml"))
-            && let Some((_, table)) = read_file(&user, None)?
+            && let Some((_, mut table)) = read_file(&user, None)?
         {
+            loaded.misplaced.extend(no_global_id(&mut table, &user));
             merged = table;
             loaded.files.push(user);
         }
         let project = root.join(".claude").join("flowhook.toml");
         if let Some((text, mut table)) = read_file(&project, Some(root))? {
+            for key in USER_ONLY {
+                if remove_key(&mut table, key) {
+                    loaded.misplaced.push(format!(
+                        "{}: {key} counts only in your own hooks.toml, never in a \
+                         project's file; it is ignored",
+                        project.display()
+                    ));
+                }
+            }
             let keys = guarded_keys(&table, root);
             if !keys.is_empty() && !crate::trust::is_trusted(&project, text.as_bytes()) {
                 for key in &keys {
@@ -491,11 +542,26 @@ fn guarded_keys(table: &toml::Table, root: &Path) -> Vec<String> {
     keys
 }
 
-fn remove_key(table: &mut toml::Table, dotted: &str) {
+/// Removes `section.key`; whether it was there.
+fn remove_key(table: &mut toml::Table, dotted: &str) -> bool {
     let (section, key) = dotted.split_once('.').unwrap_or((dotted, ""));
-    if let Some(toml::Value::Table(t)) = table.get_mut(section) {
-        t.remove(key);
+    match table.get_mut(section) {
+        Some(toml::Value::Table(t)) => t.remove(key).is_some(),
+        _ => false,
     }
+}
+
+/// `project.id` in a file that applies to every project would silently make every directory
+/// without a remote one project (and share them as one): it is ignored there, and said.
+fn no_global_id(table: &mut toml::Table, path: &Path) -> Option<String> {
+    remove_key(table, "project.id").then(|| {
+        format!(
+            "{}: project.id would name every directory without a git remote; it is ignored \
+             here: pin one directory with [project.ids] \"/path/to/it\" = \"its-id\", or set \
+             project.id in that project's .claude/flowhook.toml",
+            path.display()
+        )
+    })
 }
 
 /// `over` laid on `base`, table by table.
@@ -510,7 +576,7 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
-fn user_config_dir() -> Option<PathBuf> {
+pub fn user_config_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -221,6 +221,9 @@ impl Recorder {
         if let Some(ignored) = &r.loaded.ignored {
             self.warn_once(ignored.warning());
         }
+        for m in &r.loaded.misplaced {
+            self.warn_once(m.clone());
+        }
         self.resolved.push((key, r.clone()));
         r
     }
@@ -525,9 +528,9 @@ impl Recorder {
         let (project, root) = match known {
             Some((project, root)) => (
                 project,
-                root.map_or_else(|| to.project.root.clone(), PathBuf::from),
+                root.map_or_else(|| to.project.base.clone(), PathBuf::from),
             ),
-            None => (to.project.id.clone(), to.project.root.clone()),
+            None => (to.project.id.clone(), to.project.base.clone()),
         };
         // The root is stored (`session_summaries.root`) and file paths, already redacted, are
         // made relative to it: it is redacted the same way.
@@ -858,15 +861,23 @@ async fn maintain(store: &Store, config: &crate::config::Config, project: &str, 
         );
         return;
     };
+    // In sync mode, what the team server lacks of the projects shared stays until a sync has
+    // sent it.
+    let shared = match crate::sync::share::shared_in(config, store, None).await {
+        Ok(shared) => shared.map(|s| serde_json::to_string(&s).expect("strings")),
+        Err(e) => {
+            tracing::warn!("retention skipped: {e}");
+            return;
+        }
+    };
     match store
-        // In sync mode, what the team server lacks stays until a sync has sent it.
         .prune(
             &cutoff,
             Some(project),
             retention.sessions_per_run,
             false,
             false,
-            config.database.mode == crate::config::Mode::Sync,
+            shared.as_deref(),
         )
         .await
     {

@@ -93,7 +93,7 @@ fn open_file() -> Option<Mutex<File>> {
         .cloned()
         .unwrap_or_else(|| crate::paths::state_dir().join("flowhook.log"));
     if let Some(dir) = path.parent()
-        && let Err(e) = crate::paths::make_dir(dir)
+        && let Err(e) = crate::paths::data_dir(dir)
     {
         let _ = writeln!(io::stderr(), "flowhook: warning: no log file: {e}");
         return None;

@@ -394,6 +394,24 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates the directory of a database or log, owner-only, parents too (as [`make_dir`]).
+/// A `.swarm` it creates gets a `.gitignore` of `*`, so that `git status` stays clean and
+/// memory is never one `git add -A` away from a commit.
+pub fn data_dir(dir: &Path) -> io::Result<()> {
+    let existed = std::fs::symlink_metadata(dir).is_ok();
+    make_dir(dir)?;
+    if !existed && dir.file_name() == Some(OsStr::new(".swarm")) {
+        // Checked as a directory of this user's first; a `.gitignore` that is there already
+        // (another process made it a moment ago) is left as it is.
+        private_dir(dir)?;
+        if let Ok(mut f) = create_new(&dir.join(".gitignore")) {
+            use std::io::Write;
+            f.write_all(b"# flowhook's memory: never committed\n*\n")?;
+        }
+    }
+    Ok(())
+}
+
 /// The directory `path` is in, opened by the kernel, and its last component.
 fn parent_of(path: &Path) -> io::Result<(OwnedFd, PathBuf)> {
     let path = normal(path);
@@ -568,6 +586,28 @@ pub fn check_database(path: &Path) -> io::Result<()> {
 /// and shared-memory files the same mode).
 pub fn touch_private(path: &Path) -> io::Result<()> {
     open_append(path).map(drop)
+}
+
+/// `~/x` as `$HOME/x`.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Replaces the file `name` in the state directory with `bytes`, atomically and owner-only
+/// (a ledger of the user's choices: trust, sharing).
+pub fn replace_state_file(name: &str, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let dir = state_dir();
+    private_dir(&dir)?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = create_new(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    rename(&tmp, &dir.join(name))
 }
 
 /// `path` without `.` and `..` components, without touching the file system.

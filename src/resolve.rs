@@ -83,7 +83,11 @@ fn project_root(dir: &Path, o: &Overrides) -> PathBuf {
 
 fn finish(root: PathBuf, loaded: Loaded, config_error: Option<String>, o: &Overrides) -> Resolved {
     let config = &loaded.config;
-    let project = Project::at(root, config.project.id.as_deref());
+    let project = Project::at(
+        root.clone(),
+        config.project.pinned(&root),
+        config.project.id.as_deref(),
+    );
     let (db, db_refused) = database(&project.root, o.db.as_deref(), config);
     let log = match (&config.log.file, &db_refused) {
         (Some(file), _) => project.root.join(file),

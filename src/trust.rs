@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One trusted file.
@@ -35,8 +34,10 @@ pub enum State {
     Missing,
 }
 
+const LEDGER: &str = "trusted.json";
+
 fn ledger_path() -> PathBuf {
-    crate::paths::state_dir().join("trusted.json")
+    crate::paths::state_dir().join(LEDGER)
 }
 
 fn read() -> Ledger {
@@ -47,14 +48,8 @@ fn read() -> Ledger {
 }
 
 fn write(ledger: &Ledger) -> std::io::Result<()> {
-    let dir = crate::paths::state_dir();
-    crate::paths::private_dir(&dir)?;
-    let tmp = dir.join(format!(".trusted.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = crate::paths::create_new(&tmp)?;
-    f.write_all(&serde_json::to_vec_pretty(ledger).map_err(std::io::Error::other)?)?;
-    f.sync_all()?;
-    crate::paths::rename(&tmp, &ledger_path())
+    let bytes = serde_json::to_vec_pretty(ledger).map_err(std::io::Error::other)?;
+    crate::paths::replace_state_file(LEDGER, &bytes)
 }
 
 pub fn digest(content: &[u8]) -> String {

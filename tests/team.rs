@@ -30,7 +30,8 @@ fn machine(label: &str, url: &str, remote: Option<&str>, extra: &str) -> World {
         config.join("hooks.toml"),
         format!(
             "[database]\nmode = \"sync\"\nurl = \"{url}\"\n{extra}\n\
-             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n"
+             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
+             share = [\"github.com/acme/*\"]\n"
         ),
     )
     .unwrap();
@@ -403,7 +404,8 @@ fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everyt
         ana.home().join(".config/flowhook/hooks.toml"),
         format!(
             "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = true\n\
-             interval_minutes = 1\ntimeout_secs = 2\nlabel = \"ana@laptop\"\n",
+             interval_minutes = 1\ntimeout_secs = 2\nlabel = \"ana@laptop\"\n\
+             share = [\"github.com/acme/*\"]\n",
             hole.url()
         ),
     )
@@ -438,7 +440,7 @@ fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everyt
         ana.home().join(".config/flowhook/hooks.toml"),
         format!(
             "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = false\n\
-             interval_minutes = 0\n",
+             interval_minutes = 0\nshare = [\"github.com/acme/*\"]\n",
             server.url()
         ),
     )
@@ -545,7 +547,8 @@ fn a_project_known_only_by_its_path_stays_on_its_machine() {
     record(&ana, &session_of(&ana, "demo-session.jsonl", ANA));
     let report = synced(&ana);
     assert_eq!(total(&report, "pushed"), 0, "{report}");
-    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 0);
+    // Not even contacted: nothing of it is shared.
+    assert_eq!(server.count("SELECT count(*) FROM sqlite_master"), 0);
     assert!(Path::new(&ana.db()).exists());
 }
 

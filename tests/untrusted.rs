@@ -316,6 +316,16 @@ fn a_project_file_cannot_send_memory_or_a_token_to_its_own_server() {
             .output()
             .unwrap();
     assert!(out.status.success());
+    // Where is not which: the project itself leaves only once the user chose it.
+    let trusted = r.w.cmd_in_project(&["sync"]).output().unwrap();
+    assert_eq!(trusted.status.code(), Some(0));
+    assert_eq!(attacker.connections(), 0);
+    assert!(
+        r.w.cmd_in_project(&["sync", "--enable"])
+            .status()
+            .unwrap()
+            .success()
+    );
     let trusted = r.w.cmd_in_project(&["sync"]).output().unwrap();
     assert_ne!(trusted.status.code(), Some(0), "a black hole never answers");
     assert!(attacker.connections() >= 1);

@@ -7,6 +7,7 @@ use crate::cli::DoctorArgs;
 use crate::config::Mode;
 use crate::install::check::{self, Finding, Level, Machine, Source};
 use crate::install::file::Place;
+use crate::project::IdKind;
 use crate::store::Store;
 use serde::Serialize;
 use serde_json::Value;
@@ -25,7 +26,7 @@ struct Report {
     hooks: Vec<String>,
     spooled: usize,
     recent_log: Vec<String>,
-    sync: Option<SyncInfo>,
+    sync: SyncInfo,
     problems: Vec<Finding>,
 }
 
@@ -59,8 +60,15 @@ struct Database {
     rows: Option<BTreeMap<&'static str, i64>>,
 }
 
+/// The team server and the current project, in every mode.
 #[derive(Serialize)]
 struct SyncInfo {
+    /// Whether the current project is shared, and why.
+    #[serde(flatten)]
+    sharing: crate::sync::share::Sharing,
+    /// How to pin the project's identity, whatever git says.
+    pin: String,
+    server: Option<String>,
     /// Where the sync stands; `None` when the database could not tell.
     status: Option<crate::sync::Status>,
     /// How long the server took to answer a trivial request; `None`: it did not.
@@ -69,7 +77,14 @@ struct SyncInfo {
 
 pub fn run(args: DoctorArgs) -> ExitCode {
     let report = match super::Setup::resolve_lenient(&args.common) {
-        Ok(setup) => super::runtime().block_on(report(&setup)),
+        // Its ping needs a runtime with timers (the hook's has none).
+        Ok(setup) => match super::network_runtime() {
+            Ok(rt) => rt.block_on(report(&setup)),
+            Err(e) => {
+                tell!("flowhook: error: {e}");
+                return ExitCode::from(2);
+            }
+        },
         Err(e) => {
             tell!("flowhook: error: {e}");
             return ExitCode::from(2);
@@ -113,6 +128,14 @@ async fn report(setup: &super::Setup) -> Report {
             fix: format!("flowhook trust {}", i.file.display()),
         });
     }
+    for m in &r.loaded.misplaced {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "configuration".into(),
+            problem: m.clone(),
+            fix: "take the key out of that file (see hooks.toml)".into(),
+        });
+    }
     for e in r.config_error.iter().chain(&r.pattern_errors) {
         problems.push(Finding {
             level: Level::Error,
@@ -128,6 +151,7 @@ async fn report(setup: &super::Setup) -> Report {
         false => None,
     };
     let database = database(setup, store.as_ref(), &mut problems).await;
+    problems.extend(tracked_by_git(setup.db(), &r.project.root));
     let sync = sync(setup, store.as_ref(), &mut problems).await;
 
     let sources = sources(&r.project.root, &mut problems);
@@ -214,29 +238,97 @@ async fn sync(
     setup: &super::Setup,
     store: Option<&Result<Store, String>>,
     problems: &mut Vec<Finding>,
-) -> Option<SyncInfo> {
-    if setup.config().database.mode != Mode::Sync {
-        return None;
+) -> SyncInfo {
+    let p = &setup.resolved.project;
+    let pin = format!(
+        "[project.ids] \"{}\" = \"{}\" in your own hooks.toml",
+        p.root.display(),
+        if p.kind == IdKind::Path {
+            "its-name"
+        } else {
+            &p.id
+        }
+    );
+    let host = p.id.split('/').next().unwrap_or_default();
+    if p.kind == IdKind::Remote && !host.contains('.') && !host.starts_with("localhost") {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "project".into(),
+            problem: format!(
+                "the project's identity {} names the host `{host}`, which looks like an SSH \
+                 alias flowhook could not resolve (no HostName for it in ~/.ssh/config): a \
+                 teammate's clone may get another identity, and the two are not one project",
+                p.id
+            ),
+            fix: format!("pin it: {}", pin.replace(&p.id, "github.com/owner/name")),
+        });
     }
-    let status = match store {
-        Some(Ok(store)) => crate::sync::status(&setup.resolved, store).await.ok(),
+    let mut info = SyncInfo {
+        pin,
+        sharing: crate::sync::share::sharing(&setup.resolved),
+        server: crate::sync::shown_server(&setup.resolved),
+        status: None,
+        answers_in_ms: None,
+    };
+    if setup.config().database.mode != Mode::Sync {
+        return info;
+    }
+    info.status = match store {
+        Some(Ok(store)) => crate::sync::status(&setup.resolved, Some(store)).await.ok(),
         _ => None,
     };
-    let answers_in_ms = match crate::sync::ping(&setup.resolved).await {
-        Ok(took) => Some(took.as_millis()),
-        Err(e) => {
-            problems.push(Finding {
-                level: Level::Error,
-                at: "sync".into(),
-                problem: e,
-                fix: "hooks keep recording locally; the next sync sends it all".into(),
-            });
-            None
-        }
-    };
-    Some(SyncInfo {
-        status,
-        answers_in_ms,
+    let refused: i64 = info.status.iter().flat_map(|s| s.refused.values()).sum();
+    if refused > 0 {
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "sync".into(),
+            problem: format!(
+                "the server sent {refused} rows that are not of a project shared here (another \
+                 project's, or one claiming a session of another project); they were refused"
+            ),
+            fix: "nothing to do here; if it goes on, look at who pushes them to the server".into(),
+        });
+    }
+    match crate::sync::ping(&setup.resolved).await {
+        Ok(took) => info.answers_in_ms = Some(took.as_millis()),
+        Err(e) => problems.push(Finding {
+            level: Level::Error,
+            at: "sync".into(),
+            problem: e,
+            fix: "hooks keep recording locally; the next sync sends it all".into(),
+        }),
+    }
+    info
+}
+
+/// A warning when the database inside the project is tracked by git: committed, the team's
+/// memory (prompts, diffs) goes wherever the repository goes. Asks git itself (doctor only:
+/// a hook call never runs git).
+fn tracked_by_git(db: &Path, root: &Path) -> Option<Finding> {
+    let rel = db.strip_prefix(root).ok()?;
+    let tracked = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(rel)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    tracked.then(|| Finding {
+        level: Level::Warning,
+        at: db.display().to_string(),
+        problem: format!(
+            "{} is tracked by git: every prompt and diff in it goes wherever the repository \
+             goes",
+            rel.display()
+        ),
+        fix: format!(
+            "git rm --cached {} and add `{}` to .gitignore",
+            rel.display(),
+            rel.parent().map_or(rel, |p| p).display()
+        ),
     })
 }
 
@@ -342,8 +434,14 @@ fn text(r: &Report) -> String {
     );
     line(
         "project",
-        format!("{} (root {})", r.project.id, r.project.root.display()),
+        format!(
+            "{} (root {})",
+            super::identity_text(&r.sync.sharing),
+            r.project.root.display()
+        ),
     );
+    line("shared", super::shared_text(&r.sync.sharing));
+    line("pin", format!("to fix this identity: {}", r.sync.pin));
     line(
         "config",
         if r.config.files.is_empty() {
@@ -389,13 +487,15 @@ fn text(r: &Report) -> String {
         },
     );
     line("spool", format!("{} waiting", r.spooled));
-    if let Some(s) = &r.sync {
+    if r.database.mode == Mode::Sync {
+        let s = &r.sync;
         let status = s.status.as_ref();
+        let pending: i64 = status.map_or(0, |s| s.pending.values().sum());
         line(
             "sync",
             format!(
-                "{} ({}), last push {}, last pull {}",
-                status.and_then(|s| s.server.as_deref()).unwrap_or("?"),
+                "{} ({}), {pending} rows to push, last push {}, last pull {}",
+                s.server.as_deref().unwrap_or("(database.url not set)"),
                 s.answers_in_ms
                     .map_or("does not answer".into(), |ms| format!("answers in {ms} ms")),
                 status

@@ -44,6 +44,32 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a current-thread runtime without drivers cannot fail to build")
 }
 
+/// A runtime with its I/O and timer drivers, for what talks to a server (sync, doctor's
+/// ping): the hook's own runtime has none, and a deadline without a timer panics.
+pub fn network_runtime() -> std::result::Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// The current project's identity and where it comes from, for a person.
+pub fn identity_text(s: &crate::sync::share::Sharing) -> String {
+    use crate::project::IdKind;
+    let from = match s.identity {
+        IdKind::Pinned => "pinned by [project.ids] in your hooks.toml",
+        IdKind::Remote => "from its git remote `origin`",
+        IdKind::Configured => "from project.id",
+        IdKind::Path => "its path: this machine only",
+    };
+    format!("{} ({from})", s.project)
+}
+
+/// Whether the current project is shared, and why, for a person.
+pub fn shared_text(s: &crate::sync::share::Sharing) -> String {
+    format!("{}: {}", if s.shared { "yes" } else { "no" }, s.why)
+}
+
 /// A progress line for a person: redrawn in place on a terminal, silent in a pipe or a log.
 pub struct Progress {
     live: bool,
@@ -120,6 +146,9 @@ impl Setup {
         let resolved = resolve(&here, &overrides)?;
         if let Some(ignored) = &resolved.loaded.ignored {
             tell!("flowhook: warning: {}", ignored.warning());
+        }
+        for m in &resolved.loaded.misplaced {
+            eprintln!("flowhook: warning: {m}");
         }
         Ok(Setup { resolved })
     }

@@ -14,6 +14,11 @@ pub fn run(args: PruneArgs) -> super::Result {
     let project = (!args.all_projects).then(|| setup.project().to_owned());
     let pruned = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
+        let err = |e: crate::store::StoreError| e.to_string();
+        let shared = crate::sync::share::shared_in(setup.config(), &store, None)
+            .await
+            .map_err(err)?
+            .map(|s| serde_json::to_string(&s).expect("strings"));
         let p = store
             .prune(
                 &cutoff,
@@ -21,10 +26,10 @@ pub fn run(args: PruneArgs) -> super::Result {
                 u32::MAX,
                 !args.yes,
                 true,
-                setup.config().database.mode == crate::config::Mode::Sync,
+                shared.as_deref(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(err)?;
         if args.yes && p.sessions > 0 {
             store.optimize_indexes().await.map_err(|e| e.to_string())?;
         }

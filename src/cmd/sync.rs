@@ -5,20 +5,30 @@ use crate::cli::SyncArgs;
 
 pub fn run(args: SyncArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    // The network needs a runtime with its drivers (the hook's has none).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
-        // A new teammate's first sync makes the database the others' memory lands in.
-        let store = if args.status {
-            setup.open_existing().await?
-        } else {
-            setup.open().await?
-        };
+    if args.enable || args.disable {
+        return choose(&setup, args.enable, args.json);
+    }
+    if args.init_key {
+        let file = crate::sync::seal::key_file(&setup.config().sync)
+            .ok_or("no place for the key: set sync.key_file")?;
+        crate::sync::seal::init_key(&file)?;
+        println!(
+            "Made a team key in {} (readable by you alone). Give the same file to each \
+             teammate over a channel you trust (not the team server, not the repository), \
+             or set FLOWHOOK_TEAM_KEY to its content; then set [sync] encrypt = true. Anyone \
+             without it cannot read what the server keeps, nor add to it.",
+            file.display()
+        );
+        return Ok(());
+    }
+    super::network_runtime()?.block_on(async {
         if args.status {
-            let s = crate::sync::status(&setup.resolved, &store).await?;
+            // Whether the project is shared is said before anything is recorded too.
+            let store = match setup.db().exists() || setup.resolved.db_refused.is_some() {
+                true => Some(setup.open_existing().await?),
+                false => None,
+            };
+            let s = crate::sync::status(&setup.resolved, store.as_ref()).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&s).expect("plain struct"));
             } else {
@@ -26,6 +36,8 @@ pub fn run(args: SyncArgs) -> super::Result {
             }
             return Ok(());
         }
+        // A new teammate's first sync makes the database the others' memory lands in.
+        let store = setup.open().await?;
         let what = crate::sync::What {
             push: !args.pull,
             pull: !args.push,
@@ -69,6 +81,38 @@ pub fn run(args: SyncArgs) -> super::Result {
     })
 }
 
+/// `--enable` / `--disable`: the user's choice for this project, by its identity.
+fn choose(setup: &Setup, shared: bool, json: bool) -> super::Result {
+    let p = &setup.resolved.project;
+    if shared && crate::sync::share::is_path(&p.id) {
+        return Err(format!(
+            "{} has no identity but its path, which means nothing on another machine: give it \
+             a git remote `origin`, or pin one in your own hooks.toml with [project.ids] \
+             \"{}\" = \"its-name\"",
+            p.root.display(),
+            p.root.display()
+        ));
+    }
+    crate::sync::share::choose(&p.id, shared)
+        .map_err(|e| format!("cannot record the choice in the state directory: {e}"))?;
+    let now = crate::sync::share::sharing(&setup.resolved);
+    if json {
+        println!("{}", serde_json::to_string(&now).expect("plain struct"));
+    } else {
+        println!(
+            "{}: {}{}",
+            super::identity_text(&now),
+            if shared { "shared" } else { "not shared" },
+            match (&now.shared, crate::sync::shown_server(&setup.resolved)) {
+                (true, Some(url)) => format!(" with {url}"),
+                (false, _) if shared => format!(" yet ({})", now.why),
+                _ => String::new(),
+            }
+        );
+    }
+    Ok(())
+}
+
 fn counts(by_table: &std::collections::BTreeMap<&str, u64>) -> String {
     let total: u64 = by_table.values().sum();
     let parts: Vec<String> = by_table
@@ -84,7 +128,10 @@ fn counts(by_table: &std::collections::BTreeMap<&str, u64>) -> String {
 }
 
 fn report_text(r: &crate::sync::Report) -> String {
-    let mut s = format!("Synced with {}", r.server);
+    if let Some(why) = &r.not_shared {
+        return format!("Nothing synced: this project is not shared ({why}).");
+    }
+    let mut s = format!("Synced {} with {}", r.projects.join(", "), r.server);
     if !r.pushed.is_empty() {
         s.push_str(&format!(": pushed {}", counts(&r.pushed)));
     }
@@ -98,6 +145,12 @@ fn report_text(r: &crate::sync::Report) -> String {
             s.push_str(&format!(" (team: {})", r.machines.join(", ")));
         }
     }
+    if !r.refused.is_empty() {
+        s.push_str(&format!(
+            "; refused {} (not of a project shared here)",
+            counts(&r.refused)
+        ));
+    }
     s.push_str(&format!(" in {:.1} s.", r.elapsed_ms as f64 / 1000.0));
     s
 }
@@ -109,10 +162,19 @@ fn status_text(s: &crate::sync::Status) -> String {
     };
     let mut out = format!("mode:      {mode}\n");
     out.push_str(&format!(
+        "project:   {}\n",
+        super::identity_text(&s.sharing)
+    ));
+    out.push_str(&format!("shared:    {}\n", super::shared_text(&s.sharing)));
+    out.push_str(&format!(
         "server:    {}\n",
         s.server.as_deref().unwrap_or("(database.url not set)")
     ));
-    out.push_str(&format!("machine:   {} ({})\n", s.label, s.machine));
+    out.push_str(&format!(
+        "machine:   {} ({})\n",
+        s.label,
+        s.machine.as_deref().unwrap_or("no database yet")
+    ));
     let pending: Vec<String> = s.pending.iter().map(|(t, n)| format!("{t} {n}")).collect();
     out.push_str(&format!("to push:   {}\n", pending.join(", ")));
     let when = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());
@@ -122,6 +184,13 @@ fn status_text(s: &crate::sync::Status) -> String {
         "last error: {}\n",
         s.last_error.as_deref().unwrap_or("none")
     ));
+    if !s.refused.is_empty() {
+        let refused: Vec<String> = s.refused.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        out.push_str(&format!(
+            "refused:   {} (pulled rows not of a project shared here)\n",
+            refused.join(", ")
+        ));
+    }
     if s.running {
         out.push_str("a sync is running now\n");
     }

@@ -162,6 +162,8 @@ impl Store {
     /// project: only where no other project's session is kept); then gives the space back
     /// (`full_vacuum`: rewrite the file if it was not created for incremental vacuum). With
     /// `dry_run`, only counts.
+    /// `keep_unsent`: the projects shared with a team (a JSON array), whose sessions the
+    /// server lacks are kept.
     pub async fn prune(
         &self,
         cutoff: &str,
@@ -169,12 +171,14 @@ impl Store {
         limit: u32,
         dry_run: bool,
         full_vacuum: bool,
-        keep_unsent: bool,
+        keep_unsent: Option<&str>,
     ) -> Result<Pruned> {
-        let unsent = if keep_unsent {
-            format!("AND session_id NOT IN ({})", self.unsent_sessions().await?)
-        } else {
-            String::new()
+        let unsent = match keep_unsent {
+            Some(projects) => format!(
+                "AND session_id NOT IN ({})",
+                self.unsent_sessions(projects).await?
+            ),
+            None => String::new(),
         };
         let old = format!(
             "SELECT session_id FROM session_summaries WHERE coalesce(ended_at, started_at) < ?1

@@ -110,7 +110,7 @@ impl Store {
             busy: false,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::paths::make_dir(dir)
+            crate::paths::data_dir(dir)
                 .map_err(|e| err(format!("cannot create its directory: {e}")))?;
         }
         crate::paths::check_database(path).map_err(|e| err(e.to_string()))?;

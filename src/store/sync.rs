@@ -19,6 +19,8 @@ pub struct Shared {
     /// Whether any machine may write a row (an agent memory slot), the newest version winning
     /// everywhere; else only the machine that recorded it changes it (a session's summary).
     pub any_writer: bool,
+    /// Columns sent as another expression: a path as the project-relative one.
+    pub sent_as: &'static [(&'static str, &'static str)],
 }
 
 /// The tables shared, parents first. Derived tables (full-text indexes, file_sessions,
@@ -28,9 +30,12 @@ pub const SHARED: &[Shared] = &[
     Shared {
         name: "session_summaries",
         key: "session_id",
-        // The transcript is a file on the machine that recorded the session.
+        // The transcript is a file on the machine that recorded the session; its directories
+        // are this machine's paths: none leaves it.
         local_only: &[
             "origin",
+            "cwd",
+            "root",
             "transcript_path",
             "transcript",
             "recall_since",
@@ -39,20 +44,24 @@ pub const SHARED: &[Shared] = &[
         ],
         versioned: true,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "task_log",
         key: "id",
-        local_only: &["origin"],
+        local_only: &["origin", "cwd"],
         versioned: false,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "edit_history",
         key: "id",
-        local_only: &["origin"],
+        local_only: &["origin", "cwd"],
         versioned: false,
         any_writer: false,
+        // The file as the project knows it; one outside the project by its name alone.
+        sent_as: &[("file", "coalesce(rel_path, basename, '')")],
     },
     Shared {
         name: "swarm_coordination",
@@ -60,6 +69,7 @@ pub const SHARED: &[Shared] = &[
         local_only: &["origin"],
         versioned: false,
         any_writer: false,
+        sent_as: &[],
     },
     Shared {
         name: "agent_memory",
@@ -67,6 +77,7 @@ pub const SHARED: &[Shared] = &[
         local_only: &["origin", "pushed_version"],
         versioned: true,
         any_writer: true,
+        sent_as: &[],
     },
 ];
 
@@ -77,17 +88,24 @@ fn shareable(p: &str) -> String {
     format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
 }
 
-/// The rows of `t` recorded here that the server lacks: past rowid `?1` for rows that only
-/// arrive; for versioned ones, those whose version was not pushed.
+/// The rows of `t` recorded here that the server lacks, of the projects shared (`?2`, a
+/// JSON array of identities): past rowid `?1` for rows that only arrive; for versioned ones,
+/// those whose version was not pushed.
 fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
+    let of = |p: &str| {
+        format!(
+            "{} AND {p} IN (SELECT value FROM json_each(?2))",
+            shareable(p)
+        )
+    };
     // Rows without a project column belong to their session's.
     let project = if columns.iter().any(|(c, _)| c == "project") {
-        shareable("project")
+        of("project")
     } else {
         format!(
             "EXISTS (SELECT 1 FROM session_summaries s WHERE s.session_id = {}.session_id AND {})",
             t.name,
-            shareable("s.project")
+            of("s.project")
         )
     };
     let which = if t.versioned {
@@ -129,16 +147,17 @@ impl Store {
             .collect())
     }
 
-    /// Up to `limit` rows of `t` recorded here that the server lacks (see `unpushed_where`),
-    /// oldest first.
+    /// Up to `limit` rows of `t` recorded here that the server lacks, of the `projects`
+    /// shared (a JSON array; see `unpushed_where`), oldest first.
     pub async fn unpushed(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         after: i64,
         limit: usize,
     ) -> Result<Unpushed> {
-        let object = json_object(columns);
+        let object = json_object(columns, t.sent_as);
         let sql = format!(
             "SELECT {first}, {object}, {key} FROM {table} WHERE {cond}
              ORDER BY rowid LIMIT {limit}",
@@ -147,7 +166,7 @@ impl Store {
             table = t.name,
             cond = unpushed_where(t, columns)
         );
-        let rows = self.rows(&sql, params![after]).await?;
+        let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(Unpushed {
             keys: if t.versioned {
                 rows.iter().filter_map(|r| text(&r[2])).collect()
@@ -161,10 +180,11 @@ impl Store {
         })
     }
 
-    /// A query for the sessions holding rows this machine recorded and has not pushed to the
-    /// server it last used (before a first sync: all of them). Retention keeps these in sync
-    /// mode: deleting them would lose them for the team too.
-    pub(super) async fn unsent_sessions(&self) -> Result<String> {
+    /// A query for the sessions holding rows this machine recorded of the `projects` shared
+    /// (a JSON array) and has not pushed to the server it last used (before a first sync: all
+    /// of them). Retention keeps these in sync mode: deleting them would lose them for the
+    /// team too.
+    pub(super) async fn unsent_sessions(&self, projects: &str) -> Result<String> {
         let server = self.sync_state("server").await?.unwrap_or_default();
         let mut parts = Vec::new();
         for t in SHARED {
@@ -179,20 +199,30 @@ impl Store {
                 .await?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let cond = unpushed_where(t, &columns).replace("?1", &after.to_string());
+            // The projects too, as a literal (quotes doubled): the query is run with others'
+            // parameters.
+            let cond = unpushed_where(t, &columns)
+                .replace("?1", &after.to_string())
+                .replace("?2", &format!("'{}'", projects.replace('\'', "''")));
             parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
         }
         Ok(parts.join(" UNION "))
     }
 
-    /// How many rows of `t` recorded here the server lacks.
-    pub async fn pending(&self, t: &Shared, columns: &[Column], after: i64) -> Result<i64> {
+    /// How many rows of `t` recorded here, of the `projects` shared, the server lacks.
+    pub async fn pending(
+        &self,
+        t: &Shared,
+        columns: &[Column],
+        projects: &str,
+        after: i64,
+    ) -> Result<i64> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE {}",
             t.name,
             unpushed_where(t, columns)
         );
-        let rows = self.rows(&sql, params![after]).await?;
+        let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(rows.first().map_or(0, |r| int(&r[0])))
     }
 
@@ -218,22 +248,26 @@ impl Store {
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
     /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
-    /// sync killed at any moment neither loses nor repeats a row. A row already here is kept
-    /// (ids are global); a pulled summary replaces an older pulled one, never a session of
-    /// this machine. The sessions that gained rows get their file rows rebuilt (their facts
-    /// are folded at the end: [`Store::fold_pulled`]). Returns the rows stored.
+    /// sync killed at any moment neither loses nor repeats a row. Only rows that belong here
+    /// are taken (see [`belongs`]); the others are refused and counted. A row already here is
+    /// kept (ids are global); a pulled summary replaces an older pulled one, never a session
+    /// of this machine. The sessions that gained rows get their file rows rebuilt (their
+    /// facts are folded at the end: [`Store::fold_pulled`]). Returns the rows stored and
+    /// those refused.
     pub async fn store_pulled(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         rows: &str,
         cursor: (&str, i64),
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+        let belongs = belongs(columns);
         let mut sql = format!(
             "INSERT INTO {table} ({list}, origin) SELECT {values}, j.value ->> 'origin'
-             FROM json_each(?1) AS j WHERE true",
+             FROM json_each(?1) AS j WHERE {belongs}",
             table = t.name,
             list = names.join(", "),
             values = values.join(", ")
@@ -262,7 +296,22 @@ impl Store {
             sql.push_str(" ON CONFLICT DO NOTHING");
         }
         let tx = self.begin().await?;
-        let stored = self.run(&sql, params![rows]).await?;
+        let refused = self
+            .rows(
+                &format!("SELECT count(*) FROM json_each(?1) AS j WHERE NOT ({belongs})"),
+                params![rows, projects],
+            )
+            .await?;
+        let refused = refused.first().map_or(0, |r| int(&r[0])) as u64;
+        let stored = self.run(&sql, params![rows, projects]).await?;
+        if refused > 0 {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET value = value + excluded.value",
+                params![format!("refused.{}", t.name), refused as i64],
+            )
+            .await?;
+        }
         self.run(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT DO UPDATE SET value = excluded.value",
@@ -272,8 +321,11 @@ impl Store {
         if !t.versioned {
             let sessions = self
                 .rows(
-                    "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j",
-                    params![rows],
+                    &format!(
+                        "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j
+                         WHERE {belongs}"
+                    ),
+                    params![rows, projects],
                 )
                 .await?;
             for s in sessions.iter().filter_map(|r| text(&r[0])) {
@@ -281,7 +333,7 @@ impl Store {
             }
         }
         self.commit(tx).await?;
-        Ok(stored)
+        Ok((stored, refused))
     }
 
     /// After a pull: the facts of the files that pulled rows changed (marked dirty as each
@@ -351,6 +403,20 @@ impl Store {
         Ok(self.sync_state("machine").await?.unwrap_or(id))
     }
 
+    /// The projects this database holds: those of the rows recorded here.
+    pub async fn held_projects(&self) -> Result<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT project FROM session_summaries WHERE origin IS NULL
+                 UNION SELECT project FROM task_log WHERE origin IS NULL
+                 UNION SELECT project FROM edit_history WHERE origin IS NULL
+                 UNION SELECT project FROM agent_memory WHERE origin IS NULL",
+                (),
+            )
+            .await?;
+        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+    }
+
     /// The machines the server knows (id, label), as pulled.
     pub async fn store_machines(&self, machines: &[(String, String)], now: &str) -> Result<()> {
         for (id, label) in machines {
@@ -365,8 +431,43 @@ impl Store {
     }
 }
 
-/// `json_object('a', a, 'b', b, ...)` over the columns.
-fn json_object(columns: &[Column]) -> String {
-    let pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
+/// Whether a pulled row `j` (of a table with `columns`) belongs in this database: its project
+/// (its session's, for a table without one) is one of the projects shared here (`?2`, a JSON
+/// array), never a path; and a session it names that is here is of that same project. A
+/// row that claims a project this database does not hold, or moves a session of one project
+/// into another, is refused.
+fn belongs(columns: &[Column]) -> String {
+    let has = |c: &str| columns.iter().any(|(n, _)| n == c);
+    let shared = "IN (SELECT value FROM json_each(?2))";
+    if !has("project") {
+        return format!(
+            "EXISTS (SELECT 1 FROM session_summaries s
+                     WHERE s.session_id = j.value ->> 'session_id' AND s.project {shared})"
+        );
+    }
+    let project = "(j.value ->> 'project')";
+    let mut cond = format!("{project} {shared} AND {}", shareable(project));
+    if has("session_id") {
+        cond.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM session_summaries s
+                             WHERE s.session_id = j.value ->> 'session_id'
+                               AND s.project IS NOT {project})"
+        ));
+    }
+    cond
+}
+
+/// `json_object('a', a, 'b', b, ...)` over the columns, each as `sent_as` says.
+fn json_object(columns: &[Column], sent_as: &[(&str, &str)]) -> String {
+    let pairs: Vec<String> = columns
+        .iter()
+        .map(|(c, _)| {
+            let value = sent_as
+                .iter()
+                .find(|(name, _)| name == c)
+                .map_or(c.as_str(), |(_, e)| e);
+            format!("'{c}', {value}")
+        })
+        .collect();
     format!("json_object({})", pairs.join(", "))
 }

@@ -14,6 +14,8 @@
 //! process, while dozens of hook processes share this file.
 
 mod remote;
+pub mod seal;
+pub mod share;
 mod token;
 
 use crate::config::Mode;
@@ -37,10 +39,19 @@ pub struct What {
 pub struct Report {
     pub server: String,
     pub machine: String,
+    /// The projects of this database that were synced: those shared.
+    pub projects: Vec<String>,
+    /// Why nothing was, when no project of this database is shared (the server was not
+    /// contacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_shared: Option<String>,
     /// Rows the server took, per table.
     pub pushed: BTreeMap<&'static str, u64>,
     /// Rows stored here, per table.
     pub pulled: BTreeMap<&'static str, u64>,
+    /// Pulled rows refused, per table: of a project not shared here, or claiming another
+    /// project's session.
+    pub refused: BTreeMap<&'static str, u64>,
     /// The machines whose rows are here, by label.
     pub machines: Vec<String>,
     pub elapsed_ms: u128,
@@ -51,13 +62,19 @@ pub struct Report {
 pub struct Status {
     pub mode: Mode,
     pub server: Option<String>,
-    pub machine: String,
+    /// The current project: whether it is shared, and why.
+    #[serde(flatten)]
+    pub sharing: share::Sharing,
+    /// This machine's id on the server (`None` before its database exists).
+    pub machine: Option<String>,
     pub label: String,
     /// Rows recorded here the server lacks, per table.
     pub pending: BTreeMap<&'static str, i64>,
     pub last_push: Option<String>,
     pub last_pull: Option<String>,
     pub last_error: Option<String>,
+    /// Pulled rows refused so far, per table (see [`Report::refused`]).
+    pub refused: BTreeMap<&'static str, i64>,
     /// Whether a sync is running now.
     pub running: bool,
 }
@@ -79,6 +96,11 @@ fn server_of(to: &Resolved) -> Result<(String, String), String> {
         .ok_or("database.mode is \"sync\" but database.url is not set")?;
     let token = token::find(db, &url)?;
     Ok((url, token))
+}
+
+/// The server as flowhook says it (never a token written into its URL).
+pub fn shown_server(to: &Resolved) -> Option<String> {
+    to.config().database.url.as_deref().map(token::shown)
 }
 
 /// This machine's label on the others: `sync.label`, else `$USER@host`.
@@ -111,10 +133,28 @@ pub async fn run(
     };
     let started = Instant::now();
     let (url, token) = server_of(to)?;
+    let projects = shared_projects(to, store).await?;
+    if projects.is_empty() {
+        return Ok(Some(Report {
+            server: token::shown(&url),
+            not_shared: Some(share::sharing(to).why),
+            ..Report::default()
+        }));
+    }
     let c = &to.config().sync;
+    // A missing or malformed key is an error before anything is sent.
+    let seal = seal::Seal::load(c)?;
     let outcome = tokio::time::timeout(
         Duration::from_secs(c.timeout_secs),
-        exchange(to, store, &url, &token, what, progress),
+        exchange(
+            to,
+            store,
+            (&url, &token),
+            seal.as_ref(),
+            &projects,
+            what,
+            progress,
+        ),
     )
     .await
     .unwrap_or_else(|_| {
@@ -133,17 +173,27 @@ pub async fn run(
     // The outcome is said in the state even when the sync failed halfway.
     let _ = store.set_sync_state(&state(&outcome)).await;
     let mut report = outcome?;
-    report.server = url;
+    report.server = token::shown(&url);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(Some(report))
 }
 
-/// The push and the pull.
+/// The projects of this database that are shared: the current one and those of the rows
+/// recorded here (a database may be one file for several projects), as the user chose.
+async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, String> {
+    share::shared_in(to.config(), store, Some(&to.project.id))
+        .await
+        .map(Option::unwrap_or_default)
+        .map_err(|e| e.to_string())
+}
+
+/// The push and the pull of the `projects` shared.
 async fn exchange(
     to: &Resolved,
     store: &Store,
-    url: &str,
-    token: &str,
+    (url, token): (&str, &str),
+    seal: Option<&seal::Seal>,
+    projects: &[String],
     what: What,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Report, String> {
@@ -151,16 +201,29 @@ async fn exchange(
     let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
     let err = |e: crate::store::StoreError| e.to_string();
     let machine = store.machine_id().await.map_err(err)?;
+    // Each table's columns here, and on the server (sealed: fewer, and the sealed part).
     let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
+    let mut on_server: Vec<(Shared, Vec<Column>)> = Vec::new();
     for t in SHARED {
-        tables.push((*t, store.shared_columns(t).await.map_err(err)?));
+        let columns = store.shared_columns(t).await.map_err(err)?;
+        on_server.push((
+            *t,
+            match seal {
+                Some(_) => seal::Seal::server_columns(t, &columns),
+                None => columns.clone(),
+            },
+        ));
+        tables.push((*t, columns));
     }
-    let server_id = server.prepare(&tables).await?;
+    let server_id = server
+        .prepare(&on_server, seal.map(|s| s.check()).as_deref())
+        .await?;
     store.use_server(&server_id).await.map_err(err)?;
     let now = crate::hook::stamp(chrono::Utc::now());
     server.register(&machine, &label(to), &now).await?;
     let mut report = Report {
         machine: machine.clone(),
+        projects: projects.to_vec(),
         ..Report::default()
     };
     let link = Link {
@@ -168,11 +231,19 @@ async fn exchange(
         server: &server,
         server_id: &server_id,
         machine: &machine,
+        projects: serde_json::to_string(projects).expect("strings"),
+        list: projects,
+        seal,
         batch: c.batch_rows.max(1),
     };
+    let tables: Vec<_> = tables
+        .iter()
+        .zip(&on_server)
+        .map(|((t, here), (_, there))| (t, here.as_slice(), there.as_slice()))
+        .collect();
     if what.push {
-        for (t, columns) in &tables {
-            let n = link.push(t, columns, progress).await?;
+        for (t, here, there) in &tables {
+            let n = link.push(t, here, there, progress).await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -183,9 +254,16 @@ async fn exchange(
     if what.pull {
         let machines = server.machines().await?;
         store.store_machines(&machines, &now).await.map_err(err)?;
-        for (t, columns) in &tables {
-            let n = link.pull(t, columns, progress).await?;
+        for (t, here, there) in &tables {
+            let (n, refused) = link.pull(t, here, there, progress).await?;
             report.pulled.insert(t.name, n);
+            if refused > 0 {
+                tracing::warn!(
+                    "refused {refused} {} rows from the server: not of a project shared here",
+                    t.name
+                );
+                report.refused.insert(t.name, refused);
+            }
         }
         store
             .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
@@ -210,14 +288,31 @@ struct Link<'a> {
     server: &'a Server,
     server_id: &'a str,
     machine: &'a str,
+    /// The projects shared, as a JSON array, and as they are.
+    projects: String,
+    list: &'a [String],
+    seal: Option<&'a seal::Seal>,
     batch: usize,
 }
 
 impl Link<'_> {
+    /// The projects as the server knows them: sealed, by their keyed hashes.
+    fn server_projects(&self) -> String {
+        match self.seal {
+            Some(s) => {
+                serde_json::to_string(&self.list.iter().map(|p| s.project(p)).collect::<Vec<_>>())
+                    .expect("strings")
+            }
+            None => self.projects.clone(),
+        }
+    }
+
+    /// `columns` here, `on_server` there.
     async fn push(
         &self,
         t: &Shared,
         columns: &[Column],
+        on_server: &[Column],
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
         let err = |e: crate::store::StoreError| e.to_string();
@@ -227,22 +322,18 @@ impl Link<'_> {
         loop {
             let u = self
                 .store
-                .unpushed(t, columns, after, self.batch)
+                .unpushed(t, columns, &self.projects, after, self.batch)
                 .await
                 .map_err(err)?;
             let Some(&(last, _)) = u.rows.last() else {
                 break;
             };
             let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
-            taken += self
-                .server
-                .push(
-                    t,
-                    columns,
-                    &format!("[{}]", objects.join(",")),
-                    self.machine,
-                )
-                .await?;
+            let mut rows = format!("[{}]", objects.join(","));
+            if let Some(s) = self.seal {
+                rows = s.seal(t, &rows)?;
+            }
+            taken += self.server.push(t, on_server, &rows, self.machine).await?;
             // Only once the server has them: a sync killed before this sends them again, and
             // the server ignores what it has.
             if t.versioned {
@@ -271,25 +362,41 @@ impl Link<'_> {
         &self,
         t: &Shared,
         columns: &[Column],
+        on_server: &[Column],
         progress: &mut dyn FnMut(&str),
-    ) -> Result<u64, String> {
-        let key = cursor_key(self.server_id, "pull", t);
+    ) -> Result<(u64, u64), String> {
+        let server_projects = self.server_projects();
+        // Per set of projects shared: a project shared later is pulled from the start.
+        let set = &crate::trust::digest(self.projects.as_bytes())[..16];
+        let key = format!("{}#{set}", cursor_key(self.server_id, "pull", t));
         let mut after = cursor(self.store, &key).await?;
-        let mut stored = 0;
+        let (mut stored, mut refused) = (0, 0);
         while let Some((last, rows)) = self
             .server
-            .pull(t, columns, after, self.machine, self.batch)
+            .pull(
+                t,
+                on_server,
+                &server_projects,
+                after,
+                self.machine,
+                self.batch,
+            )
             .await?
         {
-            stored += self
+            let rows = match self.seal {
+                Some(s) => s.open(t, &rows, self.list)?,
+                None => rows,
+            };
+            let (s, r) = self
                 .store
-                .store_pulled(t, columns, &rows, (&key, last))
+                .store_pulled(t, columns, &self.projects, &rows, (&key, last))
                 .await
                 .map_err(|e| e.to_string())?;
+            (stored, refused) = (stored + s, refused + r);
             after = last;
             progress(&format!("pulled {stored} {} rows", t.name));
         }
-        Ok(stored)
+        Ok((stored, refused))
     }
 }
 
@@ -302,10 +409,27 @@ async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
         .unwrap_or(0))
 }
 
-/// Where a sync of this database stands.
-pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
+/// Where a sync of this database stands; without a database (nothing recorded yet), only
+/// whether the project is shared.
+pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, String> {
+    let mut status = Status {
+        mode: to.config().database.mode,
+        server: shown_server(to),
+        sharing: share::sharing(to),
+        machine: None,
+        label: label(to),
+        pending: SHARED.iter().map(|t| (t.name, 0)).collect(),
+        last_push: None,
+        last_pull: None,
+        last_error: None,
+        refused: BTreeMap::new(),
+        running: Lock::held(&to.db),
+    };
+    let Some(store) = store else {
+        return Ok(status);
+    };
     let err = |e: crate::store::StoreError| e.to_string();
-    let mut pending = BTreeMap::new();
+    let projects = serde_json::to_string(&shared_projects(to, store).await?).expect("strings");
     let server_id = store
         .sync_state("server")
         .await
@@ -314,28 +438,28 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
     for t in SHARED {
         let columns = store.shared_columns(t).await.map_err(err)?;
         let after = cursor(store, &cursor_key(&server_id, "push", t)).await?;
-        pending.insert(
-            t.name,
-            store.pending(t, &columns, after).await.map_err(err)?,
-        );
+        let n = store
+            .pending(t, &columns, &projects, after)
+            .await
+            .map_err(err)?;
+        status.pending.insert(t.name, n);
+        let refused = cursor(store, &format!("refused.{}", t.name)).await?;
+        if refused > 0 {
+            status.refused.insert(t.name, refused);
+        }
     }
     let state = |k: &'static str| async move {
         store
             .sync_state(k)
             .await
             .map(|v| v.filter(|v| !v.is_empty()))
+            .map_err(err)
     };
-    Ok(Status {
-        mode: to.config().database.mode,
-        server: to.config().database.url.clone(),
-        machine: store.machine_id().await.map_err(err)?,
-        label: label(to),
-        pending,
-        last_push: state("last_push").await.map_err(err)?,
-        last_pull: state("last_pull").await.map_err(err)?,
-        last_error: state("last_error").await.map_err(err)?,
-        running: Lock::held(&to.db),
-    })
+    status.machine = Some(store.machine_id().await.map_err(err)?);
+    status.last_push = state("last_push").await?;
+    status.last_pull = state("last_pull").await?;
+    status.last_error = state("last_error").await?;
+    Ok(status)
 }
 
 /// Whether the server answers a trivial request, and how fast: for doctor, never for a hook.
@@ -363,8 +487,12 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if !(stale || session_end && c.sync.after_session_end) {
         return;
     }
-    // Marked before the start, so that the calls that follow do not start another.
+    // Marked before the start, so that the calls that follow do not start another (nor read
+    // again, until the next is due, whether the project is shared).
     Lock::touch(&path);
+    if !share::sharing(to).shared {
+        return;
+    }
     let db = to.db.to_string_lossy().into_owned();
     // The sync gives up after sync.timeout_secs; the process ends a little later whatever
     // it waits on.

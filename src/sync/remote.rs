@@ -6,7 +6,9 @@
 //! team's memory with `turso db shell`; each adds `seq`, the order rows reached the server
 //! (what pulls page by: clocks skew, and a machine that was offline pushes late), and
 //! `origin`, the machine that recorded the row. The schema is created and extended on first
-//! sync; its version is kept in `flowhook_meta`, since Turso refuses `PRAGMA user_version`.
+//! sync; its version is kept in `flowhook_meta`, since Turso refuses `PRAGMA user_version`,
+//! with the mark that the database is flowhook's (`application`): a database holding
+//! anything else is another application's, and is never written.
 
 use crate::store::{Column, Shared};
 use libsql::Value;
@@ -17,7 +19,10 @@ const SCHEMA: i64 = 1;
 
 pub struct Server {
     db: libsql::Database,
+    /// As said in messages: without a token written into it.
     url: String,
+    /// As configured, to be taken out of an error that quotes it.
+    raw_url: String,
     token: String,
     deadline: Duration,
 }
@@ -31,10 +36,14 @@ impl Server {
         let db = libsql::Builder::new_remote(url.to_owned(), token.to_owned())
             .build()
             .await
-            .map_err(|e| format!("cannot use {url}: {e}"))?;
+            .map_err(|e| {
+                let shown = super::token::shown(url);
+                format!("cannot use {shown}: {}", e.to_string().replace(url, &shown))
+            })?;
         Ok(Server {
             db,
-            url: url.to_owned(),
+            url: super::token::shown(url),
+            raw_url: url.to_owned(),
             token: token.to_owned(),
             deadline,
         })
@@ -59,10 +68,11 @@ impl Server {
 
     /// An error as a person can act on it, without the token.
     fn explain(&self, step: &str, e: &str) -> String {
+        let e = e.replace(&self.raw_url, &self.url);
         let e = if self.token.len() >= 8 {
             e.replace(&self.token, "[token]")
         } else {
-            e.to_owned()
+            e
         };
         let url = &self.url;
         if e.contains("status=401") || e.contains("status=403") {
@@ -116,7 +126,12 @@ impl Server {
     /// knows and the server lacks is added), the machines, the schema version, the server's
     /// own id. Refuses a server written by a newer flowhook. Returns the server's id: what
     /// this machine's cursors are kept under (a new server starts from nothing).
-    pub async fn prepare(&self, tables: &[(Shared, Vec<Column>)]) -> Result<String> {
+    pub async fn prepare(
+        &self,
+        tables: &[(Shared, Vec<Column>)],
+        key_check: Option<&str>,
+    ) -> Result<String> {
+        self.check_owner(tables).await?;
         let conn = self.conn()?;
         self.within(
             "create flowhook_meta",
@@ -145,6 +160,7 @@ impl Server {
                 self.url
             ));
         }
+        self.check_sealed(key_check).await?;
         for (t, columns) in tables {
             let defs: Vec<String> = columns.iter().map(|(c, ty)| format!("{c} {ty}")).collect();
             let conn = self.conn()?;
@@ -187,7 +203,8 @@ impl Server {
         }
         self.execute(
             "write the schema version",
-            "INSERT INTO flowhook_meta (key, value) VALUES ('schema', ?1), ('id', ?2)
+            "INSERT INTO flowhook_meta (key, value)
+             VALUES ('schema', ?1), ('id', ?2), ('application', 'flowhook')
              ON CONFLICT DO UPDATE SET value = excluded.value WHERE key = 'schema'",
             vec![
                 Value::from(SCHEMA.to_string()),
@@ -205,6 +222,125 @@ impl Server {
         match id.first().and_then(|r| r.first()) {
             Some(Value::Text(id)) => Ok(id.clone()),
             _ => Err(format!("{}: flowhook_meta holds no id", self.url)),
+        }
+    }
+
+    /// Whether the server's database is flowhook's: empty, or marked in `flowhook_meta` (by
+    /// an `application` key; before the mark existed, by its `id`) and holding nothing but
+    /// flowhook's tables (`flowhook_*` and the shared ones) and indexes on them. Anything else
+    /// is another application's database, refused before a single write, so that its schema
+    /// stays as it is.
+    async fn check_owner(&self, tables: &[(Shared, Vec<Column>)]) -> Result<()> {
+        let objects = self
+            .query(
+                "read the schema",
+                "SELECT type, name, tbl_name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                   AND name NOT LIKE 'libsql\\_%' ESCAPE '\\'
+                   AND name NOT LIKE '\\_litestream%' ESCAPE '\\'",
+                Vec::new(),
+            )
+            .await?;
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let text = |v: Option<&Value>| match v {
+            Some(Value::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let ours = |table: &str| {
+            table.starts_with("flowhook_") || tables.iter().any(|(t, _)| t.name == table)
+        };
+        let foreign: Vec<String> = objects
+            .iter()
+            .filter(|r| {
+                let (kind, name) = (text(r.first()), text(r.get(1)));
+                match kind.as_str() {
+                    "table" => !ours(&name),
+                    "index" => !ours(&text(r.get(2))),
+                    _ => true,
+                }
+            })
+            .map(|r| format!("{} {}", text(r.first()), text(r.get(1))))
+            .collect();
+        let marked = objects.iter().any(|r| text(r.get(1)) == "flowhook_meta")
+            && !self
+                .query(
+                    "read flowhook_meta",
+                    "SELECT 1 FROM flowhook_meta WHERE (key = 'application' AND value = 'flowhook')
+                         OR key = 'id'",
+                    Vec::new(),
+                )
+                .await?
+                .is_empty();
+        if foreign.is_empty() && marked {
+            return Ok(());
+        }
+        let what = if foreign.is_empty() {
+            "tables of flowhook's names, but no flowhook_meta saying flowhook made them".to_owned()
+        } else {
+            format!("what flowhook did not create ({})", foreign.join(", "))
+        };
+        Err(format!(
+            "{}: this database holds {what}: it belongs to another application, and flowhook \
+             leaves it untouched; point database.url at a database of flowhook's own (a new, \
+             empty one)",
+            self.url
+        ))
+    }
+
+    /// A server's memory is all sealed with one team key, or all plain: `flowhook_meta`
+    /// keeps the key's check value (see `seal.rs`). A machine with another key, or without
+    /// one, is refused before it writes anything; the first machine with a key marks a server
+    /// no machine has used yet.
+    async fn check_sealed(&self, key_check: Option<&str>) -> Result<()> {
+        let read = || {
+            self.query(
+                "read the encryption mark",
+                "SELECT value FROM flowhook_meta WHERE key = 'encryption'",
+                Vec::new(),
+            )
+        };
+        let mark = |rows: Vec<Vec<Value>>| match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let url = &self.url;
+        let mut found = mark(read().await?);
+        if let (None, Some(check)) = (&found, key_check) {
+            let used = self
+                .query(
+                    "read the machines",
+                    "SELECT 1 FROM flowhook_machines LIMIT 1",
+                    Vec::new(),
+                )
+                .await?;
+            if !used.is_empty() {
+                return Err(format!(
+                    "{url} holds the team's memory unencrypted: sealed rows cannot join it; \
+                     use a new database for encrypted memory, or set sync.encrypt = false"
+                ));
+            }
+            self.execute(
+                "mark the server encrypted",
+                "INSERT INTO flowhook_meta (key, value) VALUES ('encryption', ?1)
+                 ON CONFLICT DO NOTHING",
+                vec![Value::from(check)],
+            )
+            .await?;
+            found = mark(read().await?);
+        }
+        match (found, key_check) {
+            (Some(m), Some(c)) if m == c => Ok(()),
+            (Some(_), Some(_)) => Err(format!(
+                "{url}: the team's memory there is sealed with another key than this machine's \
+                 (FLOWHOOK_TEAM_KEY or sync.key_file); nothing was sent"
+            )),
+            (Some(_), None) => Err(format!(
+                "{url}: the team's memory there is encrypted: set sync.encrypt = true and the \
+                 team's key (FLOWHOOK_TEAM_KEY or sync.key_file); nothing was sent"
+            )),
+            (None, _) => Ok(()),
         }
     }
 
@@ -299,28 +435,45 @@ impl Server {
         .await
     }
 
-    /// Up to `limit` rows other machines pushed, after sequence `after`: (the last sequence,
-    /// the rows as a JSON array of objects with `origin`).
+    /// Up to `limit` rows other machines pushed of the `projects` (a JSON array; a row
+    /// without a project column: of its session's), after sequence `after`: (the last
+    /// sequence, the rows as a JSON array of objects with `origin`). The team's other
+    /// projects stay on the server.
     pub async fn pull(
         &self,
         t: &Shared,
         columns: &[Column],
+        projects: &str,
         after: i64,
         machine: &str,
         limit: usize,
     ) -> Result<Option<(i64, String)>> {
         let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
         pairs.push("'origin', origin".to_owned());
+        let of = "IN (SELECT value FROM json_each(?3))";
+        let which = if columns.iter().any(|(c, _)| c == "project") {
+            format!("project {of}")
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM session_summaries s
+                         WHERE s.session_id = {}.session_id AND s.project {of})",
+                t.name
+            )
+        };
         let rows = self
             .query(
                 &format!("pull {}", t.name),
                 &format!(
                     "SELECT seq, json_object({}) FROM {} WHERE seq > ?1 AND origin <> ?2
-                     ORDER BY seq LIMIT {limit}",
+                     AND {which} ORDER BY seq LIMIT {limit}",
                     pairs.join(", "),
                     t.name
                 ),
-                vec![Value::from(after), Value::from(machine)],
+                vec![
+                    Value::from(after),
+                    Value::from(machine),
+                    Value::from(projects),
+                ],
             )
             .await?;
         let Some(last) = rows.last().and_then(|r| match r.first() {

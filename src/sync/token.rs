@@ -4,7 +4,6 @@
 
 use crate::config::Database;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 
 const DEFAULT_VARIABLES: &[&str] = &["FLOWHOOK_AUTH_TOKEN", "TURSO_AUTH_TOKEN"];
 
@@ -23,43 +22,78 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         }
     }
     if let Some(file) = &db.token_file {
-        return read_file(&expand(file));
+        return read_secret(&crate::paths::expand_home(file), "database.token_file");
     }
     if url.starts_with("http://") {
         return Ok(String::new());
     }
     Err(format!(
-        "no token for {url}: set {} or database.token_file (a file only you can read)",
+        "no token for {}: set {} or database.token_file (a file only you can read)",
+        shown(url),
         variables.join(" or ")
     ))
 }
 
-/// `~/x` as `$HOME/x`.
-fn expand(path: &std::path::Path) -> PathBuf {
-    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => path.to_path_buf(),
+/// The server's URL as flowhook says it anywhere (output, errors, the log): a token written
+/// into it (`?authToken=…`, any parameter naming a token, key, secret or password, or a
+/// `user:password@`) is replaced by `[token]`.
+pub fn shown(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://[token]@{host}{path}"),
+                None => head.to_owned(),
+            }
+        }
+        None => head.to_owned(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                let k = key.to_ascii_lowercase();
+                let secret = ["token", "auth", "key", "secret", "password", "jwt"]
+                    .iter()
+                    .any(|w| k.contains(w));
+                match secret && pair.contains('=') {
+                    true => format!("{key}=[token]"),
+                    false => pair.to_owned(),
+                }
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
 }
 
-fn read_file(path: &std::path::Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?;
+/// A secret from a file only its owner can read; `what` names the setting in errors.
+pub fn read_secret(path: &std::path::Path, what: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
     if meta.uid() != crate::paths::euid() || meta.mode() & 0o077 != 0 {
         return Err(format!(
-            "database.token_file {} can be read by others (mode {:o}): run chmod 600 on it",
+            "{what} {} can be read by others (mode {:o}): run chmod 600 on it",
             path.display(),
             meta.mode() & 0o777
         ));
     }
-    let token = std::fs::read_to_string(path)
-        .map_err(|e| format!("database.token_file {}: {e}", path.display()))?
+    let secret = std::fs::read_to_string(path)
+        .map_err(|e| format!("{what} {}: {e}", path.display()))?
         .trim()
         .to_owned();
-    if token.is_empty() {
-        return Err(format!("database.token_file {} is empty", path.display()));
+    if secret.is_empty() {
+        return Err(format!("{what} {} is empty", path.display()));
     }
-    Ok(token)
+    Ok(secret)
 }
 
 #[cfg(test)]
@@ -93,6 +127,32 @@ mod tests {
             e.contains("chmod 600") && !e.contains("secret-token"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_token_in_the_url_is_never_shown() {
+        for (url, shown_as) in [
+            (
+                "libsql://db-acme.turso.io?authToken=eyJhbGciOi.secret",
+                "libsql://db-acme.turso.io?authToken=[token]",
+            ),
+            (
+                "https://ana:hunter2@db.example/x?tls=1&AUTH_TOKEN=abc",
+                "https://[token]@db.example/x?tls=1&AUTH_TOKEN=[token]",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            assert_eq!(shown(url), shown_as);
+        }
+        let e = find(
+            &Database {
+                token_env: Some("FLOWHOOK_TEST_NO_SUCH_VARIABLE".into()),
+                ..Database::default()
+            },
+            "libsql://x.turso.io?authToken=s3cr3t",
+        )
+        .unwrap_err();
+        assert!(!e.contains("s3cr3t"), "{e}");
     }
 
     #[test]

@@ -112,6 +112,11 @@ impl Sqld {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Where it keeps its files (the database, its WAL).
+    pub fn data_path(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
     /// Kills the server at once (SIGKILL: what it had not written is lost, as in a crash).
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
