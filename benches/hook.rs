@@ -466,9 +466,89 @@ fn linkage(bin: &str) -> &'static str {
     }
 }
 
+/// Redaction in process, in µs per KB: of ordinary text (the corpus's prompts, written
+/// files and diffs) and of secret-dense text (tests/data/secrets.tsv over and over), and the
+/// one-time cost a hook call pays at its first text (the keyword automaton, and the regexes
+/// of the rules whose keywords that text holds).
+struct RedactionCost {
+    ordinary: f64,
+    dense: f64,
+    setup_us: f64,
+    ordinary_kb: usize,
+}
+
+fn redaction_cost(smoke: bool) -> RedactionCost {
+    let mut ordinary = String::new();
+    let limit = if smoke { 128 } else { 1024 } * 1024;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(common::corpus())
+        .expect("../shared/corpus")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    'files: for f in &files {
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let input = &v["tool_input"];
+            let lines = v["tool_response"]["structuredPatch"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|h| h["lines"].as_array().into_iter().flatten());
+            for text in [&v["prompt"], &input["content"], &input["new_string"]]
+                .into_iter()
+                .chain(lines)
+                .filter_map(|t| t.as_str())
+            {
+                ordinary.push_str(text);
+                ordinary.push('\n');
+                if ordinary.len() >= limit {
+                    break 'files;
+                }
+            }
+        }
+    }
+    let secrets = std::fs::read_to_string(common::repo().join("tests/data/secrets.tsv")).unwrap();
+    let one: String = secrets
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(text, _)| format!("{text}\n"))
+        .collect();
+    let dense = one.repeat(64 * 1024 / one.len() + 1);
+    // The first call pays the setup; the same text again does not.
+    let cut = (0..=16 * 1024)
+        .rev()
+        .find(|i| ordinary.is_char_boundary(*i))
+        .unwrap_or(0);
+    let head = &ordinary[..cut];
+    let first = Instant::now();
+    std::hint::black_box(flowhook::redact(head));
+    let first = first.elapsed();
+    let again = Instant::now();
+    std::hint::black_box(flowhook::redact(head));
+    let setup_us = first.saturating_sub(again.elapsed()).as_secs_f64() * 1e6;
+    let rounds = if smoke { 3 } else { 20 };
+    let per_kb = |text: &str| {
+        let started = Instant::now();
+        for _ in 0..rounds {
+            std::hint::black_box(flowhook::redact(std::hint::black_box(text)));
+        }
+        started.elapsed().as_secs_f64() * 1e6 / rounds as f64 / (text.len() as f64 / 1024.0)
+    };
+    RedactionCost {
+        ordinary: per_kb(&ordinary),
+        dense: per_kb(&dense),
+        setup_us,
+        ordinary_kb: ordinary.len() / 1024,
+    }
+}
+
 fn main() {
     let o = options();
     BIN.set(o.bin.clone()).expect("set once");
+    // First, in a process that has redacted nothing yet.
+    let redaction = redaction_cost(o.smoke);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-work");
     std::fs::create_dir_all(&dir).unwrap();
     let (edit_t, write_t) = (template("Edit"), template("Write"));
@@ -640,6 +720,12 @@ fn main() {
         sync_overhead * 100.0
     ));
     report.push_str(&format!(
+        "Redaction, in process: {:.1} µs per KB of ordinary text ({} KB of the corpus's \
+         prompts, files and diffs), {:.1} µs per KB of secret-dense text; {:.0} µs once per \
+         process (the keyword automaton and the regexes its first text needs).\n",
+        redaction.ordinary, redaction.ordinary_kb, redaction.dense, redaction.setup_us
+    ));
+    report.push_str(&format!(
         "MCP server at {mcp_size} rows: start to first answer {mcp_first:.1} ms; search_memory \
          p50 {mcp_search:.1} ms.\n"
     ));
@@ -697,6 +783,13 @@ fn main() {
         failures.push(format!(
             "MCP: first answer {mcp_first:.1} ms (limit {first_limit}), search_memory p50 \
              {mcp_search:.1} ms (limit {search_limit})"
+        ));
+    }
+    checks += 1;
+    if redaction.ordinary > 200.0 || redaction.dense > 2000.0 {
+        failures.push(format!(
+            "redaction: {:.1} µs/KB ordinary (limit 200), {:.1} µs/KB secret-dense (limit 2000)",
+            redaction.ordinary, redaction.dense
         ));
     }
     if o.smoke {

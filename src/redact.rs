@@ -20,13 +20,12 @@
 //! looks like code (`token = tokenize(input)`, `secret: Option<String>`) is left alone; a
 //! quoted or plain literal is redacted.
 //!
-//! Besides the hand-written scanners, a table of 220 service-specific shapes (GitLab, npm,
+//! Besides the hand-written scanners, a table of 216 service-specific shapes (GitLab, npm,
 //! Hugging Face, SendGrid, Slack webhooks, ...), derived from gitleaks' default rule set
-//! (`redact/rules.rs`): one Aho-Corasick scan for all their keywords, then only the rules
-//! whose keywords are in the text compile and run their regex. A text without any keyword
-//! costs that one scan.
+//! (`redact/rules.rs`): one scan for all their keywords (indexed by their first two bytes),
+//! then only the rules whose keywords are in the text compile and run their regex. A text
+//! without any keyword costs that one scan.
 
-use aho_corasick::AhoCorasick;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -681,6 +680,9 @@ fn assignments(text: &str, cut: bool) -> Vec<Found> {
 /// `password p` on a line of its own after `machine` or `login` lines.
 fn netrc(text: &str, cut: bool) -> Vec<Found> {
     let mut found = Vec::new();
+    if !text.contains("password") {
+        return found;
+    }
     let mut context = false;
     let mut at = 0;
     for line in text.split_inclusive('\n') {
@@ -803,33 +805,25 @@ struct Rule {
     group: usize,
     /// Below this Shannon entropy (bits per byte) a match is not a secret.
     entropy: f64,
-    /// Matches these name ordinary text.
-    allow: &'static [(Target, &'static str)],
-    /// A secret holding one of these is ordinary text (`generic-api-key`).
-    stopwords: &'static [&'static str],
+    /// A secret these match is ordinary text.
+    allow: &'static [&'static str],
 }
 
-/// What an allowlist regex of a rule is matched against.
-#[derive(Clone, Copy)]
-enum Target {
-    Secret,
-    Match,
-    Line,
-}
-
-/// The table, ready to scan: compiled once per process, each rule's regexes only when its
-/// keywords are first met.
+/// The table, ready to scan: its keywords indexed once per process (no automaton to build:
+/// a hook call scans a few KB once), each rule's regexes compiled when its keywords are
+/// first met.
 struct Table {
-    keywords: AhoCorasick,
-    /// The rules of each keyword.
-    owners: Vec<Vec<usize>>,
+    /// Every keyword, sorted, with its rules.
+    words: Vec<(&'static str, Vec<usize>)>,
+    /// Whether some keyword starts with these two bytes (`a << 8 | b`).
+    pairs: Vec<bool>,
     compiled: Vec<OnceLock<Option<Compiled>>>,
     allow: OnceLock<Vec<regex::bytes::Regex>>,
 }
 
 struct Compiled {
     regex: regex::bytes::Regex,
-    allow: Vec<(Target, regex::bytes::Regex)>,
+    allow: Vec<regex::bytes::Regex>,
 }
 
 /// The rules' regexes read bytes, ASCII only (`\w`, `\s` and `(?i)` as gitleaks' RE2 reads
@@ -838,76 +832,102 @@ fn compile(pattern: &str) -> Option<regex::bytes::Regex> {
     regex::bytes::RegexBuilder::new(pattern)
         .unicode(false)
         .build()
-        .map_err(|e| tracing::warn!("redaction rule {pattern:?} skipped: {e}"))
+        .map_err(|e| tracing::warn!("redaction pattern {pattern:?} skipped: {e}"))
         .ok()
+}
+
+fn pair(a: u8, b: u8) -> usize {
+    usize::from(a) << 8 | usize::from(b)
 }
 
 impl Table {
     fn get() -> &'static Table {
         static TABLE: OnceLock<Table> = OnceLock::new();
         TABLE.get_or_init(|| {
-            let mut words: Vec<&str> = Vec::new();
-            let mut owners: Vec<Vec<usize>> = Vec::new();
+            let mut words: Vec<(&'static str, Vec<usize>)> = Vec::new();
             for (i, rule) in rules::RULES.iter().enumerate() {
                 for k in rule.keywords {
-                    match words.iter().position(|w| w == k) {
-                        Some(at) => owners[at].push(i),
-                        None => {
-                            words.push(k);
-                            owners.push(vec![i]);
-                        }
-                    }
+                    words.push((k, vec![i]));
                 }
             }
-            let keywords = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(&words)
-                .expect("the keywords are plain strings");
+            words.sort();
+            words.dedup_by(|b, a| {
+                let same = a.0 == b.0;
+                if same {
+                    a.1.append(&mut b.1);
+                }
+                same
+            });
+            let mut pairs = vec![false; 1 << 16];
+            for (w, _) in &words {
+                let b = w.as_bytes();
+                pairs[pair(b[0], b[1])] = true;
+            }
             Table {
-                keywords,
-                owners,
+                words,
+                pairs,
                 compiled: rules::RULES.iter().map(|_| OnceLock::new()).collect(),
                 allow: OnceLock::new(),
             }
         })
     }
 
+    /// Each keyword found in `text` (in any case): where it starts, and its rules.
+    fn keywords<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, &'t [usize])> + 't {
+        let lower = text.as_bytes();
+        (0..lower.len().saturating_sub(1))
+            .filter(move |&i| {
+                self.pairs[pair(
+                    lower[i].to_ascii_lowercase(),
+                    lower[i + 1].to_ascii_lowercase(),
+                )]
+            })
+            .flat_map(move |i| {
+                let two = [
+                    lower[i].to_ascii_lowercase(),
+                    lower[i + 1].to_ascii_lowercase(),
+                ];
+                let from = self
+                    .words
+                    .partition_point(|(w, _)| w.as_bytes()[..2] < two[..]);
+                self.words[from..]
+                    .iter()
+                    .take_while(move |(w, _)| w.as_bytes()[..2] == two[..])
+                    .filter(move |(w, _)| {
+                        lower.len() - i >= w.len()
+                            && lower[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+                    })
+                    .map(move |(_, rules)| (i, rules.as_slice()))
+            })
+    }
+
     fn rule(&self, i: usize) -> Option<&Compiled> {
         self.compiled[i]
             .get_or_init(|| {
                 let rule = &rules::RULES[i];
+                let Some(regex) = compile(rule.regex) else {
+                    tracing::warn!("redaction rule {} skipped", rule.id);
+                    return None;
+                };
                 Some(Compiled {
-                    regex: compile(rule.regex)?,
-                    allow: rule
-                        .allow
-                        .iter()
-                        .filter_map(|(t, p)| Some((*t, compile(p)?)))
-                        .collect(),
+                    regex,
+                    allow: rule.allow.iter().filter_map(|p| compile(p)).collect(),
                 })
             })
             .as_ref()
     }
 
-    /// Whether `secret`, found by rule `i` in `whole` on `line`, is ordinary text after all.
-    fn allowed(&self, i: usize, c: &Compiled, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
+    /// Whether `secret`, found by rule `i`, is ordinary text after all.
+    fn allowed(&self, i: usize, c: &Compiled, secret: &[u8]) -> bool {
         let rule = &rules::RULES[i];
         let global = self
             .allow
             .get_or_init(|| rules::ALLOW.iter().filter_map(|p| compile(p)).collect());
         let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
         (rule.entropy > 0.0 && entropy(secret) <= rule.entropy)
-            // gitleaks asks a generic match for a digit too.
-            || (rule.id.starts_with("generic") && !secret.iter().any(u8::is_ascii_digit))
             || global.iter().any(|re| re.is_match(secret))
-            || c.allow.iter().any(|(target, re)| {
-                re.is_match(match target {
-                    Target::Secret => secret,
-                    Target::Match => whole,
-                    Target::Line => line,
-                })
-            })
-            || rule.stopwords.iter().any(|w| lower.contains(w))
+            || c.allow.iter().any(|re| re.is_match(secret))
+            || rules::STOPWORDS.iter().any(|w| lower.contains(w))
     }
 }
 
@@ -935,11 +955,11 @@ fn table(text: &str, cut: bool) -> Vec<Found> {
     let t = Table::get();
     let mut hit = vec![false; rules::RULES.len()];
     let mut last_keyword = None;
-    for m in t.keywords.find_overlapping_iter(text) {
-        for &i in &t.owners[m.pattern().as_usize()] {
+    for (at, rules) in t.keywords(text) {
+        for &i in rules {
             hit[i] = true;
         }
-        last_keyword = Some(m.start());
+        last_keyword = Some(at);
     }
     let mut found = Vec::new();
     if cut {
@@ -972,19 +992,7 @@ fn table(text: &str, cut: bool) -> Vec<Found> {
             }
             .unwrap_or(whole);
             let (start, end) = (floor(text, secret.start()), ceil(text, secret.end()));
-            let line_start = text[..whole.start()].rfind('\n').map_or(0, |n| n + 1);
-            let line_end = text[whole.end()..]
-                .find('\n')
-                .map_or(text.len(), |n| whole.end() + n);
-            if start == end
-                || text[start..end].contains(MARK)
-                || t.allowed(
-                    i,
-                    c,
-                    secret.as_bytes(),
-                    whole.as_bytes(),
-                    &bytes[line_start..line_end],
-                )
+            if start == end || text[start..end].contains(MARK) || t.allowed(i, c, secret.as_bytes())
             {
                 continue;
             }

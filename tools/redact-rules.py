@@ -7,7 +7,12 @@ Zachary Rice).
 
 Each rule keeps its id, keywords, regex (Go RE2 syntax, which Rust's `regex` reads as it is),
 entropy floor and allowlists; rules that only name a file path (pkcs12-file) are left out, and
-so are allowlists that depend on a file path (flowhook scans text, not files). A leading `\b`
+so are allowlists that depend on a file path (flowhook scans text, not files). Left out too,
+for a hook call's time: `generic-api-key` (any name with `key`, `token`, `auth`... assigned a
+value; its regex costs more to compile than a whole post-edit's budget, and src/redact.rs's
+own `assignments` scanner covers that shape, knowing code from literals) and the rules
+gitleaks applies to one kind of file only (Terraform, Kubernetes YAML, NuGet, PHP), whose
+shapes are as generic. A leading `\b`
 is dropped: a token glued to a word (`x_npm_…`, `TOKEN-glpat-…`) is still a token; and a
 token may end at a path's, a URL's or code's delimiter as well as at a space or a quote
 (`/home/x/npm_…/a.rs`). Every rule gets
@@ -145,17 +150,29 @@ def rust_str(s):
 
 
 def allows(rule):
+    """The rule's allowlist regexes, all matched against the secret (the rules kept have no
+    other kind)."""
     out = []
     for a in rule.get("allowlists", []):
         if "paths" in a:
             continue  # about files, not text
-        target = {"match": "Match", "line": "Line"}.get(a.get("regexTarget"), "Secret")
-        out += [f"(Target::{target}, {rust_str(r)})" for r in a.get("regexes", [])]
+        assert a.get("regexTarget", "secret") == "secret", rule["id"]
+        out += [rust_str(rust_regex(r)) for r in a.get("regexes", [])]
     return out
 
 
-def stopwords(rule):
-    return [w for a in rule.get("allowlists", []) for w in a.get("stopwords", [])]
+def rules(config):
+    """The rules kept (see the module's doc)."""
+    return [
+        r
+        for r in config["rules"]
+        if "regex" in r and "path" not in r and r["id"] != "generic-api-key"
+    ]
+
+
+def rust_regex(r):
+    """`{` that opens no repetition, escaped: RE2 reads it as a literal, Rust's `regex` not."""
+    return re.sub(r"(?<!\\)\{(?!\d)", r"\\{", r)
 
 
 def main():
@@ -167,14 +184,11 @@ def main():
     print(f"//! github.com/gitleaks/gitleaks at {commit}), MIT License,")
     print("//! Copyright (c) 2019 Zachary Rice. Each sample is generated from its rule's regex.")
     print()
-    print("use super::{Rule, Target};")
+    print("use super::Rule;")
     print()
     print("pub(super) const RULES: &[Rule] = &[")
-    for rule in config["rules"]:
-        if "regex" not in rule:
-            continue
+    for rule in rules(config):
         keywords = ", ".join(f'"{k.lower()}"' for k in rule["keywords"])
-        words = stopwords(rule)
         print("    Rule {")
         print(f'        id: "{rule["id"]}",')
         print(f"        keywords: &[{keywords}],")
@@ -182,16 +196,14 @@ def main():
         print(f"        group: {rule.get('secretGroup', 0)},")
         print(f"        entropy: {float(rule.get('entropy', 0))!r},")
         print(f"        allow: &[{', '.join(allows(rule))}],")
-        print(f"        stopwords: {'STOPWORDS' if words else '&[]'},")
         print("    },")
     print("];")
     print()
     print("/// A text each rule must redact, in the order of [`RULES`].")
     print("#[cfg(test)]")
     print("pub(super) const SAMPLES: &[&str] = &[")
-    for rule in config["rules"]:
-        if "regex" in rule:
-            print(f"    {rust_str(sample(rule))},")
+    for rule in rules(config):
+        print(f"    {rust_str(sample(rule))},")
     print("];")
     print()
     glob = config["allowlist"]
@@ -201,10 +213,9 @@ def main():
         print(f"    {rust_str(r)},")
     print("];")
     print()
-    words = sorted({w for r in config["rules"] for w in stopwords(r)} | set(glob["stopwords"]))
-    print("/// Words that make a generic match ordinary text (gitleaks' stopwords).")
+    print("/// Words that make a match ordinary text (gitleaks' global stopwords).")
     print("pub(super) const STOPWORDS: &[&str] = &[")
-    for w in words:
+    for w in glob["stopwords"]:
         print(f'    "{w}",')
     print("];")
 
