@@ -98,6 +98,16 @@ fn redact_payload(payload: &[u8], patterns: &[regex_lite::Regex]) -> Vec<u8> {
             _ => {}
         }
     }
+    // One scan of the raw text first (escapes read as what they stand for): a payload
+    // without a secret, the usual case, is kept as it came, without parsing it. The
+    // watchdog spools a payload of many megabytes within its grace this way.
+    let text = String::from_utf8_lossy(payload);
+    if matches!(
+        crate::redact::redact_raw(&text, patterns, false),
+        std::borrow::Cow::Borrowed(_)
+    ) {
+        return payload.to_vec();
+    }
     match serde_json::from_slice::<serde_json::Value>(payload) {
         Ok(mut v) => {
             strings(&mut v, patterns);

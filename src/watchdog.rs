@@ -43,6 +43,13 @@ static ARRIVING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 /// megabytes on a busy disk).
 const GRACE: Duration = Duration::from_millis(1000);
 
+/// The grace for spooling `bytes` of payload: [`GRACE`], and a second more for every 8 MB
+/// the spool redacts before it writes (a Write of tens of megabytes is read for secrets
+/// first; losing it would be worse than ending a little later).
+fn grace_for(bytes: usize) -> Duration {
+    GRACE + Duration::from_millis((bytes / 8_000) as u64)
+}
+
 enum State {
     Idle,
     /// The payload is being read; what it becomes in the spool if it never completes.
@@ -260,7 +267,8 @@ fn fire(limit: Duration) -> ! {
             }
         }
     };
-    let deadline = Instant::now() + GRACE;
+    let grace = grace_for(taken.as_ref().map_or(0, |(a, _)| a.payload.len()));
+    let deadline = Instant::now() + grace;
     if taken.is_some() || waited_for_stdin {
         // Spooling and saying so happen on a helper thread, waited for only until the
         // deadline: a disk or a stderr that blocks cannot keep the process alive.
@@ -277,7 +285,7 @@ fn fire(limit: Duration) -> ! {
             }
             let _ = tx.send(());
         });
-        let _ = rx.recv_timeout(GRACE);
+        let _ = rx.recv_timeout(grace);
     } else {
         // The call may be writing its own spool entry: let it finish, briefly.
         while matches!(*state(), State::Spooling) && Instant::now() < deadline {

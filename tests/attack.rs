@@ -286,15 +286,23 @@ fn multiedit(session: &str, n: usize) -> Vec<u8> {
 fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() {
     let w = World::new();
     w.hook_lines(&fixture("demo-session.jsonl"));
-    // Parsing 40 MB takes longer than a 50 ms watchdog: the event is kept all the same.
+    // A 40 MB payload whose handling outlasts the watchdog (100 ms, its floor): the event
+    // is kept all the same, spooled (and redacted, a second or so in a debug build) within
+    // the watchdog's grace, and the call ends long before its handling would have.
     let heavy = multiedit("heavy", 120_000);
     assert!(heavy.len() > 38_000_000, "{}", heavy.len());
     let tight = config(&w, "[hook]\ntimeout_ms = 50\n");
     let started = Instant::now();
-    let out = w.hook_env(&[("FLOWHOOK_CONFIG", &tight)], &heavy);
+    let out = w.hook_env(
+        &[
+            ("FLOWHOOK_CONFIG", &tight),
+            ("FLOWHOOK_TEST_SLOW_MS", "30000"),
+        ],
+        &heavy,
+    );
     assert_hook_contract(&out, "heavy");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(8),
         "{:?}",
         started.elapsed()
     );
@@ -303,7 +311,7 @@ fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() 
     let waiting = spool_of(&w, "waiting");
     assert_eq!(waiting.len(), 1, "{waiting:?}");
 
-    // Later calls of a normal limit each try it (and run out of time on it) but answer
+    // Later calls of a normal limit each try it (and may run out of time on it) but answer
     // first; after three tries it is held aside and costs nothing more.
     let short = config(&w, "[hook]\ntimeout_ms = 300\n");
     for i in 0..5 {
@@ -328,8 +336,10 @@ fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() 
             started.elapsed()
         );
     }
+    // Either one of them stored it in its time, or it was held aside after three tries.
     let held = spool_of(&w, "held");
-    assert_eq!(held.len(), 1, "{:?}", w.spool());
+    let stored = w.count("SELECT count(*) FROM edit_history WHERE session_id = 'heavy'");
+    assert_eq!(held.len() as i64 + stored as i64, 1, "{:?}", w.spool());
     assert_eq!(
         w.count("SELECT count(*) FROM task_log WHERE session_id LIKE 'later-%'"),
         5

@@ -76,6 +76,14 @@ pub fn run(inv: Invocation) -> ExitCode {
                 panic!("injected by FLOWHOOK_TEST_PANIC");
             }
             #[cfg(debug_assertions)]
+            if let Some(ms) = std::env::var("FLOWHOOK_TEST_SLOW_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                // A test's stand-in for a payload whose handling outlasts the watchdog.
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+            #[cfg(debug_assertions)]
             let stall = std::env::var("FLOWHOOK_TEST_STALL_MS")
                 .ok()
                 .and_then(|v| v.parse().ok());
