@@ -14,7 +14,7 @@
 //! `Armed` until it is stored (`disarm`), or until one side takes it to spool it.
 
 use crate::spool;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -54,16 +54,17 @@ pub struct Armed {
 }
 
 impl Armed {
-    /// Spools the event with the reason it is spooled; where it went. Redacted by the
-    /// built-in shapes only: a heavy pattern of the configuration may be why time ran out.
-    pub fn spool(self, reason: String) -> std::io::Result<PathBuf> {
-        spool::save(
+    /// Spools the event with the reason it is spooled; where it went. Kept first (`kept`
+    /// is told where, at once), redacted then, as time allows (see
+    /// `spool::save_then_redact`).
+    pub fn spool(self, reason: String, kept: impl FnOnce(&Path)) -> std::io::Result<PathBuf> {
+        spool::save_then_redact(
             &spool::Entry {
                 reason,
                 ..self.entry
             },
             &self.payload,
-            &[],
+            kept,
         )
     }
 }
@@ -204,15 +205,19 @@ fn fire(limit: Duration) -> ! {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             match taken {
-                Some(armed) => match armed.spool(format!("the hook timed out after {ms} ms")) {
-                    Ok(file) => tracing::warn!(
-                        "timed out after {ms} ms; the event waits in {}",
-                        file.display()
-                    ),
-                    Err(e) => tracing::error!(
-                        "timed out after {ms} ms and could not spool the event ({e}): it is lost"
-                    ),
-                },
+                Some(armed) => {
+                    match armed.spool(format!("the hook timed out after {ms} ms"), |file| {
+                        tracing::warn!(
+                            "timed out after {ms} ms; the event waits in {}",
+                            file.display()
+                        )
+                    }) {
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(
+                            "timed out after {ms} ms and could not spool the event ({e}): it is lost"
+                        ),
+                    }
+                }
                 None => {
                     tracing::warn!("timed out after {ms} ms waiting for stdin; nothing to store")
                 }
