@@ -468,7 +468,7 @@ fn linkage(bin: &str) -> &'static str {
 
 /// Redaction in process, in µs per KB: of ordinary text (the corpus's prompts, written
 /// files and diffs) and of secret-dense text (tests/data/secrets.tsv over and over), and the
-/// one-time cost a hook call pays at its first text (the keyword automaton, and the regexes
+/// one-time cost a hook call pays at its first text (the keyword index, and the regexes
 /// of the rules whose keywords that text holds).
 struct RedactionCost {
     ordinary: f64,
@@ -722,7 +722,7 @@ fn main() {
     report.push_str(&format!(
         "Redaction, in process: {:.1} µs per KB of ordinary text ({} KB of the corpus's \
          prompts, files and diffs), {:.1} µs per KB of secret-dense text; {:.0} µs once per \
-         process (the keyword automaton and the regexes its first text needs).\n",
+         process (the keyword index and the regexes its first text needs).\n",
         redaction.ordinary, redaction.ordinary_kb, redaction.dense, redaction.setup_us
     ));
     report.push_str(&format!(

@@ -20,8 +20,10 @@
 //! there was room, so that what was lost, and why, is said.
 //!
 //! Nothing reaches the spool with its secrets: the payload, the command line, the
-//! directories and the reason are redacted before they are written (see [`save`]). A
-//! database path that held one is found again by the key in the entry's name.
+//! directories and the reason are redacted before they are written (see [`save`]); only
+//! the watchdog, out of time, writes the entry as it is first and then redacts it in place
+//! ([`save_then_redact`]). A database path that held a secret is found again by the key
+//! in the entry's name.
 
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -149,20 +151,65 @@ pub fn save(
     payload: &[u8],
     patterns: &[regex_lite::Regex],
 ) -> std::io::Result<PathBuf> {
-    // Named after the real database, so that the drain finds it even when its path held a
-    // secret and is redacted in the header.
-    let name = format!("{}-{}", key(&entry.db), uuid::Uuid::now_v7());
-    let mut header = serde_json::to_vec(&entry.redacted(patterns))?;
+    let name = name(entry);
+    let header = header(&entry.redacted(patterns))?;
+    write(&dirs(), &name, &header, &redact_payload(payload, patterns))
+}
+
+/// For the watchdog, whose time is up: the entry as it is first, so that the event is never
+/// lost however long redacting it takes, then the same entry redacted in its place (by the
+/// built-in shapes: a heavy pattern of the configuration may be why time ran out). If the
+/// process ends first, the raw entry waits until a call stores it and removes it.
+/// `kept` is told where it went as soon as it is kept.
+pub fn save_then_redact(
+    entry: &Entry,
+    payload: &[u8],
+    kept: impl FnOnce(&Path),
+) -> std::io::Result<PathBuf> {
+    let name = name(entry);
+    let raw = write(&dirs(), &name, &header(entry)?, payload)?;
+    kept(&raw);
+    // Replaced only while no drain has claimed it (the claim's lock), so that it is never
+    // stored twice.
+    let Ok(held) = crate::paths::open_own(&raw) else {
+        return Ok(raw);
+    };
+    if !crate::paths::try_lock(&held) {
+        return Ok(raw);
+    }
+    let dir = [raw.parent().unwrap_or(Path::new(".")).to_path_buf()];
+    let clean = write(
+        &dir,
+        &name,
+        &header(&entry.redacted(&[]))?,
+        &redact_payload(payload, &[]),
+    );
+    drop(held);
+    Ok(clean.unwrap_or(raw))
+}
+
+/// An entry's file name: after the real database, so that the drain finds it even when its
+/// path held a secret and is redacted in the header.
+fn name(entry: &Entry) -> String {
+    format!("{}-{}", key(&entry.db), uuid::Uuid::now_v7())
+}
+
+fn header(entry: &Entry) -> std::io::Result<Vec<u8>> {
+    let mut header = serde_json::to_vec(entry)?;
     header.push(b'\n');
-    let payload = redact_payload(payload, patterns);
-    let payload = payload.as_slice();
+    Ok(header)
+}
+
+/// Writes `name` in the first of `dirs` that takes it, through a temporary file renamed
+/// into place (over an earlier version of the same entry, if any).
+fn write(dirs: &[PathBuf], name: &str, header: &[u8], payload: &[u8]) -> std::io::Result<PathBuf> {
     let mut last_err = None;
-    for dir in dirs() {
+    for dir in dirs {
         let tmp = dir.join(format!(".{name}.tmp"));
         let attempt = (|| {
-            crate::paths::private_dir(&dir)?;
+            crate::paths::private_dir(dir)?;
             let mut f = crate::paths::create_new(&tmp)?;
-            f.write_all(&header)?;
+            f.write_all(header)?;
             f.write_all(payload)?;
             let done = dir.join(format!("{name}.json"));
             crate::paths::rename(&tmp, &done)?;
@@ -170,7 +217,7 @@ pub fn save(
         })();
         match attempt {
             Ok(p) => {
-                reserve_room(&dir);
+                reserve_room(dir);
                 return Ok(p);
             }
             Err(e) => {

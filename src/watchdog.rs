@@ -16,7 +16,7 @@
 //! `Armed` until it is stored (`disarm`), or until one side takes it to spool it.
 
 use crate::spool;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -71,16 +71,17 @@ pub struct Armed {
 }
 
 impl Armed {
-    /// Spools the event with the reason it is spooled; where it went. Redacted by the
-    /// built-in shapes only: a heavy pattern of the configuration may be why time ran out.
-    pub fn spool(self, reason: String) -> std::io::Result<PathBuf> {
-        spool::save(
+    /// Spools the event with the reason it is spooled; where it went. Kept first (`kept`
+    /// is told where, at once), redacted then, as time allows (see
+    /// `spool::save_then_redact`).
+    pub fn spool(self, reason: String, kept: impl FnOnce(&Path)) -> std::io::Result<PathBuf> {
+        spool::save_then_redact(
             &spool::Entry {
                 reason,
                 ..self.entry
             },
             &self.payload,
-            &[],
+            kept,
         )
     }
 }
@@ -275,10 +276,15 @@ fn fire(limit: Duration) -> ! {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             match taken {
-                Some((armed, why)) => match armed.spool(why.clone()) {
-                    Ok(file) => tracing::warn!("{why}; the event waits in {}", file.display()),
-                    Err(e) => tracing::error!("{why}; could not spool the event ({e}): it is lost"),
-                },
+                Some((armed, why)) => {
+                    let said = why.clone();
+                    let kept = move |file: &Path| {
+                        tracing::warn!("{said}; the event waits in {}", file.display())
+                    };
+                    if let Err(e) = armed.spool(why.clone(), kept) {
+                        tracing::error!("{why}; could not spool the event ({e}): it is lost")
+                    }
+                }
                 None => {
                     tracing::warn!("timed out after {ms} ms waiting for stdin; nothing to store")
                 }

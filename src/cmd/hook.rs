@@ -136,11 +136,14 @@ pub fn run(inv: Invocation) -> ExitCode {
 fn after_panic(manual: bool) -> ExitCode {
     let why = crate::last_panic().unwrap_or_else(|| "unknown".to_owned());
     if let Some(armed) = crate::watchdog::take() {
-        match armed.spool(format!("internal error (a flowhook bug): {why}")) {
-            Ok(file) => tracing::error!(
+        let kept = |file: &std::path::Path| {
+            tracing::error!(
                 "internal error (a flowhook bug, please report it): {why}; the event waits in {}",
                 file.display()
-            ),
+            )
+        };
+        match armed.spool(format!("internal error (a flowhook bug): {why}"), kept) {
+            Ok(_) => {}
             Err(e) => tracing::error!(
                 "internal error (a flowhook bug, please report it): {why}; the event could not \
                  be spooled either ({e}) and is lost"
