@@ -339,7 +339,7 @@ fn a_payload_that_outlasts_the_watchdog_is_spooled_and_never_blocks_the_spool() 
     // Either one of them stored it in its time, or it was held aside after three tries.
     let held = spool_of(&w, "held");
     let stored = w.count("SELECT count(*) FROM edit_history WHERE session_id = 'heavy'");
-    assert_eq!(held.len() as i64 + stored as i64, 1, "{:?}", w.spool());
+    assert_eq!(held.len() as i64 + stored, 1, "{:?}", w.spool());
     assert_eq!(
         w.count("SELECT count(*) FROM task_log WHERE session_id LIKE 'later-%'"),
         5
