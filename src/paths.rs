@@ -156,12 +156,6 @@ pub fn check_database(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates `path` empty and owner-only if it does not exist yet (SQLite then gives its WAL
-/// and shared-memory files the same mode).
-pub fn touch_private(path: &Path) -> io::Result<()> {
-    open_append(path).map(drop)
-}
-
 /// `path` without `.` and `..` components, without touching the file system.
 pub fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

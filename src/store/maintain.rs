@@ -235,6 +235,7 @@ impl Store {
             params![cutoff],
         )
         .await?;
+        self.trim_stream().await?;
         // Facts about files no remaining session touched go too; the others are recomputed
         // at their next session-end.
         self.run(

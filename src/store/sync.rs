@@ -77,37 +77,30 @@ fn shareable(p: &str) -> String {
     format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
 }
 
-/// The rows of `t` recorded here that the server lacks: past rowid `?1` for rows that only
-/// arrive; for versioned ones, those whose version was not pushed.
-fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
+/// The rows `r` of `t` this machine recorded past stream number `?1` (see `stream`), with
+/// their entry `s`: a row pulled from elsewhere is never pushed back.
+fn unpushed_from(t: &Shared, columns: &[Column]) -> String {
     // Rows without a project column belong to their session's.
     let project = if columns.iter().any(|(c, _)| c == "project") {
-        shareable("project")
+        shareable("r.project")
     } else {
         format!(
-            "EXISTS (SELECT 1 FROM session_summaries s WHERE s.session_id = {}.session_id AND {})",
-            t.name,
-            shareable("s.project")
+            "EXISTS (SELECT 1 FROM session_summaries p WHERE p.session_id = r.session_id AND {})",
+            shareable("p.project")
         )
     };
-    let which = if t.versioned {
-        "version <> pushed_version AND ?1 = ?1"
-    } else {
-        "rowid > ?1"
-    };
-    format!("origin IS NULL AND {which} AND {project}")
+    format!(
+        "FROM stream s JOIN {table} r ON r.{key} = s.id
+         WHERE s.tbl = '{table}' AND s.seq > ?1 AND r.origin IS NULL AND {project}",
+        table = t.name,
+        key = t.key
+    )
 }
 
-/// Where a push or pull of `t` stands with a server, kept in `sync_state` under its id.
-pub fn cursor_key(server_id: &str, way: &str, t: &Shared) -> String {
-    format!("{server_id}/{way}.{}", t.name)
-}
-
-/// Rows of a table to push, as JSON objects: the local rowid (or version) and the object.
-pub struct Unpushed {
-    pub rows: Vec<(i64, String)>,
-    /// The sessions of versioned rows, in order (to mark them pushed).
-    pub keys: Vec<String>,
+/// Where a push or pull of `t` stands, kept in `sync_state`: `scope` is the server and this
+/// machine for a push (how far its stream was sent), the server and its generation for a pull.
+pub fn cursor_key(scope: &str, way: &str, t: &Shared) -> String {
+    format!("{scope}/{way}.{}", t.name)
 }
 
 /// A column of a shared table: name and declared type.
@@ -129,43 +122,44 @@ impl Store {
             .collect())
     }
 
-    /// Up to `limit` rows of `t` recorded here that the server lacks (see `unpushed_where`),
-    /// oldest first.
+    /// Up to `limit` rows of `t` this machine recorded past stream number `after`, in stream
+    /// order, as (stream number, JSON object with `stream`). A row with several new versions
+    /// is sent once, at its latest.
     pub async fn unpushed(
         &self,
         t: &Shared,
         columns: &[Column],
         after: i64,
         limit: usize,
-    ) -> Result<Unpushed> {
-        let object = json_object(columns);
+    ) -> Result<Vec<(i64, String)>> {
         let sql = format!(
-            "SELECT {first}, {object}, {key} FROM {table} WHERE {cond}
-             ORDER BY rowid LIMIT {limit}",
-            first = if t.versioned { "version" } else { "rowid" },
-            key = t.key,
-            table = t.name,
-            cond = unpushed_where(t, columns)
+            "SELECT s.seq, {object}, s.id {from} ORDER BY s.seq LIMIT {limit}",
+            object = json_object(columns, "r", "'stream', s.seq"),
+            from = unpushed_from(t, columns)
         );
         let rows = self.rows(&sql, params![after]).await?;
-        Ok(Unpushed {
-            keys: if t.versioned {
-                rows.iter().filter_map(|r| text(&r[2])).collect()
-            } else {
-                Vec::new()
-            },
-            rows: rows
-                .iter()
-                .map(|r| (int(&r[0]), text(&r[1]).unwrap_or_default()))
-                .collect(),
-        })
+        let mut latest: std::collections::HashMap<String, usize> = Default::default();
+        let mut out: Vec<Option<(i64, String)>> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(earlier) = latest.insert(text(&r[2]).unwrap_or_default(), out.len()) {
+                out[earlier] = None;
+            }
+            out.push(Some((int(&r[0]), text(&r[1]).unwrap_or_default())));
+        }
+        // The last entry read is always kept (only earlier repeats go): the batch ends there.
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// A query for the sessions holding rows this machine recorded and has not pushed to the
     /// server it last used (before a first sync: all of them). Retention keeps these in sync
     /// mode: deleting them would lose them for the team too.
     pub(super) async fn unsent_sessions(&self) -> Result<String> {
+        let Ok(stream) = self.machine() else {
+            // Nothing here is this machine's to push.
+            return Ok("SELECT NULL WHERE false".to_owned());
+        };
         let server = self.sync_state("server").await?.unwrap_or_default();
+        let scope = format!("{server}/{}", stream.machine);
         let mut parts = Vec::new();
         for t in SHARED {
             let columns = self.shared_columns(t).await?;
@@ -175,45 +169,45 @@ impl Store {
             // The cursor is read here and written in as a number: nothing the server said
             // reaches the SQL.
             let after: i64 = self
-                .sync_state(&cursor_key(&server, "push", t))
+                .sync_state(&cursor_key(&scope, "push", t))
                 .await?
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let cond = unpushed_where(t, &columns).replace("?1", &after.to_string());
-            parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
+                .unwrap_or(0)
+                .max(stream.from);
+            let from = unpushed_from(t, &columns).replace("?1", &after.to_string());
+            parts.push(format!("SELECT r.session_id {from}"));
         }
         Ok(parts.join(" UNION "))
     }
 
-    /// How many rows of `t` recorded here the server lacks.
-    pub async fn pending(&self, t: &Shared, columns: &[Column], after: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT count(*) FROM {} WHERE {}",
-            t.name,
-            unpushed_where(t, columns)
-        );
-        let rows = self.rows(&sql, params![after]).await?;
-        Ok(rows.first().map_or(0, |r| int(&r[0])))
-    }
-
-    /// After a push: these versions of rows of `t` are on the server.
-    pub async fn mark_pushed(&self, t: &Shared, keys: &[String], versions: &[i64]) -> Result<()> {
-        let pairs: Vec<serde_json::Value> = keys
+    /// Drops the stream entries that can never be pushed again: their row is gone, or a later
+    /// entry stands for it. Their numbers are not handed out again (AUTOINCREMENT).
+    pub(super) async fn trim_stream(&self) -> Result<u64> {
+        let gone: Vec<String> = SHARED
             .iter()
-            .zip(versions)
-            .map(|(k, v)| serde_json::json!([k, v]))
+            .map(|t| {
+                format!(
+                    "(tbl = '{name}' AND NOT EXISTS (SELECT 1 FROM {name} WHERE {key} = stream.id))",
+                    name = t.name,
+                    key = t.key
+                )
+            })
             .collect();
         self.run(
             &format!(
-                "UPDATE {table} SET pushed_version = j.value ->> 1
-                 FROM json_each(?1) AS j WHERE {table}.{key} = j.value ->> 0",
-                table = t.name,
-                key = t.key
+                "DELETE FROM stream WHERE {} OR seq NOT IN (SELECT max(seq) FROM stream GROUP BY tbl, id)",
+                gone.join(" OR ")
             ),
-            params![serde_json::Value::Array(pairs).to_string()],
+            (),
         )
         .await
-        .map(drop)
+    }
+
+    /// How many rows of `t` this machine recorded past stream number `after`.
+    pub async fn pending(&self, t: &Shared, columns: &[Column], after: i64) -> Result<i64> {
+        let sql = format!("SELECT count(DISTINCT s.id) {}", unpushed_from(t, columns));
+        let rows = self.rows(&sql, params![after]).await?;
+        Ok(rows.first().map_or(0, |r| int(&r[0])))
     }
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
@@ -231,9 +225,11 @@ impl Store {
     ) -> Result<u64> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+        // A pulled row always has an origin: one without would pass for this machine's.
         let mut sql = format!(
-            "INSERT INTO {table} ({list}, origin) SELECT {values}, j.value ->> 'origin'
-             FROM json_each(?1) AS j WHERE true",
+            "INSERT INTO {table} ({list}, origin)
+             SELECT {values}, coalesce(j.value ->> 'origin', '?') FROM json_each(?1) AS j
+             WHERE true",
             table = t.name,
             list = names.join(", "),
             values = values.join(", ")
@@ -315,42 +311,6 @@ impl Store {
         self.commit(tx).await
     }
 
-    /// Sync talks to the server `id` now: when it is another than last time, every versioned
-    /// row of this machine is sent again (cursors are kept per server; a summary's pushed version
-    /// is one column).
-    pub async fn use_server(&self, id: &str) -> Result<()> {
-        if self.sync_state("server").await?.as_deref() == Some(id) {
-            return Ok(());
-        }
-        let tx = self.begin().await?;
-        for t in SHARED.iter().filter(|t| t.versioned) {
-            self.run(&format!("UPDATE {} SET pushed_version = 0", t.name), ())
-                .await?;
-        }
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES ('server', ?1)
-             ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![id],
-        )
-        .await?;
-        self.commit(tx).await
-    }
-
-    /// This machine's id on the team server: made once, kept in the database (a copy of the
-    /// file on another machine is the same machine to the server, as it holds the same rows).
-    pub async fn machine_id(&self) -> Result<String> {
-        if let Some(id) = self.sync_state("machine").await? {
-            return Ok(id);
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES ('machine', ?1) ON CONFLICT DO NOTHING",
-            params![id.as_str()],
-        )
-        .await?;
-        Ok(self.sync_state("machine").await?.unwrap_or(id))
-    }
-
     /// The machines the server knows (id, label), as pulled.
     pub async fn store_machines(&self, machines: &[(String, String)], now: &str) -> Result<()> {
         for (id, label) in machines {
@@ -365,8 +325,11 @@ impl Store {
     }
 }
 
-/// `json_object('a', a, 'b', b, ...)` over the columns.
-fn json_object(columns: &[Column]) -> String {
-    let pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
-    format!("json_object({})", pairs.join(", "))
+/// `json_object('a', r.a, 'b', r.b, ..., more)` over the columns of the row `alias`.
+fn json_object(columns: &[Column], alias: &str, more: &str) -> String {
+    let pairs: Vec<String> = columns
+        .iter()
+        .map(|(c, _)| format!("'{c}', {alias}.{c}"))
+        .collect();
+    format!("json_object({}, {more})", pairs.join(", "))
 }

@@ -3,9 +3,11 @@
 //! to start a sync in the background ([`spawn_if_due`]): it writes the local file, exactly as
 //! in local mode, and returns.
 //!
-//! Push sends what this machine recorded and the server lacks, in batches: rows that only
-//! arrive past the largest local rowid sent (kept after the server took them: sent again
-//! after a kill, they are ignored, ids being global), summaries whose version was not sent.
+//! Push sends what this machine recorded and the server lacks, in batches, in the order of
+//! this machine's stream (store/stream.rs: a number per recorded row or new version, never
+//! reused, and only rows recorded in this file on this machine): past the lower of what was
+//! sent (kept after the server took it: sent again after a kill, it is ignored, ids being
+//! global) and what the server says it holds (a server that lost rows gets them again).
 //! Pull takes what the others pushed, page by page in the server's order, each page stored
 //! with its cursor in one local transaction. Pulled rows keep their origin and are never
 //! pushed back; derived data (full-text entries, file facts) is built from them here.
@@ -150,13 +152,17 @@ async fn exchange(
     let c = &to.config().sync;
     let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
     let err = |e: crate::store::StoreError| e.to_string();
-    let machine = store.machine_id().await.map_err(err)?;
+    let stream = store.machine().map_err(err)?.clone();
+    let machine = stream.machine.clone();
     let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
     for t in SHARED {
         tables.push((*t, store.shared_columns(t).await.map_err(err)?));
     }
     let server_id = server.prepare(&tables).await?;
-    store.use_server(&server_id).await.map_err(err)?;
+    store
+        .set_sync_state(&[("server", server_id.clone())])
+        .await
+        .map_err(err)?;
     let now = crate::hook::stamp(chrono::Utc::now());
     server.register(&machine, &label(to), &now).await?;
     let mut report = Report {
@@ -167,12 +173,17 @@ async fn exchange(
         store,
         server: &server,
         server_id: &server_id,
-        machine: &machine,
+        stream: &stream,
         batch: c.batch_rows.max(1),
     };
     if what.push {
+        // What the server holds of this machine's stream: less than was sent (a dropped
+        // table, a restore from an earlier copy) is sent again.
+        let held = server.held(&machine).await?;
         for (t, columns) in &tables {
-            let n = link.push(t, columns, progress).await?;
+            let n = link
+                .push(t, columns, held.get(t.name).copied().unwrap_or(0), progress)
+                .await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -209,58 +220,57 @@ struct Link<'a> {
     store: &'a Store,
     server: &'a Server,
     server_id: &'a str,
-    machine: &'a str,
+    stream: &'a crate::store::Stream,
     batch: usize,
 }
 
 impl Link<'_> {
+    /// Sends this machine's rows of `t` past what the server `held` of its stream and past
+    /// what was sent before (the lower of the two: a server that lost rows gets them again; one
+    /// claiming more than was sent is not believed), batch by batch.
     async fn push(
         &self,
         t: &Shared,
         columns: &[Column],
+        held: i64,
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
         let err = |e: crate::store::StoreError| e.to_string();
-        let key = cursor_key(self.server_id, "push", t);
-        let mut after = cursor(self.store, &key).await?;
+        let key = push_key(self.server_id, self.stream, t);
+        let mut after = cursor(self.store, &key)
+            .await?
+            .min(held)
+            .max(self.stream.from);
         let (mut sent, mut taken) = (0usize, 0u64);
         loop {
-            let u = self
+            let rows = self
                 .store
                 .unpushed(t, columns, after, self.batch)
                 .await
                 .map_err(err)?;
-            let Some(&(last, _)) = u.rows.last() else {
+            let Some(&(last, _)) = rows.last() else {
                 break;
             };
-            let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
+            let objects: Vec<&str> = rows.iter().map(|(_, o)| o.as_str()).collect();
             taken += self
                 .server
                 .push(
                     t,
                     columns,
                     &format!("[{}]", objects.join(",")),
-                    self.machine,
+                    &self.stream.machine,
                 )
                 .await?;
             // Only once the server has them: a sync killed before this sends them again, and
             // the server ignores what it has.
-            if t.versioned {
-                let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
-                self.store
-                    .mark_pushed(t, &u.keys, &versions)
-                    .await
-                    .map_err(err)?;
-            } else {
-                after = last;
-                self.store
-                    .set_sync_state(&[(key.as_str(), after.to_string())])
-                    .await
-                    .map_err(err)?;
-            }
-            sent += u.rows.len();
+            after = last;
+            self.store
+                .set_sync_state(&[(key.as_str(), after.to_string())])
+                .await
+                .map_err(err)?;
+            sent += rows.len();
             progress(&format!("pushed {sent} {} rows", t.name));
-            if u.rows.len() < self.batch {
+            if rows.len() < self.batch {
                 break;
             }
         }
@@ -278,7 +288,7 @@ impl Link<'_> {
         let mut stored = 0;
         while let Some((last, rows)) = self
             .server
-            .pull(t, columns, after, self.machine, self.batch)
+            .pull(t, columns, after, &self.stream.machine, self.batch)
             .await?
         {
             stored += self
@@ -291,6 +301,11 @@ impl Link<'_> {
         }
         Ok(stored)
     }
+}
+
+/// Where this machine's push of `t` to the server `server_id` stands.
+fn push_key(server_id: &str, stream: &crate::store::Stream, t: &Shared) -> String {
+    cursor_key(&format!("{server_id}/{}", stream.machine), "push", t)
 }
 
 async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
@@ -311,9 +326,12 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
         .await
         .map_err(err)?
         .unwrap_or_default();
+    let stream = store.machine().map_err(err)?;
     for t in SHARED {
         let columns = store.shared_columns(t).await.map_err(err)?;
-        let after = cursor(store, &cursor_key(&server_id, "push", t)).await?;
+        let after = cursor(store, &push_key(&server_id, stream, t))
+            .await?
+            .max(stream.from);
         pending.insert(
             t.name,
             store.pending(t, &columns, after).await.map_err(err)?,
@@ -328,7 +346,7 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
     Ok(Status {
         mode: to.config().database.mode,
         server: to.config().database.url.clone(),
-        machine: store.machine_id().await.map_err(err)?,
+        machine: stream.machine.clone(),
         label: label(to),
         pending,
         last_push: state("last_push").await.map_err(err)?,
@@ -355,7 +373,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if c.database.mode != Mode::Sync || c.database.url.is_none() {
         return;
     }
-    let path = Lock::path(&to.db);
+    let path = lock_path(&to.db);
     let interval = Duration::from_secs(c.sync.interval_minutes * 60);
     let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let stale = c.sync.interval_minutes > 0
@@ -375,13 +393,14 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
 /// released when the process ends, however it ends.
 struct Lock(#[allow(dead_code)] std::fs::File);
 
-impl Lock {
-    fn path(db: &std::path::Path) -> PathBuf {
-        crate::paths::state_dir()
-            .join("sync")
-            .join(format!("{}.lock", crate::paths::db_key(db)))
-    }
+/// The sync lock of `db`: it exists once a sync of that path was due or ran.
+pub fn lock_path(db: &std::path::Path) -> PathBuf {
+    crate::paths::state_dir()
+        .join("sync")
+        .join(format!("{}.lock", crate::paths::db_key(db)))
+}
 
+impl Lock {
     fn touch(path: &std::path::Path) {
         if let Some(dir) = path.parent() {
             let _ = crate::paths::private_dir(dir);
@@ -393,7 +412,7 @@ impl Lock {
 
     /// The lock, or `None` when another process holds it.
     fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
-        let path = Lock::path(db);
+        let path = lock_path(db);
         Lock::touch(&path);
         let file = crate::paths::open_append(&path)
             .map_err(|e| format!("cannot open the sync lock {}: {e}", path.display()))?;
@@ -401,6 +420,6 @@ impl Lock {
     }
 
     fn held(db: &std::path::Path) -> bool {
-        crate::paths::open_append(&Lock::path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
+        crate::paths::open_append(&lock_path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
     }
 }

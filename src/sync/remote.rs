@@ -4,8 +4,8 @@
 //!
 //! The server's tables keep flowhook's names and columns, so that a person can read the
 //! team's memory with `turso db shell`; each adds `seq`, the order rows reached the server
-//! (what pulls page by: clocks skew, and a machine that was offline pushes late), and
-//! `origin`, the machine that recorded the row. The schema is created and extended on first
+//! (what pulls page by: clocks skew, and a machine that was offline pushes late), `origin`,
+//! the machine that recorded the row, and `stream`, its number in that machine's stream. The schema is created and extended on first
 //! sync; its version is kept in `flowhook_meta`, since Turso refuses `PRAGMA user_version`.
 
 use crate::store::{Column, Shared};
@@ -146,6 +146,12 @@ impl Server {
             ));
         }
         for (t, columns) in tables {
+            // `stream`: where the row stands in its machine's stream (see `held`).
+            let columns: Vec<Column> = columns
+                .iter()
+                .cloned()
+                .chain([("stream".to_owned(), "INTEGER".to_owned())])
+                .collect();
             let defs: Vec<String> = columns.iter().map(|(c, ty)| format!("{c} {ty}")).collect();
             let conn = self.conn()?;
             self.within(
@@ -167,7 +173,7 @@ impl Server {
                     vec![Value::from(t.name)],
                 )
                 .await?;
-            for (c, ty) in columns {
+            for (c, ty) in &columns {
                 let known = have
                     .iter()
                     // Column names are case-insensitive, and sqld may give a keyword-named
@@ -184,6 +190,15 @@ impl Server {
                     .await?;
                 }
             }
+            self.execute(
+                &format!("index {}.stream", t.name),
+                &format!(
+                    "CREATE INDEX IF NOT EXISTS {name}_stream ON {name} (origin, stream)",
+                    name = t.name
+                ),
+                Vec::new(),
+            )
+            .await?;
         }
         self.execute(
             "write the schema version",
@@ -258,10 +273,14 @@ impl Server {
     ) -> Result<u64> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+        // A row this machine sent before it numbered its stream gets its number.
         let insert = format!(
-            "INSERT INTO {table} ({list}, origin) SELECT {values}, ?2 FROM json_each(?1) AS j
-             WHERE true ON CONFLICT DO NOTHING",
+            "INSERT INTO {table} ({list}, origin, stream)
+             SELECT {values}, ?2, j.value ->> 'stream' FROM json_each(?1) AS j WHERE true
+             ON CONFLICT ({key}) DO UPDATE SET stream = excluded.stream
+             WHERE {table}.origin = excluded.origin AND {table}.stream IS NULL",
             table = t.name,
+            key = t.key,
             list = names.join(", "),
             values = values.join(", ")
         );
@@ -297,6 +316,34 @@ impl Server {
             Ok(n)
         })
         .await
+    }
+
+    /// How far the server holds `machine`'s stream, per table: the largest stream number of
+    /// its rows there (0: none). One request.
+    pub async fn held(&self, machine: &str) -> Result<std::collections::BTreeMap<String, i64>> {
+        let parts: Vec<String> = crate::store::SHARED
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT '{name}', coalesce(max(stream), 0) FROM {name} WHERE origin = ?1",
+                    name = t.name
+                )
+            })
+            .collect();
+        let rows = self
+            .query(
+                "read what the server holds of this machine",
+                &parts.join(" UNION ALL "),
+                vec![Value::from(machine)],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match (r.first(), r.get(1)) {
+                (Some(Value::Text(t)), Some(Value::Integer(n))) => Some((t.clone(), *n)),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Up to `limit` rows other machines pushed, after sequence `after`: (the last sequence,
