@@ -817,3 +817,220 @@ fn a_copied_database_is_a_new_machine_and_both_get_each_others_work() {
         );
     }
 }
+
+/// Puts on the server a copy of one of `table`'s rows with some columns replaced (SQL
+/// expressions), as a broken or newer client, or a hand edit, could.
+fn forge(server: &Sqld, table: &str, replace: &[(&str, &str)]) {
+    let columns: Vec<String> = server
+        .query(&format!(
+            "SELECT name FROM pragma_table_info('{table}') WHERE name <> 'seq'"
+        ))
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect();
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            replace
+                .iter()
+                .find(|(name, _)| name == c)
+                .map_or(c.clone(), |(_, v)| v.to_string())
+        })
+        .collect();
+    server.query(&format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {table} LIMIT 1",
+        columns.join(", "),
+        values.join(", ")
+    ));
+}
+
+#[test]
+fn a_pulled_row_this_database_refuses_is_set_aside_and_the_pull_goes_on() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    record(&ana, &edits(&ana, ANA, 2));
+    synced(&ana);
+    let bad = [
+        ("edit_history", "three", "lines_added", "'three'"),
+        (
+            "edit_history",
+            "overflow",
+            "lines_removed",
+            "99999999999999999999",
+        ),
+        ("task_log", "no-task", "task", "NULL"),
+    ];
+    for (table, id, column, value) in bad {
+        let key = if table == "task_log" {
+            "task_key"
+        } else {
+            "edit_key"
+        };
+        forge(
+            &server,
+            table,
+            &[
+                ("id", &format!("'{id}'")),
+                (key, &format!("'{id}'")),
+                (column, value),
+                ("origin", "'mallory'"),
+                ("session_id", "'mallory-session'"),
+            ],
+        );
+    }
+    // Work recorded after the bad rows reaches the server after them.
+    record(&ana, &edits(&ana, CLEO, 2));
+    synced(&ana);
+    let report = synced(&bo);
+    assert!(total(&report, "pulled") > 0, "{report}");
+    for session in [ANA, CLEO] {
+        for table in ["edit_history", "task_log"] {
+            assert_eq!(
+                ids_of(&bo, table, session),
+                server_ids(&server, table, session)
+            );
+        }
+    }
+    let set_aside = bo.query("SELECT tbl, row ->> 'id', reason FROM sync_quarantine ORDER BY 2");
+    assert_eq!(set_aside.len(), 3, "{set_aside:?}");
+    for ((table, id, _, _), row) in [bad[2], bad[1], bad[0]].iter().zip(&set_aside) {
+        assert_eq!((&row[0], &row[1]), (&table.to_string(), &id.to_string()));
+    }
+    assert!(set_aside[0][2].contains("NOT NULL"), "{set_aside:?}");
+    assert_eq!(
+        bo.count("SELECT count(*) FROM edit_history WHERE id IN ('three', 'overflow')"),
+        0
+    );
+    assert_eq!(status(&bo)["quarantined"], 3);
+    let text =
+        String::from_utf8_lossy(&succeeded(&mut bo.cmd(&["sync", "--status"])).stdout).into_owned();
+    assert!(text.contains("set aside: 3 pulled rows"), "{text}");
+    // The next sync moves on: nothing pulled again, nothing set aside twice.
+    let again = synced(&bo);
+    assert_eq!(total(&again, "pulled"), 0, "{again}");
+    assert_eq!(bo.count("SELECT count(*) FROM sync_quarantine"), 3);
+}
+
+#[test]
+fn a_sync_with_nothing_to_do_takes_at_most_three_requests() {
+    let server = Sqld::start();
+    let proxy = Proxy::new(server.port, "never matches", 0);
+    let ana = clone_of_shop("ana@laptop", &proxy.url());
+    let bo = clone_of_shop("bo@desktop", &proxy.url());
+    record(&ana, &edits(&ana, ANA, 2));
+    succeeded(&mut ana.cmd(&["memory", "set", "deploy", "make release"]));
+    synced(&ana);
+    synced(&bo);
+    synced(&ana);
+    use std::sync::atomic::Ordering::SeqCst;
+    for w in [&ana, &bo] {
+        let before = proxy.requests.load(SeqCst);
+        let report = synced(w);
+        let used = proxy.requests.load(SeqCst) - before;
+        assert_eq!((total(&report, "pushed"), total(&report, "pulled")), (0, 0));
+        eprintln!("an idle sync took {used} requests");
+        assert!(used <= 3, "an idle sync took {used} requests");
+    }
+}
+
+/// The ids of every row of `table`, sorted, on a machine and on the server.
+fn all_ids(w: &World, table: &str, key: &str) -> Vec<String> {
+    w.query(&format!("SELECT {key} FROM {table} ORDER BY 1"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+fn all_server_ids(server: &Sqld, table: &str, key: &str) -> Vec<String> {
+    server
+        .query(&format!("SELECT {key} FROM {table} ORDER BY 1"))
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every machine and the server hold the same rows, by id, of every shared table; returns
+/// how many edits.
+fn converged(server: &Sqld, machines: &[&World]) -> usize {
+    let mut edits = 0;
+    for (table, key) in [
+        ("session_summaries", "session_id"),
+        ("task_log", "id"),
+        ("edit_history", "id"),
+        ("swarm_coordination", "id"),
+        ("agent_memory", "id"),
+    ] {
+        let on_server = all_server_ids(server, table, key);
+        for w in machines {
+            assert_eq!(all_ids(w, table, key), on_server, "{table}");
+        }
+        if table == "edit_history" {
+            edits = on_server.len();
+        }
+    }
+    edits
+}
+
+#[test]
+fn a_dropped_table_is_refilled_and_pulled_again_everywhere() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    record(&ana, &edits(&ana, ANA, 2));
+    record(&bo, &edits(&bo, BO, 2));
+    for w in [&ana, &bo, &ana] {
+        synced(w);
+    }
+    assert_eq!(converged(&server, &[&ana, &bo]), 4);
+    server.query("DROP TABLE edit_history");
+    record(&ana, &edits(&ana, CLEO, 1));
+    for w in [&ana, &bo, &ana] {
+        synced(w);
+    }
+    assert_eq!(converged(&server, &[&ana, &bo]), 5);
+    let s = status(&bo);
+    assert_eq!(s["pending"]["edit_history"], 0, "{s}");
+}
+
+#[test]
+fn a_server_restored_from_an_earlier_copy_gets_everything_back_and_nobody_misses_a_row() {
+    let mut server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    record(&ana, &edits(&ana, ANA, 2));
+    record(&bo, &edits(&bo, BO, 2));
+    for w in [&ana, &bo, &ana] {
+        synced(w);
+    }
+    let backup = server.snapshot();
+    // Work after the backup, synced everywhere.
+    let (ana2, bo2) = (
+        "aaaaaaaa-0000-4000-8000-000000000012",
+        "bbbbbbbb-0000-4000-8000-000000000012",
+    );
+    record(&ana, &edits(&ana, ana2, 2));
+    record(&bo, &edits(&bo, bo2, 1));
+    succeeded(&mut bo.cmd(&["memory", "set", "deploy", "make release"]));
+    for w in [&ana, &bo, &ana] {
+        synced(w);
+    }
+    assert_eq!(converged(&server, &[&ana, &bo]), 7);
+    server.restore(&backup);
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 4);
+    // A new teammate's rows take the sequence numbers the lost rows had.
+    let cleo = clone_of_shop("cleo@devcontainer", &server.url());
+    record(&cleo, &edits(&cleo, CLEO, 3));
+    synced(&cleo);
+    for w in [&ana, &bo, &cleo, &ana, &bo] {
+        synced(w);
+    }
+    assert_eq!(converged(&server, &[&ana, &bo, &cleo]), 10);
+    for w in [&ana, &bo, &cleo] {
+        let s = status(w);
+        assert!(
+            s["pending"].as_object().unwrap().values().all(|n| n == 0),
+            "{s}"
+        );
+    }
+}

@@ -221,7 +221,7 @@ impl Store {
         t: &Shared,
         columns: &[Column],
         rows: &str,
-        cursor: (&str, i64),
+        cursor: (&str, String),
     ) -> Result<u64> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
@@ -258,11 +258,16 @@ impl Store {
             sql.push_str(" ON CONFLICT DO NOTHING");
         }
         let tx = self.begin().await?;
-        let stored = self.run(&sql, params![rows]).await?;
+        let stored = match self.run(&sql, params![rows]).await {
+            Ok(n) => n,
+            // A row this schema refuses must not hold back the others, nor every later pull:
+            // each is tried alone, and those refused are set aside with the reason.
+            Err(_) => self.store_each(t, &sql, rows).await?,
+        };
         self.run(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![cursor.0, cursor.1.to_string()],
+            params![cursor.0, cursor.1],
         )
         .await?;
         if !t.versioned {
@@ -278,6 +283,56 @@ impl Store {
         }
         self.commit(tx).await?;
         Ok(stored)
+    }
+
+    /// Stores pulled rows one by one with `sql` (see `store_pulled`); a row refused for what
+    /// it holds (a wrong type, a NULL where a value is required, a value out of range, too
+    /// big) goes to `sync_quarantine`. Any other failure (the disk) is the pull's.
+    async fn store_each(&self, t: &Shared, sql: &str, rows: &str) -> Result<u64> {
+        let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
+            .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
+        let now = crate::hook::stamp(chrono::Utc::now());
+        let mut stored = 0;
+        for row in &all {
+            let reason = match self
+                .conn
+                .execute(sql, params![format!("[{}]", row.get())])
+                .await
+            {
+                Ok(n) => {
+                    stored += n;
+                    continue;
+                }
+                // TOOBIG, CONSTRAINT (NOT NULL, CHECK, a STRICT column's type), MISMATCH.
+                Err(libsql::Error::SqliteFailure(code, msg)) if matches!(code & 0xff, 18..=20) => {
+                    msg
+                }
+                Err(e) => return Err(self.error(e)),
+            };
+            self.run(
+                "INSERT INTO sync_quarantine (tbl, server_seq, origin, reason, row, received_at)
+                 VALUES (?1, coalesce(?2 ->> 'seq', 0), ?2 ->> 'origin', ?3, substr(?2, 1, 65536), ?4)
+                 ON CONFLICT DO NOTHING",
+                params![t.name, row.get(), reason, now.as_str()],
+            )
+            .await?;
+        }
+        Ok(stored)
+    }
+
+    /// The pulled rows set aside, and the newest reason.
+    pub async fn quarantined(&self) -> Result<(i64, Option<String>)> {
+        let rows = self
+            .rows(
+                "SELECT count(*), (SELECT tbl || ': ' || reason FROM sync_quarantine
+                                   ORDER BY received_at DESC LIMIT 1)
+                 FROM sync_quarantine",
+                (),
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .map_or((0, None), |r| (int(&r[0]), text(&r[1]))))
     }
 
     /// After a pull: the facts of the files that pulled rows changed (marked dirty as each

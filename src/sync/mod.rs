@@ -57,6 +57,9 @@ pub struct Status {
     pub label: String,
     /// Rows recorded here the server lacks, per table.
     pub pending: BTreeMap<&'static str, i64>,
+    /// Pulled rows this database refused, set aside in `sync_quarantine`, and the newest reason.
+    pub quarantined: i64,
+    pub quarantine_reason: Option<String>,
     pub last_push: Option<String>,
     pub last_pull: Option<String>,
     pub last_error: Option<String>,
@@ -158,13 +161,53 @@ async fn exchange(
     for t in SHARED {
         tables.push((*t, store.shared_columns(t).await.map_err(err)?));
     }
-    let server_id = server.prepare(&tables).await?;
+    let now = crate::hook::stamp(chrono::Utc::now());
+    // Two requests when there is nothing to do: this one, and the survey.
+    let look = server.look(&tables, &machine, &label(to), &now).await?;
+    let (server_id, mut generation) = match look.id {
+        Some(id) => (id, look.generation),
+        None => {
+            let (id, created) = server.prepare(&tables).await?;
+            // A table made anew holds none of the rows the others pulled: they start over.
+            let generation = if created {
+                server.new_generation().await?
+            } else {
+                look.generation
+            };
+            (id, generation)
+        }
+    };
     store
         .set_sync_state(&[("server", server_id.clone())])
         .await
         .map_err(err)?;
-    let now = crate::hook::stamp(chrono::Utc::now());
-    server.register(&machine, &label(to), &now).await?;
+    let mut cursors = Vec::new();
+    for (t, _) in &tables {
+        cursors.push(pull_cursor(store, &pull_key(&server_id, &generation, t)).await?);
+    }
+    let batch = c.batch_rows.max(1);
+    let after: Vec<i64> = cursors.iter().map(|(seq, _)| *seq).collect();
+    let mut survey = server.survey(&tables, &machine, &after, batch).await?;
+    // Rows this machine pulled are gone from the server (a dropped table, a restore from an
+    // earlier copy): rows sent since may sit below its cursors, here and on every machine.
+    // A new generation makes every machine pull everything again.
+    let lost = tables
+        .iter()
+        .zip(&survey)
+        .zip(&cursors)
+        .any(|(((t, _), s), (after, key))| {
+            *after > 0
+                && (s.last < *after
+                    // A row that only arrives is never removed from the server; a summary
+                    // moves to the end when it changes.
+                    || !t.versioned && key.is_some() && s.at_cursor != *key)
+        });
+    if lost {
+        generation = server.new_generation().await?;
+        for s in &mut survey {
+            s.page = None;
+        }
+    }
     let mut report = Report {
         machine: machine.clone(),
         ..Report::default()
@@ -173,17 +216,15 @@ async fn exchange(
         store,
         server: &server,
         server_id: &server_id,
+        generation: &generation,
         stream: &stream,
-        batch: c.batch_rows.max(1),
+        batch,
     };
     if what.push {
         // What the server holds of this machine's stream: less than was sent (a dropped
         // table, a restore from an earlier copy) is sent again.
-        let held = server.held(&machine).await?;
-        for (t, columns) in &tables {
-            let n = link
-                .push(t, columns, held.get(t.name).copied().unwrap_or(0), progress)
-                .await?;
+        for ((t, columns), s) in tables.iter().zip(&survey) {
+            let n = link.push(t, columns, s.held, progress).await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -192,17 +233,20 @@ async fn exchange(
             .map_err(err)?;
     }
     if what.pull {
-        let machines = server.machines().await?;
-        store.store_machines(&machines, &now).await.map_err(err)?;
-        for (t, columns) in &tables {
-            let n = link.pull(t, columns, progress).await?;
+        store
+            .store_machines(&look.machines, &now)
+            .await
+            .map_err(err)?;
+        for ((t, columns), s) in tables.iter().zip(survey) {
+            let n = link.pull(t, columns, s.page, progress).await?;
             report.pulled.insert(t.name, n);
         }
         store
             .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
             .await
             .map_err(err)?;
-        report.machines = machines
+        report.machines = look
+            .machines
             .into_iter()
             .filter(|(id, _)| *id != machine)
             .map(|(_, l)| l)
@@ -220,6 +264,7 @@ struct Link<'a> {
     store: &'a Store,
     server: &'a Server,
     server_id: &'a str,
+    generation: &'a str,
     stream: &'a crate::store::Stream,
     batch: usize,
 }
@@ -277,27 +322,43 @@ impl Link<'_> {
         Ok(taken)
     }
 
+    /// Takes the other machines' rows of `t`, from `first` (the survey's page) on, page by
+    /// page, each stored with the cursor past it.
     async fn pull(
         &self,
         t: &Shared,
         columns: &[Column],
+        first: Option<Option<remote::Page>>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
-        let key = cursor_key(self.server_id, "pull", t);
-        let mut after = cursor(self.store, &key).await?;
+        let key = pull_key(self.server_id, self.generation, t);
+        let (mut after, _) = pull_cursor(self.store, &key).await?;
         let mut stored = 0;
-        while let Some((last, rows)) = self
-            .server
-            .pull(t, columns, after, &self.stream.machine, self.batch)
-            .await?
-        {
+        let mut next = first;
+        loop {
+            let page = match next.take() {
+                Some(page) => page,
+                None => {
+                    self.server
+                        .pull(t, columns, after, &self.stream.machine, self.batch)
+                        .await?
+                }
+            };
+            let Some(p) = page else {
+                break;
+            };
+            let (last, last_key) = &p.last;
             stored += self
                 .store
-                .store_pulled(t, columns, &rows, (&key, last))
+                .store_pulled(t, columns, &p.rows, (&key, format!("{last} {last_key}")))
                 .await
                 .map_err(|e| e.to_string())?;
-            after = last;
+            after = *last;
             progress(&format!("pulled {stored} {} rows", t.name));
+            // A page short of a batch was the last.
+            if p.rows_count < self.batch {
+                break;
+            }
         }
         Ok(stored)
     }
@@ -306,6 +367,30 @@ impl Link<'_> {
 /// Where this machine's push of `t` to the server `server_id` stands.
 fn push_key(server_id: &str, stream: &crate::store::Stream, t: &Shared) -> String {
     cursor_key(&format!("{server_id}/{}", stream.machine), "push", t)
+}
+
+/// Where this machine's pull of `t` from the server `server_id` stands, in its generation.
+fn pull_key(server_id: &str, generation: &str, t: &Shared) -> String {
+    if generation.is_empty() {
+        cursor_key(server_id, "pull", t)
+    } else {
+        cursor_key(&format!("{server_id}/{generation}"), "pull", t)
+    }
+}
+
+/// A pull cursor: the server's sequence of the last row pulled, and that row's key (absent
+/// in a cursor written before keys were kept).
+async fn pull_cursor(store: &Store, key: &str) -> Result<(i64, Option<String>), String> {
+    let value = store
+        .sync_state(key)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let (seq, row) = match value.split_once(' ') {
+        Some((seq, row)) => (seq, Some(row.to_owned())),
+        None => (value.as_str(), None),
+    };
+    Ok((seq.parse().unwrap_or(0), row))
 }
 
 async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
@@ -337,6 +422,7 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
             store.pending(t, &columns, after).await.map_err(err)?,
         );
     }
+    let (quarantined, quarantine_reason) = store.quarantined().await.map_err(err)?;
     let state = |k: &'static str| async move {
         store
             .sync_state(k)
@@ -349,6 +435,8 @@ pub async fn status(to: &Resolved, store: &Store) -> Result<Status, String> {
         machine: stream.machine.clone(),
         label: label(to),
         pending,
+        quarantined,
+        quarantine_reason,
         last_push: state("last_push").await.map_err(err)?,
         last_pull: state("last_pull").await.map_err(err)?,
         last_error: state("last_error").await.map_err(err)?,

@@ -112,47 +112,198 @@ impl Server {
         .await
     }
 
-    /// Creates what is missing: flowhook's tables with their columns (a column this version
-    /// knows and the server lacks is added), the machines, the schema version, the server's
-    /// own id. Refuses a server written by a newer flowhook. Returns the server's id: what
-    /// this machine's cursors are kept under (a new server starts from nothing).
-    pub async fn prepare(&self, tables: &[(Shared, Vec<Column>)]) -> Result<String> {
+    /// Several statements in one request (a Hrana batch): the rows of each, in order. Values
+    /// are written into the SQL as literals (see [`lit`]).
+    async fn batch(&self, step: &str, sql: &str) -> Result<Vec<Vec<Vec<Value>>>> {
         let conn = self.conn()?;
-        self.within(
-            "create flowhook_meta",
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS flowhook_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE IF NOT EXISTS flowhook_machines (
-                     id TEXT PRIMARY KEY, label TEXT NOT NULL, seen_at TEXT NOT NULL);",
-            ),
-        )
-        .await?;
-        let version = self
-            .query(
-                "read the schema version",
-                "SELECT value FROM flowhook_meta WHERE key = 'schema'",
-                Vec::new(),
+        self.within(step, async {
+            let mut batch = conn.execute_batch(sql).await?;
+            let mut out = Vec::new();
+            while let Some(rows) = batch.next_stmt_row() {
+                let mut got = Vec::new();
+                if let Some(mut rows) = rows {
+                    while let Some(row) = rows.next().await? {
+                        got.push(
+                            (0..row.column_count())
+                                .map(|i| row.get_value(i))
+                                .collect::<libsql::Result<_>>()?,
+                        );
+                    }
+                }
+                out.push(got);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The first request of a sync: says who this machine is, and reads what the server is
+    /// (its schema version, refused when newer, its id and generation, whether flowhook's tables are complete) and
+    /// which machines it knows.
+    pub async fn look(
+        &self,
+        tables: &[(Shared, Vec<Column>)],
+        machine: &str,
+        label: &str,
+        now: &str,
+    ) -> Result<Look> {
+        let names: Vec<String> = tables.iter().map(|(t, _)| lit(t.name)).collect();
+        let results = self
+            .batch(
+                "read the server",
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS flowhook_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                     CREATE TABLE IF NOT EXISTS flowhook_machines (
+                         id TEXT PRIMARY KEY, label TEXT NOT NULL, seen_at TEXT NOT NULL);
+                     INSERT INTO flowhook_machines (id, label, seen_at) VALUES ({}, {}, {})
+                         ON CONFLICT DO UPDATE SET label = excluded.label, seen_at = excluded.seen_at;
+                     SELECT key, value FROM flowhook_meta;
+                     SELECT m.name, p.name FROM sqlite_schema AS m, pragma_table_info(m.name) AS p
+                         WHERE m.type = 'table' AND m.name IN ({names});
+                     SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ({names});
+                     SELECT id, label FROM flowhook_machines;",
+                    lit(machine),
+                    lit(label),
+                    lit(now),
+                    names = names.join(", ")
+                ),
             )
             .await?;
-        let version = match version.first().and_then(|r| r.first()) {
-            Some(Value::Text(v)) => v.parse::<i64>().unwrap_or(i64::MAX),
-            _ => 0,
+        let texts = |i: usize| -> Vec<(String, String)> {
+            results
+                .get(i)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| match (r.first(), r.get(1)) {
+                    (Some(Value::Text(a)), Some(Value::Text(b))) => Some((a.clone(), b.clone())),
+                    _ => None,
+                })
+                .collect()
         };
-        if version > SCHEMA {
+        let meta: std::collections::BTreeMap<String, String> = texts(3).into_iter().collect();
+        let have = texts(4);
+        let indexes: Vec<String> = results
+            .get(5)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| match r.first() {
+                Some(Value::Text(n)) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        // Complete: every column this version writes, and the indexes it makes, are there.
+        let complete = tables.iter().all(|(t, columns)| {
+            columns
+                .iter()
+                .map(|(c, _)| c.as_str())
+                .chain(["seq", "origin", "stream"])
+                .all(|c| {
+                    have.iter()
+                        .any(|(tn, cn)| tn == t.name && cn.eq_ignore_ascii_case(c))
+                })
+                && ["key", "stream"]
+                    .iter()
+                    .all(|i| indexes.contains(&format!("{}_{i}", t.name)))
+        });
+        let schema = meta
+            .get("schema")
+            .map_or(0, |v| v.parse().unwrap_or(i64::MAX));
+        if schema > SCHEMA {
             return Err(format!(
-                "{}: its tables were made by a newer flowhook (schema {version}, this one \
+                "{}: its tables were made by a newer flowhook (schema {schema}, this one \
                  writes {SCHEMA}); upgrade flowhook on this machine",
                 self.url
             ));
         }
+        Ok(Look {
+            id: meta.get("id").cloned().filter(|_| complete),
+            generation: meta.get("generation").cloned().unwrap_or_default(),
+            machines: texts(6),
+        })
+    }
+
+    /// A new generation of the server's rows: every machine pulls everything again (what it
+    /// has is kept once). Written when a table had to be made anew, or a machine found rows
+    /// it had pulled gone (a dropped table, a restore from an earlier copy).
+    pub async fn new_generation(&self) -> Result<String> {
+        let generation = uuid::Uuid::new_v4().to_string();
+        self.execute(
+            "start a new generation",
+            "INSERT INTO flowhook_meta (key, value) VALUES ('generation', ?1)
+             ON CONFLICT DO UPDATE SET value = excluded.value",
+            vec![Value::from(generation.as_str())],
+        )
+        .await?;
+        Ok(generation)
+    }
+
+    /// The second request of a sync, per table: how far the server holds `machine`'s stream,
+    /// its last sequence, the key of its row at this machine's pull cursor, and the first page
+    /// of the pull.
+    pub async fn survey(
+        &self,
+        tables: &[(Shared, Vec<Column>)],
+        machine: &str,
+        cursors: &[i64],
+        limit: usize,
+    ) -> Result<Vec<Survey>> {
+        let mut sql = String::new();
+        for ((t, columns), after) in tables.iter().zip(cursors) {
+            sql.push_str(&format!(
+                "SELECT (SELECT coalesce(max(stream), 0) FROM {name} WHERE origin = {m}),
+                        (SELECT coalesce(max(seq), 0) FROM {name}),
+                        (SELECT {key} FROM {name} WHERE seq = {after});
+                 {page};",
+                name = t.name,
+                key = t.key,
+                m = lit(machine),
+                page = pull_sql(t, columns, *after, machine, limit)
+            ));
+        }
+        let results = self.batch("survey the server", &sql).await?;
+        let int = |v: Option<&Value>| match v {
+            Some(Value::Integer(n)) => *n,
+            _ => 0,
+        };
+        Ok(results
+            .chunks(2)
+            .map(|pair| {
+                let head = pair.first().and_then(|r| r.first());
+                Survey {
+                    held: int(head.and_then(|r| r.first())),
+                    last: int(head.and_then(|r| r.get(1))),
+                    at_cursor: head
+                        .and_then(|r| r.get(2))
+                        .filter(|v| !matches!(v, Value::Null))
+                        .map(|v| key_text(Some(v))),
+                    page: pair.get(1).map(|rows| page(rows)),
+                }
+            })
+            .collect())
+    }
+
+    /// Creates what is missing (after [`Server::look`] found the tables incomplete):
+    /// flowhook's tables with their columns (a column this version knows and the server lacks
+    /// is added) and indexes, the schema version, the server's own id. Returns the server's id (what this machine's cursors are
+    /// kept under: a new server starts from nothing) and whether a table was made anew.
+    pub async fn prepare(&self, tables: &[(Shared, Vec<Column>)]) -> Result<(String, bool)> {
+        let mut created = false;
         for (t, columns) in tables {
-            // `stream`: where the row stands in its machine's stream (see `held`).
+            // `stream`: where the row stands in its machine's stream (see `survey`).
             let columns: Vec<Column> = columns
                 .iter()
                 .cloned()
                 .chain([("stream".to_owned(), "INTEGER".to_owned())])
                 .collect();
             let defs: Vec<String> = columns.iter().map(|(c, ty)| format!("{c} {ty}")).collect();
+            let existed = self
+                .query(
+                    &format!("look for {}", t.name),
+                    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                    vec![Value::from(t.name)],
+                )
+                .await?;
+            created |= existed.is_empty();
             let conn = self.conn()?;
             self.within(
                 &format!("create {}", t.name),
@@ -218,7 +369,7 @@ impl Server {
             )
             .await?;
         match id.first().and_then(|r| r.first()) {
-            Some(Value::Text(id)) => Ok(id.clone()),
+            Some(Value::Text(id)) => Ok((id.clone(), created)),
             _ => Err(format!("{}: flowhook_meta holds no id", self.url)),
         }
     }
@@ -226,38 +377,6 @@ impl Server {
     /// One trivial request: whether the server answers, and accepts the token.
     pub async fn ping(&self) -> Result<()> {
         self.query("answer", "SELECT 1", Vec::new()).await.map(drop)
-    }
-
-    /// Says who this machine is, for the others' `sessions`.
-    pub async fn register(&self, machine: &str, label: &str, now: &str) -> Result<()> {
-        self.execute(
-            "register this machine",
-            "INSERT INTO flowhook_machines (id, label, seen_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO UPDATE SET label = excluded.label, seen_at = excluded.seen_at",
-            vec![machine.into(), label.into(), now.into()],
-        )
-        .await
-        .map(drop)
-    }
-
-    /// Every machine the server knows: (id, label).
-    pub async fn machines(&self) -> Result<Vec<(String, String)>> {
-        let rows = self
-            .query(
-                "read the machines",
-                "SELECT id, label FROM flowhook_machines",
-                Vec::new(),
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| match (r.first(), r.get(1)) {
-                (Some(Value::Text(id)), Some(Value::Text(label))) => {
-                    Some((id.clone(), label.clone()))
-                }
-                _ => None,
-            })
-            .collect())
     }
 
     /// Sends rows (`rows`: a JSON array of objects) recorded on `machine`. A row the server
@@ -318,36 +437,7 @@ impl Server {
         .await
     }
 
-    /// How far the server holds `machine`'s stream, per table: the largest stream number of
-    /// its rows there (0: none). One request.
-    pub async fn held(&self, machine: &str) -> Result<std::collections::BTreeMap<String, i64>> {
-        let parts: Vec<String> = crate::store::SHARED
-            .iter()
-            .map(|t| {
-                format!(
-                    "SELECT '{name}', coalesce(max(stream), 0) FROM {name} WHERE origin = ?1",
-                    name = t.name
-                )
-            })
-            .collect();
-        let rows = self
-            .query(
-                "read what the server holds of this machine",
-                &parts.join(" UNION ALL "),
-                vec![Value::from(machine)],
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| match (r.first(), r.get(1)) {
-                (Some(Value::Text(t)), Some(Value::Integer(n))) => Some((t.clone(), *n)),
-                _ => None,
-            })
-            .collect())
-    }
-
-    /// Up to `limit` rows other machines pushed, after sequence `after`: (the last sequence,
-    /// the rows as a JSON array of objects with `origin`).
+    /// Up to `limit` rows other machines pushed, after sequence `after`.
     pub async fn pull(
         &self,
         t: &Shared,
@@ -355,34 +445,95 @@ impl Server {
         after: i64,
         machine: &str,
         limit: usize,
-    ) -> Result<Option<(i64, String)>> {
-        let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
-        pairs.push("'origin', origin".to_owned());
+    ) -> Result<Option<Page>> {
+        // A batch of one: one request, where a query takes three.
         let rows = self
-            .query(
+            .batch(
                 &format!("pull {}", t.name),
-                &format!(
-                    "SELECT seq, json_object({}) FROM {} WHERE seq > ?1 AND origin <> ?2
-                     ORDER BY seq LIMIT {limit}",
-                    pairs.join(", "),
-                    t.name
-                ),
-                vec![Value::from(after), Value::from(machine)],
+                &pull_sql(t, columns, after, machine, limit),
             )
             .await?;
-        let Some(last) = rows.last().and_then(|r| match r.first() {
-            Some(Value::Integer(seq)) => Some(*seq),
-            _ => None,
-        }) else {
-            return Ok(None);
-        };
-        let objects: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| match r.get(1) {
-                Some(Value::Text(o)) => Some(o.as_str()),
-                _ => None,
-            })
-            .collect();
-        Ok(Some((last, format!("[{}]", objects.join(",")))))
+        Ok(rows.first().and_then(|rows| page(rows)))
     }
+}
+
+/// What the first request of a sync found.
+pub struct Look {
+    /// The server's id, when its tables are complete (else `prepare` makes what is missing).
+    pub id: Option<String>,
+    /// Its generation ("" before any was written).
+    pub generation: String,
+    /// The machines it knows: (id, label).
+    pub machines: Vec<(String, String)>,
+}
+
+/// What the second request found of one table.
+pub struct Survey {
+    /// The largest stream number of this machine's rows there.
+    pub held: i64,
+    /// The table's last sequence.
+    pub last: i64,
+    /// The key of the row at this machine's pull cursor.
+    pub at_cursor: Option<String>,
+    /// The first page of the pull (`Some(None)`: nothing to pull; `None`: not read).
+    pub page: Option<Option<Page>>,
+}
+
+/// A page of pulled rows.
+pub struct Page {
+    /// The sequence of its last row, and that row's key.
+    pub last: (i64, String),
+    /// The rows, a JSON array of objects with `origin` and the server's `seq`, and how many.
+    pub rows: String,
+    pub rows_count: usize,
+}
+
+/// `s` as an SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The pull of up to `limit` rows of `t` after sequence `after`, other machines' only: the
+/// sequence, key and JSON object of each.
+fn pull_sql(t: &Shared, columns: &[Column], after: i64, machine: &str, limit: usize) -> String {
+    let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
+    pairs.push("'origin', origin, 'seq', seq".to_owned());
+    format!(
+        "SELECT seq, {key}, json_object({pairs}) FROM {name} WHERE seq > {after} AND origin <> {m}
+         ORDER BY seq LIMIT {limit}",
+        key = t.key,
+        pairs = pairs.join(", "),
+        name = t.name,
+        m = lit(machine)
+    )
+}
+
+/// A key as text, whatever its type on the server (a row there may be anyone's).
+fn key_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Text(k)) => k.clone(),
+        Some(Value::Integer(n)) => n.to_string(),
+        Some(Value::Real(r)) => r.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn page(rows: &[Vec<Value>]) -> Option<Page> {
+    let last = rows.last()?;
+    let Some(Value::Integer(seq)) = last.first() else {
+        return None;
+    };
+    let key = key_text(last.get(1));
+    let objects: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match r.get(2) {
+            Some(Value::Text(o)) => Some(o.as_str()),
+            _ => None,
+        })
+        .collect();
+    Some(Page {
+        last: (*seq, key),
+        rows: format!("[{}]", objects.join(",")),
+        rows_count: rows.len(),
+    })
 }
