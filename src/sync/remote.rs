@@ -40,20 +40,33 @@ impl Server {
         })
     }
 
-    /// `what` for `step`, within the deadline; the error says which and why.
-    async fn within<T>(
-        &self,
-        step: &str,
-        work: impl Future<Output = std::result::Result<T, libsql::Error>>,
-    ) -> Result<T> {
-        match tokio::time::timeout(self.deadline, work).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.explain(step, &e.to_string())),
-            Err(_) => Err(format!(
-                "{step}: {} did not answer within {} s",
-                self.url,
-                self.deadline.as_secs_f64()
-            )),
+    /// `work` for `step` on a fresh connection, within the deadline; the error says which and
+    /// why. A server busy with other writers (SQLITE_BUSY: many machines syncing at once) is
+    /// tried again on a new connection after a jittered, growing pause, until it answers or
+    /// the sync's own time bound (`sync.timeout_secs`, around the whole sync) ends it.
+    async fn within<T, F, Fut>(&self, step: &str, work: F) -> Result<T>
+    where
+        F: Fn(libsql::Connection) -> Fut,
+        Fut: Future<Output = std::result::Result<T, libsql::Error>>,
+    {
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let conn = self.conn()?;
+            match tokio::time::timeout(self.deadline, work(conn)).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) if busy(&e) => {
+                    tokio::time::sleep(jitter(pause)).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Ok(Err(e)) => return Err(self.explain(step, &e.to_string())),
+                Err(_) => {
+                    return Err(format!(
+                        "{step}: {} did not answer within {} s",
+                        self.url,
+                        self.deadline.as_secs_f64()
+                    ));
+                }
+            }
         }
     }
 
@@ -90,24 +103,29 @@ impl Server {
     }
 
     async fn execute(&self, step: &str, sql: &str, values: Vec<Value>) -> Result<u64> {
-        let conn = self.conn()?;
-        self.within(step, conn.execute(sql, values)).await
+        self.within(step, |conn| {
+            let values = values.clone();
+            async move { conn.execute(sql, values).await }
+        })
+        .await
     }
 
     async fn query(&self, step: &str, sql: &str, values: Vec<Value>) -> Result<Vec<Vec<Value>>> {
-        let conn = self.conn()?;
-        self.within(step, async {
-            let mut rows = conn.query(sql, values).await?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().await? {
-                let n = row.column_count();
-                out.push(
-                    (0..n)
-                        .map(|i| row.get_value(i))
-                        .collect::<libsql::Result<_>>()?,
-                );
+        self.within(step, |conn| {
+            let values = values.clone();
+            async move {
+                let mut rows = conn.query(sql, values).await?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().await? {
+                    let n = row.column_count();
+                    out.push(
+                        (0..n)
+                            .map(|i| row.get_value(i))
+                            .collect::<libsql::Result<_>>()?,
+                    );
+                }
+                Ok(out)
             }
-            Ok(out)
         })
         .await
     }
@@ -115,8 +133,7 @@ impl Server {
     /// Several statements in one request (a Hrana batch): the rows of each, in order. Values
     /// are written into the SQL as literals (see [`lit`]).
     async fn batch(&self, step: &str, sql: &str) -> Result<Vec<Vec<Vec<Value>>>> {
-        let conn = self.conn()?;
-        self.within(step, async {
+        self.within(step, |conn| async move {
             let mut batch = conn.execute_batch(sql).await?;
             let mut out = Vec::new();
             while let Some(rows) = batch.next_stmt_row() {
@@ -304,18 +321,18 @@ impl Server {
                 )
                 .await?;
             created |= existed.is_empty();
-            let conn = self.conn()?;
-            self.within(
-                &format!("create {}", t.name),
-                conn.execute_batch(&format!(
-                    "CREATE TABLE IF NOT EXISTS {name} (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
-                     {defs}, origin TEXT NOT NULL);
-                     CREATE UNIQUE INDEX IF NOT EXISTS {name}_key ON {name} ({key});",
-                    name = t.name,
-                    defs = defs.join(", "),
-                    key = t.key
-                )),
-            )
+            let ddl = format!(
+                "CREATE TABLE IF NOT EXISTS {name} (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 {defs}, origin TEXT NOT NULL);
+                 CREATE UNIQUE INDEX IF NOT EXISTS {name}_key ON {name} ({key});",
+                name = t.name,
+                defs = defs.join(", "),
+                key = t.key
+            );
+            let ddl = ddl.as_str();
+            self.within(&format!("create {}", t.name), |conn| async move {
+                conn.execute_batch(ddl).await
+            })
             .await?;
             let have = self
                 .query(
@@ -408,29 +425,26 @@ impl Server {
         if !t.versioned {
             return self.execute(&step, &insert, args()).await;
         }
-        let conn = self.conn()?;
-        self.within(&step, async {
-            let tx = conn.transaction().await?;
-            tx.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE {whose} EXISTS (
+        let replace = format!(
+            "DELETE FROM {table} WHERE {whose} EXISTS (
                          SELECT 1 FROM json_each(?1) AS j
                          WHERE j.value ->> '{key}' = {table}.{key}
                            AND j.value ->> 'version' > {table}.version)",
-                    table = t.name,
-                    key = t.key,
-                    // A summary is replaced only by its own machine; a memory slot by anyone's
-                    // newer value (?2 is then unused but for the insert).
-                    whose = if t.any_writer {
-                        "?2 = ?2 AND"
-                    } else {
-                        "origin = ?2 AND"
-                    }
-                ),
-                args(),
-            )
-            .await?;
-            let n = tx.execute(&insert, args()).await?;
+            table = t.name,
+            key = t.key,
+            // A summary is replaced only by its own machine; a memory slot by anyone's
+            // newer value (?2 is then unused but for the insert).
+            whose = if t.any_writer {
+                "?2 = ?2 AND"
+            } else {
+                "origin = ?2 AND"
+            }
+        );
+        let (replace, insert) = (replace.as_str(), insert.as_str());
+        self.within(&step, |conn| async move {
+            let tx = conn.transaction().await?;
+            tx.execute(replace, args()).await?;
+            let n = tx.execute(insert, args()).await?;
             tx.commit().await?;
             Ok(n)
         })
@@ -486,6 +500,19 @@ pub struct Page {
     /// The rows, a JSON array of objects with `origin` and the server's `seq`, and how many.
     pub rows: String,
     pub rows_count: usize,
+}
+
+/// Whether the server refused for being busy with another writer.
+fn busy(e: &libsql::Error) -> bool {
+    let m = e.to_string();
+    m.contains("SQLITE_BUSY") || m.contains("database is locked")
+}
+
+/// Between half and all of `pause`, at random: machines that met a busy server together do
+/// not all come back together.
+fn jitter(pause: Duration) -> Duration {
+    let r = uuid::Uuid::new_v4().as_u128() % 1000;
+    pause / 2 + pause * r as u32 / 2000
 }
 
 /// `s` as an SQL string literal.
