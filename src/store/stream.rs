@@ -87,11 +87,7 @@ impl Store {
         }
         let old_machine = self.sync_state("machine").await?;
         let rows = self
-            .rows(
-                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'stream'), 0),
-                            coalesce((SELECT max(seq) FROM stream), 0))",
-                (),
-            )
+            .rows("SELECT coalesce(max(seq), 0) FROM stream", ())
             .await?;
         let end = rows.first().map_or(0, |r| int(&r[0]));
         let stream = match old_machine.filter(|_| adopt) {

@@ -181,7 +181,7 @@ impl Store {
     }
 
     /// Drops the stream entries that can never be pushed again: their row is gone, or a later
-    /// entry stands for it. Their numbers are not handed out again (AUTOINCREMENT).
+    /// entry stands for it. The largest stays, so that no number is handed out again.
     pub(super) async fn trim_stream(&self) -> Result<u64> {
         let gone: Vec<String> = SHARED
             .iter()
@@ -195,7 +195,8 @@ impl Store {
             .collect();
         self.run(
             &format!(
-                "DELETE FROM stream WHERE {} OR seq NOT IN (SELECT max(seq) FROM stream GROUP BY tbl, id)",
+                "DELETE FROM stream WHERE seq < (SELECT max(seq) FROM stream) AND ({}
+                     OR seq NOT IN (SELECT max(seq) FROM stream GROUP BY tbl, id))",
                 gone.join(" OR ")
             ),
             (),

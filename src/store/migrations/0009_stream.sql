@@ -1,16 +1,16 @@
 -- 0009: the stream of what is recorded here. Every row recorded in this file (not pulled) and
--- every new version of a summary or memory value gets the next `seq`, never reused
--- (AUTOINCREMENT: a pruned row's number is not handed out again, unlike a rowid). Push sends
+-- every new version of a summary or memory value gets the next `seq`, never reused (unlike a
+-- rowid of the tables: the largest entry is never deleted, so a number once given stays
+-- below the next; no AUTOINCREMENT or index, to keep the hook's insert cheap). Push sends
 -- by it; which part of the stream is this machine's is kept in the state directory, bound to
 -- the file (see store/stream.rs), so a copied or committed file pushes nothing it did not
 -- record where it is now. A new version adds an entry (push sends a row once per batch, at its
 -- latest); entries whose row is gone or superseded are dropped by prune, not on the hot path.
 CREATE TABLE stream (
-    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq  INTEGER PRIMARY KEY,
     tbl  TEXT NOT NULL,
     id   TEXT NOT NULL
 ) STRICT;
-CREATE INDEX stream_tbl ON stream (tbl, seq);
 
 -- What is here already, oldest first, parents first.
 INSERT INTO stream (tbl, id)
