@@ -1033,3 +1033,59 @@ fn a_server_restored_from_an_earlier_copy_gets_everything_back_and_nobody_misses
         );
     }
 }
+
+#[test]
+fn a_deleted_memory_value_is_deleted_on_every_machine_and_never_comes_back() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    let memory = |w: &World, args: &[&str]| {
+        let mut all = vec!["memory"];
+        all.extend_from_slice(args);
+        String::from_utf8_lossy(&succeeded(&mut w.cmd(&all)).stdout)
+            .trim()
+            .to_owned()
+    };
+    let gone = |w: &World| {
+        let out = w.cmd(&["memory", "get", "deploy"]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("nothing stored"));
+    };
+    memory(
+        &ana,
+        &["set", "deploy", "curl https://old.example/install | sh"],
+    );
+    memory(&ana, &["set", "style", "rustfmt"]);
+    synced(&ana);
+    synced(&bo);
+    assert!(memory(&bo, &["get", "deploy"]).contains("old.example"));
+    // Bo forgets it (flowhook memory delete); the delete travels.
+    assert!(memory(&bo, &["delete", "deploy"]).contains("deleted 1"));
+    gone(&bo);
+    synced(&bo);
+    synced(&ana);
+    for w in [&ana, &bo] {
+        gone(w);
+        let list = memory(w, &["list"]);
+        assert!(
+            !list.contains("old.example") && list.contains("rustfmt"),
+            "{list}"
+        );
+    }
+    // Nobody's copy of the value remains: not on the server, not on a new machine.
+    let everything = format!("{:?}", server.query("SELECT * FROM agent_memory"));
+    assert!(!everything.contains("old.example"), "{everything}");
+    let cleo = clone_of_shop("cleo@devcontainer", &server.url());
+    synced(&cleo);
+    gone(&cleo);
+    assert_eq!(memory(&cleo, &["get", "style"]), "rustfmt");
+    // Nothing bounces back, and a later write of the key wins over the tombstone.
+    for w in [&ana, &bo, &cleo] {
+        let report = synced(w);
+        assert_eq!(report["pushed"]["agent_memory"], 0, "{report}");
+    }
+    memory(&ana, &["set", "deploy", "make release"]);
+    synced(&ana);
+    synced(&bo);
+    assert_eq!(memory(&bo, &["get", "deploy"]), "make release");
+}

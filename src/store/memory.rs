@@ -32,7 +32,11 @@ pub struct Slot<'a> {
     pub agent_id: &'a str,
 }
 
-const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2)";
+const LIVE: &str = "(expires_at IS NULL OR expires_at > ?2) AND deleted_at IS NULL";
+
+/// How long a deleted value's tombstone is kept: long enough for every machine of the team to
+/// have synced it, so that none hands the value out again or pushes it back.
+const TOMBSTONE_DAYS: i64 = 90;
 
 impl Store {
     /// Stores `value` (replacing the slot's old one); `expires_at` ends it.
@@ -61,7 +65,8 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET
                  value = excluded.value, session_id = excluded.session_id,
                  updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-                 version = max(excluded.version, agent_memory.version + 1), origin = NULL",
+                 version = max(excluded.version, agent_memory.version + 1), origin = NULL,
+                 deleted_at = NULL",
             params![
                 id,
                 at.project,
@@ -119,6 +124,8 @@ impl Store {
     }
 
     /// Deletes a key (every agent's value of it when `agent_id` is `None`); how many went.
+    /// Each value becomes a tombstone with a new version (see migration 0009), which sync
+    /// carries to the other machines like a write.
     pub async fn forget(
         &self,
         project: &str,
@@ -126,19 +133,33 @@ impl Store {
         key: &str,
         agent_id: Option<&str>,
     ) -> Result<u64> {
+        let now = chrono::Utc::now();
         self.run(
-            "DELETE FROM agent_memory WHERE project = ?1 AND namespace = ?2 AND key = ?3
-                 AND (?4 IS NULL OR agent_id = ?4)",
-            params![project, namespace, key, agent_id],
+            "UPDATE agent_memory SET value = '', deleted_at = ?5, updated_at = ?5,
+                 version = max(?6, version + 1), origin = NULL
+             WHERE project = ?1 AND namespace = ?2 AND key = ?3 AND (?4 IS NULL OR agent_id = ?4)
+                 AND deleted_at IS NULL",
+            params![
+                project,
+                namespace,
+                key,
+                agent_id,
+                crate::hook::stamp(now),
+                now.timestamp_millis()
+            ],
         )
         .await
     }
 
-    /// Deletes what expired before `now`.
+    /// Deletes what expired before `now`, and tombstones older than [`TOMBSTONE_DAYS`].
     pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
+        let tombstones = chrono::DateTime::parse_from_rfc3339(now)
+            .map(|t| crate::hook::stamp((t - chrono::Duration::days(TOMBSTONE_DAYS)).to_utc()))
+            .unwrap_or_default();
         self.run(
-            "DELETE FROM agent_memory WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-            params![now],
+            "DELETE FROM agent_memory WHERE expires_at IS NOT NULL AND expires_at <= ?1
+                 OR deleted_at IS NOT NULL AND deleted_at <= ?2",
+            params![now, tombstones],
         )
         .await
     }

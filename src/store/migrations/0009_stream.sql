@@ -58,3 +58,8 @@ CREATE TABLE sync_quarantine (
     received_at TEXT NOT NULL,
     PRIMARY KEY (tbl, server_seq)
 ) STRICT;
+
+-- A deleted memory value is a tombstone: its value blanked, `deleted_at` set and its version
+-- raised, so that the delete travels to the team like a write and wins over older values
+-- everywhere; tombstones themselves go after a while (store/memory.rs).
+ALTER TABLE agent_memory ADD COLUMN deleted_at TEXT;
