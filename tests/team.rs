@@ -1089,3 +1089,50 @@ fn a_deleted_memory_value_is_deleted_on_every_machine_and_never_comes_back() {
     synced(&bo);
     assert_eq!(memory(&bo, &["get", "deploy"]), "make release");
 }
+
+/// `flowhook args` on `w` with its clock frozen at `at` (libfaketime's `faketime`, Debian
+/// package faketime).
+fn frozen_at(w: &World, at: &str, args: &[&str]) -> Output {
+    let c = w.cmd(args);
+    let mut f = std::process::Command::new("faketime");
+    f.arg("-f").arg(at).arg(c.get_program()).args(c.get_args());
+    f.env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            f.env(k, v);
+        }
+    }
+    f.current_dir(c.get_current_dir().unwrap());
+    succeeded(&mut f)
+}
+
+#[test]
+fn agent_memory_written_in_the_same_millisecond_on_two_machines_converges() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    // Two machines write one key at the same instant by their clocks (a day fast, both).
+    let at = "2026-12-31 00:00:00";
+    frozen_at(&ana, at, &["memory", "set", "deploy", "ana's way"]);
+    frozen_at(&bo, at, &["memory", "set", "deploy", "bo's way"]);
+    assert_eq!(
+        ana.query("SELECT version FROM agent_memory"),
+        bo.query("SELECT version FROM agent_memory")
+    );
+    for w in [&ana, &bo, &ana, &bo] {
+        synced(w);
+    }
+    let machine = |w: &World| status(w)["machine"].as_str().unwrap().to_owned();
+    let winner = if machine(&bo) > machine(&ana) {
+        "bo's way"
+    } else {
+        "ana's way"
+    };
+    let value = |w: &World| w.query("SELECT value FROM agent_memory")[0][0].clone();
+    assert_eq!(value(&ana), winner);
+    assert_eq!(value(&bo), winner);
+    assert_eq!(
+        server.query("SELECT value FROM agent_memory"),
+        vec![vec![json!(winner)]]
+    );
+}

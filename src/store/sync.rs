@@ -248,9 +248,20 @@ impl Store {
             } else {
                 format!("{}.origin IS NOT NULL AND ", t.name)
             };
+            // Of two values of one version, the one of the greater machine id wins (?2: this
+            // machine's, for a value written here), as on the server.
+            let tie = if t.any_writer {
+                format!(
+                    "OR excluded.version = {table}.version
+                        AND excluded.origin > coalesce({table}.origin, ?2)",
+                    table = t.name
+                )
+            } else {
+                String::new()
+            };
             sql.push_str(&format!(
                 " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
-                  WHERE {whose}excluded.version > {table}.version",
+                  WHERE {whose}(excluded.version > {table}.version {tie})",
                 key = t.key,
                 set = set.join(", "),
                 table = t.name
@@ -258,12 +269,23 @@ impl Store {
         } else {
             sql.push_str(" ON CONFLICT DO NOTHING");
         }
+        let machine = self
+            .machine()
+            .map(|s| s.machine.clone())
+            .unwrap_or_default();
+        let args = |rows: &str| -> Vec<libsql::Value> {
+            let mut v = vec![rows.into()];
+            if t.any_writer {
+                v.push(machine.as_str().into());
+            }
+            v
+        };
         let tx = self.begin().await?;
-        let stored = match self.run(&sql, params![rows]).await {
+        let stored = match self.run(&sql, args(rows)).await {
             Ok(n) => n,
             // A row this schema refuses must not hold back the others, nor every later pull:
             // each is tried alone, and those refused are set aside with the reason.
-            Err(_) => self.store_each(t, &sql, rows).await?,
+            Err(_) => self.store_each(t, &sql, rows, &args).await?,
         };
         self.run(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
@@ -289,7 +311,13 @@ impl Store {
     /// Stores pulled rows one by one with `sql` (see `store_pulled`); a row refused for what
     /// it holds (a wrong type, a NULL where a value is required, a value out of range, too
     /// big) goes to `sync_quarantine`. Any other failure (the disk) is the pull's.
-    async fn store_each(&self, t: &Shared, sql: &str, rows: &str) -> Result<u64> {
+    async fn store_each(
+        &self,
+        t: &Shared,
+        sql: &str,
+        rows: &str,
+        args: &dyn Fn(&str) -> Vec<libsql::Value>,
+    ) -> Result<u64> {
         let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
             .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
         let now = crate::hook::stamp(chrono::Utc::now());
@@ -297,7 +325,7 @@ impl Store {
         for row in &all {
             let reason = match self
                 .conn
-                .execute(sql, params![format!("[{}]", row.get())])
+                .execute(sql, args(&format!("[{}]", row.get())))
                 .await
             {
                 Ok(n) => {

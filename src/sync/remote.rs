@@ -429,15 +429,20 @@ impl Server {
             "DELETE FROM {table} WHERE {whose} EXISTS (
                          SELECT 1 FROM json_each(?1) AS j
                          WHERE j.value ->> '{key}' = {table}.{key}
-                           AND j.value ->> 'version' > {table}.version)",
+                           AND (j.value ->> 'version' > {table}.version {tie}))",
             table = t.name,
             key = t.key,
-            // A summary is replaced only by its own machine; a memory slot by anyone's
-            // newer value (?2 is then unused but for the insert).
-            whose = if t.any_writer {
-                "?2 = ?2 AND"
+            // A summary is replaced only by its own machine; a memory slot by anyone's newer
+            // value, and of two values of one version, the one of the greater machine id wins,
+            // here as on every machine (store_pulled), so that a tie never leaves them apart.
+            whose = if t.any_writer { "" } else { "origin = ?2 AND" },
+            tie = if t.any_writer {
+                format!(
+                    "OR j.value ->> 'version' = {}.version AND ?2 > {}.origin",
+                    t.name, t.name
+                )
             } else {
-                "origin = ?2 AND"
+                String::new()
             }
         );
         let (replace, insert) = (replace.as_str(), insert.as_str());
