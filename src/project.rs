@@ -232,8 +232,8 @@ fn ssh_alias(url: &str) -> String {
     if host.contains('.') || host.contains('/') || host == "localhost" {
         return url.to_owned();
     }
-    let Some(config) = std::env::var_os("HOME")
-        .and_then(|h| read(&Path::new(&h).join(".ssh/config")))
+    let Some(config) =
+        std::env::var_os("HOME").and_then(|h| read(&Path::new(&h).join(".ssh/config")))
     else {
         return url.to_owned();
     };
