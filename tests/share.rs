@@ -979,6 +979,42 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
     assert!(ctx.contains("notes.md (+"), "{ctx}");
     let ctx = ok_in(&ana, &a_shop, &["context", "rename the billing module"]);
     assert!(String::from_utf8_lossy(&ctx.stdout).contains("billing"));
+    // The stream numbers stay readable on the server, so that it can say how far it holds
+    // each machine's stream: an idle sync sends nothing again, sealed as plain.
+    for table in [
+        "session_summaries",
+        "task_log",
+        "edit_history",
+        "agent_memory",
+    ] {
+        assert_eq!(
+            server.count(&format!(
+                "SELECT count(*) FROM {table} WHERE stream IS NULL"
+            )),
+            0,
+            "{table}"
+        );
+    }
+    for (w, dir) in [(&ana, &a_shop), (&bo, &b_shop)] {
+        let report = json_of(&ok_in(w, dir, &["sync", "--json"]));
+        let pushed: i64 = report["pushed"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_i64().unwrap())
+            .sum();
+        assert_eq!(pushed, 0, "{report}");
+        assert_eq!(
+            report["pulled"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>(),
+            0,
+            "{report}"
+        );
+    }
 
     // The server's files hold no prompt, file name, diff line or repository name.
     let files = bytes_under(server.data_path());
