@@ -1086,3 +1086,57 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
         rows![[0]]
     );
 }
+
+#[test]
+fn a_project_shared_later_sends_what_it_recorded_before() {
+    let server = Sqld::start();
+    let w = machine("ana@laptop", &server.url(), None, "");
+    let shop = repo_of(&w, "shop", "git@github.com:acme/shop.git");
+    let tools = repo_of(&w, "tools", "git@github.com:acme/tools.git");
+    // One database file for both projects; the project shared later recorded first, so its
+    // row sits below everything the first sync sends.
+    let one = w.path().join("one.db");
+    let cmd = |dir: &Path, args: &[&str]| {
+        let mut c = w.cmd_in_project(args);
+        c.env("FLOWHOOK_DB", &one).current_dir(dir);
+        c
+    };
+    for (dir, session, text) in [
+        (&tools, "s-tools", "Bump the linter in tools"),
+        (&shop, "s-shop", "Add the invoice export"),
+    ] {
+        let out = run_with_stdin(cmd(dir, &[]), &prompt_in(session, dir, text));
+        assert_hook_contract(&out, text);
+    }
+    let ok = |dir: &Path, args: &[&str]| {
+        let out = cmd(dir, args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&shop, &["sync", "--enable"]);
+    ok(&shop, &["sync"]);
+    let projects = "SELECT project FROM task_log ORDER BY project";
+    assert_eq!(
+        server.query(projects),
+        vec![vec![Value::from("github.com/acme/shop")]]
+    );
+    ok(&tools, &["sync", "--enable"]);
+    ok(&tools, &["sync"]);
+    assert_eq!(
+        server.query(projects),
+        vec![
+            vec![Value::from("github.com/acme/shop")],
+            vec![Value::from("github.com/acme/tools")]
+        ]
+    );
+    assert_eq!(
+        server.count(
+            "SELECT count(*) FROM session_summaries WHERE project = 'github.com/acme/tools'"
+        ),
+        1
+    );
+}

@@ -121,6 +121,14 @@ pub fn cursor_key(scope: &str, way: &str, t: &Shared) -> String {
     format!("{scope}/{way}.{}", t.name)
 }
 
+/// The scope of this `machine`'s push cursors to `server` for the set of `projects` shared
+/// (a JSON array): a project shared later is pushed from the start of the stream (the server
+/// ignores what it has).
+pub fn push_scope(server: &str, machine: &str, projects: &str) -> String {
+    let set = &crate::trust::digest(projects.as_bytes())[..16];
+    format!("{server}/{machine}#{set}")
+}
+
 /// A column of a shared table: name and declared type.
 pub type Column = (String, String);
 
@@ -179,7 +187,7 @@ impl Store {
             return Ok("SELECT NULL WHERE false".to_owned());
         };
         let server = self.sync_state("server").await?.unwrap_or_default();
-        let scope = format!("{server}/{}", stream.machine);
+        let scope = push_scope(&server, &stream.machine, projects);
         let mut parts = Vec::new();
         for t in SHARED {
             let columns = self.shared_columns(t).await?;

@@ -385,7 +385,7 @@ impl Link<'_> {
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
         let err = |e: crate::store::StoreError| e.to_string();
-        let key = push_key(self.server_id, self.stream, t);
+        let key = push_key(self.server_id, self.stream, &self.projects, t);
         let mut after = cursor(self.store, &key)
             .await?
             .min(held)
@@ -486,9 +486,11 @@ impl Link<'_> {
     }
 }
 
-/// Where this machine's push of `t` to the server `server_id` stands.
-fn push_key(server_id: &str, stream: &crate::store::Stream, t: &Shared) -> String {
-    cursor_key(&format!("{server_id}/{}", stream.machine), "push", t)
+/// Where this machine's push of `t` to the server `server_id` stands, for the set of
+/// `projects` shared (see [`crate::store::push_scope`]).
+fn push_key(server_id: &str, stream: &crate::store::Stream, projects: &str, t: &Shared) -> String {
+    let scope = crate::store::push_scope(server_id, &stream.machine, projects);
+    cursor_key(&scope, "push", t)
 }
 
 /// Where this machine's pull of `t` from the server `server_id` stands, in its generation,
@@ -559,7 +561,7 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
     let stream = store.machine().map_err(err)?;
     for t in SHARED {
         let columns = store.shared_columns(t).await.map_err(err)?;
-        let after = cursor(store, &push_key(&server_id, stream, t))
+        let after = cursor(store, &push_key(&server_id, stream, &projects, t))
             .await?
             .max(stream.from);
         let n = store
