@@ -582,12 +582,6 @@ pub fn check_database(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates `path` empty and owner-only if it does not exist yet (SQLite then gives its WAL
-/// and shared-memory files the same mode).
-pub fn touch_private(path: &Path) -> io::Result<()> {
-    open_append(path).map(drop)
-}
-
 /// `~/x` as `$HOME/x`.
 pub fn expand_home(path: &Path) -> PathBuf {
     match (path.strip_prefix("~"), std::env::var_os("HOME")) {

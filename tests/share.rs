@@ -979,6 +979,42 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
     assert!(ctx.contains("notes.md (+"), "{ctx}");
     let ctx = ok_in(&ana, &a_shop, &["context", "rename the billing module"]);
     assert!(String::from_utf8_lossy(&ctx.stdout).contains("billing"));
+    // The stream numbers stay readable on the server, so that it can say how far it holds
+    // each machine's stream: an idle sync sends nothing again, sealed as plain.
+    for table in [
+        "session_summaries",
+        "task_log",
+        "edit_history",
+        "agent_memory",
+    ] {
+        assert_eq!(
+            server.count(&format!(
+                "SELECT count(*) FROM {table} WHERE stream IS NULL"
+            )),
+            0,
+            "{table}"
+        );
+    }
+    for (w, dir) in [(&ana, &a_shop), (&bo, &b_shop)] {
+        let report = json_of(&ok_in(w, dir, &["sync", "--json"]));
+        let pushed: i64 = report["pushed"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_i64().unwrap())
+            .sum();
+        assert_eq!(pushed, 0, "{report}");
+        assert_eq!(
+            report["pulled"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>(),
+            0,
+            "{report}"
+        );
+    }
 
     // The server's files hold no prompt, file name, diff line or repository name.
     let files = bytes_under(server.data_path());
@@ -1048,5 +1084,59 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
             "SELECT count(*) FROM task_log WHERE origin IS NOT NULL"
         ),
         rows![[0]]
+    );
+}
+
+#[test]
+fn a_project_shared_later_sends_what_it_recorded_before() {
+    let server = Sqld::start();
+    let w = machine("ana@laptop", &server.url(), None, "");
+    let shop = repo_of(&w, "shop", "git@github.com:acme/shop.git");
+    let tools = repo_of(&w, "tools", "git@github.com:acme/tools.git");
+    // One database file for both projects; the project shared later recorded first, so its
+    // row sits below everything the first sync sends.
+    let one = w.path().join("one.db");
+    let cmd = |dir: &Path, args: &[&str]| {
+        let mut c = w.cmd_in_project(args);
+        c.env("FLOWHOOK_DB", &one).current_dir(dir);
+        c
+    };
+    for (dir, session, text) in [
+        (&tools, "s-tools", "Bump the linter in tools"),
+        (&shop, "s-shop", "Add the invoice export"),
+    ] {
+        let out = run_with_stdin(cmd(dir, &[]), &prompt_in(session, dir, text));
+        assert_hook_contract(&out, text);
+    }
+    let ok = |dir: &Path, args: &[&str]| {
+        let out = cmd(dir, args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&shop, &["sync", "--enable"]);
+    ok(&shop, &["sync"]);
+    let projects = "SELECT project FROM task_log ORDER BY project";
+    assert_eq!(
+        server.query(projects),
+        vec![vec![Value::from("github.com/acme/shop")]]
+    );
+    ok(&tools, &["sync", "--enable"]);
+    ok(&tools, &["sync"]);
+    assert_eq!(
+        server.query(projects),
+        vec![
+            vec![Value::from("github.com/acme/shop")],
+            vec![Value::from("github.com/acme/tools")]
+        ]
+    );
+    assert_eq!(
+        server.count(
+            "SELECT count(*) FROM session_summaries WHERE project = 'github.com/acme/tools'"
+        ),
+        1
     );
 }

@@ -177,6 +177,13 @@ fn status_text(s: &crate::sync::Status) -> String {
     ));
     let pending: Vec<String> = s.pending.iter().map(|(t, n)| format!("{t} {n}")).collect();
     out.push_str(&format!("to push:   {}\n", pending.join(", ")));
+    if s.quarantined > 0 {
+        out.push_str(&format!(
+            "set aside: {} pulled rows this database refused (table sync_quarantine; newest: {})\n",
+            s.quarantined,
+            s.quarantine_reason.as_deref().unwrap_or("?")
+        ));
+    }
     let when = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());
     out.push_str(&format!("last push: {}\n", when(&s.last_push)));
     out.push_str(&format!("last pull: {}\n", when(&s.last_pull)));

@@ -242,6 +242,7 @@ impl Store {
         }
         self.run(&format!("DELETE {rejected}"), params![cutoff, project])
             .await?;
+        self.trim_stream().await?;
         // Facts about files no remaining session touched go too; the others are recomputed
         // at their next session-end.
         self.run(

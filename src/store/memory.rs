@@ -36,7 +36,8 @@ pub struct Slot<'a> {
     pub agent_id: &'a str,
 }
 
-const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > julianday(?2))";
+const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > julianday(?2))
+     AND deleted_at IS NULL";
 
 /// The longest time-to-live, a century: every expiry stays a four-digit year, which SQLite's
 /// date functions read.
@@ -48,6 +49,10 @@ pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
     let ttl = chrono::TimeDelta::seconds(ttl_seconds.min(MAX_TTL_SECONDS) as i64);
     crate::hook::stamp(now + ttl)
 }
+
+/// How long a deleted value's tombstone is kept: long enough for every machine of the team to
+/// have synced it, so that none hands the value out again or pushes it back.
+const TOMBSTONE_DAYS: i64 = 90;
 
 impl Store {
     /// Stores `value` (replacing the slot's old one); `expires_at` ends it.
@@ -76,7 +81,8 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET
                  value = excluded.value, session_id = excluded.session_id,
                  updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-                 version = max(excluded.version, agent_memory.version + 1), origin = NULL",
+                 version = max(excluded.version, agent_memory.version + 1), origin = NULL,
+                 deleted_at = NULL",
             params![
                 id,
                 at.project,
@@ -134,6 +140,8 @@ impl Store {
     }
 
     /// Deletes a key (every agent's value of it when `agent_id` is `None`); how many went.
+    /// Each value becomes a tombstone with a new version (see migration 0009), which sync
+    /// carries to the other machines like a write.
     pub async fn forget(
         &self,
         project: &str,
@@ -141,20 +149,34 @@ impl Store {
         key: &str,
         agent_id: Option<&str>,
     ) -> Result<u64> {
+        let now = chrono::Utc::now();
         self.run(
-            "DELETE FROM agent_memory WHERE project = ?1 AND namespace = ?2 AND key = ?3
-                 AND (?4 IS NULL OR agent_id = ?4)",
-            params![project, namespace, key, agent_id],
+            "UPDATE agent_memory SET value = '', deleted_at = ?5, updated_at = ?5,
+                 version = max(?6, version + 1), origin = NULL
+             WHERE project = ?1 AND namespace = ?2 AND key = ?3 AND (?4 IS NULL OR agent_id = ?4)
+                 AND deleted_at IS NULL",
+            params![
+                project,
+                namespace,
+                key,
+                agent_id,
+                crate::hook::stamp(now),
+                now.timestamp_millis()
+            ],
         )
         .await
     }
 
-    /// Deletes what expired before `now`.
+    /// Deletes what expired before `now`, and tombstones older than [`TOMBSTONE_DAYS`].
     pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
+        let tombstones = chrono::DateTime::parse_from_rfc3339(now)
+            .map(|t| crate::hook::stamp((t - chrono::Duration::days(TOMBSTONE_DAYS)).to_utc()))
+            .unwrap_or_default();
         self.run(
             "DELETE FROM agent_memory
-             WHERE expires_at IS NOT NULL AND julianday(expires_at) <= julianday(?1)",
-            params![now],
+             WHERE expires_at IS NOT NULL AND julianday(expires_at) <= julianday(?1)
+                OR deleted_at IS NOT NULL AND julianday(deleted_at) <= julianday(?2)",
+            params![now, tombstones],
         )
         .await
     }

@@ -28,12 +28,14 @@ mod maintain;
 mod memory;
 mod read;
 mod recall;
+mod stream;
 mod sync;
 mod write;
 
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
-pub use sync::{Column, SHARED, Shared, cursor_key};
+pub use stream::Stream;
+pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
 pub use write::{Rejected, Stamp};
 
 use libsql::{Connection, TransactionBehavior};
@@ -50,7 +52,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_team.sql"),
     include_str!("migrations/0007_agent_memory.sql"),
     include_str!("migrations/0008_agent_memory_sync.sql"),
+    include_str!("migrations/0009_stream.sql"),
 ];
+
+/// The schema version that brought the stream (0009): a file migrated from before it may be
+/// adopted as this machine's (see `stream`).
+const STREAM_VERSION: usize = 9;
 
 /// `PRAGMA application_id` of the databases flowhook creates ("FlHk"): a database holding
 /// tables without it is another program's.
@@ -62,7 +69,7 @@ pub const APPLICATION_ID: i64 = 0x466C_486B;
 /// of someone else's, which would run on flowhook's writes: one whose schema differs is
 /// refused. A new migration changes it (the test `the_schema_hash_is_what_the_migrations_make`
 /// prints the new value).
-const SCHEMA_SHA256: &str = "3bb5ccaa2148a30cae85b8f21d8f9d5e68b31c2b543327ef17fd0e2ce49dedd6";
+const SCHEMA_SHA256: &str = "09e85c86b7ddec58b23b439543fd12647220b0f47add1c6e5ea32747411bc94c";
 
 /// The schema as compared: every object's type, name, table and SQL, in a fixed order.
 const SCHEMA_SQL: &str = "SELECT coalesce(group_concat(type || char(31) || name || char(31) ||
@@ -97,6 +104,8 @@ pub enum Written {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// This machine's part of the file's stream, or why it has none (then nothing is pushed).
+    stream: std::result::Result<Stream, String>,
 }
 
 impl Store {
@@ -114,7 +123,12 @@ impl Store {
                 .map_err(|e| err(format!("cannot create its directory: {e}")))?;
         }
         crate::paths::check_database(path).map_err(|e| err(e.to_string()))?;
-        crate::paths::touch_private(path).map_err(|e| err(format!("cannot create it: {e}")))?;
+        // Created empty and owner-only (SQLite then gives its WAL and shared-memory files the
+        // same mode); its identity says whose stream it holds.
+        let file =
+            crate::paths::open_append(path).map_err(|e| err(format!("cannot create it: {e}")))?;
+        let identity = stream::identity(&file).map_err(|e| e.to_string());
+        drop(file);
         let db = libsql::Builder::new_local(path)
             .build()
             .await
@@ -122,9 +136,10 @@ impl Store {
         let conn = db.connect().map_err(|e| err(e.to_string()))?;
         conn.busy_timeout(busy_timeout)
             .map_err(|e| err(e.to_string()))?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            stream: Err(String::new()),
         };
         // Per connection, before anything is read: functions with side effects never run
         // from the schema (a belt to the schema check's braces); see the module doc for why
@@ -135,7 +150,12 @@ impl Store {
                  PRAGMA mmap_size = 268435456",
             )
             .await?;
-        store.migrate().await?;
+        let before = store.migrate().await?;
+        let adopt = (1..STREAM_VERSION).contains(&before) && stream::synced_here_before(path);
+        store.stream = match identity {
+            Ok(id) => store.bind(&id, adopt).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
         Ok(store)
     }
 
@@ -227,15 +247,16 @@ impl Store {
     /// Applies missing migrations. The common case is one read of the marks. A database that
     /// holds tables but not flowhook's mark is another program's: it is never migrated or
     /// written (databases made by flowhook before the mark existed are recognised by their
-    /// tables and marked).
-    async fn migrate(&self) -> Result<()> {
+    /// tables and marked). Returns the version the file had.
+    async fn migrate(&self) -> Result<usize> {
         let Marks {
             version,
             app,
             schema,
         } = self.marks().await?;
         if app == APPLICATION_ID && version == MIGRATIONS.len() {
-            return self.check_schema(version, &schema).await;
+            self.check_schema(version, &schema).await?;
+            return Ok(version);
         }
         let has_tables = !schema.is_empty();
         if app != APPLICATION_ID && has_tables && !self.is_unmarked_flowhook(version).await? {
@@ -281,7 +302,8 @@ impl Store {
         tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
             .await
             .map_err(|e| self.error(e))?;
-        tx.commit().await.map_err(|e| self.error(e))
+        tx.commit().await.map_err(|e| self.error(e))?;
+        Ok(version)
     }
 
     /// A database of an earlier flowhook, from before databases were marked: its version is

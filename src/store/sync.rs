@@ -61,7 +61,7 @@ pub const SHARED: &[Shared] = &[
         versioned: false,
         any_writer: false,
         // The file as the project knows it; one outside the project by its name alone.
-        sent_as: &[("file", "coalesce(rel_path, basename, '')")],
+        sent_as: &[("file", "coalesce(r.rel_path, r.basename, '')")],
     },
     Shared {
         name: "swarm_coordination",
@@ -88,10 +88,10 @@ fn shareable(p: &str) -> String {
     format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
 }
 
-/// The rows of `t` recorded here that the server lacks, of the projects shared (`?2`, a
-/// JSON array of identities): past rowid `?1` for rows that only arrive; for versioned ones,
-/// those whose version was not pushed.
-fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
+/// The rows `r` of `t` this machine recorded past stream number `?1` (see `stream`), of the
+/// projects shared (`?2`, a JSON array of identities), with their entry `s`: a row pulled
+/// from elsewhere is never pushed back.
+fn unpushed_from(t: &Shared, columns: &[Column]) -> String {
     let of = |p: &str| {
         format!(
             "{} AND {p} IN (SELECT value FROM json_each(?2))",
@@ -100,32 +100,33 @@ fn unpushed_where(t: &Shared, columns: &[Column]) -> String {
     };
     // Rows without a project column belong to their session's.
     let project = if columns.iter().any(|(c, _)| c == "project") {
-        of("project")
+        of("r.project")
     } else {
         format!(
-            "EXISTS (SELECT 1 FROM session_summaries s WHERE s.session_id = {}.session_id AND {})",
-            t.name,
-            of("s.project")
+            "EXISTS (SELECT 1 FROM session_summaries p WHERE p.session_id = r.session_id AND {})",
+            of("p.project")
         )
     };
-    let which = if t.versioned {
-        "version <> pushed_version AND ?1 = ?1"
-    } else {
-        "rowid > ?1"
-    };
-    format!("origin IS NULL AND {which} AND {project}")
+    format!(
+        "FROM stream s JOIN {table} r ON r.{key} = s.id
+         WHERE s.tbl = '{table}' AND s.seq > ?1 AND r.origin IS NULL AND {project}",
+        table = t.name,
+        key = t.key
+    )
 }
 
-/// Where a push or pull of `t` stands with a server, kept in `sync_state` under its id.
-pub fn cursor_key(server_id: &str, way: &str, t: &Shared) -> String {
-    format!("{server_id}/{way}.{}", t.name)
+/// Where a push or pull of `t` stands, kept in `sync_state`: `scope` is the server and this
+/// machine for a push (how far its stream was sent), the server and its generation for a pull.
+pub fn cursor_key(scope: &str, way: &str, t: &Shared) -> String {
+    format!("{scope}/{way}.{}", t.name)
 }
 
-/// Rows of a table to push, as JSON objects: the local rowid (or version) and the object.
-pub struct Unpushed {
-    pub rows: Vec<(i64, String)>,
-    /// The sessions of versioned rows, in order (to mark them pushed).
-    pub keys: Vec<String>,
+/// The scope of this `machine`'s push cursors to `server` for the set of `projects` shared
+/// (a JSON array): a project shared later is pushed from the start of the stream (the server
+/// ignores what it has).
+pub fn push_scope(server: &str, machine: &str, projects: &str) -> String {
+    let set = &crate::trust::digest(projects.as_bytes())[..16];
+    format!("{server}/{machine}#{set}")
 }
 
 /// A column of a shared table: name and declared type.
@@ -147,8 +148,9 @@ impl Store {
             .collect())
     }
 
-    /// Up to `limit` rows of `t` recorded here that the server lacks, of the `projects`
-    /// shared (a JSON array; see `unpushed_where`), oldest first.
+    /// Up to `limit` rows of `t` this machine recorded past stream number `after`, of the
+    /// `projects` shared (a JSON array), in stream order, as (stream number, JSON object with
+    /// `stream`). A row with several new versions is sent once, at its latest.
     pub async fn unpushed(
         &self,
         t: &Shared,
@@ -156,28 +158,23 @@ impl Store {
         projects: &str,
         after: i64,
         limit: usize,
-    ) -> Result<Unpushed> {
-        let object = json_object(columns, t.sent_as);
+    ) -> Result<Vec<(i64, String)>> {
         let sql = format!(
-            "SELECT {first}, {object}, {key} FROM {table} WHERE {cond}
-             ORDER BY rowid LIMIT {limit}",
-            first = if t.versioned { "version" } else { "rowid" },
-            key = t.key,
-            table = t.name,
-            cond = unpushed_where(t, columns)
+            "SELECT s.seq, {object}, s.id {from} ORDER BY s.seq LIMIT {limit}",
+            object = json_object(columns, t.sent_as, "'stream', s.seq"),
+            from = unpushed_from(t, columns)
         );
         let rows = self.rows(&sql, params![after, projects]).await?;
-        Ok(Unpushed {
-            keys: if t.versioned {
-                rows.iter().filter_map(|r| text(&r[2])).collect()
-            } else {
-                Vec::new()
-            },
-            rows: rows
-                .iter()
-                .map(|r| (int(&r[0]), text(&r[1]).unwrap_or_default()))
-                .collect(),
-        })
+        let mut latest: std::collections::HashMap<String, usize> = Default::default();
+        let mut out: Vec<Option<(i64, String)>> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(earlier) = latest.insert(text(&r[2]).unwrap_or_default(), out.len()) {
+                out[earlier] = None;
+            }
+            out.push(Some((int(&r[0]), text(&r[1]).unwrap_or_default())));
+        }
+        // The last entry read is always kept (only earlier repeats go): the batch ends there.
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// A query for the sessions holding rows this machine recorded of the `projects` shared
@@ -185,7 +182,12 @@ impl Store {
     /// of them). Retention keeps these in sync mode: deleting them would lose them for the
     /// team too.
     pub(super) async fn unsent_sessions(&self, projects: &str) -> Result<String> {
+        let Ok(stream) = self.machine() else {
+            // Nothing here is this machine's to push.
+            return Ok("SELECT NULL WHERE false".to_owned());
+        };
         let server = self.sync_state("server").await?.unwrap_or_default();
+        let scope = push_scope(&server, &stream.machine, projects);
         let mut parts = Vec::new();
         for t in SHARED {
             let columns = self.shared_columns(t).await?;
@@ -195,21 +197,47 @@ impl Store {
             // The cursor is read here and written in as a number: nothing the server said
             // reaches the SQL.
             let after: i64 = self
-                .sync_state(&cursor_key(&server, "push", t))
+                .sync_state(&cursor_key(&scope, "push", t))
                 .await?
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+                .unwrap_or(0)
+                .max(stream.from);
             // The projects too, as a literal (quotes doubled): the query is run with others'
             // parameters.
-            let cond = unpushed_where(t, &columns)
+            let from = unpushed_from(t, &columns)
                 .replace("?1", &after.to_string())
                 .replace("?2", &format!("'{}'", projects.replace('\'', "''")));
-            parts.push(format!("SELECT session_id FROM {} WHERE {cond}", t.name));
+            parts.push(format!("SELECT r.session_id {from}"));
         }
         Ok(parts.join(" UNION "))
     }
 
-    /// How many rows of `t` recorded here, of the `projects` shared, the server lacks.
+    /// Drops the stream entries that can never be pushed again: their row is gone, or a later
+    /// entry stands for it. The largest stays, so that no number is handed out again.
+    pub(super) async fn trim_stream(&self) -> Result<u64> {
+        let gone: Vec<String> = SHARED
+            .iter()
+            .map(|t| {
+                format!(
+                    "(tbl = '{name}' AND NOT EXISTS (SELECT 1 FROM {name} WHERE {key} = stream.id))",
+                    name = t.name,
+                    key = t.key
+                )
+            })
+            .collect();
+        self.run(
+            &format!(
+                "DELETE FROM stream WHERE seq < (SELECT max(seq) FROM stream) AND ({}
+                     OR seq NOT IN (SELECT max(seq) FROM stream GROUP BY tbl, id))",
+                gone.join(" OR ")
+            ),
+            (),
+        )
+        .await
+    }
+
+    /// How many rows of `t` this machine recorded past stream number `after`, of the
+    /// `projects` shared.
     pub async fn pending(
         &self,
         t: &Shared,
@@ -217,57 +245,35 @@ impl Store {
         projects: &str,
         after: i64,
     ) -> Result<i64> {
-        let sql = format!(
-            "SELECT count(*) FROM {} WHERE {}",
-            t.name,
-            unpushed_where(t, columns)
-        );
+        let sql = format!("SELECT count(DISTINCT s.id) {}", unpushed_from(t, columns));
         let rows = self.rows(&sql, params![after, projects]).await?;
         Ok(rows.first().map_or(0, |r| int(&r[0])))
-    }
-
-    /// After a push: these versions of rows of `t` are on the server.
-    pub async fn mark_pushed(&self, t: &Shared, keys: &[String], versions: &[i64]) -> Result<()> {
-        let pairs: Vec<serde_json::Value> = keys
-            .iter()
-            .zip(versions)
-            .map(|(k, v)| serde_json::json!([k, v]))
-            .collect();
-        self.run(
-            &format!(
-                "UPDATE {table} SET pushed_version = j.value ->> 1
-                 FROM json_each(?1) AS j WHERE {table}.{key} = j.value ->> 0",
-                table = t.name,
-                key = t.key
-            ),
-            params![serde_json::Value::Array(pairs).to_string()],
-        )
-        .await
-        .map(drop)
     }
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
     /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
     /// sync killed at any moment neither loses nor repeats a row. Only rows that belong here
-    /// are taken (see [`belongs`]); the others are refused and counted. A row already here is
-    /// kept (ids are global); a pulled summary replaces an older pulled one, never a session
-    /// of this machine. The sessions that gained rows get their file rows rebuilt (their
-    /// facts are folded at the end: [`Store::fold_pulled`]). Returns the rows stored and
-    /// those refused.
+    /// are taken (see [`belongs`]; `projects`: those shared, a JSON array); the others are
+    /// refused and counted. A row already here is kept (ids are global); a pulled summary
+    /// replaces an older pulled one, never a session of this machine. The sessions that
+    /// gained rows get their file rows rebuilt (their facts are folded at the end:
+    /// [`Store::fold_pulled`]). Returns the rows stored and those refused.
     pub async fn store_pulled(
         &self,
         t: &Shared,
         columns: &[Column],
         projects: &str,
         rows: &str,
-        cursor: (&str, i64),
+        cursor: (&str, String),
     ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
         let belongs = belongs(columns);
+        // A pulled row always has an origin: one without would pass for this machine's.
         let mut sql = format!(
-            "INSERT INTO {table} ({list}, origin) SELECT {values}, j.value ->> 'origin'
-             FROM json_each(?1) AS j WHERE {belongs}",
+            "INSERT INTO {table} ({list}, origin)
+             SELECT {values}, coalesce(j.value ->> 'origin', '?') FROM json_each(?1) AS j
+             WHERE {belongs}",
             table = t.name,
             list = names.join(", "),
             values = values.join(", ")
@@ -285,9 +291,20 @@ impl Store {
             } else {
                 format!("{}.origin IS NOT NULL AND ", t.name)
             };
+            // Of two values of one version, the one of the greater machine id wins (?3: this
+            // machine's, for a value written here), as on the server.
+            let tie = if t.any_writer {
+                format!(
+                    "OR excluded.version = {table}.version
+                        AND excluded.origin > coalesce({table}.origin, ?3)",
+                    table = t.name
+                )
+            } else {
+                String::new()
+            };
             sql.push_str(&format!(
                 " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
-                  WHERE {whose}excluded.version > {table}.version",
+                  WHERE {whose}(excluded.version > {table}.version {tie})",
                 key = t.key,
                 set = set.join(", "),
                 table = t.name
@@ -295,6 +312,17 @@ impl Store {
         } else {
             sql.push_str(" ON CONFLICT DO NOTHING");
         }
+        let machine = self
+            .machine()
+            .map(|s| s.machine.clone())
+            .unwrap_or_default();
+        let args = |rows: &str| -> Vec<libsql::Value> {
+            let mut v = vec![rows.into(), projects.into()];
+            if t.any_writer {
+                v.push(machine.as_str().into());
+            }
+            v
+        };
         let tx = self.begin().await?;
         let refused = self
             .rows(
@@ -303,7 +331,6 @@ impl Store {
             )
             .await?;
         let refused = refused.first().map_or(0, |r| int(&r[0])) as u64;
-        let stored = self.run(&sql, params![rows, projects]).await?;
         if refused > 0 {
             self.run(
                 "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
@@ -312,10 +339,16 @@ impl Store {
             )
             .await?;
         }
+        let stored = match self.run(&sql, args(rows)).await {
+            Ok(n) => n,
+            // A row this schema refuses must not hold back the others, nor every later pull:
+            // each is tried alone, and those refused are set aside with the reason.
+            Err(_) => self.store_each(t, &sql, rows, &args).await?,
+        };
         self.run(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![cursor.0, cursor.1.to_string()],
+            params![cursor.0, cursor.1],
         )
         .await?;
         if !t.versioned {
@@ -334,6 +367,62 @@ impl Store {
         }
         self.commit(tx).await?;
         Ok((stored, refused))
+    }
+
+    /// Stores pulled rows one by one with `sql` (see `store_pulled`); a row refused for what
+    /// it holds (a wrong type, a NULL where a value is required, a value out of range, too
+    /// big) goes to `sync_quarantine`. Any other failure (the disk) is the pull's.
+    async fn store_each(
+        &self,
+        t: &Shared,
+        sql: &str,
+        rows: &str,
+        args: &dyn Fn(&str) -> Vec<libsql::Value>,
+    ) -> Result<u64> {
+        let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
+            .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
+        let now = crate::hook::stamp(chrono::Utc::now());
+        let mut stored = 0;
+        for row in &all {
+            let reason = match self
+                .conn
+                .execute(sql, args(&format!("[{}]", row.get())))
+                .await
+            {
+                Ok(n) => {
+                    stored += n;
+                    continue;
+                }
+                // TOOBIG, CONSTRAINT (NOT NULL, CHECK, a STRICT column's type), MISMATCH.
+                Err(libsql::Error::SqliteFailure(code, msg)) if matches!(code & 0xff, 18..=20) => {
+                    msg
+                }
+                Err(e) => return Err(self.error(e)),
+            };
+            self.run(
+                "INSERT INTO sync_quarantine (tbl, server_seq, origin, reason, row, received_at)
+                 VALUES (?1, coalesce(?2 ->> 'seq', 0), ?2 ->> 'origin', ?3, substr(?2, 1, 65536), ?4)
+                 ON CONFLICT DO NOTHING",
+                params![t.name, row.get(), reason, now.as_str()],
+            )
+            .await?;
+        }
+        Ok(stored)
+    }
+
+    /// The pulled rows set aside, and the newest reason.
+    pub async fn quarantined(&self) -> Result<(i64, Option<String>)> {
+        let rows = self
+            .rows(
+                "SELECT count(*), (SELECT tbl || ': ' || reason FROM sync_quarantine
+                                   ORDER BY received_at DESC LIMIT 1)
+                 FROM sync_quarantine",
+                (),
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .map_or((0, None), |r| (int(&r[0]), text(&r[1]))))
     }
 
     /// After a pull: the facts of the files that pulled rows changed (marked dirty as each
@@ -365,42 +454,6 @@ impl Store {
             .await?;
         }
         self.commit(tx).await
-    }
-
-    /// Sync talks to the server `id` now: when it is another than last time, every versioned
-    /// row of this machine is sent again (cursors are kept per server; a summary's pushed version
-    /// is one column).
-    pub async fn use_server(&self, id: &str) -> Result<()> {
-        if self.sync_state("server").await?.as_deref() == Some(id) {
-            return Ok(());
-        }
-        let tx = self.begin().await?;
-        for t in SHARED.iter().filter(|t| t.versioned) {
-            self.run(&format!("UPDATE {} SET pushed_version = 0", t.name), ())
-                .await?;
-        }
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES ('server', ?1)
-             ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![id],
-        )
-        .await?;
-        self.commit(tx).await
-    }
-
-    /// This machine's id on the team server: made once, kept in the database (a copy of the
-    /// file on another machine is the same machine to the server, as it holds the same rows).
-    pub async fn machine_id(&self) -> Result<String> {
-        if let Some(id) = self.sync_state("machine").await? {
-            return Ok(id);
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES ('machine', ?1) ON CONFLICT DO NOTHING",
-            params![id.as_str()],
-        )
-        .await?;
-        Ok(self.sync_state("machine").await?.unwrap_or(id))
     }
 
     /// The projects this database holds: those of the rows recorded here.
@@ -457,17 +510,15 @@ fn belongs(columns: &[Column]) -> String {
     cond
 }
 
-/// `json_object('a', a, 'b', b, ...)` over the columns, each as `sent_as` says.
-fn json_object(columns: &[Column], sent_as: &[(&str, &str)]) -> String {
+/// `json_object('a', r.a, 'b', r.b, ..., more)` over the columns of the row `r`, each as
+/// `sent_as` says.
+fn json_object(columns: &[Column], sent_as: &[(&str, &str)], more: &str) -> String {
     let pairs: Vec<String> = columns
         .iter()
-        .map(|(c, _)| {
-            let value = sent_as
-                .iter()
-                .find(|(name, _)| name == c)
-                .map_or(c.as_str(), |(_, e)| e);
-            format!("'{c}', {value}")
+        .map(|(c, _)| match sent_as.iter().find(|(name, _)| name == c) {
+            Some((_, e)) => format!("'{c}', {e}"),
+            None => format!("'{c}', r.{c}"),
         })
         .collect();
-    format!("json_object({})", pairs.join(", "))
+    format!("json_object({}, {more})", pairs.join(", "))
 }

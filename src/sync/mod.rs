@@ -3,9 +3,11 @@
 //! to start a sync in the background ([`spawn_if_due`]): it writes the local file, exactly as
 //! in local mode, and returns.
 //!
-//! Push sends what this machine recorded and the server lacks, in batches: rows that only
-//! arrive past the largest local rowid sent (kept after the server took them: sent again
-//! after a kill, they are ignored, ids being global), summaries whose version was not sent.
+//! Push sends what this machine recorded and the server lacks, in batches, in the order of
+//! this machine's stream (store/stream.rs: a number per recorded row or new version, never
+//! reused, and only rows recorded in this file on this machine): past the lower of what was
+//! sent (kept after the server took it: sent again after a kill, it is ignored, ids being
+//! global) and what the server says it holds (a server that lost rows gets them again).
 //! Pull takes what the others pushed, page by page in the server's order, each page stored
 //! with its cursor in one local transaction. Pulled rows keep their origin and are never
 //! pushed back; derived data (full-text entries, file facts) is built from them here.
@@ -70,6 +72,9 @@ pub struct Status {
     pub label: String,
     /// Rows recorded here the server lacks, per table.
     pub pending: BTreeMap<&'static str, i64>,
+    /// Pulled rows this database refused, set aside in `sync_quarantine`, and the newest reason.
+    pub quarantined: i64,
+    pub quarantine_reason: Option<String>,
     pub last_push: Option<String>,
     pub last_pull: Option<String>,
     pub last_error: Option<String>,
@@ -200,7 +205,8 @@ async fn exchange(
     let c = &to.config().sync;
     let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
     let err = |e: crate::store::StoreError| e.to_string();
-    let machine = store.machine_id().await.map_err(err)?;
+    let stream = store.machine().map_err(err)?.clone();
+    let machine = stream.machine.clone();
     // Each table's columns here, and on the server (sealed: fewer, and the sealed part).
     let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
     let mut on_server: Vec<(Shared, Vec<Column>)> = Vec::new();
@@ -215,12 +221,72 @@ async fn exchange(
         ));
         tables.push((*t, columns));
     }
-    let server_id = server
-        .prepare(&on_server, seal.map(|s| s.check()).as_deref())
-        .await?;
-    store.use_server(&server_id).await.map_err(err)?;
     let now = crate::hook::stamp(chrono::Utc::now());
-    server.register(&machine, &label(to), &now).await?;
+    // Two requests when there is nothing to do: this one, and the survey.
+    let look = server
+        .look(
+            &on_server,
+            &machine,
+            &label(to),
+            &now,
+            seal.map(|s| s.check()).as_deref(),
+        )
+        .await?;
+    let (server_id, mut generation) = match look.id {
+        Some(id) => (id, look.generation),
+        None => {
+            let (id, created) = server.prepare(&on_server).await?;
+            // A table made anew holds none of the rows the others pulled: they start over.
+            let generation = if created {
+                server.new_generation().await?
+            } else {
+                look.generation
+            };
+            (id, generation)
+        }
+    };
+    store
+        .set_sync_state(&[("server", server_id.clone())])
+        .await
+        .map_err(err)?;
+    let projects_json = serde_json::to_string(projects).expect("strings");
+    let server_projects = match seal {
+        Some(s) => {
+            serde_json::to_string(&projects.iter().map(|p| s.project(p)).collect::<Vec<_>>())
+                .expect("strings")
+        }
+        None => projects_json.clone(),
+    };
+    let mut cursors = Vec::new();
+    for (t, _) in &tables {
+        let key = pull_key(&server_id, &generation, &projects_json, t);
+        cursors.push(pull_cursor(store, &key).await?);
+    }
+    let batch = c.batch_rows.max(1);
+    let after: Vec<i64> = cursors.iter().map(|(seq, _)| *seq).collect();
+    let mut survey = server
+        .survey(&on_server, &server_projects, &machine, &after, batch)
+        .await?;
+    // Rows this machine pulled are gone from the server (a dropped table, a restore from an
+    // earlier copy): rows sent since may sit below its cursors, here and on every machine.
+    // A new generation makes every machine pull everything again.
+    let lost = tables
+        .iter()
+        .zip(&survey)
+        .zip(&cursors)
+        .any(|(((t, _), s), (after, key))| {
+            *after > 0
+                && (s.last < *after
+                    // A row that only arrives is never removed from the server; a summary
+                    // moves to the end when it changes.
+                    || !t.versioned && key.is_some() && s.at_cursor != *key)
+        });
+    if lost {
+        generation = server.new_generation().await?;
+        for s in &mut survey {
+            s.page = None;
+        }
+    }
     let mut report = Report {
         machine: machine.clone(),
         projects: projects.to_vec(),
@@ -230,11 +296,13 @@ async fn exchange(
         store,
         server: &server,
         server_id: &server_id,
-        machine: &machine,
-        projects: serde_json::to_string(projects).expect("strings"),
+        generation: &generation,
+        stream: &stream,
+        projects: projects_json,
+        server_projects,
         list: projects,
         seal,
-        batch: c.batch_rows.max(1),
+        batch,
     };
     let tables: Vec<_> = tables
         .iter()
@@ -242,8 +310,10 @@ async fn exchange(
         .map(|((t, here), (_, there))| (t, here.as_slice(), there.as_slice()))
         .collect();
     if what.push {
-        for (t, here, there) in &tables {
-            let n = link.push(t, here, there, progress).await?;
+        // What the server holds of this machine's stream: less than was sent (a dropped
+        // table, a restore from an earlier copy) is sent again.
+        for ((t, here, there), s) in tables.iter().zip(&survey) {
+            let n = link.push(t, here, there, s.held, progress).await?;
             report.pushed.insert(t.name, n);
         }
         store
@@ -252,10 +322,12 @@ async fn exchange(
             .map_err(err)?;
     }
     if what.pull {
-        let machines = server.machines().await?;
-        store.store_machines(&machines, &now).await.map_err(err)?;
-        for (t, here, there) in &tables {
-            let (n, refused) = link.pull(t, here, there, progress).await?;
+        store
+            .store_machines(&look.machines, &now)
+            .await
+            .map_err(err)?;
+        for ((t, here, there), s) in tables.iter().zip(survey) {
+            let (n, refused) = link.pull(t, here, there, s.page, progress).await?;
             report.pulled.insert(t.name, n);
             if refused > 0 {
                 tracing::warn!(
@@ -269,7 +341,8 @@ async fn exchange(
             .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
             .await
             .map_err(err)?;
-        report.machines = machines
+        report.machines = look
+            .machines
             .into_iter()
             .filter(|(id, _)| *id != machine)
             .map(|(_, l)| l)
@@ -287,117 +360,165 @@ struct Link<'a> {
     store: &'a Store,
     server: &'a Server,
     server_id: &'a str,
-    machine: &'a str,
-    /// The projects shared, as a JSON array, and as they are.
+    generation: &'a str,
+    stream: &'a crate::store::Stream,
+    /// The projects shared, as a JSON array, as the server knows them (sealed: by their
+    /// keyed hashes), and as they are.
     projects: String,
+    server_projects: String,
     list: &'a [String],
     seal: Option<&'a seal::Seal>,
     batch: usize,
 }
 
 impl Link<'_> {
-    /// The projects as the server knows them: sealed, by their keyed hashes.
-    fn server_projects(&self) -> String {
-        match self.seal {
-            Some(s) => {
-                serde_json::to_string(&self.list.iter().map(|p| s.project(p)).collect::<Vec<_>>())
-                    .expect("strings")
-            }
-            None => self.projects.clone(),
-        }
-    }
-
-    /// `columns` here, `on_server` there.
+    /// Sends this machine's rows of `t` (`columns` here, `on_server` there) past what the
+    /// server `held` of its stream and past what was sent before (the lower of the two: a
+    /// server that lost rows gets them again; one claiming more than was sent is not
+    /// believed), batch by batch.
     async fn push(
         &self,
         t: &Shared,
         columns: &[Column],
         on_server: &[Column],
+        held: i64,
         progress: &mut dyn FnMut(&str),
     ) -> Result<u64, String> {
         let err = |e: crate::store::StoreError| e.to_string();
-        let key = cursor_key(self.server_id, "push", t);
-        let mut after = cursor(self.store, &key).await?;
+        let key = push_key(self.server_id, self.stream, &self.projects, t);
+        let mut after = cursor(self.store, &key)
+            .await?
+            .min(held)
+            .max(self.stream.from);
         let (mut sent, mut taken) = (0usize, 0u64);
         loop {
-            let u = self
+            let rows = self
                 .store
                 .unpushed(t, columns, &self.projects, after, self.batch)
                 .await
                 .map_err(err)?;
-            let Some(&(last, _)) = u.rows.last() else {
+            let Some(&(last, _)) = rows.last() else {
                 break;
             };
-            let objects: Vec<&str> = u.rows.iter().map(|(_, o)| o.as_str()).collect();
-            let mut rows = format!("[{}]", objects.join(","));
+            let objects: Vec<&str> = rows.iter().map(|(_, o)| o.as_str()).collect();
+            let mut objects = format!("[{}]", objects.join(","));
             if let Some(s) = self.seal {
-                rows = s.seal(t, &rows)?;
+                objects = s.seal(t, &objects)?;
             }
-            taken += self.server.push(t, on_server, &rows, self.machine).await?;
+            taken += self
+                .server
+                .push(t, on_server, &objects, &self.stream.machine)
+                .await?;
             // Only once the server has them: a sync killed before this sends them again, and
             // the server ignores what it has.
-            if t.versioned {
-                let versions: Vec<i64> = u.rows.iter().map(|(v, _)| *v).collect();
-                self.store
-                    .mark_pushed(t, &u.keys, &versions)
-                    .await
-                    .map_err(err)?;
-            } else {
-                after = last;
-                self.store
-                    .set_sync_state(&[(key.as_str(), after.to_string())])
-                    .await
-                    .map_err(err)?;
-            }
-            sent += u.rows.len();
+            after = last;
+            self.store
+                .set_sync_state(&[(key.as_str(), after.to_string())])
+                .await
+                .map_err(err)?;
+            sent += rows.len();
             progress(&format!("pushed {sent} {} rows", t.name));
-            if u.rows.len() < self.batch {
+            if rows.len() < self.batch {
                 break;
             }
         }
         Ok(taken)
     }
 
+    /// Takes the other machines' rows of `t`, from `first` (the survey's page) on, page by
+    /// page, each stored with the cursor past it.
     async fn pull(
         &self,
         t: &Shared,
         columns: &[Column],
         on_server: &[Column],
+        first: Option<Option<remote::Page>>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<(u64, u64), String> {
-        let server_projects = self.server_projects();
-        // Per set of projects shared: a project shared later is pulled from the start.
-        let set = &crate::trust::digest(self.projects.as_bytes())[..16];
-        let key = format!("{}#{set}", cursor_key(self.server_id, "pull", t));
-        let mut after = cursor(self.store, &key).await?;
+        let key = pull_key(self.server_id, self.generation, &self.projects, t);
+        let (mut after, _) = pull_cursor(self.store, &key).await?;
         let (mut stored, mut refused) = (0, 0);
-        while let Some((last, rows)) = self
-            .server
-            .pull(
-                t,
-                on_server,
-                &server_projects,
-                after,
-                self.machine,
-                self.batch,
-            )
-            .await?
-        {
+        let mut next = first;
+        loop {
+            let page = match next.take() {
+                Some(page) => page,
+                None => {
+                    self.server
+                        .pull(
+                            t,
+                            on_server,
+                            &self.server_projects,
+                            after,
+                            &self.stream.machine,
+                            self.batch,
+                        )
+                        .await?
+                }
+            };
+            let Some(p) = page else {
+                break;
+            };
+            let (last, last_key) = &p.last;
             let rows = match self.seal {
-                Some(s) => s.open(t, &rows, self.list)?,
-                None => rows,
+                Some(s) => s.open(t, &p.rows, self.list)?,
+                None => p.rows,
             };
             let (s, r) = self
                 .store
-                .store_pulled(t, columns, &self.projects, &rows, (&key, last))
+                .store_pulled(
+                    t,
+                    columns,
+                    &self.projects,
+                    &rows,
+                    (&key, format!("{last} {last_key}")),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             (stored, refused) = (stored + s, refused + r);
-            after = last;
+            after = *last;
             progress(&format!("pulled {stored} {} rows", t.name));
+            // A page short of a batch was the last.
+            if p.rows_count < self.batch {
+                break;
+            }
         }
         Ok((stored, refused))
     }
+}
+
+/// Where this machine's push of `t` to the server `server_id` stands, for the set of
+/// `projects` shared (see [`crate::store::push_scope`]).
+fn push_key(server_id: &str, stream: &crate::store::Stream, projects: &str, t: &Shared) -> String {
+    let scope = crate::store::push_scope(server_id, &stream.machine, projects);
+    cursor_key(&scope, "push", t)
+}
+
+/// Where this machine's pull of `t` from the server `server_id` stands, in its generation,
+/// for the set of `projects` shared (a JSON array): a project shared later is pulled from the
+/// start.
+fn pull_key(server_id: &str, generation: &str, projects: &str, t: &Shared) -> String {
+    let scope = if generation.is_empty() {
+        server_id.to_owned()
+    } else {
+        format!("{server_id}/{generation}")
+    };
+    let set = &crate::trust::digest(projects.as_bytes())[..16];
+    format!("{}#{set}", cursor_key(&scope, "pull", t))
+}
+
+/// A pull cursor: the server's sequence of the last row pulled, and that row's key (absent
+/// in a cursor written before keys were kept).
+async fn pull_cursor(store: &Store, key: &str) -> Result<(i64, Option<String>), String> {
+    let value = store
+        .sync_state(key)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let (seq, row) = match value.split_once(' ') {
+        Some((seq, row)) => (seq, Some(row.to_owned())),
+        None => (value.as_str(), None),
+    };
+    Ok((seq.parse().unwrap_or(0), row))
 }
 
 async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
@@ -419,6 +540,8 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
         machine: None,
         label: label(to),
         pending: SHARED.iter().map(|t| (t.name, 0)).collect(),
+        quarantined: 0,
+        quarantine_reason: None,
         last_push: None,
         last_pull: None,
         last_error: None,
@@ -435,9 +558,12 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
         .await
         .map_err(err)?
         .unwrap_or_default();
+    let stream = store.machine().map_err(err)?;
     for t in SHARED {
         let columns = store.shared_columns(t).await.map_err(err)?;
-        let after = cursor(store, &cursor_key(&server_id, "push", t)).await?;
+        let after = cursor(store, &push_key(&server_id, stream, &projects, t))
+            .await?
+            .max(stream.from);
         let n = store
             .pending(t, &columns, &projects, after)
             .await
@@ -448,6 +574,7 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
             status.refused.insert(t.name, refused);
         }
     }
+    (status.quarantined, status.quarantine_reason) = store.quarantined().await.map_err(err)?;
     let state = |k: &'static str| async move {
         store
             .sync_state(k)
@@ -455,7 +582,7 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
             .map(|v| v.filter(|v| !v.is_empty()))
             .map_err(err)
     };
-    status.machine = Some(store.machine_id().await.map_err(err)?);
+    status.machine = Some(stream.machine.clone());
     status.last_push = state("last_push").await?;
     status.last_pull = state("last_pull").await?;
     status.last_error = state("last_error").await?;
@@ -479,7 +606,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if c.database.mode != Mode::Sync || c.database.url.is_none() {
         return;
     }
-    let path = Lock::path(&to.db);
+    let path = lock_path(&to.db);
     let interval = Duration::from_secs(c.sync.interval_minutes.saturating_mul(60));
     let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let stale = c.sync.interval_minutes > 0
@@ -510,13 +637,14 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
 /// released when the process ends, however it ends.
 struct Lock(#[allow(dead_code)] std::fs::File);
 
-impl Lock {
-    fn path(db: &std::path::Path) -> PathBuf {
-        crate::paths::state_dir()
-            .join("sync")
-            .join(format!("{}.lock", crate::paths::db_key(db)))
-    }
+/// The sync lock of `db`: it exists once a sync of that path was due or ran.
+pub fn lock_path(db: &std::path::Path) -> PathBuf {
+    crate::paths::state_dir()
+        .join("sync")
+        .join(format!("{}.lock", crate::paths::db_key(db)))
+}
 
+impl Lock {
     fn touch(path: &std::path::Path) {
         if let Some(dir) = path.parent() {
             let _ = crate::paths::private_dir(dir);
@@ -528,7 +656,7 @@ impl Lock {
 
     /// The lock, or `None` when another process holds it.
     fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
-        let path = Lock::path(db);
+        let path = lock_path(db);
         Lock::touch(&path);
         let file = crate::paths::open_append(&path)
             .map_err(|e| format!("cannot open the sync lock {}: {e}", path.display()))?;
@@ -536,6 +664,6 @@ impl Lock {
     }
 
     fn held(db: &std::path::Path) -> bool {
-        crate::paths::open_append(&Lock::path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
+        crate::paths::open_append(&lock_path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
     }
 }

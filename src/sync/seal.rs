@@ -211,9 +211,13 @@ impl Seal {
     }
 }
 
-/// Whether a column of `t` stays readable on the server: ids, order and times.
+/// Whether a column of `t` stays readable on the server: ids, order (a stream number) and times.
 fn clear(t: &Shared, column: &str) -> bool {
-    column == t.key || column == "session_id" || column == "version" || column.ends_with("_at")
+    column == t.key
+        || column == "session_id"
+        || column == "version"
+        || column == "stream"
+        || column.ends_with("_at")
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {

@@ -133,6 +133,25 @@ impl Sqld {
         *self = again;
     }
 
+    /// A copy of its data as it is now (a backup): taken with the server stopped, then it
+    /// runs on.
+    pub fn snapshot(&mut self) -> tempfile::TempDir {
+        self.kill();
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(self.data.path(), copy.path());
+        self.restart();
+        copy
+    }
+
+    /// Puts back a [`Sqld::snapshot`]: everything written since is gone, as after a restore
+    /// from a backup or a point-in-time restore.
+    pub fn restore(&mut self, copy: &tempfile::TempDir) {
+        self.kill();
+        std::fs::remove_dir_all(self.data.path().join("db")).unwrap();
+        copy_dir(copy.path(), self.data.path());
+        self.restart();
+    }
+
     /// Rows of a query run on the server (Hrana over HTTP, as any client), values as JSON.
     pub fn query(&self, sql: &str) -> Vec<Vec<serde_json::Value>> {
         let body = serde_json::json!({"requests": [{"type": "execute", "stmt": {"sql": sql}},
@@ -181,6 +200,17 @@ impl Drop for Sqld {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Copies the contents of `from` into `to` (`cp -a`).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", from.display()))
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 /// One HTTP/1.1 request (`Connection: close`): (status, body).
@@ -235,11 +265,13 @@ fn dechunk(mut s: &str) -> String {
 
 /// Between a client and a server: forwards requests, and once `allow` requests holding
 /// `marker` went through, drops the connection of the next one, as a server that died
-/// would. `allow` can be raised again (a restarted server); `delay_ms` slows every request.
+/// would. `allow` can be raised again (a restarted server); `delay_ms` slows every request;
+/// `requests` counts the HTTP requests relayed.
 pub struct Proxy {
     pub port: u16,
     pub allow: Arc<AtomicUsize>,
     pub delay_ms: Arc<AtomicUsize>,
+    pub requests: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -250,7 +282,13 @@ impl Proxy {
         let allow = Arc::new(AtomicUsize::new(allow));
         let delay_ms = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (a, d, st) = (allow.clone(), delay_ms.clone(), stop.clone());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (a, d, st, n) = (
+            allow.clone(),
+            delay_ms.clone(),
+            stop.clone(),
+            requests.clone(),
+        );
         let marker = marker.as_bytes().to_vec();
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -258,14 +296,15 @@ impl Proxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                let (a, d, m) = (a.clone(), d.clone(), marker.clone());
-                std::thread::spawn(move || relay(client, upstream, &m, &a, &d));
+                let (a, d, m, n) = (a.clone(), d.clone(), marker.clone(), n.clone());
+                std::thread::spawn(move || relay(client, upstream, &m, &a, &d, &n));
             }
         });
         Proxy {
             port,
             allow,
             delay_ms,
+            requests,
             stop,
         }
     }
@@ -291,6 +330,7 @@ fn relay(
     marker: &[u8],
     allow: &AtomicUsize,
     delay_ms: &AtomicUsize,
+    requests: &AtomicUsize,
 ) {
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
@@ -306,6 +346,7 @@ fn relay(
         let _ = to_client.shutdown(std::net::Shutdown::Both);
     });
     while let Some(request) = read_request(&mut client) {
+        requests.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(delay_ms.load(Ordering::SeqCst) as u64));
         if request.windows(marker.len()).any(|w| w == marker) {
             let left = allow.load(Ordering::SeqCst);
