@@ -254,10 +254,18 @@ fn corpus_edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
 }
 
 fn seed(db: &Path, rows: usize) {
-    seed_as(db, rows, 5000, None);
+    seed_as(db, rows, 5000, None, None);
 }
 
-fn seed_as(db: &Path, rows: usize, long_session: usize, project: Option<&str>) {
+/// `home`: the HOME the seed runs with; a database is this machine's (its rows pushed by a
+/// sync) only for the state directory it was first opened with.
+fn seed_as(
+    db: &Path,
+    rows: usize,
+    long_session: usize,
+    project: Option<&str>,
+    home: Option<&Path>,
+) {
     let mut c = Command::new(bin());
     c.args([
         "bench",
@@ -274,6 +282,9 @@ fn seed_as(db: &Path, rows: usize, long_session: usize, project: Option<&str>) {
     .stderr(Stdio::null());
     if let Some(p) = project {
         c.args(["--project", p]);
+    }
+    if let Some(h) = home {
+        c.env("HOME", h);
     }
     assert!(c.status().expect("seed").success(), "seeding failed");
 }
@@ -299,7 +310,9 @@ fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
     std::fs::write(
         &config,
         format!(
-            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n",
+            // Sync mode says where; which projects go is the user's choice (`share`).
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+             share = [\"github.com/acme/bench\"]\n",
             server.url()
         ),
     )
@@ -310,10 +323,20 @@ fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
     }
-    seed_as(&a, rows, 0, Some("github.com/acme/bench"));
+    seed_as(&a, rows, 0, Some("github.com/acme/bench"), Some(dir));
+    // Both syncs run in a clone of that project: a database takes in the rows of the
+    // projects shared from where it is used.
+    let clone = dir.join("bench-clone");
+    std::fs::create_dir_all(clone.join(".git")).unwrap();
+    std::fs::write(
+        clone.join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://github.com/acme/bench.git\n",
+    )
+    .unwrap();
     let timed = |db: &Path, way: &str| {
         let started = Instant::now();
         let status = Command::new(bin())
+            .current_dir(&clone)
             .args(["sync", way, "--db"])
             .arg(db)
             .env("FLOWHOOK_CONFIG", &config)
