@@ -300,11 +300,14 @@ fn measure(runs: usize, mut one: impl FnMut(usize) -> Sample) -> Stats {
 /// Team memory over loopback with a real sqld: seconds to push `rows` rows (and the sessions
 /// they belong to) from one machine, and to pull them into another's empty database; and the
 /// rows that arrived. `None` without sqld (tools/install-sqld.sh).
-fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
+/// `encrypt`: with `[sync] encrypt = true` and a team key (each run has a server of its own).
+fn sync_bench(dir: &Path, rows: usize, encrypt: bool) -> Option<(f64, f64, i64)> {
     if !common::server::sqld_available() {
         eprintln!("bench: no sqld (tools/install-sqld.sh): team memory not measured");
         return None;
     }
+    let dir = &dir.join(if encrypt { "sync-sealed" } else { "sync-plain" });
+    std::fs::create_dir_all(dir).unwrap();
     let server = common::server::Sqld::start();
     let config = dir.join("sync.toml");
     std::fs::write(
@@ -312,7 +315,7 @@ fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
         format!(
             // Sync mode says where; which projects go is the user's choice (`share`).
             "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
-             share = [\"github.com/acme/bench\"]\n",
+             share = [\"github.com/acme/bench\"]\nencrypt = {encrypt}\n",
             server.url()
         ),
     )
@@ -340,6 +343,7 @@ fn sync_bench(dir: &Path, rows: usize) -> Option<(f64, f64, i64)> {
             .args(["sync", way, "--db"])
             .arg(db)
             .env("FLOWHOOK_CONFIG", &config)
+            .env("FLOWHOOK_TEAM_KEY", "5e".repeat(32))
             .env("HOME", dir)
             .stdout(Stdio::null())
             .status()
@@ -718,7 +722,7 @@ fn main() {
 
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
-    let team = sync_bench(&dir, 10_000);
+    let team = [false, true].map(|encrypt| (encrypt, sync_bench(&dir, 10_000, encrypt)));
     // The MCP server on the largest history up to 100k rows.
     let mcp_size = o
         .sizes
@@ -752,10 +756,11 @@ fn main() {
         "MCP server at {mcp_size} rows: start to first answer {mcp_first:.1} ms; search_memory \
          p50 {mcp_search:.1} ms.\n"
     ));
-    if let Some((push, pull, arrived)) = team {
+    for (encrypt, (push, pull, arrived)) in team.iter().filter_map(|(e, t)| Some((e, (*t)?))) {
         report.push_str(&format!(
-            "Team memory, sqld on loopback: 10,000 rows pushed in {push:.2} s, pulled into an \
-             empty database in {pull:.2} s ({arrived} rows arrived).\n"
+            "Team memory, sqld on loopback, encryption {}: 10,000 rows pushed in {push:.2} s, \
+             pulled into an empty database in {pull:.2} s ({arrived} rows arrived).\n",
+            if *encrypt { "on" } else { "off" }
         ));
     }
     if let (Some((_, small)), Some((_, large))) = (
@@ -786,13 +791,14 @@ fn main() {
     if lost > 0 {
         failures.push(format!("{lost} rows lost under concurrency"));
     }
-    if let Some((push, pull, arrived)) = team {
+    for (encrypt, (push, pull, arrived)) in team.iter().filter_map(|(e, t)| Some((e, (*t)?))) {
         checks += 1;
         let limit = if o.smoke { 10.0 } else { 2.0 };
         if push > limit || pull > limit || arrived != 10_000 {
             failures.push(format!(
-                "team memory: push {push:.2} s, pull {pull:.2} s of 10,000 rows \
-                 (limit {limit} s), {arrived} arrived"
+                "team memory (encryption {}): push {push:.2} s, pull {pull:.2} s of 10,000 \
+                 rows (limit {limit} s), {arrived} arrived",
+                if *encrypt { "on" } else { "off" }
             ));
         }
     }
