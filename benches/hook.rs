@@ -187,6 +187,17 @@ fn session_end_payload() -> Vec<u8> {
     .unwrap()
 }
 
+/// The corpus's recorded sessions, in name order.
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(common::corpus())
+        .expect("../shared/corpus")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// A history of the corpus's real sessions replayed `times` over, each copy with its own
 /// session and tool ids: large diffs, common files (README.md, CLAUDE.md) edited in many
 /// sessions. Returns the database and its project.
@@ -194,12 +205,7 @@ fn corpus_history(dir: &Path, times: usize) -> PathBuf {
     let copies = dir.join(format!("corpus-x{times}"));
     let _ = std::fs::remove_dir_all(&copies);
     std::fs::create_dir_all(&copies).unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(common::corpus())
-        .expect("../shared/corpus")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let files = corpus_files();
     for k in 0..times {
         for f in &files {
             let mut out = String::new();
@@ -507,12 +513,7 @@ struct RedactionCost {
 fn redaction_cost(smoke: bool) -> RedactionCost {
     let mut ordinary = String::new();
     let limit = if smoke { 128 } else { 1024 } * 1024;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(common::corpus())
-        .expect("../shared/corpus")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let files = corpus_files();
     'files: for f in &files {
         for line in std::fs::read_to_string(f).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
