@@ -139,3 +139,67 @@ fn recall_finds_the_labelled_earlier_work_and_never_leaks_another_project() {
         );
     }
 }
+
+#[test]
+fn off_topic_tasks_sharing_a_chance_word_get_no_context() {
+    // Issue 26: a task word the index has never seen was left out of the score's scale, so a
+    // task whose only known word was incidental scored a full match (6 of these 10 were given
+    // context). The history is the evaluation set's earlier work, so word weights are real.
+    let dir = fixture("recall");
+    let w = World::new();
+    let mut history = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".jsonl") || name.contains("-q") {
+            continue; // the later tasks are not history
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lower = text.to_lowercase();
+        history.extend(
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_owned),
+        );
+        w.hook_lines(&path);
+    }
+    let prompt = |session: &str, text: &str| {
+        serde_json::json!({"session_id": session, "cwd": "/home/dev/proj",
+            "hook_event_name": "UserPromptSubmit", "prompt": text})
+        .to_string()
+    };
+    for (i, task) in [
+        "Translate the onboarding brochure into another language for the Lisbon office",
+        "Keep the sourdough starter fed while I travel",
+        "Which place serves the best ramen downtown",
+        "Every houseplant on the balcony is wilting",
+        "Nobody replied to the wedding invitation, so send it to every guest",
+        "Move the piano to the other side of the living room",
+        "Why is the printer on the third floor jammed again",
+        "Plan a hiking route along the coast for next weekend",
+        "Order new chairs for the meeting room before Friday",
+        "the manager is still unhappy with the quarterly numbers",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Each shares at least one word with the history, or the test would prove nothing.
+        let shared = task
+            .split_whitespace()
+            .filter(|word| word.len() > 3)
+            .any(|word| history.contains(&word.to_lowercase()));
+        assert!(shared, "{task}: shares no word with the history");
+        let line = prompt(&format!("noise-{i}"), task);
+        let out = w.hook(&[], line.as_bytes());
+        assert_hook_contract(&out, &line);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{task}");
+    }
+    // The same history asked in its own words is still given context.
+    let line = prompt("literal", "Tune the rate limit of the API middleware");
+    let out = w.hook(&[], line.as_bytes());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("rate limiting middleware"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
