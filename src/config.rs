@@ -414,8 +414,7 @@ impl Config {
 
     /// Parses a file's text; the error names the line, column and key.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let config: Config = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         config.check()?;
         Ok(config)
     }
@@ -494,8 +493,33 @@ fn read_file(
     Config::parse(&text).map_err(err)?;
     let table = text
         .parse::<toml::Table>()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| err(toml_error(&text, &e)))?;
     Ok(Some((text, table)))
+}
+
+/// Where a file's TOML went wrong and why, without quoting a value: toml's own message shows
+/// the line, and serde's quotes a mistyped string, while a settings value may be a token
+/// (`url = "libsql://…?authToken=…`). Keys stay (they are quoted with backticks).
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message: String = e
+        .message()
+        .trim_end()
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "\"…\"" } else { part })
+        .collect();
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = &text.as_bytes()[..span.start.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 fn from_table(table: toml::Table, path: &Path) -> Result<Config, ConfigError> {
@@ -591,6 +615,23 @@ mod tests {
     fn the_repository_hooks_toml_is_exactly_the_defaults() {
         let text = include_str!("../hooks.toml");
         assert_eq!(Config::parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_toml_error_names_its_line_and_never_quotes_a_value() {
+        let token = "eyJhbGciOiJFZERTQSJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl";
+        for text in [
+            format!("[database]\nmode = \"sync\"\nurl = \"libsql://db.example?authToken={token}\n"),
+            format!("[database]\nurl = libsql://{token}\n"),
+            format!("[sync]\nshare = \"{token}\"\n"),
+            format!("log = \"{token}\"\n"),
+        ] {
+            let err = Config::parse(&text).unwrap_err();
+            assert!(!err.contains(&token[..12]), "{err}");
+            assert!(err.starts_with("line "), "{err}");
+        }
+        let err = Config::parse("[hook]\n\ntimeout_ms = \"soon\"\n").unwrap_err();
+        assert!(err.starts_with("line 3, column 14: "), "{err}");
     }
 
     #[test]
