@@ -595,6 +595,12 @@ pub struct McpArgs {
     /// Leave out the tools that write (remember, forget)
     #[arg(long)]
     pub read_only: bool,
+    /// Let tools read the other projects of the database when their arguments name one
+    /// (`project`) or ask for all (`all_projects`). Off by default: the agent may be
+    /// following instructions planted in a repository, and could copy another project's
+    /// memory into this one
+    #[arg(long)]
+    pub any_project: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -18,7 +18,8 @@ fn filled() -> World {
 #[test]
 fn every_tool_answers_over_stdio_and_bad_requests_leave_it_running() {
     let w = filled();
-    let (mut c, first_answer) = Client::start(&w, &[]);
+    // The demo session's project is not the one the server runs in.
+    let (mut c, first_answer) = Client::start(&w, &["--any-project"]);
     eprintln!("start to first answer: {first_answer:?}");
 
     let tools = c.request("tools/list", json!({}));

@@ -296,7 +296,37 @@ fn mcp_tools_answer_about_their_own_project_only() {
         t.w.query("SELECT value FROM agent_memory WHERE instr(project, 'other') > 0"),
         rows![[format!("the {B_TEXT} plan")]]
     );
-    // Asked for explicitly, the other project is there.
+    // Asked for explicitly, the other project is refused: the agent may be following a
+    // repository's instructions. Refused by name, with nothing of B's.
+    for (tool, args) in [
+        ("get_session", json!({"id": "bbbb", "all_projects": true})),
+        ("file_history", json!({"path": "shared.rs", "project": t.b})),
+        ("list_sessions", json!({"all_projects": true})),
+        ("search_memory", json!({"query": B_TEXT, "project": t.b})),
+        ("recent_context", json!({"task": B_TEXT, "project": t.b})),
+        (
+            "search_memory",
+            json!({"query": B_TEXT, "project": "/home/dev/other"}),
+        ),
+    ] {
+        let e = c.call(tool, args.clone()).unwrap_err();
+        assert!(
+            e.contains("flowhook mcp --any-project"),
+            "{tool} {args}: {e}"
+        );
+        assert!(!e.replace(B_TEXT, "").contains("bbbb"), "{e}");
+    }
+    // Naming its own project is not asking for another.
+    let own = c
+        .call("list_sessions", json!({"project": t.w.project()}))
+        .unwrap();
+    assert!(
+        own.contains("aaaaaaaa") && !own.contains("bbbbbbbb"),
+        "{own}"
+    );
+    drop(c);
+    // A server the user started with --any-project reads them.
+    let (mut c, _) = Client::start(&t.w, &["--any-project"]);
     let session = c
         .call("get_session", json!({"id": "bbbb", "all_projects": true}))
         .unwrap();

@@ -8,7 +8,7 @@ use crate::text::Shown;
 
 pub fn mcp(args: McpArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    crate::mcp::serve(setup, args.read_only)
+    crate::mcp::serve(setup, args.read_only, args.any_project)
 }
 
 pub fn run(command: MemoryCommand) -> super::Result {

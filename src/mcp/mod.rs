@@ -9,8 +9,10 @@
 //! values written through `remember` are redacted before they are.
 //!
 //! A database may hold many projects (a shared `FLOWHOOK_DB`, a team server's): every tool
-//! answers about the project the server was started in, unless its arguments name another
-//! (`project`) or ask for all of them (`all_projects`). Every request gets an answer: numbers
+//! answers about the project the server was started in. Arguments that name another
+//! (`project`) or ask for all of them (`all_projects`) are refused unless the user started the
+//! server with `--any-project`: the agent asking may be following a repository's injected
+//! instructions, and what it reads it can write anywhere. Every request gets an answer: numbers
 //! outside a tool's range are refused by name, and a panic in a tool is an MCP error, not a
 //! request left hanging.
 
@@ -40,11 +42,13 @@ const WRITING: &[&str] = &["remember", "forget"];
 #[derive(Clone)]
 pub struct Server {
     setup: Arc<Setup>,
+    /// `--any-project`: tools may read the projects their arguments name.
+    any_project: bool,
     tool_router: ToolRouter<Server>,
 }
 
 /// Serves until the client closes stdin.
-pub fn serve(setup: Setup, read_only: bool) -> Result<(), String> {
+pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), String> {
     let mut router = Server::tool_router();
     if read_only {
         for name in WRITING {
@@ -53,6 +57,7 @@ pub fn serve(setup: Setup, read_only: bool) -> Result<(), String> {
     }
     let server = Server {
         setup: Arc::new(setup),
+        any_project,
         tool_router: router,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -194,10 +199,15 @@ impl Server {
         self.setup.open_existing().await.map_err(failed)
     }
 
-    fn project(&self, asked: Option<&str>) -> String {
-        match asked {
-            Some(p) if !p.trim().is_empty() => crate::cmd::project_named(p),
-            _ => self.setup.project().to_owned(),
+    /// The project a tool reads: the server's, or the one named when the server may read it.
+    fn project(&self, asked: Option<&str>) -> Result<String, ErrorData> {
+        let own = self.setup.project();
+        match asked.filter(|p| !p.trim().is_empty()) {
+            None => Ok(own.to_owned()),
+            Some(p) => match crate::cmd::project_named(p) {
+                named if named == own || self.any_project => Ok(named),
+                _ => Err(self.only_own()),
+            },
         }
     }
 
@@ -209,9 +219,21 @@ impl Server {
                 "give project or all_projects, not both",
                 None,
             )),
-            (None, true) => Ok(None),
-            (asked, false) => Ok(Some(self.project(asked))),
+            (None, true) if self.any_project => Ok(None),
+            (None, true) => Err(self.only_own()),
+            (asked, false) => self.project(asked).map(Some),
         }
+    }
+
+    fn only_own(&self) -> ErrorData {
+        ErrorData::invalid_params(
+            format!(
+                "this server answers about {} only; to read other projects, the user starts \
+                 it with `flowhook mcp --any-project`",
+                self.setup.project()
+            ),
+            None,
+        )
     }
 
     fn redact(&self, text: &str) -> String {
@@ -222,14 +244,14 @@ impl Server {
 #[tool_router]
 impl Server {
     #[tool(
-        description = "Search this project's memory (or the one `project` names) of earlier sessions: past tasks with the files they changed, session summaries, facts about files, and what agents stored with `remember`. Call it before starting work that may have been done or discussed before (\"how did we fix the login bug?\", \"what changed in auth.rs?\"), ranked as the hooks rank it. Returns one line per item with its session id for get_session."
+        description = "Search this project's memory (or, on a server started with --any-project, the one `project` names) of earlier sessions: past tasks with the files they changed, session summaries, facts about files, and what agents stored with `remember`. Call it before starting work that may have been done or discussed before (\"how did we fix the login bug?\", \"what changed in auth.rs?\"), ranked as the hooks rank it. Returns one line per item with its session id for get_session."
     )]
     async fn search_memory(
         &self,
         Parameters(a): Parameters<SearchArgs>,
     ) -> Result<String, ErrorData> {
         let store = self.store().await?;
-        let project = self.project(a.project.as_deref());
+        let project = self.project(a.project.as_deref())?;
         let scope = Scope {
             project: &project,
             session_id: None,
@@ -262,7 +284,7 @@ impl Server {
     }
 
     #[tool(
-        description = "List this project's recorded sessions, newest first: when, how long, prompts, edits, lines changed, which machine. Use it to find a session to open with get_session, or to see what the team did recently. Only the project the server runs in, unless `project` names another or `all_projects` is true."
+        description = "List this project's recorded sessions, newest first: when, how long, prompts, edits, lines changed, which machine. Use it to find a session to open with get_session, or to see what the team did recently. Only the project the server runs in (a server started with --any-project also reads the one `project` names, or all with `all_projects`)."
     )]
     async fn list_sessions(
         &self,
@@ -307,7 +329,7 @@ impl Server {
     }
 
     #[tool(
-        description = "One session of this project in full: its summary and its timeline (prompts, edits with +/- lines, subagents as a tree). Give a session id or a unique prefix from search_memory or list_sessions. Only the project the server runs in, unless `project` names another or `all_projects` is true."
+        description = "One session of this project in full: its summary and its timeline (prompts, edits with +/- lines, subagents as a tree). Give a session id or a unique prefix from search_memory or list_sessions. Only the project the server runs in (a server started with --any-project also reads the one `project` names, or all with `all_projects`)."
     )]
     async fn get_session(
         &self,
@@ -324,7 +346,7 @@ impl Server {
     }
 
     #[tool(
-        description = "Every recorded change to one file of this project, across sessions and machines, newest first: when, +/- lines, the diff excerpt and the task it was made for. A basename (auth.rs) or project-relative path is enough. Use it to learn why a file is the way it is before changing it. Only the project the server runs in, unless `project` names another or `all_projects` is true."
+        description = "Every recorded change to one file of this project, across sessions and machines, newest first: when, +/- lines, the diff excerpt and the task it was made for. A basename (auth.rs) or project-relative path is enough. Use it to learn why a file is the way it is before changing it. Only the project the server runs in (a server started with --any-project also reads the one `project` names, or all with `all_projects`)."
     )]
     async fn file_history(&self, Parameters(a): Parameters<FileArgs>) -> Result<String, ErrorData> {
         let project = self.scope(a.project.as_deref(), a.all_projects)?;
@@ -373,14 +395,14 @@ impl Server {
     }
 
     #[tool(
-        description = "What flowhook's hook would hand the agent now for a task in this project (or the one `project` names): the same context a new prompt gets. Use it to check what memory says about a task before starting it."
+        description = "What flowhook's hook would hand the agent now for a task in this project (or, on a server started with --any-project, the one `project` names): the same context a new prompt gets. Use it to check what memory says about a task before starting it."
     )]
     async fn recent_context(
         &self,
         Parameters(a): Parameters<ContextArgs>,
     ) -> Result<String, ErrorData> {
         let store = self.store().await?;
-        let project = self.project(a.project.as_deref());
+        let project = self.project(a.project.as_deref())?;
         let task = match a.task.filter(|t| !t.trim().is_empty()) {
             Some(t) => t,
             None => store
@@ -421,7 +443,7 @@ impl Server {
             None => None,
         };
         let store = self.setup.open().await.map_err(failed)?;
-        let project = self.project(None);
+        let project = self.project(None)?;
         // Names are stored too: a key can hold a secret as well as a value.
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let agent = self.redact(a.agent_id.as_deref().unwrap_or("system"));
@@ -454,7 +476,7 @@ impl Server {
     )]
     async fn recall_key(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
-        let project = self.project(None);
+        let project = self.project(None)?;
         // Looked up as stored: redacted.
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
@@ -486,7 +508,7 @@ impl Server {
     )]
     async fn forget(&self, Parameters(a): Parameters<KeyArgs>) -> Result<String, ErrorData> {
         let store = self.store().await?;
-        let project = self.project(None);
+        let project = self.project(None)?;
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
         let n = store
