@@ -12,10 +12,11 @@ use crate::event::flags::Invocation;
 use crate::event::wire::Payload;
 use crate::event::{self, Event, Normalised};
 use crate::input::Received;
-use crate::recall::{self, Scope};
+use crate::recall::Scope;
 use crate::resolve::{Overrides, Resolved};
 use crate::spool;
 use crate::store::{Rejected, Stamp, Store, StoreError, Written};
+use crate::time::Time;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -106,7 +107,7 @@ impl Origin {
         spool::Entry {
             db: db.to_path_buf(),
             db_guessed: guessed,
-            received_at: stamp(at),
+            received_at: Time::at(at).into_string(),
             reason: String::new(),
             args: args.to_vec(),
             cwd: self.cwd.clone(),
@@ -149,7 +150,7 @@ type ResolvedFor = (String, Option<PathBuf>, Option<PathBuf>);
 struct Prepared {
     project: String,
     root: PathBuf,
-    recalled: recall::Recalled,
+    recalled: crate::gather::Recalled,
     answer: Option<Answer>,
     usage: Option<crate::transcript::Usage>,
 }
@@ -386,7 +387,9 @@ impl Recorder {
                 if let Understood::Event { n, to, .. } = &u
                     && !matches!(n.event, Event::SessionEnd { .. })
                     && let Ok(store) = self.store(to).await
-                    && let Err(e) = store.catch_up(&n.ctx.session_id, &stamp(at)).await
+                    && let Err(e) = store
+                        .catch_up(&n.ctx.session_id, Time::at(at).as_str())
+                        .await
                 {
                     tracing::warn!("session {} not brought up to date: {e}", n.ctx.session_id);
                 }
@@ -421,7 +424,7 @@ impl Recorder {
     /// date, since no agent is waiting.
     pub async fn settle_derived(&self) -> Result<(), StoreError> {
         for store in &self.stores {
-            store.settle(&stamp(Utc::now())).await?;
+            store.settle(Time::now().as_str()).await?;
         }
         Ok(())
     }
@@ -541,14 +544,14 @@ impl Recorder {
         // never wait on them.
         let recalled = match recall_request(n, &project) {
             Some((text, scope)) if live && to.config().recall.enabled => {
-                recall::gather(store, &text, scope, to.config().recall.budget_chars, at)
+                crate::gather::gather(store, &text, scope, to.config().recall.budget_chars, at)
                     .await
                     .unwrap_or_else(|e| {
                         tracing::warn!("recall failed, the event is stored anyway: {e}");
-                        recall::Recalled::default()
+                        crate::gather::Recalled::default()
                     })
             }
-            _ => recall::Recalled::default(),
+            _ => crate::gather::Recalled::default(),
         };
         let usage = match &n.event {
             Event::SessionEnd { .. } => store
@@ -585,7 +588,8 @@ impl Recorder {
         at: DateTime<Utc>,
         answered: bool,
     ) -> Result<Outcome, StoreError> {
-        let now = &stamp(at);
+        let now = Time::at(at);
+        let now = now.as_str();
         match (u, prepared) {
             (Understood::Ignored(what), _) => {
                 tracing::debug!("ignored: {what}");
@@ -723,7 +727,7 @@ impl Recorder {
 /// What is kept of an event that neither the database nor the spool could take.
 fn lost_record(u: &Understood, db: &Path, at: DateTime<Utc>, reason: &str) -> spool::Lost {
     let mut lost = spool::Lost {
-        at: stamp(at),
+        at: Time::at(at).into_string(),
         db: db.to_path_buf(),
         what: "rejected payload".to_owned(),
         session: None,
@@ -851,7 +855,7 @@ async fn maintain(store: &Store, config: &crate::config::Config, project: &str, 
     if retention.older_than_days == 0 {
         return;
     }
-    let Some(cutoff) = before(
+    let Some(cutoff) = Time::before(
         at,
         chrono::TimeDelta::try_days(retention.older_than_days.into()),
     ) else {
@@ -872,7 +876,7 @@ async fn maintain(store: &Store, config: &crate::config::Config, project: &str, 
     };
     match store
         .prune(
-            &cutoff,
+            cutoff.as_str(),
             Some(project),
             retention.sessions_per_run,
             false,
@@ -887,20 +891,6 @@ async fn maintain(store: &Store, config: &crate::config::Config, project: &str, 
         Ok(_) => {}
         Err(e) => tracing::warn!("retention skipped: {e}"),
     }
-}
-
-/// A time as stored: RFC 3339 UTC with milliseconds.
-pub fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// `age` before `at`, as stored; `None` when the age (a user's number) is out of range or
-/// the result leaves the years flowhook stores (0000 to 9999, which sort as text).
-pub fn before(at: DateTime<Utc>, age: Option<chrono::TimeDelta>) -> Option<String> {
-    let t = at.checked_sub_signed(age?)?;
-    (0..=9999)
-        .contains(&chrono::Datelike::year(&t))
-        .then(|| stamp(t))
 }
 
 /// Whether an event asks for recall (a pre-task Claude Code can be answered for), with the

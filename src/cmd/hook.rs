@@ -57,6 +57,7 @@ pub fn run(inv: Invocation) -> ExitCode {
             std::io::stdin().lock(),
             base.config().limits.max_payload_bytes,
             crate::watchdog::arriving(),
+            &crate::watchdog::progress,
         )
         .unwrap_or_else(|e| {
             tracing::warn!("cannot read stdin: {e}");

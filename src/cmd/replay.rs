@@ -261,8 +261,17 @@ mod tests {
         let a = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:17:06.893706"}"#);
         let b = time(br#"{"session_id":"s"}"#);
         let c = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:36:29.646640"}"#);
-        assert_eq!(crate::hook::stamp(a), "2026-02-12T05:17:06.893Z");
-        assert_eq!(crate::hook::stamp(b), "2026-02-12T05:17:06.894Z");
-        assert_eq!(crate::hook::stamp(c), "2026-02-12T05:36:29.646Z");
+        assert_eq!(
+            crate::time::Time::at(a).as_str(),
+            "2026-02-12T05:17:06.893Z"
+        );
+        assert_eq!(
+            crate::time::Time::at(b).as_str(),
+            "2026-02-12T05:17:06.894Z"
+        );
+        assert_eq!(
+            crate::time::Time::at(c).as_str(),
+            "2026-02-12T05:36:29.646Z"
+        );
     }
 }

@@ -14,8 +14,8 @@
 //! outside a tool's range are refused by name, and a panic in a tool is an MCP error, not a
 //! request left hanging.
 
-use crate::cmd::Setup;
-use crate::recall::{self, Query, Scope};
+use crate::recall::{Query, Scope};
+use crate::setup::Setup;
 use crate::store::{MAX_TTL_SECONDS, Slot, Store};
 use rmcp::handler::server::{router::tool::ToolRouter, tool::ToolCallContext, wrapper::Parameters};
 use rmcp::model::{
@@ -77,7 +77,7 @@ fn failed(e: impl std::fmt::Display) -> ErrorData {
 }
 
 fn now() -> String {
-    crate::hook::stamp(chrono::Utc::now())
+    crate::time::Time::now().into_string()
 }
 
 /// A whole-number argument within `range` (`default` when absent), or an error naming it.
@@ -196,7 +196,7 @@ impl Server {
 
     fn project(&self, asked: Option<&str>) -> String {
         match asked {
-            Some(p) if !p.trim().is_empty() => crate::cmd::project_named(p),
+            Some(p) if !p.trim().is_empty() => crate::setup::project_named(p),
             _ => self.setup.project().to_owned(),
         }
     }
@@ -235,9 +235,10 @@ impl Server {
             session_id: None,
             own_session: false,
         };
-        let recalled = recall::gather(&store, &a.query, scope, RESULT_BUDGET, chrono::Utc::now())
-            .await
-            .map_err(failed)?;
+        let recalled =
+            crate::gather::gather(&store, &a.query, scope, RESULT_BUDGET, chrono::Utc::now())
+                .await
+                .map_err(failed)?;
         let limit = whole("limit", a.limit.as_ref(), 1..=50, 10)? as usize;
         let mut out = String::new();
         for line in recalled.text.lines().skip(1).take(limit) {
@@ -315,10 +316,10 @@ impl Server {
     ) -> Result<String, ErrorData> {
         let project = self.scope(a.project.as_deref(), a.all_projects)?;
         let store = self.store().await?;
-        let t = crate::cmd::sessions::find(&store, &a.id, project.as_deref())
+        let t = crate::show::find(&store, &a.id, project.as_deref())
             .await
             .map_err(|e| ErrorData::invalid_params(e, None))?;
-        let mut text = crate::cmd::sessions::render(&t, false);
+        let mut text = crate::show::render(&t, false);
         cut(&mut text, RESULT_BUDGET * 2);
         Ok(text)
     }
@@ -395,7 +396,7 @@ impl Server {
             own_session: false,
         };
         let budget = self.setup.config().recall.budget_chars;
-        let recalled = recall::gather(&store, &task, scope, budget, chrono::Utc::now())
+        let recalled = crate::gather::gather(&store, &task, scope, budget, chrono::Utc::now())
             .await
             .map_err(failed)?;
         Ok(if recalled.text.is_empty() {
@@ -439,7 +440,7 @@ impl Server {
                 &value,
                 None,
                 expires.as_deref(),
-                &crate::hook::stamp(now),
+                crate::time::Time::at(now).as_str(),
             )
             .await
             .map_err(failed)?;
