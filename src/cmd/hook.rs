@@ -7,8 +7,8 @@
 
 use super::tell;
 use crate::event::flags::{Command, Invocation};
-use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::{self, Received};
+use crate::record::{Origin, Outcome, Recorder};
 use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;

@@ -13,8 +13,8 @@
 use super::{Setup, say};
 use crate::cli::ReplayArgs;
 use crate::event::flags::Invocation;
-use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::Received;
+use crate::record::{Origin, Outcome, Recorder};
 use crate::store::Written;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
