@@ -88,6 +88,7 @@ pub fn run(args: ReplayArgs) -> super::Result {
                         &Invocation::stdin_only(),
                         &origin,
                         at,
+                        &crate::watchdog::NoDeadline,
                         &mut |_| start.is_none(),
                     )
                     .await;

@@ -29,6 +29,7 @@ use crate::resolve::{Overrides, Resolved};
 use crate::spool;
 use crate::store::{Store, StoreError, Written};
 use crate::time::Time;
+use crate::watchdog::Deadline;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -201,32 +202,37 @@ impl Recorder {
     /// Handles this call's own event end to end: recall (a pre-task's), then `on_answer`
     /// with the answer, if there is one (it prints it, and says whether it did), then the
     /// write, which also records what the printed answer handed out. Never fails: every
-    /// outcome is described, and an event the database cannot take is spooled.
+    /// outcome is described, and an event the database cannot take is spooled. `deadline`:
+    /// the call's watchdog (`NoDeadline` for replay), which bounds the retries and keeps the
+    /// event if time runs out.
     pub async fn handle(
         &mut self,
         received: &Received,
         inv: &Invocation,
         origin: &Origin,
         at: DateTime<Utc>,
+        deadline: &dyn Deadline,
         on_answer: &mut dyn FnMut(&Answer) -> bool,
     ) -> Outcome {
         let bound = match self.understand(received, inv, origin) {
             Understood::Ignored(what) => {
-                crate::watchdog::disarm();
+                deadline.disarm();
                 return understand::ignored(&what);
             }
             Understood::Bound(bound) => bound,
         };
         let to = bound.to().clone();
-        crate::watchdog::set_limit(to.config().hook.timeout_ms);
-        crate::watchdog::retarget(&to.db);
-        let retry = fallback::Retry::new(crate::watchdog::limit_ms());
+        deadline.set_limit(to.config().hook.timeout_ms);
+        deadline.retarget(&to.db);
+        let retry = fallback::Retry::new(deadline.limit_ms());
         let result = match &bound {
             Bound::Event(heard) => {
                 let ready = loop {
                     match self.prepare(heard, received, at, true).await {
                         Err(e) if retry.again(&e) => {}
-                        Err(e) => return self.spool(&bound, received, inv, origin, at, e),
+                        Err(e) => {
+                            return self.spool(&bound, received, inv, origin, at, deadline, e);
+                        }
                         Ok(ready) => break ready,
                     }
                 };
@@ -248,14 +254,14 @@ impl Recorder {
         };
         match result {
             Ok(outcome) => {
-                crate::watchdog::disarm();
+                deadline.disarm();
                 self.healthy.insert(to.db.clone());
                 if let Bound::Event(heard) = &bound {
                     self.ended_session |= matches!(heard.n.event, Event::SessionEnd { .. });
                 }
                 outcome
             }
-            Err(e) => self.spool(&bound, received, inv, origin, at, e),
+            Err(e) => self.spool(&bound, received, inv, origin, at, deadline, e),
         }
     }
 
