@@ -20,11 +20,16 @@ pub struct Received {
     pub total: usize,
 }
 
-/// Reads until the first JSON value is complete, EOF, or `max` bytes, telling the watchdog
-/// of each piece that arrives. The bytes gather in `into` (the watchdog's, which keeps what
-/// arrived if stdin stalls halfway; locked only between two reads) and are taken out of it
-/// at the end.
-pub fn read_payload(mut r: impl Read, max: usize, into: &Mutex<Vec<u8>>) -> io::Result<Received> {
+/// Reads until the first JSON value is complete, EOF, or `max` bytes, calling `progress` for
+/// each piece that arrives (the watchdog moves its deadline). The bytes gather in `into` (the
+/// watchdog's, which keeps what arrived if stdin stalls halfway; locked only between two
+/// reads) and are taken out of it at the end.
+pub fn read_payload(
+    mut r: impl Read,
+    max: usize,
+    into: &Mutex<Vec<u8>>,
+    progress: &dyn Fn(),
+) -> io::Result<Received> {
     let lock = || into.lock().unwrap_or_else(|e| e.into_inner());
     let take = |mut b: MutexGuard<Vec<u8>>| std::mem::take(&mut *b);
     lock().reserve(64 * 1024);
@@ -34,7 +39,7 @@ pub fn read_payload(mut r: impl Read, max: usize, into: &Mutex<Vec<u8>>) -> io::
         let n = match r.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
-                crate::watchdog::progress();
+                progress();
                 n
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -244,27 +249,27 @@ mod tests {
     #[test]
     fn stops_at_the_end_of_the_first_object_without_eof() {
         let data = br#" {"a":"x}\"{","b":[1,{"c":2}]}"#;
-        let r = read_payload(NeverClosed(data), 1 << 20, &Mutex::default()).unwrap();
+        let r = read_payload(NeverClosed(data), 1 << 20, &Mutex::default(), &|| {}).unwrap();
         assert_eq!(*r.bytes, data.to_vec());
     }
 
     #[test]
     fn deep_nesting_is_just_a_counter() {
         let data = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let r = read_payload(data.as_bytes(), 1 << 20, &Mutex::default()).unwrap();
+        let r = read_payload(data.as_bytes(), 1 << 20, &Mutex::default(), &|| {}).unwrap();
         assert_eq!(r.bytes.len(), 200_000);
     }
 
     #[test]
     fn scalars_and_garbage_are_read_to_eof() {
         assert_eq!(
-            *read_payload(&b"42 "[..], 100, &Mutex::default())
+            *read_payload(&b"42 "[..], 100, &Mutex::default(), &|| {})
                 .unwrap()
                 .bytes,
             b"42 "
         );
         assert_eq!(
-            *read_payload(&b"not json"[..], 100, &Mutex::default())
+            *read_payload(&b"not json"[..], 100, &Mutex::default(), &|| {})
                 .unwrap()
                 .bytes,
             b"not json"
@@ -325,7 +330,7 @@ mod tests {
 
     #[test]
     fn the_limit_is_enforced() {
-        let r = read_payload(&[b' '; 1000][..], 10, &Mutex::default()).unwrap();
+        let r = read_payload(&[b' '; 1000][..], 10, &Mutex::default(), &|| {}).unwrap();
         assert!(r.too_large);
         assert_eq!(r.bytes.len(), 10);
     }

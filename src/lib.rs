@@ -14,7 +14,7 @@ mod cmd;
 mod config;
 mod detach;
 mod event;
-mod hook;
+mod gather;
 mod input;
 mod install;
 mod log;
@@ -22,13 +22,17 @@ mod mcp;
 mod paths;
 mod project;
 mod recall;
+mod record;
 mod redact;
 mod resolve;
+mod setup;
+mod show;
 mod spool;
 mod store;
 mod summary;
 mod sync;
 mod text;
+mod time;
 mod transcript;
 mod trust;
 mod watchdog;
@@ -58,7 +62,7 @@ fn last_panic() -> Option<String> {
 /// entry point of the fuzz target and the property tests. Never panics, whatever the bytes.
 pub fn understand(stdin: &[u8], args: &[String]) -> Result<bool, String> {
     let inv = Invocation::from_args(args).unwrap_or_else(Invocation::stdin_only);
-    hook::understand_only(stdin, &inv)
+    record::understand_only(stdin, &inv)
 }
 
 /// `text` with its secrets removed, as every text flowhook keeps is: for the benchmark's

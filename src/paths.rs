@@ -633,6 +633,14 @@ pub fn db_key(db: &Path) -> String {
     crate::text::hex(&digest[..8])
 }
 
+/// The sync lock of `db`: it exists once a sync of that path was due or ran (here, not in
+/// `sync`, because the store asks for it too, and the store sits below sync).
+pub fn sync_lock(db: &Path) -> PathBuf {
+    state_dir()
+        .join("sync")
+        .join(format!("{}.lock", db_key(db)))
+}
+
 /// Takes an exclusive lock on `file` without waiting; whether it did. The lock lasts as long
 /// as the file is open, and ends with the process however it ends.
 pub fn try_lock(file: &File) -> bool {

@@ -5,6 +5,9 @@
 //! long a call may take, count only once the user has run `flowhook trust` on it (as direnv's `allow`, mise's
 //! `trust`): the file's path and the SHA-256 of its content are recorded in the user's state
 //! directory, and a file whose content changed is untrusted again.
+//!
+//! Owns the ledger only; it reads no configuration itself (the configuration asks it, and
+//! `list` is handed the reader), so it stays below `config`.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -75,7 +78,7 @@ pub fn trust(path: &Path, content: &[u8]) -> std::io::Result<Trusted> {
     let entry = Trusted {
         path: key(path),
         sha256: digest(content),
-        trusted_at: crate::hook::stamp(chrono::Utc::now()),
+        trusted_at: crate::time::Time::now().into_string(),
     };
     let mut ledger = read();
     ledger.files.retain(|t| t.path != entry.path);
@@ -97,13 +100,14 @@ pub fn revoke(path: &Path) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// Every trusted file, with what it is now.
-pub fn list() -> Vec<(Trusted, State)> {
+/// Every trusted file, with what it is now: `current` reads a file's content as the
+/// configuration does (`config::read_text`; given, so that trust stays below config).
+pub fn list(current: impl Fn(&Path) -> Result<Option<String>, String>) -> Vec<(Trusted, State)> {
     read()
         .files
         .into_iter()
         .map(|t| {
-            let state = match crate::config::read_text(&t.path, None) {
+            let state = match current(&t.path) {
                 Ok(Some(c)) if digest(c.as_bytes()) == t.sha256 => State::Trusted,
                 Ok(None) => State::Missing,
                 _ => State::Changed,

@@ -46,7 +46,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
                     let age = chrono::Duration::seconds(
                         ((total - i) as i64 * 90 * 86_400) / total as i64,
                     );
-                    let at = crate::hook::stamp(now - age);
+                    let at = crate::time::Time::at(now - age).into_string();
                     (
                         variant(&templates[i % templates.len()], i, session, project),
                         project.to_owned(),

@@ -1,6 +1,6 @@
 //! `flowhook context`: exactly what a pre-task would inject now, and why.
 //!
-//! It calls the same `recall::gather` as the hook, with the same budget, so its output and a
+//! It calls the same `gather::gather` as the hook, with the same budget, so its output and a
 //! real pre-task's agree byte for byte; it only does not mark the items as given.
 
 use super::{Setup, say, tell};
@@ -21,7 +21,7 @@ pub fn run(args: ContextArgs) -> super::Result {
             session_id: args.session.as_deref(),
             own_session: false,
         };
-        recall::gather(
+        crate::gather::gather(
             &store,
             &args.text,
             scope,
@@ -48,7 +48,7 @@ pub fn run(args: ContextArgs) -> super::Result {
     Ok(())
 }
 
-fn explain(r: &recall::Recalled, text: &str, json: bool) {
+fn explain(r: &crate::gather::Recalled, text: &str, json: bool) {
     let now = chrono::Utc::now();
     let query = recall::Query::parse(text);
     if json {

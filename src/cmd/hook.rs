@@ -7,8 +7,9 @@
 
 use super::tell;
 use crate::event::flags::{Command, Invocation};
-use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::{self, Received};
+use crate::record::{Origin, Outcome, Recorder};
+use crate::watchdog::{Armed, Deadline, NoDeadline, Watchdog};
 use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
@@ -37,37 +38,22 @@ pub fn run(inv: Invocation) -> ExitCode {
     // The configuration of the directory Claude Code runs us in (the project) sets the
     // watchdog, the payload bound and where the event is spooled before the payload is read.
     // It is a repository's file: the watchdog runs (on the default limit) while it is read.
-    if !manual {
-        crate::watchdog::start(crate::config::Hook::default().timeout_ms);
-    }
+    let watchdog = (!manual).then(|| Watchdog::start(crate::config::Hook::default().timeout_ms));
+    let deadline: &dyn Deadline = match &watchdog {
+        Some(w) => w,
+        None => &NoDeadline,
+    };
     let here = origin.cwd.clone().unwrap_or_else(|| ".".to_owned());
     let base = recorder.resolved(&here, &origin);
-    if !manual {
-        crate::watchdog::set_limit(base.config().hook.timeout_ms);
-    }
+    deadline.set_limit(base.config().hook.timeout_ms);
     let received_at = chrono::Utc::now();
     // The database is only a guess when nothing names it (the payload's cwd may point at
     // another project).
     let entry = origin.entry(&base.db, origin.db.is_none(), &inv.args, received_at);
-    let received = if manual {
-        Received::complete(Vec::new())
-    } else {
-        crate::watchdog::reading(entry.clone());
-        input::read_payload(
-            std::io::stdin().lock(),
-            base.config().limits.max_payload_bytes,
-            crate::watchdog::arriving(),
-        )
-        .unwrap_or_else(|e| {
-            tracing::warn!("cannot read stdin: {e}");
-            Received::complete(Vec::new())
-        })
+    let received = match &watchdog {
+        None => Received::complete(Vec::new()),
+        Some(w) => read_armed(w, entry, base.config().limits.max_payload_bytes),
     };
-    // Armed before any work on the bytes: whatever takes too long, the event is kept.
-    crate::watchdog::arm(crate::watchdog::Armed {
-        entry,
-        payload: received.bytes.clone(),
-    });
     let runtime = super::runtime();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
@@ -100,13 +86,13 @@ pub fn run(inv: Invocation) -> ExitCode {
                 true
             };
             recorder
-                .handle(&received, &inv, &origin, received_at, &mut print)
+                .handle(&received, &inv, &origin, received_at, deadline, &mut print)
                 .await
         })
     }));
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(_) => return after_panic(manual),
+        Err(_) => return after_panic(watchdog.as_ref(), manual),
     };
     // The event is stored or spooled; what follows (marking what was shown, the spool's
     // backlog) may fail without losing anything.
@@ -124,18 +110,36 @@ pub fn run(inv: Invocation) -> ExitCode {
     if settled.is_err() {
         tracing::error!("internal error after the event was stored; nothing was lost");
     }
-    crate::watchdog::await_exit();
+    deadline.await_exit();
     match manual {
         false => ExitCode::SUCCESS,
         true => report(&outcome),
     }
 }
 
+/// Reads the payload under the watchdog (what arrived is kept if stdin stalls halfway as
+/// `entry`), and arms it with the bytes before any work on them: whatever takes too long,
+/// the event is kept.
+fn read_armed(w: &Watchdog, entry: crate::spool::Entry, max: usize) -> Received {
+    w.reading(entry.clone());
+    let received =
+        input::read_payload(std::io::stdin().lock(), max, w.arriving(), &|| w.progress())
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot read stdin: {e}");
+                Received::complete(Vec::new())
+            });
+    w.arm(Armed {
+        entry,
+        payload: received.bytes.clone(),
+    });
+    received
+}
+
 /// A panic while the event was being stored: the event is spooled with the panic as its
 /// reason, and stored by a later call.
-fn after_panic(manual: bool) -> ExitCode {
+fn after_panic(watchdog: Option<&Watchdog>, manual: bool) -> ExitCode {
     let why = crate::last_panic().unwrap_or_else(|| "unknown".to_owned());
-    if let Some(armed) = crate::watchdog::take() {
+    if let Some((w, armed)) = watchdog.and_then(|w| Some((w, w.take()?))) {
         let kept = |file: &std::path::Path| {
             tracing::error!(
                 "internal error (a flowhook bug, please report it): {why}; the event waits in {}",
@@ -149,7 +153,7 @@ fn after_panic(manual: bool) -> ExitCode {
                  be spooled either ({e}) and is lost"
             ),
         }
-        crate::watchdog::end_spool();
+        w.end_spool();
     }
     if manual {
         ExitCode::from(101)

@@ -13,7 +13,7 @@ pub fn mcp(args: McpArgs) -> super::Result {
 
 pub fn run(command: MemoryCommand) -> super::Result {
     let now = chrono::Utc::now();
-    let stamp = crate::hook::stamp(now);
+    let stamp = crate::time::Time::at(now).into_string();
     match command {
         MemoryCommand::Set(a) => {
             let setup = Setup::resolve(&a.common)?;

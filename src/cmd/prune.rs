@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 pub fn run(args: PruneArgs) -> super::Result {
     let age = parse_age(&args.older_than)?;
     let setup = Setup::resolve(&args.common)?;
-    let cutoff = crate::hook::before(chrono::Utc::now(), Some(age))
+    let cutoff = crate::time::Time::before(chrono::Utc::now(), Some(age))
         .ok_or_else(|| format!("--older-than {:?}: out of range", args.older_than))?;
     let project = (!args.all_projects).then(|| setup.project().to_owned());
     let pruned = super::runtime().block_on(async {
@@ -21,7 +21,7 @@ pub fn run(args: PruneArgs) -> super::Result {
             .map(|s| serde_json::to_string(&s).expect("strings"));
         let p = store
             .prune(
-                &cutoff,
+                cutoff.as_str(),
                 project.as_deref(),
                 u32::MAX,
                 !args.yes,

@@ -13,8 +13,8 @@
 use super::{Setup, say};
 use crate::cli::ReplayArgs;
 use crate::event::flags::Invocation;
-use crate::hook::{Origin, Outcome, Recorder};
 use crate::input::Received;
+use crate::record::{Origin, Outcome, Recorder};
 use crate::store::Written;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -88,6 +88,7 @@ pub fn run(args: ReplayArgs) -> super::Result {
                         &Invocation::stdin_only(),
                         &origin,
                         at,
+                        &crate::watchdog::NoDeadline,
                         &mut |_| start.is_none(),
                     )
                     .await;
@@ -261,8 +262,17 @@ mod tests {
         let a = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:17:06.893706"}"#);
         let b = time(br#"{"session_id":"s"}"#);
         let c = time(br#"{"session_id":"s","logged_at":"2026-02-12T05:36:29.646640"}"#);
-        assert_eq!(crate::hook::stamp(a), "2026-02-12T05:17:06.893Z");
-        assert_eq!(crate::hook::stamp(b), "2026-02-12T05:17:06.894Z");
-        assert_eq!(crate::hook::stamp(c), "2026-02-12T05:36:29.646Z");
+        assert_eq!(
+            crate::time::Time::at(a).as_str(),
+            "2026-02-12T05:17:06.893Z"
+        );
+        assert_eq!(
+            crate::time::Time::at(b).as_str(),
+            "2026-02-12T05:17:06.894Z"
+        );
+        assert_eq!(
+            crate::time::Time::at(c).as_str(),
+            "2026-02-12T05:36:29.646Z"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use super::say;
 use crate::cli::SpoolArgs;
-use crate::hook::Recorder;
+use crate::record::Recorder;
 
 pub fn run(args: SpoolArgs) -> super::Result {
     if args.drain {
@@ -87,7 +87,7 @@ fn drain(json: bool) -> super::Result {
         let mut recorder = Recorder::new(None);
         // The database of the directory it runs in (a hook call's, when detached by one):
         // the one an entry whose database path was redacted may belong to.
-        let here = crate::hook::Origin::here(None);
+        let here = crate::record::Origin::here(None);
         let db = here
             .cwd
             .as_deref()

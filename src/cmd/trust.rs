@@ -54,7 +54,7 @@ pub fn run(args: TrustArgs) -> super::Result {
 }
 
 fn list(json: bool) -> super::Result {
-    let all = crate::trust::list();
+    let all = crate::trust::list(|p| crate::config::read_text(p, None));
     if json {
         for (t, state) in &all {
             println!(

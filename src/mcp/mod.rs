@@ -16,8 +16,8 @@
 //! outside a tool's range are refused by name, and a panic in a tool is an MCP error, not a
 //! request left hanging.
 
-use crate::cmd::Setup;
-use crate::recall::{self, Query, Scope};
+use crate::recall::{Query, Scope};
+use crate::setup::Setup;
 use crate::store::{MAX_TTL_SECONDS, Slot, Store};
 use rmcp::handler::server::{router::tool::ToolRouter, tool::ToolCallContext, wrapper::Parameters};
 use rmcp::model::{
@@ -82,7 +82,7 @@ fn failed(e: impl std::fmt::Display) -> ErrorData {
 }
 
 fn now() -> String {
-    crate::hook::stamp(chrono::Utc::now())
+    crate::time::Time::now().into_string()
 }
 
 /// A whole-number argument within `range` (`default` when absent), or an error naming it.
@@ -204,7 +204,7 @@ impl Server {
         let own = self.setup.project();
         match asked.filter(|p| !p.trim().is_empty()) {
             None => Ok(own.to_owned()),
-            Some(p) => match crate::cmd::project_named(p) {
+            Some(p) => match crate::setup::project_named(p) {
                 named if named == own || self.any_project => Ok(named),
                 _ => Err(self.only_own()),
             },
@@ -257,9 +257,10 @@ impl Server {
             session_id: None,
             own_session: false,
         };
-        let recalled = recall::gather(&store, &a.query, scope, RESULT_BUDGET, chrono::Utc::now())
-            .await
-            .map_err(failed)?;
+        let recalled =
+            crate::gather::gather(&store, &a.query, scope, RESULT_BUDGET, chrono::Utc::now())
+                .await
+                .map_err(failed)?;
         let limit = whole("limit", a.limit.as_ref(), 1..=50, 10)? as usize;
         let mut out = String::new();
         for line in recalled.text.lines().skip(1).take(limit) {
@@ -337,10 +338,10 @@ impl Server {
     ) -> Result<String, ErrorData> {
         let project = self.scope(a.project.as_deref(), a.all_projects)?;
         let store = self.store().await?;
-        let t = crate::cmd::sessions::find(&store, &a.id, project.as_deref())
+        let t = crate::show::find(&store, &a.id, project.as_deref())
             .await
             .map_err(|e| ErrorData::invalid_params(e, None))?;
-        let mut text = crate::cmd::sessions::render(&t, false);
+        let mut text = crate::show::render(&t, false);
         cut(&mut text, RESULT_BUDGET * 2);
         Ok(text)
     }
@@ -417,7 +418,7 @@ impl Server {
             own_session: false,
         };
         let budget = self.setup.config().recall.budget_chars;
-        let recalled = recall::gather(&store, &task, scope, budget, chrono::Utc::now())
+        let recalled = crate::gather::gather(&store, &task, scope, budget, chrono::Utc::now())
             .await
             .map_err(failed)?;
         Ok(if recalled.text.is_empty() {
@@ -461,7 +462,7 @@ impl Server {
                 &value,
                 None,
                 expires.as_deref(),
-                &crate::hook::stamp(now),
+                crate::time::Time::at(now).as_str(),
             )
             .await
             .map_err(failed)?;

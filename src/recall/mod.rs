@@ -1,6 +1,6 @@
 //! Recall: which prior work to hand the agent when a task starts, ranked and budgeted.
-//! [`gather`] is recall's only call into the store; parsing the task text (`query`) and
-//! ranking and rendering (`rank`) are pure.
+//! Parsing the task text (`query`) and ranking and rendering (`rank`) are pure: this module
+//! never touches the store (whose recall queries take its types); `gather` joins the two.
 //!
 //! An item is one unit of earlier work: a prompt of an earlier session with the edits made for
 //! it (grouped by `task_ref`). Its score is the sum of three terms, each shown by
@@ -28,12 +28,9 @@ mod rank;
 
 pub use query::Query;
 pub use rank::{
-    Candidates, Evidence, Fact, HARD_CEILING, Item, ItemKey, Score, fact_line, line, rank, render,
+    Candidates, Evidence, Fact, HARD_CEILING, Item, ItemKey, Score, TASK_CHARS, collapse,
+    fact_line, line, rank, render,
 };
-
-use crate::store::Store;
-use chrono::{DateTime, Utc};
-use std::collections::HashSet;
 
 /// Whose work recall looks at.
 #[derive(Debug, Clone, Copy)]
@@ -43,172 +40,4 @@ pub struct Scope<'a> {
     pub session_id: Option<&'a str>,
     /// Look at the asking session's own work instead (a resumed or compacted session).
     pub own_session: bool,
-}
-
-/// Items looked at in detail per recall at most: more than a budget of 9,500 characters can
-/// hold.
-const MAX_ITEMS: usize = 40;
-/// Below this text + files score an item only shares a word or two with the task: left out
-/// (on the evaluation set, 0.3 keeps recall above 0.9 at a precision of 0.75, and gives no
-/// off-topic task context; see `UNSEEN_WEIGHT` in the store).
-const MIN_RELEVANCE: f64 = 0.3;
-
-/// Facts handed out per recall at most (for the files the task names).
-const MAX_FACTS: usize = 3;
-
-/// Values agents stored on purpose handed out per recall at most: those sharing at least two
-/// of the task's words (one, for a one-word task).
-const MAX_MEMORIES: u32 = 2;
-
-/// What recall found for one task.
-#[derive(Debug, Default)]
-pub struct Recalled {
-    /// The context to inject; empty when nothing is relevant.
-    pub text: String,
-    /// Facts about the files the task names, and whether each was injected.
-    pub facts: Vec<(Fact, bool)>,
-    /// Every item considered, best first, with its score and whether it was injected.
-    pub items: Vec<(Item, Score, bool)>,
-    /// A resumed or compacted session's own summary so far, when injected.
-    pub own_summary: Option<String>,
-    /// Values agents stored on purpose that the task's words match, and whether each was
-    /// injected.
-    pub memories: Vec<(crate::store::Memory, bool)>,
-}
-
-impl Recalled {
-    /// The `recall_log` ids of what was injected (items folded into an injected one count).
-    pub fn given(&self) -> Vec<String> {
-        let facts = self.facts.iter().filter(|f| f.1).map(|f| f.0.id());
-        let items = self
-            .items
-            .iter()
-            .filter(|i| i.2)
-            .flat_map(|i| std::iter::once(&i.0.key).chain(&i.0.also))
-            .map(ItemKey::id);
-        let memories = self.memories.iter().filter(|m| m.1).map(|m| m.0.id());
-        facts.chain(items).chain(memories).collect()
-    }
-}
-
-/// The prior work relevant to `text`, within `budget` characters. Items the session was
-/// already given are left out (except when it looks at its own work after a resume).
-pub async fn gather(
-    store: &Store,
-    text: &str,
-    scope: Scope<'_>,
-    budget: usize,
-    now: DateTime<Utc>,
-) -> crate::store::Result<Recalled> {
-    let started = std::time::Instant::now();
-    let query = Query::parse(text);
-    // Nothing to match (a session start, "continue", "yes"): nothing to say, but to a
-    // resumed or compacted session, which is given its own work so far.
-    if query.terms.is_empty() && !scope.own_session {
-        return Ok(Recalled::default());
-    }
-    let candidates = store.recall_candidates(&query, scope).await?;
-    let given = match scope.session_id {
-        Some(s) if !scope.own_session => store.recall_given(s).await?,
-        _ => HashSet::new(),
-    };
-    // The best candidates that pass the floor, as many as the budget could hold, read in
-    // one go.
-    let limit = (budget.min(HARD_CEILING) / 400).clamp(6, MAX_ITEMS);
-    let mut chosen: Vec<(ItemKey, Score)> = Vec::new();
-    for (key, score) in rank(&candidates, now) {
-        if chosen.len() == limit {
-            break;
-        }
-        let weak = !scope.own_session && score.text + score.files < MIN_RELEVANCE;
-        if !weak && !given.contains(&key.id()) {
-            chosen.push((key, score));
-        }
-    }
-    let keys: Vec<ItemKey> = chosen.iter().map(|(k, _)| k.clone()).collect();
-    let mut scores: std::collections::BTreeMap<ItemKey, Score> = chosen.into_iter().collect();
-    let items: Vec<(Item, Score)> = store
-        .recall_items(&keys)
-        .await?
-        .into_iter()
-        .filter_map(|item| scores.remove(&item.key).map(|s| (item, s)))
-        .collect();
-    let items = rank::collapse(items);
-    // Facts about the files the task names come first: short, and about exactly what it
-    // asks. A resumed session's own summary comes before everything.
-    let basenames: Vec<&str> = query.files.iter().map(|f| f.basename.as_str()).collect();
-    let mut facts: Vec<Fact> = Vec::new();
-    for fact in store.knowledge_for(scope.project, &basenames).await? {
-        if facts.len() < MAX_FACTS
-            && !given.contains(&fact.id())
-            && !facts.iter().any(|f| f.file == fact.file)
-        {
-            facts.push(fact);
-        }
-    }
-    let own_summary = match (scope.own_session, scope.session_id) {
-        (true, Some(sid)) => store.session_summary(sid).await?,
-        _ => None,
-    };
-    let memories: Vec<crate::store::Memory> = if scope.own_session {
-        Vec::new()
-    } else {
-        let hits = query.terms.len().min(2);
-        store
-            .memory_matching(
-                scope.project,
-                &query.terms,
-                hits,
-                MAX_MEMORIES,
-                &crate::hook::stamp(now),
-            )
-            .await?
-            .into_iter()
-            .filter(|m| !given.contains(&m.id()))
-            .collect()
-    };
-    let mut lines: Vec<String> = own_summary
-        .iter()
-        .map(|s| format!("This session so far: {}", s.replace('\n', " ")))
-        .collect();
-    lines.extend(facts.iter().map(|f| fact_line(f, now)));
-    lines.extend(items.iter().map(|(i, _)| line(i, now, &query)));
-    lines.extend(memories.iter().map(|m| {
-        format!(
-            "stored on purpose, {}/{}: {}",
-            m.namespace,
-            m.key,
-            crate::text::one_line(&m.value, rank::TASK_CHARS * 2)
-        )
-    }));
-    let (text, kept) = render(&lines, budget);
-    let offset = usize::from(own_summary.is_some());
-    tracing::debug!(
-        candidates = candidates.items.len(),
-        injected = kept.len(),
-        "recall took {:?}",
-        started.elapsed()
-    );
-    let injected = |i: usize| kept.contains(&i);
-    let n_facts = facts.len();
-    let n_items = items.len();
-    Ok(Recalled {
-        memories: memories
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| (m, injected(offset + n_facts + n_items + i)))
-            .collect(),
-        own_summary: own_summary.filter(|_| injected(0)),
-        facts: facts
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| (f, injected(offset + i)))
-            .collect(),
-        items: items
-            .into_iter()
-            .enumerate()
-            .map(|(i, (item, score))| (item, score, injected(offset + n_facts + i)))
-            .collect(),
-        text,
-    })
 }

@@ -82,7 +82,7 @@ impl Store {
                     ctx.transcript_path.as_deref(),
                     last_message,
                     usage.map(|u| serde_json::to_string(u).expect("plain struct")),
-                    crate::hook::stamp(chrono::Utc::now())
+                    crate::time::Time::now().into_string()
                 ],
             )
             .await?;

@@ -27,9 +27,9 @@ pub struct Rebuilt {
 
 impl Store {
     /// Checkpoints the WAL into the database file, and truncates it, once it has grown past
-    /// `limit` bytes. A hook call leaves its connection open at exit (see `hook.rs`), so
-    /// nothing else does, and the next process reads the whole WAL on open: it must stay
-    /// small. Only a TRUNCATE does that (after a PASSIVE one, the next opener's recovery
+    /// `limit` bytes. A hook call leaves its connection open at exit (see
+    /// `Recorder::finish_without_closing`), so nothing else does, and the next process reads
+    /// the whole WAL on open: it must stay small. Only a TRUNCATE does that (after a PASSIVE one, the next opener's recovery
     /// forgets what was copied and the WAL grows without end), and it must not wait: with no
     /// busy timeout it gives up at once when another process is busy, and a later call does
     /// it instead.

@@ -47,7 +47,7 @@ pub const MAX_TTL_SECONDS: u64 = 3_155_760_000; // 100 × 365.25 days
 /// [`MAX_TTL_SECONDS`]; callers refuse more) ends, as a stamp.
 pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
     let ttl = chrono::TimeDelta::seconds(ttl_seconds.min(MAX_TTL_SECONDS) as i64);
-    crate::hook::stamp(now + ttl)
+    crate::time::Time::at(now + ttl).into_string()
 }
 
 /// How long a deleted value's tombstone is kept: long enough for every machine of the team to
@@ -160,7 +160,7 @@ impl Store {
                 namespace,
                 key,
                 agent_id,
-                crate::hook::stamp(now),
+                crate::time::Time::at(now).into_string(),
                 now.timestamp_millis()
             ],
         )
@@ -170,7 +170,10 @@ impl Store {
     /// Deletes what expired before `now`, and tombstones older than [`TOMBSTONE_DAYS`].
     pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
         let tombstones = chrono::DateTime::parse_from_rfc3339(now)
-            .map(|t| crate::hook::stamp((t - chrono::Duration::days(TOMBSTONE_DAYS)).to_utc()))
+            .map(|t| {
+                crate::time::Time::at((t - chrono::Duration::days(TOMBSTONE_DAYS)).to_utc())
+                    .into_string()
+            })
             .unwrap_or_default();
         self.run(
             "DELETE FROM agent_memory

@@ -110,5 +110,5 @@ impl Store {
 
 /// Whether a sync lock of an earlier flowhook exists for `db`: this user synced that path.
 pub(super) fn synced_here_before(db: &Path) -> bool {
-    crate::sync::lock_path(db).exists()
+    crate::paths::sync_lock(db).exists()
 }

@@ -381,7 +381,7 @@ impl Store {
     ) -> Result<u64> {
         let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
             .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
-        let now = crate::hook::stamp(chrono::Utc::now());
+        let now = crate::time::Time::now().into_string();
         let mut stored = 0;
         for row in &all {
             let reason = match self

@@ -26,7 +26,6 @@ use crate::store::{Column, SHARED, Shared, Store, cursor_key};
 use remote::Server;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 /// What to do.
@@ -168,7 +167,7 @@ pub async fn run(
             c.timeout_secs
         ))
     });
-    let now = crate::hook::stamp(chrono::Utc::now());
+    let now = crate::time::Time::now().into_string();
     let state = |e: &Result<Report, String>| -> Vec<(&'static str, String)> {
         match e {
             Ok(_) => vec![("last_error", String::new())],
@@ -221,7 +220,7 @@ async fn exchange(
         ));
         tables.push((*t, columns));
     }
-    let now = crate::hook::stamp(chrono::Utc::now());
+    let now = crate::time::Time::now().into_string();
     // Two requests when there is nothing to do: this one, and the survey.
     let look = server
         .look(
@@ -338,7 +337,7 @@ async fn exchange(
             }
         }
         store
-            .fold_pulled(&crate::hook::stamp(chrono::Utc::now()))
+            .fold_pulled(crate::time::Time::now().as_str())
             .await
             .map_err(err)?;
         report.machines = look
@@ -606,7 +605,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if c.database.mode != Mode::Sync || c.database.url.is_none() {
         return;
     }
-    let path = lock_path(&to.db);
+    let path = crate::paths::sync_lock(&to.db);
     let interval = Duration::from_secs(c.sync.interval_minutes.saturating_mul(60));
     let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     let stale = c.sync.interval_minutes > 0
@@ -637,13 +636,6 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
 /// released when the process ends, however it ends.
 struct Lock(#[allow(dead_code)] std::fs::File);
 
-/// The sync lock of `db`: it exists once a sync of that path was due or ran.
-pub fn lock_path(db: &std::path::Path) -> PathBuf {
-    crate::paths::state_dir()
-        .join("sync")
-        .join(format!("{}.lock", crate::paths::db_key(db)))
-}
-
 impl Lock {
     fn touch(path: &std::path::Path) {
         if let Some(dir) = path.parent() {
@@ -656,7 +648,7 @@ impl Lock {
 
     /// The lock, or `None` when another process holds it.
     fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
-        let path = lock_path(db);
+        let path = crate::paths::sync_lock(db);
         Lock::touch(&path);
         let file = crate::paths::open_append(&path)
             .map_err(|e| format!("cannot open the sync lock {}: {e}", path.display()))?;
@@ -664,6 +656,7 @@ impl Lock {
     }
 
     fn held(db: &std::path::Path) -> bool {
-        crate::paths::open_append(&lock_path(db)).is_ok_and(|f| !crate::paths::try_lock(&f))
+        crate::paths::open_append(&crate::paths::sync_lock(db))
+            .is_ok_and(|f| !crate::paths::try_lock(&f))
     }
 }

@@ -160,7 +160,7 @@ pub fn choose(id: &str, shared: bool) -> std::io::Result<()> {
         id.to_owned(),
         Choice {
             shared,
-            at: crate::hook::stamp(chrono::Utc::now()),
+            at: crate::time::Time::now().into_string(),
         },
     );
     let bytes = serde_json::to_vec_pretty(&ledger).map_err(std::io::Error::other)?;

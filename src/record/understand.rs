@@ -1,0 +1,213 @@
+//! Understanding a payload: bytes to an event, a refusal, or "not ours", before anything is
+//! written and without opening a database (an ignored event never opens one).
+//!
+//! Owns parsing and the lenient second reading; it resolves the project the payload names
+//! (through the `Recorder`'s cache) but must not touch a store, the spool or the watchdog.
+
+use super::{Origin, Outcome, Recorder};
+use crate::event::flags::Invocation;
+use crate::event::wire::Payload;
+use crate::event::{self, Normalised};
+use crate::input::Received;
+use crate::resolve::Resolved;
+use std::rc::Rc;
+
+/// What a payload means, before anything is written.
+pub(super) enum Understood {
+    /// Not an event flowhook records, described.
+    Ignored(String),
+    Bound(Bound),
+}
+
+/// What goes to a database: an event to store, or a payload to quarantine.
+pub(super) enum Bound {
+    Event(Heard),
+    Rejected(Refused),
+}
+
+/// An event understood, and the project it is filed under.
+pub(super) struct Heard {
+    pub n: Box<Normalised>,
+    pub to: Rc<Resolved>,
+    /// Whether the payload named its directory (else the session's project counts).
+    pub cwd_given: bool,
+}
+
+/// A payload that cannot be understood, and why.
+pub(super) struct Refused {
+    pub reason: String,
+    pub to: Rc<Resolved>,
+}
+
+impl Understood {
+    fn refused(reason: String, to: Rc<Resolved>) -> Understood {
+        Understood::Bound(Bound::Rejected(Refused { reason, to }))
+    }
+}
+
+impl Bound {
+    /// Where it goes.
+    pub fn to(&self) -> &Rc<Resolved> {
+        match self {
+            Bound::Event(h) => &h.to,
+            Bound::Rejected(r) => &r.to,
+        }
+    }
+
+    /// What it is, for messages.
+    pub fn label(&self) -> String {
+        match self {
+            Bound::Event(h) => h.n.label(),
+            Bound::Rejected(r) => format!("rejected payload ({})", r.reason),
+        }
+    }
+}
+
+/// The outcome of an event that is not ours.
+pub(super) fn ignored(what: &str) -> Outcome {
+    tracing::debug!("ignored: {what}");
+    Outcome::Ignored {
+        what: what.to_owned(),
+    }
+}
+
+impl Recorder {
+    /// What the payload means. A payload refused as it is gets one more reading, as its
+    /// sender meant it: cut at the size limit, its whole members (see
+    /// `input::complete_prefix`); else as JavaScript reads it (`input::repaired`). The
+    /// refusal stands when that reading is refused too.
+    pub(super) fn understand(
+        &mut self,
+        received: &Received,
+        inv: &Invocation,
+        origin: &Origin,
+    ) -> Understood {
+        let first = self.understand_bytes(&received.bytes, received.too_large, inv, origin);
+        let Understood::Bound(Bound::Rejected(Refused { reason, .. })) = &first else {
+            return first;
+        };
+        let again = match received.too_large {
+            true => crate::input::complete_prefix(&received.bytes),
+            false => crate::input::repaired(&received.bytes),
+        };
+        match again.map(|bytes| self.understand_bytes(&bytes, false, inv, origin)) {
+            Some(Understood::Bound(Bound::Rejected(_))) | None => first,
+            Some(u) => {
+                tracing::info!("read leniently, after: {reason}");
+                u
+            }
+        }
+    }
+
+    fn understand_bytes(
+        &mut self,
+        bytes: &[u8],
+        too_large: bool,
+        inv: &Invocation,
+        origin: &Origin,
+    ) -> Understood {
+        let parsed = parse(bytes, too_large);
+        let payload_cwd = match &parsed {
+            Ok(Some(p)) => p.cwd.clone().filter(|c| !c.is_empty()),
+            _ => None,
+        };
+        let dir = payload_cwd
+            .clone()
+            .or_else(|| origin.cwd.clone())
+            .unwrap_or_else(|| ".".to_owned());
+        let to = self.resolved(&dir, origin);
+        let env = event::Env::new(
+            &to.config().limits,
+            origin.session.clone(),
+            origin.cwd.clone(),
+            to.patterns.clone(),
+        );
+        let payload = match parsed {
+            Ok(p) => p,
+            Err(reason) => return Understood::refused(reason, to),
+        };
+        match event::normalise(payload.as_ref(), inv, &env) {
+            Ok(Some(n)) => Understood::Bound(Bound::Event(Heard {
+                n: Box::new(n),
+                to,
+                cwd_given: payload_cwd.is_some(),
+            })),
+            Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
+            Err(reason) => Understood::refused(reason, to),
+        }
+    }
+}
+
+/// What a hook call would make of `stdin` and `inv`, without configuration, database or
+/// side effects: `Ok(true)` an event to store, `Ok(false)` not one of ours, `Err` the reason
+/// it would be quarantined. For the fuzzer and the property tests.
+pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
+    let env = event::Env::new(
+        &crate::config::Limits::default(),
+        None,
+        Some("/".to_owned()),
+        Vec::new(),
+    );
+    let once = |bytes: &[u8]| -> Result<bool, String> {
+        let payload = parse(bytes, false)?;
+        Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
+    };
+    once(stdin).or_else(|e| match crate::input::repaired(stdin) {
+        Some(bytes) => once(&bytes).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
+/// The payload, `None` for an empty stdin, or what is wrong with it.
+fn parse(bytes: &[u8], too_large: bool) -> Result<Option<Payload<'_>>, String> {
+    if too_large {
+        return Err(format!(
+            "payload larger than limits.max_payload_bytes ({} bytes read)",
+            bytes.len()
+        ));
+    }
+    let start = bytes.trim_ascii_start();
+    let Some(first) = start.first() else {
+        return Ok(None);
+    };
+    let kind = match first {
+        b'{' => None,
+        b'[' => Some("a JSON array"),
+        b'"' => Some("a JSON string"),
+        b'-' | b'0'..=b'9' => Some("a JSON number"),
+        _ if [&b"true"[..], b"false", b"null"]
+            .iter()
+            .any(|l| start.starts_with(l)) =>
+        {
+            Some("a JSON literal")
+        }
+        _ => Some("not JSON"),
+    };
+    if let Some(kind) = kind {
+        return Err(format!("stdin is {kind}, not a hook payload object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(start);
+    serde_path_to_error::deserialize(&mut de)
+        .map(Some)
+        .map_err(|e| match e.path().to_string().as_str() {
+            "." => format!(
+                "invalid JSON payload: {}",
+                crate::input::describe_error(e.inner())
+            ),
+            path => format!(
+                "invalid JSON payload at {path}: {}",
+                crate::input::describe_error(e.inner())
+            ),
+        })
+}
+
+/// A one-line description of an ignored event.
+fn describe(p: Option<&Payload>, inv: &Invocation) -> String {
+    match p.and_then(|p| p.hook_event_name.as_deref()) {
+        Some(name) => match p.and_then(|p| p.tool_name.as_deref()) {
+            Some(tool) => format!("{name}({tool})"),
+            None => name.to_owned(),
+        },
+        None => format!("{:?}", inv.command),
+    }
+}

@@ -1,0 +1,105 @@
+//! What a debugging command or the MCP server works on: the current directory's project as
+//! the resolver sees it, with `--db` and `--config`, and the database it names.
+//!
+//! Owns turning command-line options into a resolution; it prints warnings about the
+//! configuration and nothing else, and knows nothing of the commands that use it.
+
+/// The project a `--project` value names: a directory's identity (its git remote, say), or
+/// the value itself, taken as an identity as stored.
+pub fn project_named(value: &str) -> String {
+    let path = std::path::Path::new(value);
+    if path.is_dir() {
+        let root = crate::project::root(path, None);
+        if let Ok(r) = crate::resolve::resolve(&root, &crate::resolve::Overrides::default()) {
+            return r.project.id;
+        }
+    }
+    value.trim_end_matches('/').to_owned()
+}
+
+/// What a debugging command works on: everything the resolver says about the current
+/// directory's project (an invalid configuration is an error here), with `--db` and
+/// `--config`.
+pub struct Setup {
+    pub resolved: crate::resolve::Resolved,
+}
+
+impl Setup {
+    pub fn resolve(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
+        Setup::resolve_with(common, |here, o| {
+            crate::resolve::resolve(here, o).map_err(|e| e.to_string())
+        })
+    }
+
+    /// As a hook call resolves: an unusable configuration file is reported in
+    /// `config_error` and the defaults apply (doctor diagnoses it instead of stopping).
+    pub fn resolve_lenient(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
+        Setup::resolve_with(common, |here, o| {
+            Ok(crate::resolve::resolve_lenient(here, o))
+        })
+    }
+
+    fn resolve_with(
+        common: &crate::cli::Common,
+        resolve: impl FnOnce(
+            &std::path::Path,
+            &crate::resolve::Overrides,
+        ) -> std::result::Result<crate::resolve::Resolved, String>,
+    ) -> std::result::Result<Setup, String> {
+        let here = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        let overrides =
+            crate::resolve::Overrides::from_env(common.db.clone(), common.config.clone());
+        let resolved = resolve(&here, &overrides)?;
+        if let Some(ignored) = &resolved.loaded.ignored {
+            // As `cmd`'s `tell!`: what a file says reaches the terminal only through `Shown`.
+            let warning = ignored.warning();
+            let line = format_args!("flowhook: warning: {warning}");
+            eprintln!("{}", crate::text::Shown::text(line));
+        }
+        for m in &resolved.loaded.misplaced {
+            eprintln!("flowhook: warning: {m}");
+        }
+        Ok(Setup { resolved })
+    }
+
+    pub fn db(&self) -> &std::path::Path {
+        &self.resolved.db
+    }
+
+    pub fn config(&self) -> &crate::config::Config {
+        self.resolved.config()
+    }
+
+    /// `text` without its secrets (the built-in shapes and the configuration's patterns).
+    pub fn redact(&self, text: &str) -> String {
+        crate::redact::redact(text, &self.resolved.patterns).into_owned()
+    }
+
+    /// The project's identity (what its rows are filed under).
+    pub fn project(&self) -> &str {
+        &self.resolved.project.id
+    }
+
+    /// Opens the database; a missing one is an error, not a new empty file.
+    pub async fn open_existing(&self) -> std::result::Result<crate::store::Store, String> {
+        if !self.db().exists() && self.resolved.db_refused.is_none() {
+            return Err(format!(
+                "no database at {} (nothing recorded yet? try `flowhook replay FILE` or --db)",
+                self.db().display()
+            ));
+        }
+        self.open().await
+    }
+
+    /// Opens the database, creating it when missing.
+    pub async fn open(&self) -> std::result::Result<crate::store::Store, String> {
+        if let Some(why) = &self.resolved.db_refused {
+            return Err(why.clone());
+        }
+        let busy = std::time::Duration::from_millis(self.config().database.busy_timeout_ms);
+        crate::store::Store::open(self.db(), busy)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
