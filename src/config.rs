@@ -513,13 +513,24 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     };
     let before = &text.as_bytes()[..span.start.min(text.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.len()
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    format!("line {line}, column {column}: {message}")
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = before.len() - start + 1;
+    // The key of that line, when it is one (never the value after `=`).
+    let key = text[start..]
+        .split(['=', '\n'])
+        .next()
+        .map(str::trim)
+        .filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        })
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    format!("line {line}, column {column}{key}: {message}")
 }
 
 fn from_table(table: toml::Table, path: &Path) -> Result<Config, ConfigError> {
@@ -631,7 +642,7 @@ mod tests {
             assert!(err.starts_with("line "), "{err}");
         }
         let err = Config::parse("[hook]\n\ntimeout_ms = \"soon\"\n").unwrap_err();
-        assert!(err.starts_with("line 3, column 14: "), "{err}");
+        assert!(err.starts_with("line 3, column 14 (timeout_ms): "), "{err}");
     }
 
     #[test]
