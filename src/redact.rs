@@ -1006,6 +1006,106 @@ impl Seen {
     }
 }
 
+/// A cheaper test than a rule's regex, for rules whose keyword is in much ordinary text
+/// (`s.` in `notes.md`, `ey` in `key`, `sk` in `task`): every match of the regex starts
+/// with one of `leads` (as written, case and all) followed by at least `min` bytes that
+/// `class` accepts. A text without such a run cannot match, and the regex is neither
+/// compiled nor run on it. (The unit test `gates_never_skip_a_match` holds each to it.)
+struct Gate {
+    rule: &'static str,
+    leads: &'static [&'static str],
+    min: usize,
+    class: fn(u8) -> bool,
+}
+
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn word_or_dash(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+const GATES: &[Gate] = &[
+    // `hvs\.[\w-]{90,120}` or `s\.(?i:[a-z0-9]{24})`: `s.` and 24 of `[\w-]` either way.
+    Gate {
+        rule: "vault-service-token",
+        leads: &["s."],
+        min: 24,
+        class: word_or_dash,
+    },
+    // `ey[a-zA-Z0-9]{17,}\.ey...`
+    Gate {
+        rule: "jwt",
+        leads: &["ey"],
+        min: 17,
+        class: alnum,
+    },
+    // `SK[0-9a-fA-F]{32}`
+    Gate {
+        rule: "twilio-api-key",
+        leads: &["SK"],
+        min: 32,
+        class: |b| b.is_ascii_hexdigit(),
+    },
+    // `(API-[A-Z0-9]{26})`
+    Gate {
+        rule: "octopus-deploy-api-key",
+        leads: &["API-"],
+        min: 26,
+        class: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
+    },
+    // `(SG\.(?i)[a-z0-9=_\-\.]{66})`
+    Gate {
+        rule: "sendgrid-api-token",
+        leads: &["SG."],
+        min: 66,
+        class: |b| word_or_dash(b) || b == b'=' || b == b'.',
+    },
+    // `(?:pat|sat)\.[a-zA-Z0-9_-]{22}\.`
+    Gate {
+        rule: "harness-api-key",
+        leads: &["pat.", "sat."],
+        min: 22,
+        class: word_or_dash,
+    },
+    // `(hf_(?i:[a-z]{34}))`
+    Gate {
+        rule: "huggingface-access-token",
+        leads: &["hf_"],
+        min: 34,
+        class: |b| b.is_ascii_alphabetic(),
+    },
+    // `((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\.`
+    Gate {
+        rule: "authress-service-client-access-key",
+        leads: &["sc_", "ext_", "scauth_", "authress_"],
+        min: 5,
+        class: alnum,
+    },
+    // `[a-zA-Z0-9_~.]{3}\dQ~[a-zA-Z0-9_~.-]{31,34}`
+    Gate {
+        rule: "azure-ad-client-secret",
+        leads: &["Q~"],
+        min: 31,
+        class: |b| word_or_dash(b) || b == b'~' || b == b'.',
+    },
+];
+
+/// Whether rule `i`'s regex may match in `text` (see [`Gate`]).
+fn may_match(i: usize, text: &str) -> bool {
+    let Some(gate) = GATES.iter().find(|g| g.rule == rules::RULES[i].id) else {
+        return true;
+    };
+    ungated()
+        || gate.leads.iter().any(|lead| {
+            text.match_indices(lead).any(|(at, _)| {
+                let run = &text.as_bytes()[at + lead.len()..];
+                run.len() >= gate.min && run[..gate.min].iter().all(|b| (gate.class)(*b))
+            })
+        })
+}
+
 struct Compiled {
     regex: regex::bytes::Regex,
     allow: Vec<regex::bytes::Regex>,
@@ -1093,7 +1193,7 @@ fn table(text: &str, cut: bool, seen: &Seen) -> Vec<Found> {
         return found;
     }
     let bytes = text.as_bytes();
-    for i in (0..rules::RULES.len()).filter(|i| seen.rule(*i)) {
+    for i in (0..rules::RULES.len()).filter(|i| seen.rule(*i) && may_match(*i, text)) {
         let Some(c) = compiled(i) else {
             continue;
         };
@@ -1517,6 +1617,61 @@ mod tests {
             failures[..failures.len().min(20)].join("\n"),
             failures.len()
         );
+    }
+
+    /// Each gate lets through every text its rule's regex matches: the rules' own samples,
+    /// alone and among other text, tests/data, the corpus, and each sample with every byte of
+    /// it changed to one its regex may read there or not.
+    #[test]
+    fn gates_never_skip_a_match() {
+        let mut texts: Vec<String> = include_str!("../tests/data/ordinary.txt")
+            .lines()
+            .chain(shapes().into_iter().map(|(t, _)| t))
+            .map(str::to_owned)
+            .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        for f in std::fs::read_dir(&corpus)
+            .expect("../shared/corpus")
+            .map(|e| e.unwrap().path())
+        {
+            texts.extend(
+                std::fs::read_to_string(&f)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        for gate in GATES {
+            let i = rules::RULES
+                .iter()
+                .position(|r| r.id == gate.rule)
+                .unwrap_or_else(|| panic!("no rule {}", gate.rule));
+            let regex = &compiled(i).expect("compiled").regex;
+            let sample = rules::SAMPLES[i];
+            let mut own = vec![
+                sample.to_owned(),
+                format!("a {sample} b"),
+                write_payload(sample),
+            ];
+            for at in 0..sample.len() {
+                for b in [b'a', b'Z', b'0', b'.', b'-', b'_', b' ', b'~', b'='] {
+                    let mut bytes = sample.as_bytes().to_vec();
+                    bytes[at] = b;
+                    own.push(String::from_utf8(bytes).expect("ASCII samples"));
+                }
+                own.push(format!("{}{}", &sample[..at], &sample[at + 1..]));
+            }
+            assert!(regex.is_match(sample.as_bytes()), "{}", gate.rule);
+            for text in texts.iter().chain(&own) {
+                if regex.is_match(text.as_bytes()) {
+                    assert!(
+                        may_match(i, text),
+                        "{} skipped a match in {text:?}",
+                        gate.rule
+                    );
+                }
+            }
+        }
     }
 
     /// The index the compiler builds holds every word of every scanner and rule, and finds
