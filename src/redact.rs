@@ -22,9 +22,10 @@
 //!
 //! Besides the hand-written scanners, a table of 216 service-specific shapes (GitLab, npm,
 //! Hugging Face, SendGrid, Slack webhooks, ...), derived from gitleaks' default rule set
-//! (`redact/rules.rs`): one scan for all their keywords (indexed by their first two bytes),
-//! then only the rules whose keywords are in the text compile and run their regex. A text
-//! without any keyword costs that one scan.
+//! (`redact/rules.rs`). One scan of a text finds the words every scanner searches for and
+//! the table's keywords, from an index the compiler builds (nothing to set up per process);
+//! only the scanners and rules whose words are in the text then run, a rule's regex compiled
+//! the first time. A text without any of those words costs that one scan.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -231,31 +232,63 @@ impl Found {
 }
 
 /// A scanner: the secrets of one shape in a text (sorted, not overlapping). `cut`: the text
-/// was cut at its end.
-type Pass = fn(&str, bool) -> Vec<Found>;
+/// was cut at its end; `seen`: the words of [`WORDS`] in the text.
+type Pass = fn(&str, bool, &Seen) -> Vec<Found>;
 
-const PASSES: &[Pass] = &[
-    private_spans,
-    pem_blocks,
-    prefixed_tokens,
-    jwts,
-    bearer,
-    url_credentials,
-    assignments,
-    netrc,
-    table,
+/// The scanners, each with the words it searches for: a text without one of them cannot
+/// hold its shape, and is not searched by it (see [`Seen`]). The table's words are its
+/// rules' keywords.
+const PASSES: &[(Pass, &[&str])] = &[
+    (private_spans, &["<private>"]),
+    (pem_blocks, &["-----BEGIN "]),
+    (prefixed_tokens, &PREFIX_WORDS),
+    (jwts, &["eyJ"]),
+    (bearer, &["bearer ", "authorization"]),
+    (url_credentials, &["://"]),
+    (assignments, SECRET_KEYS),
+    (netrc, &["password"]),
+    (table, &[]),
 ];
+
+/// Whether every scanner runs on every text, whatever [`Seen`] says: what the tests compare
+/// the skipping with.
+fn ungated() -> bool {
+    #[cfg(test)]
+    return tests::UNGATED.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    false
+}
+
+/// The index of the table in [`PASSES`].
+const TABLE: usize = PASSES.len() - 1;
+
+/// The prefixes of [`PREFIXES`].
+const PREFIX_WORDS: [&str; PREFIXES.len()] = {
+    let mut words = [""; PREFIXES.len()];
+    let mut i = 0;
+    while i < PREFIXES.len() {
+        words[i] = PREFIXES[i].prefix;
+        i += 1;
+    }
+    words
+};
 
 /// One of the built-in scanners, or a pattern from hooks.toml.
 enum Scanner<'a> {
-    Shape(Pass),
+    Shape(usize),
     Pattern(&'a regex_lite::Regex),
 }
 
 impl Scanner<'_> {
-    fn find(&self, text: &str, cut: bool) -> Vec<Found> {
+    fn find(&self, text: &str, cut: bool, seen: &Seen) -> Vec<Found> {
         match self {
-            Scanner::Shape(pass) => pass(text, cut),
+            // The table's cut rule looks at the end of the text, keyword or not.
+            Scanner::Shape(p)
+                if seen.passes & (1 << p) == 0 && !(*p == TABLE && cut) && !ungated() =>
+            {
+                Vec::new()
+            }
+            Scanner::Shape(p) => PASSES[*p].0(text, cut, seen),
             Scanner::Pattern(re) => re
                 .find_iter(text)
                 .filter(|m| !m.is_empty())
@@ -275,9 +308,10 @@ fn scrub<'a>(text: &'a str, extra: &[regex_lite::Regex], kind: Kind) -> Cow<'a, 
     let views: &[bool] = if kind.raw { &[true] } else { &[false, true] };
     for &unescape in views {
         let mut view: Option<Unescaped> = None;
-        let scanners = PASSES
-            .iter()
-            .map(|p| Scanner::Shape(*p))
+        // The words in the text scanned now, found once and again only when it changes.
+        let mut seen: Option<Seen> = None;
+        let scanners = (0..PASSES.len())
+            .map(Scanner::Shape)
             .chain(extra.iter().map(Scanner::Pattern));
         for scan in scanners {
             let escaped = out.contains('\\');
@@ -285,11 +319,13 @@ fn scrub<'a>(text: &'a str, extra: &[regex_lite::Regex], kind: Kind) -> Cow<'a, 
                 break; // no escapes: the plain scan saw everything
             }
             let found = if !(unescape && escaped) {
-                scan.find(&out, kind.cut)
+                let seen = seen.get_or_insert_with(|| Seen::of(&out));
+                scan.find(&out, kind.cut, seen)
             } else {
                 // The view is decoded once and reused until a scanner changes the text.
                 let v = view.get_or_insert_with(|| Unescaped::of(&out));
-                scan.find(&v.text, kind.cut)
+                let seen = seen.get_or_insert_with(|| Seen::of(&v.text));
+                scan.find(&v.text, kind.cut, seen)
                     .into_iter()
                     .map(|f| Found {
                         start: v.raw_offset(f.start),
@@ -301,6 +337,7 @@ fn scrub<'a>(text: &'a str, extra: &[regex_lite::Regex], kind: Kind) -> Cow<'a, 
             if let Some(changed) = splice(&out, &found) {
                 out = Cow::Owned(changed);
                 view = None;
+                seen = None;
             }
         }
     }
@@ -455,7 +492,7 @@ fn starts_of<'a>(text: &'a str, needle: &'a str) -> impl Iterator<Item = usize> 
     text.match_indices(needle).map(|(i, _)| i)
 }
 
-fn private_spans(text: &str, _cut: bool) -> Vec<Found> {
+fn private_spans(text: &str, _cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("<private>").map(|i| i + from) {
@@ -472,7 +509,7 @@ fn private_spans(text: &str, _cut: bool) -> Vec<Found> {
     found
 }
 
-fn pem_blocks(text: &str, cut: bool) -> Vec<Found> {
+fn pem_blocks(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("-----BEGIN ").map(|i| i + from) {
@@ -509,7 +546,7 @@ fn pem_blocks(text: &str, cut: bool) -> Vec<Found> {
     found
 }
 
-fn prefixed_tokens(text: &str, cut: bool) -> Vec<Found> {
+fn prefixed_tokens(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     for p in PREFIXES {
         for s in starts_of(text, p.prefix) {
@@ -534,7 +571,7 @@ fn prefixed_tokens(text: &str, cut: bool) -> Vec<Found> {
     disjoint(found)
 }
 
-fn jwts(text: &str, cut: bool) -> Vec<Found> {
+fn jwts(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(s) = text[from..].find("eyJ").map(|i| i + from) {
@@ -556,7 +593,7 @@ fn jwts(text: &str, cut: bool) -> Vec<Found> {
 
 /// `Bearer <token>` anywhere; `Authorization: <scheme> <credentials>` (Basic, Token, ...)
 /// and `Authorization: <credentials>` in a header.
-fn bearer(text: &str, cut: bool) -> Vec<Found> {
+fn bearer(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let lower = text.to_ascii_lowercase();
     let mut found = Vec::new();
     let mut credentials = |start: usize| {
@@ -589,7 +626,7 @@ fn bearer(text: &str, cut: bool) -> Vec<Found> {
 
 /// `scheme://user:password@host` keeps the user. The password may hold `/` and `@` (not
 /// escaped, as people type them): it ends at the last `@` of the URL.
-fn url_credentials(text: &str, cut: bool) -> Vec<Found> {
+fn url_credentials(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     for s in starts_of(text, "://").map(|i| i + 3) {
         let url_end = text[s..]
@@ -621,7 +658,7 @@ fn url_credentials(text: &str, cut: bool) -> Vec<Found> {
 
 /// `password=…`, `DB_PASSWORD: …`, `"api_key": "…"`, `export TOKEN='…'`,
 /// `aws_secret_access_key = …`: the key kept, a literal value replaced.
-fn assignments(text: &str, cut: bool) -> Vec<Found> {
+fn assignments(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let lower = text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     let mut found = Vec::new();
@@ -678,7 +715,7 @@ fn assignments(text: &str, cut: bool) -> Vec<Found> {
 
 /// `.netrc`: `machine h login u password p` on a line (or quoted in a sentence), or
 /// `password p` on a line of its own after `machine` or `login` lines.
-fn netrc(text: &str, cut: bool) -> Vec<Found> {
+fn netrc(text: &str, cut: bool, _: &Seen) -> Vec<Found> {
     let mut found = Vec::new();
     if !text.contains("password") {
         return found;
@@ -809,16 +846,264 @@ struct Rule {
     allow: &'static [&'static str],
 }
 
-/// The table, ready to scan: its keywords indexed once per process (no automaton to build:
-/// a hook call scans a few KB once), each rule's regexes compiled when its keywords are
-/// first met.
-struct Table {
-    /// Every keyword, sorted, with its rules.
-    words: Vec<(&'static str, Vec<usize>)>,
-    /// Whether some keyword starts with these two bytes (`a << 8 | b`).
-    pairs: Vec<bool>,
-    compiled: Vec<OnceLock<Option<Compiled>>>,
-    allow: OnceLock<Vec<regex::bytes::Regex>>,
+/// Every word a scanner searches for (see [`PASSES`]), each with what it is for: a scanner
+/// (`< TABLE`) or the rule `TABLE + i` of the table. Indexed by the compiler, so that a hook
+/// call pays nothing to set it up: grouped by their first byte, lower-case ([`BY_BYTE`]), with
+/// a bit for the first two bytes of each ([`PAIRS`]).
+static WORDS: [(&str, u16); WORD_COUNT] = words_by_first_byte();
+
+/// Where the words of each first byte (lower-case) are in [`WORDS`].
+static BY_BYTE: [(u16, u16); 256] = byte_ranges();
+
+/// Whether some word starts with these two bytes, lower-case (bit `a << 8 | b`).
+static PAIRS: [u64; 1024] = pairs();
+
+const WORD_COUNT: usize = {
+    let mut n = 0;
+    let mut p = 0;
+    while p < PASSES.len() {
+        n += PASSES[p].1.len();
+        p += 1;
+    }
+    let mut r = 0;
+    while r < rules::RULES.len() {
+        n += rules::RULES[r].keywords.len();
+        r += 1;
+    }
+    n
+};
+
+/// Each word and its target, in the order of [`PASSES`] and then of the rules.
+const fn all_words() -> [(&'static str, u16); WORD_COUNT] {
+    let mut out = [("", 0u16); WORD_COUNT];
+    let mut n = 0;
+    let mut p = 0;
+    while p < PASSES.len() {
+        let mut w = 0;
+        while w < PASSES[p].1.len() {
+            out[n] = (PASSES[p].1[w], p as u16);
+            n += 1;
+            w += 1;
+        }
+        p += 1;
+    }
+    let mut r = 0;
+    while r < rules::RULES.len() {
+        let mut k = 0;
+        while k < rules::RULES[r].keywords.len() {
+            out[n] = (rules::RULES[r].keywords[k], (TABLE + r) as u16);
+            n += 1;
+            k += 1;
+        }
+        r += 1;
+    }
+    out
+}
+
+const fn first(word: &str) -> u8 {
+    word.as_bytes()[0].to_ascii_lowercase()
+}
+
+/// [`all_words`], grouped by first byte (a counting sort).
+const fn words_by_first_byte() -> [(&'static str, u16); WORD_COUNT] {
+    let all = all_words();
+    let mut out = all;
+    let mut n = 0;
+    let mut b = 0;
+    while b < 256 {
+        let mut i = 0;
+        while i < WORD_COUNT {
+            if first(all[i].0) as usize == b {
+                out[n] = all[i];
+                n += 1;
+            }
+            i += 1;
+        }
+        b += 1;
+    }
+    out
+}
+
+const fn byte_ranges() -> [(u16, u16); 256] {
+    let words = words_by_first_byte();
+    let mut out = [(0u16, 0u16); 256];
+    let mut i = 0;
+    while i < WORD_COUNT {
+        let b = first(words[i].0) as usize;
+        if out[b].1 == 0 {
+            out[b].0 = i as u16;
+        }
+        out[b].1 = i as u16 + 1;
+        i += 1;
+    }
+    out
+}
+
+const fn pairs() -> [u64; 1024] {
+    let words = all_words();
+    let mut out = [0u64; 1024];
+    let mut i = 0;
+    while i < WORD_COUNT {
+        let w = words[i].0.as_bytes();
+        assert!(w.len() >= 2, "a word of two bytes at least");
+        let p = pair(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+        out[p / 64] |= 1 << (p % 64);
+        i += 1;
+    }
+    out
+}
+
+const fn pair(a: u8, b: u8) -> usize {
+    (a as usize) << 8 | b as usize
+}
+
+/// The words of [`WORDS`] found in a text (in any case): which scanners may find something
+/// there, which rules of the table, and where the last of its keywords starts. A scanner
+/// finds nothing in a text without one of its words (each searches for them first), so
+/// skipping it there changes nothing; a text is read once for all of them.
+struct Seen {
+    /// Bit `p`: a word of `PASSES[p]` is in the text (the table's: a keyword of a rule).
+    passes: u32,
+    rules: [u64; rules::RULES.len().div_ceil(64)],
+    last_keyword: Option<usize>,
+}
+
+impl Seen {
+    fn of(text: &str) -> Seen {
+        let mut seen = Seen {
+            passes: 0,
+            rules: [0; rules::RULES.len().div_ceil(64)],
+            last_keyword: None,
+        };
+        let bytes = text.as_bytes();
+        for (i, two) in bytes.windows(2).enumerate() {
+            let (a, b) = (two[0].to_ascii_lowercase(), two[1].to_ascii_lowercase());
+            let p = pair(a, b);
+            if PAIRS[p / 64] & (1 << (p % 64)) == 0 {
+                continue;
+            }
+            let (from, to) = BY_BYTE[usize::from(a)];
+            for &(word, target) in &WORDS[usize::from(from)..usize::from(to)] {
+                let w = word.as_bytes();
+                if bytes.len() - i >= w.len() && bytes[i..i + w.len()].eq_ignore_ascii_case(w) {
+                    let target = usize::from(target);
+                    if target < TABLE {
+                        seen.passes |= 1 << target;
+                    } else {
+                        let r = target - TABLE;
+                        seen.rules[r / 64] |= 1 << (r % 64);
+                        seen.passes |= 1 << TABLE;
+                        seen.last_keyword = Some(i);
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    fn rule(&self, r: usize) -> bool {
+        self.rules[r / 64] & (1 << (r % 64)) != 0
+    }
+}
+
+/// A cheaper test than a rule's regex, for rules whose keyword is in much ordinary text
+/// (`s.` in `notes.md`, `ey` in `key`, `sk` in `task`): every match of the regex starts
+/// with one of `leads` (as written, case and all) followed by at least `min` bytes that
+/// `class` accepts. A text without such a run cannot match, and the regex is neither
+/// compiled nor run on it. (The unit test `gates_never_skip_a_match` holds each to it.)
+struct Gate {
+    rule: &'static str,
+    leads: &'static [&'static str],
+    min: usize,
+    class: fn(u8) -> bool,
+}
+
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn word_or_dash(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+const GATES: &[Gate] = &[
+    // `hvs\.[\w-]{90,120}` or `s\.(?i:[a-z0-9]{24})`: `s.` and 24 of `[\w-]` either way.
+    Gate {
+        rule: "vault-service-token",
+        leads: &["s."],
+        min: 24,
+        class: word_or_dash,
+    },
+    // `ey[a-zA-Z0-9]{17,}\.ey...`
+    Gate {
+        rule: "jwt",
+        leads: &["ey"],
+        min: 17,
+        class: alnum,
+    },
+    // `SK[0-9a-fA-F]{32}`
+    Gate {
+        rule: "twilio-api-key",
+        leads: &["SK"],
+        min: 32,
+        class: |b| b.is_ascii_hexdigit(),
+    },
+    // `(API-[A-Z0-9]{26})`
+    Gate {
+        rule: "octopus-deploy-api-key",
+        leads: &["API-"],
+        min: 26,
+        class: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
+    },
+    // `(SG\.(?i)[a-z0-9=_\-\.]{66})`
+    Gate {
+        rule: "sendgrid-api-token",
+        leads: &["SG."],
+        min: 66,
+        class: |b| word_or_dash(b) || b == b'=' || b == b'.',
+    },
+    // `(?:pat|sat)\.[a-zA-Z0-9_-]{22}\.`
+    Gate {
+        rule: "harness-api-key",
+        leads: &["pat.", "sat."],
+        min: 22,
+        class: word_or_dash,
+    },
+    // `(hf_(?i:[a-z]{34}))`
+    Gate {
+        rule: "huggingface-access-token",
+        leads: &["hf_"],
+        min: 34,
+        class: |b| b.is_ascii_alphabetic(),
+    },
+    // `((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\.`
+    Gate {
+        rule: "authress-service-client-access-key",
+        leads: &["sc_", "ext_", "scauth_", "authress_"],
+        min: 5,
+        class: alnum,
+    },
+    // `[a-zA-Z0-9_~.]{3}\dQ~[a-zA-Z0-9_~.-]{31,34}`
+    Gate {
+        rule: "azure-ad-client-secret",
+        leads: &["Q~"],
+        min: 31,
+        class: |b| word_or_dash(b) || b == b'~' || b == b'.',
+    },
+];
+
+/// Whether rule `i`'s regex may match in `text` (see [`Gate`]).
+fn may_match(i: usize, text: &str) -> bool {
+    let Some(gate) = GATES.iter().find(|g| g.rule == rules::RULES[i].id) else {
+        return true;
+    };
+    ungated()
+        || gate.leads.iter().any(|lead| {
+            text.match_indices(lead).any(|(at, _)| {
+                let run = &text.as_bytes()[at + lead.len()..];
+                run.len() >= gate.min && run[..gate.min].iter().all(|b| (gate.class)(*b))
+            })
+        })
 }
 
 struct Compiled {
@@ -836,99 +1121,35 @@ fn compile(pattern: &str) -> Option<regex::bytes::Regex> {
         .ok()
 }
 
-fn pair(a: u8, b: u8) -> usize {
-    usize::from(a) << 8 | usize::from(b)
+/// Rule `i`'s regexes, compiled when its keywords are first met.
+fn compiled(i: usize) -> Option<&'static Compiled> {
+    static COMPILED: [OnceLock<Option<Compiled>>; rules::RULES.len()] =
+        [const { OnceLock::new() }; rules::RULES.len()];
+    COMPILED[i]
+        .get_or_init(|| {
+            let rule = &rules::RULES[i];
+            let Some(regex) = compile(rule.regex) else {
+                tracing::warn!("redaction rule {} skipped", rule.id);
+                return None;
+            };
+            Some(Compiled {
+                regex,
+                allow: rule.allow.iter().filter_map(|p| compile(p)).collect(),
+            })
+        })
+        .as_ref()
 }
 
-impl Table {
-    fn get() -> &'static Table {
-        static TABLE: OnceLock<Table> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            let mut words: Vec<(&'static str, Vec<usize>)> = Vec::new();
-            for (i, rule) in rules::RULES.iter().enumerate() {
-                for k in rule.keywords {
-                    words.push((k, vec![i]));
-                }
-            }
-            words.sort();
-            words.dedup_by(|b, a| {
-                let same = a.0 == b.0;
-                if same {
-                    a.1.append(&mut b.1);
-                }
-                same
-            });
-            let mut pairs = vec![false; 1 << 16];
-            for (w, _) in &words {
-                let b = w.as_bytes();
-                pairs[pair(b[0], b[1])] = true;
-            }
-            Table {
-                words,
-                pairs,
-                compiled: rules::RULES.iter().map(|_| OnceLock::new()).collect(),
-                allow: OnceLock::new(),
-            }
-        })
-    }
-
-    /// Each keyword found in `text` (in any case): where it starts, and its rules.
-    fn keywords<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, &'t [usize])> + 't {
-        let lower = text.as_bytes();
-        (0..lower.len().saturating_sub(1))
-            .filter(move |&i| {
-                self.pairs[pair(
-                    lower[i].to_ascii_lowercase(),
-                    lower[i + 1].to_ascii_lowercase(),
-                )]
-            })
-            .flat_map(move |i| {
-                let two = [
-                    lower[i].to_ascii_lowercase(),
-                    lower[i + 1].to_ascii_lowercase(),
-                ];
-                let from = self
-                    .words
-                    .partition_point(|(w, _)| w.as_bytes()[..2] < two[..]);
-                self.words[from..]
-                    .iter()
-                    .take_while(move |(w, _)| w.as_bytes()[..2] == two[..])
-                    .filter(move |(w, _)| {
-                        lower.len() - i >= w.len()
-                            && lower[i..i + w.len()].eq_ignore_ascii_case(w.as_bytes())
-                    })
-                    .map(move |(_, rules)| (i, rules.as_slice()))
-            })
-    }
-
-    fn rule(&self, i: usize) -> Option<&Compiled> {
-        self.compiled[i]
-            .get_or_init(|| {
-                let rule = &rules::RULES[i];
-                let Some(regex) = compile(rule.regex) else {
-                    tracing::warn!("redaction rule {} skipped", rule.id);
-                    return None;
-                };
-                Some(Compiled {
-                    regex,
-                    allow: rule.allow.iter().filter_map(|p| compile(p)).collect(),
-                })
-            })
-            .as_ref()
-    }
-
-    /// Whether `secret`, found by rule `i`, is ordinary text after all.
-    fn allowed(&self, i: usize, c: &Compiled, secret: &[u8]) -> bool {
-        let rule = &rules::RULES[i];
-        let global = self
-            .allow
-            .get_or_init(|| rules::ALLOW.iter().filter_map(|p| compile(p)).collect());
-        let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
-        (rule.entropy > 0.0 && entropy(secret) <= rule.entropy)
-            || global.iter().any(|re| re.is_match(secret))
-            || c.allow.iter().any(|re| re.is_match(secret))
-            || rules::STOPWORDS.iter().any(|w| lower.contains(w))
-    }
+/// Whether `secret`, found by rule `i`, is ordinary text after all.
+fn allowed(i: usize, c: &Compiled, secret: &[u8]) -> bool {
+    static GLOBAL: OnceLock<Vec<regex::bytes::Regex>> = OnceLock::new();
+    let rule = &rules::RULES[i];
+    let global = GLOBAL.get_or_init(|| rules::ALLOW.iter().filter_map(|p| compile(p)).collect());
+    let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    (rule.entropy > 0.0 && entropy(secret) <= rule.entropy)
+        || global.iter().any(|re| re.is_match(secret))
+        || c.allow.iter().any(|re| re.is_match(secret))
+        || rules::STOPWORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Shannon entropy in bits per byte.
@@ -951,16 +1172,8 @@ fn entropy(s: &[u8]) -> f64 {
 /// The shapes of the table. In the head of a longer text, the token that touches the cut is
 /// taken for a secret when a keyword is on its line, or when it ends with the start of a
 /// keyword (`pypi-AgEI`): a secret cut short no longer matches.
-fn table(text: &str, cut: bool) -> Vec<Found> {
-    let t = Table::get();
-    let mut hit = vec![false; rules::RULES.len()];
-    let mut last_keyword = None;
-    for (at, rules) in t.keywords(text) {
-        for &i in rules {
-            hit[i] = true;
-        }
-        last_keyword = Some(at);
-    }
+fn table(text: &str, cut: bool, seen: &Seen) -> Vec<Found> {
+    let last_keyword = seen.last_keyword;
     let mut found = Vec::new();
     if cut {
         let tail = text
@@ -980,8 +1193,8 @@ fn table(text: &str, cut: bool) -> Vec<Found> {
         return found;
     }
     let bytes = text.as_bytes();
-    for i in (0..hit.len()).filter(|i| hit[*i]) {
-        let Some(c) = t.rule(i) else {
+    for i in (0..rules::RULES.len()).filter(|i| seen.rule(*i) && may_match(*i, text)) {
+        let Some(c) = compiled(i) else {
             continue;
         };
         for caps in c.regex.captures_iter(bytes) {
@@ -992,8 +1205,7 @@ fn table(text: &str, cut: bool) -> Vec<Found> {
             }
             .unwrap_or(whole);
             let (start, end) = (floor(text, secret.start()), ceil(text, secret.end()));
-            if start == end || text[start..end].contains(MARK) || t.allowed(i, c, secret.as_bytes())
-            {
+            if start == end || text[start..end].contains(MARK) || allowed(i, c, secret.as_bytes()) {
                 continue;
             }
             found.push(Found::mark(start, end));
@@ -1021,6 +1233,12 @@ fn ceil(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// See [`ungated`].
+        pub(super) static UNGATED: Cell<bool> = const { Cell::new(false) };
+    }
 
     fn r(s: &str) -> String {
         redact(s, &[]).into_owned()
@@ -1192,9 +1410,7 @@ mod tests {
     fn sample_secret(i: usize) -> Result<&'static str, String> {
         let rule = &rules::RULES[i];
         let sample = rules::SAMPLES[i];
-        let c = Table::get()
-            .rule(i)
-            .ok_or_else(|| format!("{}: does not compile", rule.id))?;
+        let c = compiled(i).ok_or_else(|| format!("{}: does not compile", rule.id))?;
         let caps = c
             .regex
             .captures(sample.as_bytes())
@@ -1227,7 +1443,7 @@ mod tests {
             // Glued to a word: a boundary only where the rule asks for one (the bare 40 hex
             // digits of a Sourcegraph token would be any git commit).
             let glued = format!("x_{sample}");
-            let regex = &Table::get().rule(i).expect("compiled").regex;
+            let regex = &compiled(i).expect("compiled").regex;
             let texts = [
                 sample.to_string(),
                 format!("see {sample} here"),
@@ -1327,6 +1543,164 @@ mod tests {
             failures.join("\n"),
             failures.len()
         );
+    }
+
+    /// Skipping the scanners whose words a text lacks ([`Seen`]) changes no output: every
+    /// rule's sample, alone, glued, in a file and JSON-escaped; every shape and ordinary line
+    /// of tests/data; every string and raw line of ../shared/corpus; and the raw head of each
+    /// cut at every byte (the cut rules look at the end of a text). Compared with every
+    /// scanner run on every text.
+    #[test]
+    fn skipping_scanners_changes_nothing() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut texts: Vec<String> = Vec::new();
+        for sample in rules::SAMPLES {
+            texts.extend([
+                sample.to_string(),
+                format!("x_{sample}"),
+                format!("a = 1\n{sample}\nb = 2"),
+                write_payload(sample),
+            ]);
+        }
+        for (text, _) in shapes() {
+            texts.extend([text.to_owned(), write_payload(text)]);
+        }
+        texts.extend(
+            include_str!("../tests/data/ordinary.txt")
+                .lines()
+                .map(str::to_owned),
+        );
+        let mut files: Vec<_> = std::fs::read_dir(&corpus)
+            .expect("../shared/corpus beside the repository")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 21);
+        for file in files {
+            texts.extend(
+                std::fs::read_to_string(&file)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        let both = |f: &dyn Fn() -> String| {
+            let gated = f();
+            UNGATED.with(|u| u.set(true));
+            let all = f();
+            UNGATED.with(|u| u.set(false));
+            (gated, all)
+        };
+        let mut failures = Vec::new();
+        let mut compare = |what: &str, text: &str, f: &dyn Fn() -> String| {
+            let (gated, all) = both(f);
+            if gated != all {
+                failures.push(format!("{what} {text:?}: {gated:?} != {all:?}"));
+            }
+        };
+        for text in &texts {
+            compare("decoded", text, &|| r(text));
+            compare("raw", text, &|| redact_raw(text, &[], false).into_owned());
+            // Heads of the shorter texts, cut at every character.
+            if text.len() <= 400 {
+                for (at, _) in text.char_indices().skip(1) {
+                    let head = &text[..at];
+                    compare("cut", head, &|| redact_raw(head, &[], true).into_owned());
+                }
+            }
+        }
+        assert!(texts.len() > 1000, "{} texts", texts.len());
+        assert!(
+            failures.is_empty(),
+            "{}\n{} differ",
+            failures[..failures.len().min(20)].join("\n"),
+            failures.len()
+        );
+    }
+
+    /// Each gate lets through every text its rule's regex matches: the rules' own samples,
+    /// alone and among other text, tests/data, the corpus, and each sample with every byte of
+    /// it changed to one its regex may read there or not.
+    #[test]
+    fn gates_never_skip_a_match() {
+        let mut texts: Vec<String> = include_str!("../tests/data/ordinary.txt")
+            .lines()
+            .chain(shapes().into_iter().map(|(t, _)| t))
+            .map(str::to_owned)
+            .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        for f in std::fs::read_dir(&corpus)
+            .expect("../shared/corpus")
+            .map(|e| e.unwrap().path())
+        {
+            texts.extend(
+                std::fs::read_to_string(&f)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+        for gate in GATES {
+            let i = rules::RULES
+                .iter()
+                .position(|r| r.id == gate.rule)
+                .unwrap_or_else(|| panic!("no rule {}", gate.rule));
+            let regex = &compiled(i).expect("compiled").regex;
+            let sample = rules::SAMPLES[i];
+            let mut own = vec![
+                sample.to_owned(),
+                format!("a {sample} b"),
+                write_payload(sample),
+            ];
+            for at in 0..sample.len() {
+                for b in [b'a', b'Z', b'0', b'.', b'-', b'_', b' ', b'~', b'='] {
+                    let mut bytes = sample.as_bytes().to_vec();
+                    bytes[at] = b;
+                    own.push(String::from_utf8(bytes).expect("ASCII samples"));
+                }
+                own.push(format!("{}{}", &sample[..at], &sample[at + 1..]));
+            }
+            assert!(regex.is_match(sample.as_bytes()), "{}", gate.rule);
+            for text in texts.iter().chain(&own) {
+                if regex.is_match(text.as_bytes()) {
+                    assert!(
+                        may_match(i, text),
+                        "{} skipped a match in {text:?}",
+                        gate.rule
+                    );
+                }
+            }
+        }
+    }
+
+    /// The index the compiler builds holds every word of every scanner and rule, and finds
+    /// each in any case, at the start, middle and end of a text.
+    #[test]
+    fn every_word_is_indexed_and_found() {
+        for (p, (_, words)) in PASSES.iter().enumerate().take(TABLE) {
+            for w in *words {
+                for text in [
+                    w.to_string(),
+                    format!("ab {} cd", w.to_ascii_uppercase()),
+                    format!("x{w}"),
+                ] {
+                    assert!(Seen::of(&text).passes & (1 << p) != 0, "{w:?} in {text:?}");
+                }
+            }
+        }
+        for (i, rule) in rules::RULES.iter().enumerate() {
+            for k in rule.keywords {
+                let text = format!("x {}", k.to_ascii_uppercase());
+                let seen = Seen::of(&text);
+                assert!(
+                    seen.rule(i) && seen.last_keyword >= Some(2),
+                    "{} {k:?}",
+                    rule.id
+                );
+            }
+        }
+        assert_eq!(Seen::of("fn main() {}").passes, 0);
     }
 
     #[test]
