@@ -185,6 +185,7 @@ fn drop_emptied(hooks: &mut Map<String, Value>, emptied: &[String]) {
 
 /// An MCP configuration (`.mcp.json`, or `~/.claude.json` for the user) with the `flowhook`
 /// server registered: `bin mcp`, over stdio. Other servers and keys are kept.
+#[cfg(feature = "mcp")]
 pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), String> {
     let mut out = config.clone();
     let Value::Object(top) = &mut out else {

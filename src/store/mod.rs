@@ -29,14 +29,21 @@ mod memory;
 mod read;
 mod recall;
 mod stream;
+// The local half of team memory. Retention needs `held_projects` in every build; the rest
+// serves `sync` alone, which a build without the `team` feature leaves out.
+#[cfg_attr(not(feature = "team"), allow(dead_code))]
 mod sync;
 mod write;
 
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
-pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
 pub use write::{Rejected, Stamp};
+#[cfg(feature = "team")]
+pub use {
+    stream::sync_lock,
+    sync::{Column, SHARED, Shared, cursor_key, push_scope},
+};
 
 use libsql::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -110,5 +110,14 @@ impl Store {
 
 /// Whether a sync lock of an earlier flowhook exists for `db`: this user synced that path.
 pub(super) fn synced_here_before(db: &Path) -> bool {
-    crate::sync::lock_path(db).exists()
+    sync_lock(db).exists()
+}
+
+/// The sync lock of `db` (held by `flowhook sync`): it exists once a sync of that path was
+/// due or ran. Here, not in `sync`, because a build without team memory migrates a file a
+/// team build synced exactly as that build would.
+pub fn sync_lock(db: &Path) -> PathBuf {
+    crate::paths::state_dir()
+        .join("sync")
+        .join(format!("{}.lock", crate::paths::db_key(db)))
 }

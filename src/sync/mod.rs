@@ -26,7 +26,6 @@ use crate::store::{Column, SHARED, Shared, Store, cursor_key};
 use remote::Server;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 /// What to do.
@@ -637,12 +636,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
 /// released when the process ends, however it ends.
 struct Lock(#[allow(dead_code)] std::fs::File);
 
-/// The sync lock of `db`: it exists once a sync of that path was due or ran.
-pub fn lock_path(db: &std::path::Path) -> PathBuf {
-    crate::paths::state_dir()
-        .join("sync")
-        .join(format!("{}.lock", crate::paths::db_key(db)))
-}
+use crate::store::sync_lock as lock_path;
 
 impl Lock {
     fn touch(path: &std::path::Path) {
