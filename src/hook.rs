@@ -257,7 +257,7 @@ impl Recorder {
         let started = Instant::now();
         let budget = Duration::from_millis((crate::watchdog::limit_ms() / 4 * 3).min(10_000));
         let again = |e: &StoreError| {
-            let again = e.busy && started.elapsed() < budget;
+            let again = e.busy() && started.elapsed() < budget;
             if again {
                 tracing::debug!("{e}; trying again");
             }
@@ -397,7 +397,7 @@ impl Recorder {
             Err(e) => {
                 tracing::debug!("spooled event not stored yet: {e}");
                 // Another writer's lock is no fault of the entry's: that try does not count.
-                claimed.failed(&e.to_string(), !e.busy);
+                claimed.failed(&e.to_string(), !e.busy());
                 false
             }
         }
@@ -491,11 +491,7 @@ impl Recorder {
             return Ok(&self.stores[i]);
         }
         if let Some(why) = &to.db_refused {
-            return Err(StoreError {
-                path: to.db.clone(),
-                message: why.clone(),
-                busy: false,
-            });
+            return Err(StoreError::refused(&to.db, why.clone()));
         }
         let busy = Duration::from_millis(to.config().database.busy_timeout_ms);
         let store = Store::open(&to.db, busy).await?;
