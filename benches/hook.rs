@@ -36,38 +36,47 @@ struct Options {
     keep_histories: bool,
 }
 
+/// The command line, as `cargo bench --bench hook -- ...` passes it.
+#[derive(clap::Parser)]
+#[command(about = "Hook calls measured as whole processes (see benches/hook.rs)")]
+struct Args {
+    /// Small sizes, few runs, gross limits only (CI)
+    #[arg(long)]
+    smoke: bool,
+    /// History sizes, comma-separated [default: 0,10000,100000,1000000; 0,10000 with --smoke]
+    #[arg(long, value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// Runs per case [default: 200; 30 with --smoke]
+    #[arg(long)]
+    runs: Option<usize>,
+    /// The binary to measure instead of cargo's own build
+    #[arg(long)]
+    bin: Option<String>,
+    /// Where to write the Markdown table
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Reuse target/bench-work/history-N.db
+    #[arg(long)]
+    keep_histories: bool,
+    /// Passed by `cargo bench` itself
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
+    let a = <Args as clap::Parser>::parse();
+    let sizes = match (a.sizes.is_empty(), a.smoke) {
+        (false, _) => a.sizes,
+        (true, true) => vec![0, 10_000],
+        (true, false) => vec![0, 10_000, 100_000, 1_000_000],
     };
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let sizes = value("--sizes")
-        .map(|s| {
-            s.split(',')
-                .map(|n| n.trim().parse().expect("--sizes: numbers"))
-                .collect()
-        })
-        .unwrap_or_else(|| {
-            if smoke {
-                vec![0, 10_000]
-            } else {
-                vec![0, 10_000, 100_000, 1_000_000]
-            }
-        });
-    let runs = value("--runs")
-        .map(|r| r.parse().expect("--runs: a number"))
-        .unwrap_or(if smoke { 30 } else { 200 });
     Options {
-        bin: value("--bin").unwrap_or_else(|| common::BIN.to_owned()),
+        bin: a.bin.unwrap_or_else(|| common::BIN.to_owned()),
         sizes,
-        runs,
-        smoke,
-        out: value("--out").map(PathBuf::from),
-        keep_histories: args.iter().any(|a| a == "--keep-histories"),
+        runs: a.runs.unwrap_or(if a.smoke { 30 } else { 200 }),
+        smoke: a.smoke,
+        out: a.out,
+        keep_histories: a.keep_histories,
     }
 }
 

@@ -18,6 +18,7 @@ mod gather;
 mod input;
 mod install;
 mod log;
+#[cfg(feature = "mcp")]
 mod mcp;
 mod paths;
 mod project;
@@ -30,7 +31,17 @@ mod show;
 mod spool;
 mod store;
 mod summary;
+#[cfg(feature = "team")]
 mod sync;
+/// Built without team memory (the `team` feature): which projects are shared (so that
+/// retention keeps, exactly as a team build does, what a sync would still send), and no sync.
+#[cfg(not(feature = "team"))]
+mod sync {
+    pub mod share;
+
+    /// Nothing to start: hook calls record locally, as in local mode.
+    pub fn spawn_if_due(_: &crate::resolve::Resolved, _session_end: bool) {}
+}
 mod text;
 mod time;
 mod transcript;
@@ -163,11 +174,17 @@ fn command(command: cli::Command) -> ExitCode {
         cli::Command::Spool(a) => cmd::spool::run(a),
         cli::Command::Trust(a) => cmd::trust::run(a),
         cli::Command::Rebuild(a) => cmd::rebuild::run(a),
+        #[cfg(feature = "team")]
         cli::Command::Sync(a) => cmd::sync::run(a),
+        #[cfg(not(feature = "team"))]
+        cli::Command::Sync(_) => Err(cmd::without("team memory", "team")),
         cli::Command::Install(a) => cmd::install::install(a),
         cli::Command::Uninstall(a) => cmd::install::uninstall(a),
         cli::Command::Doctor(a) => return cmd::doctor::run(a),
+        #[cfg(feature = "mcp")]
         cli::Command::Mcp(a) => cmd::memory::mcp(a),
+        #[cfg(not(feature = "mcp"))]
+        cli::Command::Mcp(_) => Err(cmd::without("the MCP server", "mcp")),
         cli::Command::Memory(c) => cmd::memory::run(c),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         cli::Command::Hook

@@ -644,13 +644,7 @@ pub fn sync_lock(db: &Path) -> PathBuf {
 /// Takes an exclusive lock on `file` without waiting; whether it did. The lock lasts as long
 /// as the file is open, and ends with the process however it ends.
 pub fn try_lock(file: &File) -> bool {
-    // SAFETY: flock on a file descriptor we own; LOCK_NB never blocks.
-    unsafe {
-        libc::flock(
-            std::os::fd::AsRawFd::as_raw_fd(file),
-            libc::LOCK_EX | libc::LOCK_NB,
-        ) == 0
-    }
+    file.try_lock().is_ok()
 }
 
 #[cfg(test)]

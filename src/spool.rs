@@ -600,8 +600,9 @@ pub fn record_lost(lost: &Lost) -> bool {
         let Ok(f) = crate::paths::open_own_rw(&dir.join(LOST_FILE)) else {
             continue;
         };
-        // SAFETY: flock on our own descriptor; the lock ends with it.
-        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
+        // Writers take turns on the slots; the lock ends with the descriptor. Unlocked (a
+        // file system without locks), the write still goes ahead.
+        let _ = f.lock();
         for slot in 0..SLOTS {
             let mut first = [0u8; 1];
             let at = (slot * SLOT) as u64;

@@ -312,7 +312,7 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
     if let Some(p) = &f.first_prompt {
         out.push_str(&format!(
             "\n- First prompt: \"{}\"",
-            one_line(user_words(p), 200)
+            crate::text::one_line(user_words(p), 200)
         ));
     }
     if !m.top_files.is_empty() {
@@ -366,7 +366,10 @@ pub fn text(f: &Facts, m: &Metrics) -> String {
         ));
     }
     if let Some(last) = &f.last_message {
-        out.push_str(&format!("\n- Last reply: \"{}\"", one_line(last, 200)));
+        out.push_str(&format!(
+            "\n- Last reply: \"{}\"",
+            crate::text::one_line(last, 200)
+        ));
     }
     out
 }
@@ -417,16 +420,6 @@ fn plural(n: u64, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
-    }
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (head, cut) = crate::text::truncate(&flat, max);
-    if cut {
-        format!("{head}…")
-    } else {
-        head.to_owned()
     }
 }
 

@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -508,12 +507,6 @@ fn a_full_disk_keeps_a_record_of_what_it_could_not_keep() {
         );
         assert_eq!(l["lost"]["lines"], json!([3000, 0]));
     }
-}
-
-/// The spool's name for a database's entries.
-fn spool_key(db: &Path) -> String {
-    let d = Sha256::digest(db.as_os_str().as_encoded_bytes());
-    d[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

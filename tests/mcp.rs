@@ -1,6 +1,8 @@
 //! `flowhook mcp` as its own process, driven over stdio with real MCP messages, against a
 //! database filled by replaying recorded sessions.
 
+#![cfg(feature = "mcp")]
+
 mod common;
 
 use common::mcp::Client;

@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 use std::process::Output;
 
 fn prompt(session: &str, cwd: &str, text: &str) -> Vec<u8> {
-    json!({"session_id": session, "cwd": cwd, "hook_event_name": "UserPromptSubmit",
-           "prompt": text, "prompt_id": format!("{session}-{}", text.len())})
-    .to_string()
-    .into_bytes()
+    prompt_with_id(session, &format!("{session}-{}", text.len()), cwd, text)
 }
 
 fn context_of(out: &Output) -> Option<String> {

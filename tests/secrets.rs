@@ -202,13 +202,6 @@ fn assert_no_secret_under(w: &World, secrets: &[Secret], also: &[(&str, &[u8])])
     found.len()
 }
 
-fn prompt(session: &str, id: &str, cwd: &Path, text: &str) -> Vec<u8> {
-    json!({"session_id": session, "cwd": cwd, "hook_event_name": "UserPromptSubmit",
-        "prompt_id": id, "prompt": text})
-    .to_string()
-    .into_bytes()
-}
-
 fn edit_of(session: &str, id: &str, cwd: &Path, file: &str, text: &str) -> Vec<u8> {
     let mut e = edit_template();
     e["session_id"] = session.into();
@@ -238,10 +231,10 @@ fn no_secret_reaches_any_file_from_any_field() {
         let text = &s.text;
         run(
             w.cmd(&[]),
-            &prompt(
+            &prompt_with_id(
                 "sec",
                 &format!("p{i}"),
-                &w.project(),
+                w.project(),
                 &format!("use {text} now"),
             ),
             "prompt",
@@ -303,7 +296,11 @@ fn no_secret_reaches_any_file_from_any_field() {
             let mut c = w.cmd(&[]);
             c.env("FLOWHOOK_DB", db);
             let id = format!("spool-{n}-{i}");
-            run(c, &prompt("spooled", &id, &w.project(), &s.text), "spooled");
+            run(
+                c,
+                &prompt_with_id("spooled", &id, w.project(), &s.text),
+                "spooled",
+            );
             spooled.push((db.clone(), id));
         }
     }
@@ -355,7 +352,11 @@ fn no_secret_reaches_any_file_from_any_field() {
             let mut c = w.cmd(&[]);
             c.env("FLOWHOOK_DB", db);
             let id = format!("next-{round}");
-            run(c, &prompt("next", &id, &w.project(), "go on"), "drain");
+            run(
+                c,
+                &prompt_with_id("next", &id, w.project(), "go on"),
+                "drain",
+            );
         }
     }
     let held = spool.join("held");

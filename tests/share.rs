@@ -2,6 +2,8 @@
 //! what a database takes in, what the server may be, what a row carries. Against a real
 //! libSQL server (sqld, tests/common/server.rs), through the built binary.
 
+#![cfg(feature = "team")]
+
 mod common;
 
 use common::server::Sqld;

@@ -2,6 +2,8 @@
 //! tests/common/server.rs). Each "machine" is a world of its own: its HOME and configuration,
 //! its database, and its clone of one repository at its own path.
 
+#![cfg(feature = "team")]
+
 mod common;
 
 use common::server::{BlackHole, Proxy, Sqld};

@@ -68,10 +68,13 @@ struct SyncInfo {
     sharing: crate::sync::share::Sharing,
     /// How to pin the project's identity, whatever git says.
     pin: String,
+    #[cfg(feature = "team")]
     server: Option<String>,
     /// Where the sync stands; `None` when the database could not tell.
+    #[cfg(feature = "team")]
     status: Option<crate::sync::Status>,
     /// How long the server took to answer a trivial request; `None`: it did not.
+    #[cfg(feature = "team")]
     answers_in_ms: Option<u128>,
 }
 
@@ -263,16 +266,46 @@ async fn sync(
             fix: format!("pin it: {}", pin.replace(&p.id, "github.com/owner/name")),
         });
     }
-    let mut info = SyncInfo {
+    let info = SyncInfo {
         pin,
         sharing: crate::sync::share::sharing(&setup.resolved),
+        #[cfg(feature = "team")]
         server: crate::sync::shown_server(&setup.resolved),
+        #[cfg(feature = "team")]
         status: None,
+        #[cfg(feature = "team")]
         answers_in_ms: None,
     };
     if setup.config().database.mode != Mode::Sync {
         return info;
     }
+    #[cfg(not(feature = "team"))]
+    {
+        let _ = store;
+        problems.push(Finding {
+            level: Level::Warning,
+            at: "sync".into(),
+            problem: "database.mode is \"sync\" but this flowhook was built without team \
+                      memory: hook calls record locally, nothing is sent"
+                .into(),
+            fix: "use a build with the `team` feature; it sends what waits here".into(),
+        });
+        info
+    }
+    #[cfg(feature = "team")]
+    {
+        team_checks(setup, store, problems, info).await
+    }
+}
+
+/// The sync's state and whether the server answers.
+#[cfg(feature = "team")]
+async fn team_checks(
+    setup: &super::Setup,
+    store: Option<&Result<Store, String>>,
+    problems: &mut Vec<Finding>,
+    mut info: SyncInfo,
+) -> SyncInfo {
     info.status = match store {
         Some(Ok(store)) => crate::sync::status(&setup.resolved, Some(store)).await.ok(),
         _ => None,
@@ -487,6 +520,7 @@ fn text(r: &Report) -> String {
         },
     );
     line("spool", format!("{} waiting", r.spooled));
+    #[cfg(feature = "team")]
     if r.database.mode == Mode::Sync {
         let s = &r.sync;
         let status = s.status.as_ref();

@@ -13,6 +13,11 @@ pub fn install(args: InstallArgs) -> super::Result {
         .and_then(std::fs::canonicalize)
         .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
     let (form, why) = form(args.form);
+    #[cfg(not(feature = "mcp"))]
+    if args.mcp {
+        return Err(super::without("the MCP server", "mcp"));
+    }
+    #[cfg(feature = "mcp")]
     if args.mcp {
         let mut file = mcp_file(&args)?;
         let (_, outcome) = change(&mut file, "install", args.dry_run, |c| {

@@ -2,11 +2,12 @@
 //! command line, the same store the server's remember / recall_key / forget use.
 
 use super::{Setup, say, tell};
-use crate::cli::{McpArgs, MemoryCommand};
+use crate::cli::MemoryCommand;
 use crate::store::Slot;
 use crate::text::Shown;
 
-pub fn mcp(args: McpArgs) -> super::Result {
+#[cfg(feature = "mcp")]
+pub fn mcp(args: crate::cli::McpArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     crate::mcp::serve(setup, args.read_only, args.any_project)
 }

@@ -12,6 +12,7 @@ pub mod replay;
 pub mod schema;
 pub mod sessions;
 pub mod spool;
+#[cfg(feature = "team")]
 pub mod sync;
 pub mod trust;
 
@@ -37,6 +38,15 @@ pub(crate) use {say, say_part, tell};
 
 /// A debugging command's failure: printed as one line, exit code 2.
 pub type Result = std::result::Result<(), String>;
+
+/// The error of a command this binary was built without (`cargo build --no-default-features`).
+#[cfg(not(all(feature = "team", feature = "mcp")))]
+pub fn without(what: &str, feature: &str) -> String {
+    format!(
+        "this flowhook was built without {what} (cargo feature `{feature}`): hook calls record \
+         locally as always; use a build with it"
+    )
+}
 
 /// A current-thread runtime: one event needs no more, and it starts in microseconds.
 pub fn runtime() -> tokio::runtime::Runtime {

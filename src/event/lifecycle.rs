@@ -1,23 +1,23 @@
 //! Sessions and subagents starting and stopping: SessionStart, SessionEnd, the per-turn Stop
 //! and PreCompact, SubagentStart and SubagentStop.
 
-use super::{Env, Event, Key, Subagent, wire::Payload};
+use super::{Env, Event, Key, Name, Subagent, wire::Payload};
 
-pub(super) fn lifecycle(event_name: &str, p: &Payload, env: &Env) -> Option<Event> {
-    Some(match event_name {
-        "SessionStart" => Event::SessionStart {
+pub(super) fn lifecycle(name: Name, p: &Payload, env: &Env) -> Option<Event> {
+    Some(match name {
+        Name::SessionStart => Event::SessionStart {
             source: p.source.clone().unwrap_or_else(|| "startup".to_owned()),
             model: p.model.clone(),
         },
-        "SessionEnd" => Event::SessionEnd {
+        Name::SessionEnd => Event::SessionEnd {
             reason: p.reason.clone(),
             last_message: None,
         },
-        "Stop" | "PreCompact" => Event::SessionEnd {
+        Name::Stop | Name::PreCompact => Event::SessionEnd {
             reason: None,
             last_message: p.last_assistant_message.as_deref().map(|m| env.message(m)),
         },
-        "SubagentStart" => Event::Subagent(subagent("start", p, env)),
+        Name::SubagentStart => Event::Subagent(subagent("start", p, env)),
         _ => Event::Subagent(subagent("stop", p, env)),
     })
 }

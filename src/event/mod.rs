@@ -16,12 +16,14 @@ mod cli;
 pub mod edit;
 pub mod flags;
 mod lifecycle;
+mod name;
 mod prompt;
 mod tool;
 pub mod wire;
 
 use edit::EditFacts;
 use flags::{Command, Invocation};
+pub use name::Name;
 use sha2::{Digest, Sha256};
 use wire::Payload;
 
@@ -241,45 +243,6 @@ impl Env {
     }
 }
 
-/// Every hook event of Claude Code 2.1.x. A known one flowhook does not record is ignored
-/// quietly; a name that is not here but has an event's shape comes from a newer client and is
-/// ignored too (logged, so that a maintainer notices).
-const KNOWN_EVENTS: &[&str] = &[
-    "SessionStart",
-    "Setup",
-    "UserPromptSubmit",
-    "UserPromptExpansion",
-    "PreToolUse",
-    "PermissionRequest",
-    "PermissionDenied",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PostToolBatch",
-    "Notification",
-    "Stop",
-    "StopFailure",
-    "SubagentStart",
-    "SubagentStop",
-    "PreCompact",
-    "PostCompact",
-    "Elicitation",
-    "ElicitationResult",
-    "TeammateIdle",
-    "TaskCreated",
-    "TaskCompleted",
-    "InstructionsLoaded",
-    "CwdChanged",
-    "FileChanged",
-    "ConfigChange",
-    "WorktreeCreate",
-    "WorktreeRemove",
-    "SessionEnd",
-    "PreModelSwitch",
-    "PostModelSwitch",
-    "MessageDisplay",
-    "DirectoryAdded",
-];
-
 /// Bytes kept of a last message, a subagent's result or an error.
 const MESSAGE_CHARS: usize = 500;
 
@@ -343,20 +306,29 @@ pub fn normalise(
     };
     let tool = p.tool_name.as_deref().unwrap_or("");
 
-    let event = match event_name.as_str() {
-        "UserPromptSubmit" => prompt::prompt(p, env)?,
-        "PreToolUse" | "PostToolUse" | "PostToolUseFailure" => {
+    let event = match Name::parse(&event_name) {
+        Name::UserPromptSubmit => prompt::prompt(p, env)?,
+        name @ (Name::PreToolUse | Name::PostToolUse | Name::PostToolUseFailure) => {
             if p.tool_name.is_none() {
                 return Err(format!("{event_name} payload has no tool_name"));
             }
-            tool::tool(&event_name, tool, p, env)?
+            tool::tool(name, tool, p, env)?
         }
-        "SessionStart" | "SessionEnd" | "Stop" | "PreCompact" | "SubagentStart"
-        | "SubagentStop" => lifecycle::lifecycle(&event_name, p, env),
-        word if word.starts_with("cli:") => cli::flags_only(word, &inv.flags, &ctx, env)?,
-        known if KNOWN_EVENTS.contains(&known) => None,
-        newer => {
-            tracing::info!(event = newer, "an event of a newer client; not recorded");
+        name @ (Name::SessionStart
+        | Name::SessionEnd
+        | Name::Stop
+        | Name::PreCompact
+        | Name::SubagentStart
+        | Name::SubagentStop) => lifecycle::lifecycle(name, p, env),
+        Name::Ignored(_) => None,
+        Name::Unknown if event_name.starts_with("cli:") => {
+            cli::flags_only(&event_name, &inv.flags, &ctx, env)?
+        }
+        Name::Unknown => {
+            tracing::info!(
+                event = event_name,
+                "an event of a newer client; not recorded"
+            );
             None
         }
     };

@@ -2,23 +2,23 @@
 //! (Write, Edit, MultiEdit, NotebookEdit), a subagent's result. Other tools are not ours.
 
 use super::wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
-use super::{Edit, Env, Event, Key, Subagent, Task, edit, parse_tool};
+use super::{Edit, Env, Event, Key, Name, Subagent, Task, edit, parse_tool};
 
 /// The tools whose PostToolUse is a post-edit.
 const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
 
 pub(super) fn tool(
-    event_name: &str,
+    name: Name,
     tool: &str,
     p: &Payload,
     env: &Env,
 ) -> Result<Option<Event>, String> {
     let agent_tool = matches!(tool, "Agent" | "Task");
-    Ok(Some(match event_name {
-        "PreToolUse" if agent_tool => Event::Task(launch(tool, p, env)?),
-        "PostToolUse" if EDIT_TOOLS.contains(&tool) => Event::Edit(edited(tool, p, env)?),
-        "PostToolUse" | "PostToolUseFailure" if agent_tool => {
-            Event::Subagent(result(event_name, p, env)?)
+    Ok(Some(match name {
+        Name::PreToolUse if agent_tool => Event::Task(launch(tool, p, env)?),
+        Name::PostToolUse if EDIT_TOOLS.contains(&tool) => Event::Edit(edited(tool, p, env)?),
+        Name::PostToolUse | Name::PostToolUseFailure if agent_tool => {
+            Event::Subagent(result(name, p, env)?)
         }
         _ => return Ok(None),
     }))
@@ -55,9 +55,9 @@ fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
 
 /// What the Agent tool returned: the subagent's outcome (or its failure), linked to its
 /// launch by tool_use_id.
-fn result(event_name: &str, p: &Payload, env: &Env) -> Result<Subagent, String> {
+fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, String> {
     let r: AgentResponse = parse_tool("tool_response", p.tool_response)?.unwrap_or_default();
-    let failed = event_name == "PostToolUseFailure";
+    let failed = name == Name::PostToolUseFailure;
     let key = match &p.tool_use_id {
         Some(id) => Key::Natural(format!("result:{id}")),
         None => Key::Content(super::key_of(&[

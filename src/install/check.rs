@@ -4,6 +4,7 @@
 //! twice, an event flowhook needs left out, the exec form on a client too old for it.
 
 use super::{EVENTS, describe, handlers, is_claude_flow, is_flowhook};
+use crate::event::Name;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -81,16 +82,19 @@ pub fn check(sources: &[Source], m: &Machine) -> Vec<Finding> {
     for (event, matcher) in EVENTS {
         let wired = ours
             .iter()
-            .any(|(e, mm, _)| e == event && matcher.is_none_or(|want| covers(mm, want)));
+            .any(|(e, mm, _)| e == event.as_str() && matcher.is_none_or(|want| covers(mm, want)));
         if !wired {
-            let needed = matches!(*event, "UserPromptSubmit" | "PostToolUse" | "SessionEnd");
+            let needed = matches!(
+                event,
+                Name::UserPromptSubmit | Name::PostToolUse | Name::SessionEnd
+            );
             out.push(Finding {
                 level: if needed { Level::Error } else { Level::Warning },
                 at: format!(
                     "{event}{}",
                     matcher.map(|m| format!(" [{m}]")).unwrap_or_default()
                 ),
-                problem: format!("no flowhook hook for {event}: {}", what_is_lost(event)),
+                problem: format!("no flowhook hook for {event}: {}", what_is_lost(*event)),
                 fix: "run `flowhook install --project .` (or `--user`)".into(),
             });
         }
@@ -98,13 +102,15 @@ pub fn check(sources: &[Source], m: &Machine) -> Vec<Finding> {
     out
 }
 
-fn what_is_lost(event: &str) -> &'static str {
+fn what_is_lost(event: Name) -> &'static str {
     match event {
-        "UserPromptSubmit" => "prompts are not recorded and no context is handed out",
-        "PostToolUse" => "edits (Write, Edit, MultiEdit, NotebookEdit) are not recorded",
-        "SessionEnd" => "sessions get no final summary",
-        "PreToolUse" | "SubagentStart" | "SubagentStop" => "subagents are missing from `show`",
-        "SessionStart" => "a resumed session is not handed where it left off",
+        Name::UserPromptSubmit => "prompts are not recorded and no context is handed out",
+        Name::PostToolUse => "edits (Write, Edit, MultiEdit, NotebookEdit) are not recorded",
+        Name::SessionEnd => "sessions get no final summary",
+        Name::PreToolUse | Name::SubagentStart | Name::SubagentStop => {
+            "subagents are missing from `show`"
+        }
+        Name::SessionStart => "a resumed session is not handed where it left off",
         _ => "session counts are refreshed less often",
     }
 }
@@ -161,7 +167,7 @@ fn entry(
         );
     }
     if mine || is_claude_flow(h) {
-        let tool_event = matches!(event, "PreToolUse" | "PostToolUse");
+        let tool_event = matches!(Name::parse(event), Name::PreToolUse | Name::PostToolUse);
         if tool_event && !matcher.is_empty() && matches(matcher, "TaskCreate") {
             push(
                 Level::Warning,

@@ -1,6 +1,7 @@
 //! A line diff for `--dry-run`: what a settings file would become, as `-` and `+` lines with
-//! two lines of context. Settings files are small; a plain longest-common-subsequence table
-//! is enough.
+//! two lines of context (`similar`'s diff and grouping), hunks apart separated by `@@`.
+
+use similar::{Algorithm, ChangeTag, capture_diff_slices, group_diff_ops};
 
 /// The diff of `old` against `new`, unified style without hunk headers; empty when equal.
 pub fn unified(old: &str, new: &str, name: &str) -> String {
@@ -8,47 +9,19 @@ pub fn unified(old: &str, new: &str, name: &str) -> String {
     if a == b {
         return String::new();
     }
-    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    let near = |k: usize| {
-        ops[k.saturating_sub(2)..(k + 3).min(ops.len())]
-            .iter()
-            .any(|(op, _)| *op != ' ')
-    };
     let mut out = format!("--- {name}\n+++ {name} (after)\n");
-    let mut skipped = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near(k) {
-            if skipped {
-                out.push_str("@@\n");
-                skipped = false;
-            }
-            out.push_str(&format!("{op}{line}\n"));
-        } else {
-            skipped = true;
+    for hunk in group_diff_ops(capture_diff_slices(Algorithm::Myers, &a, &b), 2) {
+        // Lines were left out before this hunk.
+        if hunk.first().is_some_and(|op| op.old_range().start > 0) {
+            out.push_str("@@\n");
+        }
+        for change in hunk.iter().flat_map(|op| op.iter_changes(&a, &b)) {
+            let sign = match change.tag() {
+                ChangeTag::Equal => ' ',
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+            };
+            out.push_str(&format!("{sign}{}\n", change.value()));
         }
     }
     out
@@ -64,5 +37,20 @@ mod tests {
             "--- s.json\n+++ s.json (after)\n@@\n b\n c\n-d\n+D\n e\n f\n"
         );
         assert_eq!(super::unified("x\n", "x\n", "s"), "");
+        // Two hunks far apart; the first at the top, so nothing left out before it.
+        let old: String = (0..12).map(|i| format!("{i}\n")).collect();
+        let new: String = (0..12)
+            .map(|i| match i {
+                0 => "zero\n".to_owned(),
+                11 => "eleven\n".to_owned(),
+                i => format!("{i}\n"),
+            })
+            .collect();
+        assert_eq!(
+            super::unified(&old, &new, "s"),
+            "--- s\n+++ s (after)\n-0\n+zero\n 1\n 2\n@@\n 9\n 10\n-11\n+eleven\n"
+        );
+        // An insertion into an empty file.
+        assert_eq!(super::unified("", "a\n", "s"), "--- s\n+++ s (after)\n+a\n");
     }
 }

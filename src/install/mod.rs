@@ -10,32 +10,33 @@ pub mod check;
 pub mod diff;
 pub mod file;
 
+use crate::event::Name;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
 /// The events flowhook records, with the matcher each needs (`None`: every occurrence).
 /// `Agent|Task` is an exact list (letters and `|`), so it does not also match `TaskCreate`;
 /// Claude Code renamed Task to Agent in 2.1.63 and older clients still send Task.
-pub const EVENTS: &[(&str, Option<&str>)] = &[
-    ("SessionStart", None),
-    ("UserPromptSubmit", None),
-    ("PreToolUse", Some("Agent|Task")),
+pub const EVENTS: &[(Name, Option<&str>)] = &[
+    (Name::SessionStart, None),
+    (Name::UserPromptSubmit, None),
+    (Name::PreToolUse, Some("Agent|Task")),
     (
-        "PostToolUse",
+        Name::PostToolUse,
         Some("Write|Edit|MultiEdit|NotebookEdit|Agent|Task"),
     ),
-    ("SubagentStart", None),
-    ("SubagentStop", None),
-    ("Stop", None),
-    ("PreCompact", None),
-    ("SessionEnd", None),
+    (Name::SubagentStart, None),
+    (Name::SubagentStop, None),
+    (Name::Stop, None),
+    (Name::PreCompact, None),
+    (Name::SessionEnd, None),
 ];
 
 /// Seconds Claude Code gives a call before it gives up on it. flowhook's own watchdog ends a
 /// call at 800 ms, so this only bounds a stuck machine. SessionEnd hooks share a 1.5 s budget
 /// that a settings file's timeout raises: 2 s raises it little, and cuts no other tool short.
-fn timeout(event: &str) -> u64 {
-    if event == "SessionEnd" { 2 } else { 5 }
+fn timeout(event: Name) -> u64 {
+    if event == Name::SessionEnd { 2 } else { 5 }
 }
 
 /// The first Claude Code version that runs the exec form (`command` plus `args`, no shell).
@@ -51,7 +52,7 @@ pub enum Form {
 }
 
 /// One handler as flowhook writes it for `event`.
-pub fn handler(bin: &Path, form: Form, event: &str) -> Value {
+pub fn handler(bin: &Path, form: Form, event: Name) -> Value {
     let bin = bin.to_string_lossy();
     match form {
         Form::Exec => json!({"type": "command", "command": bin, "args": ["hook"],
@@ -154,7 +155,7 @@ pub fn install(
         }
     }
     for (event, matcher) in EVENTS {
-        let mut group = json!({"hooks": [handler(bin, form, event)]});
+        let mut group = json!({"hooks": [handler(bin, form, *event)]});
         if let Some(m) = matcher {
             group = json!({"matcher": m, "hooks": group["hooks"].clone()});
         }
@@ -185,6 +186,7 @@ fn drop_emptied(hooks: &mut Map<String, Value>, emptied: &[String]) {
 
 /// An MCP configuration (`.mcp.json`, or `~/.claude.json` for the user) with the `flowhook`
 /// server registered: `bin mcp`, over stdio. Other servers and keys are kept.
+#[cfg(feature = "mcp")]
 pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), String> {
     let mut out = config.clone();
     let Value::Object(top) = &mut out else {

@@ -131,7 +131,7 @@ impl Recorder {
             Err(e) => {
                 tracing::debug!("spooled event not stored yet: {e}");
                 // Another writer's lock is no fault of the entry's: that try does not count.
-                claimed.failed(&e.to_string(), !e.busy);
+                claimed.failed(&e.to_string(), !e.busy());
                 false
             }
         }

@@ -37,7 +37,7 @@ impl Retry {
 
     /// Whether to try again after `e`.
     pub fn again(&self, e: &StoreError) -> bool {
-        let again = self.allows(e.busy);
+        let again = self.allows(e.busy());
         if again {
             tracing::debug!("{e}; trying again");
         }

@@ -294,11 +294,7 @@ impl Recorder {
             return Ok(&self.stores[i]);
         }
         if let Some(why) = &to.db_refused {
-            return Err(StoreError {
-                path: to.db.clone(),
-                message: why.clone(),
-                busy: false,
-            });
+            return Err(StoreError::refused(&to.db, why.clone()));
         }
         let busy = Duration::from_millis(to.config().database.busy_timeout_ms);
         let store = Store::open(&to.db, busy).await?;

@@ -29,14 +29,18 @@ mod memory;
 mod read;
 mod recall;
 mod stream;
+// The local half of team memory. Retention needs `held_projects` in every build; the rest
+// serves `sync` alone, which a build without the `team` feature leaves out.
+#[cfg_attr(not(feature = "team"), allow(dead_code))]
 mod sync;
 mod write;
 
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
-pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
 pub use write::{Rejected, Stamp};
+#[cfg(feature = "team")]
+pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
 
 use libsql::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -77,17 +81,46 @@ const SCHEMA_SQL: &str = "SELECT coalesce(group_concat(type || char(31) || name 
      FROM (SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name)";
 
 /// A failure of the database, with the file it concerns.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("database {}: {why}", .path.display())]
 pub struct StoreError {
     pub path: PathBuf,
-    pub message: String,
-    /// Another writer held the lock past `busy_timeout`: worth another try.
-    pub busy: bool,
+    #[source]
+    pub why: Why,
 }
 
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "database {}: {}", self.path.display(), self.message)
+/// Why the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Why {
+    /// libSQL's own error, kept as it came.
+    #[error("{}", sqlite_text(.0))]
+    Sqlite(#[source] libsql::Error),
+    /// flowhook will not use the file (not a database of its own, a path it refuses, ...).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// SQLite's message with its code, which says more than its text.
+fn sqlite_text(e: &libsql::Error) -> String {
+    match e {
+        libsql::Error::SqliteFailure(code, msg) => format!("{msg} (SQLite code {code})"),
+        other => other.to_string(),
+    }
+}
+
+impl StoreError {
+    pub fn refused(path: &Path, message: String) -> StoreError {
+        StoreError {
+            path: path.to_path_buf(),
+            why: Why::Refused(message),
+        }
+    }
+
+    /// Another writer held the lock past `busy_timeout` (SQLITE_BUSY or SQLITE_LOCKED,
+    /// extended codes included): worth another try.
+    pub fn busy(&self) -> bool {
+        matches!(&self.why, Why::Sqlite(libsql::Error::SqliteFailure(code, _))
+            if matches!(code & 0xff, 5 | 6))
     }
 }
 
@@ -113,11 +146,7 @@ impl Store {
     /// An existing file that is not a database, or a database flowhook did not create, is an
     /// error and is left untouched; so is a path that is a symlink or another user's file.
     pub async fn open(path: &Path, busy_timeout: Duration) -> Result<Store> {
-        let err = |message: String| StoreError {
-            path: path.to_path_buf(),
-            message,
-            busy: false,
-        };
+        let err = |message: String| StoreError::refused(path, message);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::paths::data_dir(dir)
                 .map_err(|e| err(format!("cannot create its directory: {e}")))?;
@@ -164,16 +193,9 @@ impl Store {
     }
 
     fn error(&self, e: libsql::Error) -> StoreError {
-        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
-        let busy =
-            matches!(&e, libsql::Error::SqliteFailure(code, _) if matches!(code & 0xff, 5 | 6));
         StoreError {
             path: self.path.clone(),
-            message: match e {
-                libsql::Error::SqliteFailure(code, msg) => format!("{msg} (SQLite code {code})"),
-                other => other.to_string(),
-            },
-            busy,
+            why: Why::Sqlite(e),
         }
     }
 
@@ -237,11 +259,7 @@ impl Store {
     }
 
     fn refuse(&self, message: String) -> StoreError {
-        StoreError {
-            busy: false,
-            path: self.path.clone(),
-            message,
-        }
+        StoreError::refused(&self.path, message)
     }
 
     /// Applies missing migrations. The common case is one read of the marks. A database that
@@ -367,11 +385,10 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().await.map_err(|e| self.error(e))? {
-            out.push(libsql::de::from_row(&row).map_err(|e| StoreError {
-                path: self.path.clone(),
-                message: format!("unexpected row: {e}"),
-                busy: false,
-            })?);
+            out.push(
+                libsql::de::from_row(&row)
+                    .map_err(|e| self.refuse(format!("unexpected row: {e}")))?,
+            );
         }
         Ok(out)
     }
@@ -527,6 +544,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_locked_database_is_busy_and_keeps_libsqls_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("t.db");
+            let store = Store::open(&db, Duration::ZERO).await.unwrap();
+            let other = Store::open(&db, Duration::ZERO).await.unwrap();
+            other.exec("BEGIN IMMEDIATE").await.unwrap();
+            let e = store.exec("BEGIN IMMEDIATE").await.unwrap_err();
+            assert!(e.busy(), "{e}");
+            let source = std::error::Error::source(&e).and_then(std::error::Error::source);
+            assert!(
+                matches!(
+                    source.and_then(|s| s.downcast_ref::<libsql::Error>()),
+                    Some(libsql::Error::SqliteFailure(5, _))
+                ),
+                "{source:?}"
+            );
+            assert!(e.to_string().ends_with("(SQLite code 5)"), "{e}");
+            let refused = StoreError::refused(&db, "not ours".into());
+            assert!(!refused.busy() && std::error::Error::source(&refused).is_some());
+        });
+    }
+
     /// A database at `version` as flowhook made it, with `extra` run on it afterwards.
     async fn at_version(path: &Path, version: usize, extra: &str) {
         let db = libsql::Builder::new_local(path).build().await.unwrap();
@@ -562,7 +606,7 @@ mod tests {
             )
             .await;
             let e = Store::open(&bad, busy).await.err().unwrap();
-            assert!(e.message.contains("trigger t is not flowhook's"), "{e}");
+            assert!(e.to_string().contains("trigger t is not flowhook's"), "{e}");
         });
     }
 

@@ -242,6 +242,7 @@ impl Store {
     }
 
     /// The text of the project's latest prompt.
+    #[cfg(feature = "mcp")]
     pub async fn latest_task(&self, project: &str) -> Result<Option<String>> {
         let rows = self
             .rows(
@@ -254,6 +255,7 @@ impl Store {
     }
     /// Every change recorded to one file (by project-relative path, path or basename), newest
     /// first, with the task each belonged to.
+    #[cfg(feature = "mcp")]
     pub async fn file_history(
         &self,
         project: Option<&str>,
@@ -279,6 +281,7 @@ impl Store {
 }
 
 /// One row of `file_history`.
+#[cfg(feature = "mcp")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileChange {
     pub created_at: String,

@@ -297,7 +297,10 @@ impl Store {
                 ],
             )
             .await?;
-        if stored > 0 && ctx.hook_event != "PreToolUse" && ctx.prompt_id.is_none() {
+        if stored > 0
+            && crate::event::Name::parse(&ctx.hook_event) != crate::event::Name::PreToolUse
+            && ctx.prompt_id.is_none()
+        {
             self.adopt_later_rows(sid, &id, &key).await?;
         }
         Ok(stored)

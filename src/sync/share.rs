@@ -154,6 +154,7 @@ pub fn sharing(to: &Resolved) -> Sharing {
 }
 
 /// Records the user's choice for the project `id`, over any pattern.
+#[cfg(feature = "team")]
 pub fn choose(id: &str, shared: bool) -> std::io::Result<()> {
     let mut ledger = read();
     ledger.projects.insert(

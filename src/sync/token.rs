@@ -15,10 +15,10 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         None => DEFAULT_VARIABLES.to_vec(),
     };
     for v in &variables {
-        if let Some(t) = std::env::var(v).ok().map(|t| t.trim().to_owned()) {
-            if !t.is_empty() {
-                return Ok(t);
-            }
+        if let Some(t) = std::env::var(v).ok().map(|t| t.trim().to_owned())
+            && !t.is_empty()
+        {
+            return Ok(t);
         }
     }
     if let Some(file) = &db.token_file {

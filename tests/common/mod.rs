@@ -259,6 +259,24 @@ pub fn sqlite(db: &Path, sql: &str) {
     });
 }
 
+/// The spool's name for a database's entries (`paths::db_key`): written here from its
+/// definition, so that a change of the name the binary uses fails the tests that plant
+/// entries under it.
+pub fn spool_key(db: &Path) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(db.as_os_str().as_encoded_bytes());
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A prompt of `session` in directory `cwd`, with its `prompt_id` (Claude Code's, which
+/// tells a repeated prompt from the same one sent twice).
+pub fn prompt_with_id(session: &str, id: &str, cwd: impl AsRef<Path>, text: &str) -> Vec<u8> {
+    serde_json::json!({"session_id": session, "cwd": cwd.as_ref(),
+        "hook_event_name": "UserPromptSubmit", "prompt_id": id, "prompt": text})
+    .to_string()
+    .into_bytes()
+}
+
 /// A prompt of `session` in directory `cwd`.
 pub fn prompt_in(session: &str, cwd: &Path, text: &str) -> Vec<u8> {
     serde_json::json!({"session_id": session, "cwd": cwd, "hook_event_name": "UserPromptSubmit",
