@@ -35,7 +35,7 @@ mod write;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
-pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
+pub use sync::{Column, Pace, SHARED, Shared, cursor_key, push_scope};
 pub use write::{Rejected, Stamp};
 
 use libsql::{Connection, TransactionBehavior};
