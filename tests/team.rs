@@ -1141,3 +1141,312 @@ fn agent_memory_written_in_the_same_millisecond_on_two_machines_converges() {
         vec![vec![json!(winner)]]
     );
 }
+
+/// `n` edits of `session` on `w`, each with a tool_use_id of `tag` (two machines' edits of
+/// one session have ids of their own), after a prompt.
+fn tagged_edits(w: &World, session: &str, tag: &str, prompt: &str, n: usize) -> Vec<Vec<u8>> {
+    let mut out = vec![prompt_in(session, &w.project(), prompt)];
+    for i in 0..n {
+        let file = w.project().join(format!("src/{tag}{i}.rs"));
+        let line = edit(
+            session,
+            &format!("toolu_{tag}_{i}"),
+            &file.to_string_lossy(),
+        );
+        let mut v: Value = serde_json::from_slice(&line).unwrap();
+        v["cwd"] = w.project().to_string_lossy().into_owned().into();
+        out.push(serde_json::to_vec(&v).unwrap());
+    }
+    out
+}
+
+/// A session's summary as a person reads it (`flowhook sessions` summarises a session again
+/// when it gained rows): its counts, text and metrics.
+fn summary_of(w: &World, session: &str) -> Vec<Vec<String>> {
+    sessions(w);
+    w.query(&format!(
+        "SELECT prompts, tasks, edits, files_touched, lines_added, lines_removed, summary,
+                metrics
+         FROM session_summaries WHERE session_id = '{session}'"
+    ))
+}
+
+fn resume(w: &World, session: &str) -> Vec<u8> {
+    json!({"session_id": session, "cwd": w.project(), "hook_event_name": "SessionStart",
+           "source": "resume"})
+    .to_string()
+    .into_bytes()
+}
+
+fn session_end(w: &World, session: &str) -> Vec<u8> {
+    json!({"session_id": session, "cwd": w.project(), "hook_event_name": "SessionEnd",
+           "reason": "other"})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn a_session_resumed_on_another_machine_sums_every_machines_rows_everywhere() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    let cleo = clone_of_shop("cleo@tower", &server.url());
+    let mut lines = tagged_edits(&ana, ANA, "a", "Add the invoice export", 2);
+    lines.push(session_end(&ana, ANA));
+    record(&ana, &lines);
+    synced(&ana);
+    synced(&bo);
+    // Bo resumes Ana's session: his prompt and 5 edits join her prompt and 2 edits.
+    let mut lines = vec![resume(&bo, ANA)];
+    lines.extend(tagged_edits(&bo, ANA, "b", "Now export as CSV too", 5));
+    lines.push(session_end(&bo, ANA));
+    record(&bo, &lines);
+    let counts = |w: &World| summary_of(w, ANA)[0][..6].to_vec();
+    // The resuming machine at once: every row it has, not the summary it pulled.
+    assert_eq!(counts(&bo), rows![[2, 0, 7, 7, 7, 7]][0]);
+    // Whatever order the machines sync in, all of them end with one summary.
+    for w in [&bo, &cleo, &ana, &cleo, &bo, &ana, &cleo] {
+        synced(w);
+    }
+    let on_ana = summary_of(&ana, ANA);
+    assert_eq!(on_ana[0][..6], rows![[2, 0, 7, 7, 7, 7]][0]);
+    assert!(
+        on_ana[0][6].contains("2 prompts, 7 edits to 7 files"),
+        "{on_ana:?}"
+    );
+    assert_eq!(summary_of(&bo, ANA), on_ana);
+    assert_eq!(summary_of(&cleo, ANA), on_ana);
+    // The server's summary (for a machine that keeps none of the rows) says the same.
+    let on_server = |c: &str| {
+        server.count(&format!(
+            "SELECT {c} FROM session_summaries WHERE session_id = '{ANA}'"
+        ))
+    };
+    assert_eq!((on_server("prompts"), on_server("edits")), (2, 7));
+    // Cleo's rows of it go (as retention takes rows): she still shows the summary she pulled.
+    sqlite(
+        &cleo.db(),
+        &format!(
+            "DELETE FROM task_log WHERE session_id = '{ANA}';
+             DELETE FROM edit_history WHERE session_id = '{ANA}';"
+        ),
+    );
+    assert_eq!(summary_of(&cleo, ANA), on_ana);
+}
+
+#[test]
+fn a_session_recorded_on_two_machines_before_either_synced_converges_to_all_its_rows() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    // One session id, recorded on both machines before either saw the other's rows.
+    record(
+        &ana,
+        &tagged_edits(&ana, ANA, "a", "Add the invoice export", 3),
+    );
+    record(
+        &bo,
+        &tagged_edits(&bo, ANA, "b", "Now export as CSV too", 4),
+    );
+    for w in [&bo, &ana, &bo, &ana] {
+        synced(w);
+    }
+    let counts = |w: &World| summary_of(w, ANA)[0][..6].to_vec();
+    assert_eq!(counts(&ana), rows![[2, 0, 7, 7, 7, 7]][0]);
+    assert_eq!(counts(&bo), counts(&ana));
+    assert_eq!(converged(&server, &[&ana, &bo]), 7);
+}
+
+/// claude-flow's flag calls on `w` (no session id anywhere): two tasks of fixed ids, as every
+/// machine running the same workflow sends them, and an edit.
+fn flag_calls(w: &World) {
+    for (id, task) in [("T-1", "refactor auth"), ("T-2", "write docs")] {
+        let out = w.hook(&["hooks", "pre-task", "--task-id", id, "-d", task], b"");
+        assert_hook_contract(&out, "pre-task");
+    }
+    let out = w.hook(&["hooks", "post-edit", "--file", "src/auth.rs"], b"");
+    assert_hook_contract(&out, "post-edit");
+}
+
+#[test]
+fn flag_calls_without_a_session_never_collide_across_machines_nor_projects() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    // Another project of the team, shared too.
+    let cleo = machine(
+        "cleo@tower",
+        &server.url(),
+        Some("git@github.com:acme/web.git"),
+        "",
+    );
+    for w in [&ana, &bo, &cleo] {
+        flag_calls(w);
+    }
+    // Locally, a machine's flag calls are one session of its project.
+    let own = |w: &World| {
+        w.query("SELECT DISTINCT session_id, project FROM task_log WHERE origin IS NULL")
+    };
+    for w in [&ana, &bo, &cleo] {
+        assert_eq!(own(w).len(), 1, "{:?}", own(w));
+        assert_eq!(w.count("SELECT count(*) FROM task_log"), 2);
+        assert_eq!(w.count("SELECT count(*) FROM edit_history"), 1);
+    }
+    for w in [&ana, &bo, &cleo, &ana, &bo] {
+        synced(w);
+    }
+    // Every machine's tasks arrive, none dropped for sharing another's (session, task id).
+    assert_eq!(server.count("SELECT count(*) FROM task_log"), 6);
+    for w in [&ana, &bo] {
+        assert_eq!(w.count("SELECT count(*) FROM task_log"), 4);
+        assert_eq!(w.count("SELECT count(*) FROM edit_history"), 2);
+        // All of it acme/shop's: nothing of web's, no session of two projects.
+        assert_eq!(
+            w.query("SELECT DISTINCT project FROM task_log UNION SELECT project FROM edit_history"),
+            rows![["github.com/acme/shop"]]
+        );
+        assert_eq!(
+            w.count(
+                "SELECT count(*) FROM task_log t JOIN session_summaries s USING (session_id)
+                 WHERE s.project <> t.project"
+            ),
+            0
+        );
+        let s = status(w);
+        assert_eq!(s["refused"], json!({}), "{s}");
+    }
+    assert_eq!(
+        cleo.query("SELECT DISTINCT project FROM task_log"),
+        rows![["github.com/acme/web"]]
+    );
+    assert_eq!(cleo.count("SELECT count(*) FROM task_log"), 2);
+    // Three sessions, none of them another machine's or project's.
+    assert_ne!(own(&ana)[0][0], own(&bo)[0][0]);
+    assert_ne!(own(&ana)[0][0], own(&cleo)[0][0]);
+    assert_ne!(own(&ana)[0][0], "unknown-session");
+    // Each machine's session holds its own rows, on every machine.
+    assert_eq!(
+        ana.query(&format!(
+            "SELECT count(*) FROM task_log WHERE session_id = '{}'",
+            own(&bo)[0][0]
+        )),
+        rows![[2]]
+    );
+}
+
+/// Seeds `w`'s database with `rows` rows of the team's project (`flowhook bench seed`).
+fn seed(w: &World, rows: usize) {
+    let db = w.db();
+    succeeded(&mut w.cmd(&[
+        "bench",
+        "seed",
+        "--rows",
+        &rows.to_string(),
+        "--long-session",
+        "0",
+        "--db",
+        &db.to_string_lossy(),
+        "--from",
+        &repo().join("fixtures").to_string_lossy(),
+        "--project",
+        "github.com/acme/shop",
+    ]));
+}
+
+/// What a machine derived from the rows of the seeded sessions: their files' rows and facts,
+/// and their summaries' counts.
+fn derived(w: &World) -> Vec<Vec<String>> {
+    let mut all = w.query(
+        "SELECT project, file, session_id, edits, lines_added, lines_removed, last_at
+         FROM file_sessions WHERE session_id LIKE 'seed-%' ORDER BY 1, 2, 3",
+    );
+    all.extend(w.query(
+        "SELECT project, file, sessions, edits, lines_added, lines_removed, last_edited_at
+         FROM knowledge_base k WHERE EXISTS (SELECT 1 FROM file_sessions f
+             WHERE f.file = k.file AND f.session_id LIKE 'seed-%') ORDER BY 1, 2",
+    ));
+    all.extend(w.query(
+        "SELECT session_id, prompts, edits, files_touched, lines_added, lines_removed
+         FROM session_summaries WHERE session_id LIKE 'seed-%' ORDER BY 1",
+    ));
+    all
+}
+
+#[test]
+fn a_large_pull_never_holds_a_hook_back_and_a_kill_mid_pull_loses_and_repeats_nothing() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    seed(&ana, 20_000);
+    let report = synced(&ana);
+    assert_eq!(total(&report, "pushed"), 20_050, "{report}");
+
+    // Bo pulls it all while his agent works: no hook call waits on the pull.
+    let bo = clone_of_shop("bo@desktop", &server.url());
+    record(&bo, &edits(&bo, BO, 1));
+    let mut pull = bo
+        .cmd(&["sync", "--pull"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut calls, mut worst) = (0, Duration::ZERO);
+    while pull.try_wait().unwrap().is_none() {
+        let line = tagged_edits(&bo, BO, "during", "", calls + 1)
+            .pop()
+            .unwrap();
+        let started = Instant::now();
+        let out = bo.hook(&[], &line);
+        worst = worst.max(started.elapsed());
+        assert_hook_contract(&out, "an edit during the pull");
+        calls += 1;
+    }
+    assert!(pull.wait().unwrap().success());
+    eprintln!("{calls} hook calls during the pull, the slowest {worst:?}");
+    assert!(
+        calls >= 5,
+        "the pull was over before the calls began ({calls})"
+    );
+    // None waited on the watchdog's limit, so none was set aside for later.
+    assert!(bo.spool().is_empty(), "{:?}", bo.spool());
+    assert_eq!(
+        bo.count(&format!(
+            "SELECT count(*) FROM edit_history WHERE session_id = '{BO}'"
+        )),
+        calls as i64 + 1
+    );
+    // The pull's transactions are short: no hook waited long on one (the aim is 20 ms, 40 ms
+    // at most measured with a release build; a debug build on a loaded machine gets slack:
+    // with pages stored whole, the slowest call here took 650 to 770 ms).
+    assert!(worst < Duration::from_millis(400), "{worst:?}");
+
+    // Cleo's pull is killed halfway; the next sync takes exactly the rest.
+    let cleo = clone_of_shop("cleo@tower", &server.url());
+    let mut pull = cleo
+        .cmd(&["sync", "--pull"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The file, its tables and its first write appear as the sync starts (a read then
+    // meets a locked database: nothing pulled yet).
+    let pulled = |w: &World| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            w.count("SELECT count(*) FROM edit_history")
+        }))
+        .unwrap_or(0)
+    };
+    while pulled(&cleo) < 2_000 && pull.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    pull.kill().unwrap();
+    pull.wait().unwrap();
+    let halfway = pulled(&cleo);
+    let all = server.count("SELECT count(*) FROM edit_history");
+    assert!(halfway > 0 && halfway < all, "{halfway} of {all}");
+    synced(&cleo);
+    assert_eq!(converged(&server, &[&ana, &cleo]) as i64, all);
+    // What is derived from the rows is whole too: as on a machine whose pull was never cut.
+    let whole = derived(&bo);
+    assert!(whole.len() > 100);
+    assert_eq!(derived(&cleo), whole);
+}

@@ -246,6 +246,11 @@ impl Env {
 /// Bytes kept of a last message, a subagent's result or an error.
 const MESSAGE_CHARS: usize = 500;
 
+/// The session of a claude-flow flag call that names none. The store files it under a
+/// session of this machine, project and day (see `Store::flag_session`): the same task ids
+/// sent by every machine running one workflow never meet in one session.
+pub const UNKNOWN_SESSION: &str = "unknown-session";
+
 /// What `payload` (if any) and the command line mean, or why they cannot be understood.
 pub fn normalise(
     payload: Option<&Payload>,
@@ -286,7 +291,7 @@ pub fn normalise(
         .or_else(|| inv.flags.session_id.clone())
         .or_else(|| from_cli.then(|| env.session_id.clone()).flatten())
         .filter(|s| !s.is_empty());
-    let Some(session_id) = session_id.or_else(|| from_cli.then(|| "unknown-session".to_owned()))
+    let Some(session_id) = session_id.or_else(|| from_cli.then(|| UNKNOWN_SESSION.to_owned()))
     else {
         return Err(format!("{event_name} payload has no session_id"));
     };

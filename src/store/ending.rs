@@ -10,7 +10,7 @@ use libsql::params;
 
 /// How many rows (tasks, edits, subagent events) a session has: a summary computed from
 /// fewer is stale.
-const ROWS_OF: &str = "(SELECT count(*) FROM task_log WHERE session_id = ?1)
+pub(super) const ROWS_OF: &str = "(SELECT count(*) FROM task_log WHERE session_id = ?1)
      + (SELECT count(*) FROM edit_history WHERE session_id = ?1)
      + (SELECT count(*) FROM swarm_coordination WHERE session_id = ?1)";
 
@@ -21,6 +21,8 @@ struct Ending {
     end_reason: Option<String>,
     last_message: Option<String>,
     transcript: Option<String>,
+    origin: Option<String>,
+    metrics: Option<String>,
 }
 
 impl Store {
@@ -73,7 +75,7 @@ impl Store {
                                          THEN ?6 ELSE last_message END,
                      transcript = coalesce(?7, transcript),
                      updated_at = ?8, version = version + 1
-                 WHERE session_id = ?1",
+                 WHERE session_id = ?1 AND origin IS NULL",
                 params![
                     sid,
                     at.now,
@@ -86,6 +88,25 @@ impl Store {
                 ],
             )
             .await?;
+        // A session pulled from the machine that recorded it (resumed here) keeps how it
+        // ended there, so that every machine shows the same summary; only where its
+        // transcript is, a local matter, is kept.
+        let changed = match changed {
+            0 => {
+                self.run(
+                    "UPDATE session_summaries SET transcript_path = coalesce(transcript_path, ?2),
+                         transcript = coalesce(?3, transcript)
+                     WHERE session_id = ?1 AND origin IS NOT NULL",
+                    params![
+                        sid,
+                        ctx.transcript_path.as_deref(),
+                        usage.map(|u| serde_json::to_string(u).expect("plain struct"))
+                    ],
+                )
+                .await?
+            }
+            n => n,
+        };
         self.resummarise(sid, at.now).await?;
         // One indexed delete: expired agent memory goes when any session ends.
         self.prune_expired_memory(at.now).await?;
@@ -107,26 +128,37 @@ impl Store {
 
     /// Recomputes the session's counts, metrics and summary from its rows; whether it has
     /// rows its last summary had not seen.
+    /// Rows are counted before they are read: a row stored in between (outside a
+    /// transaction: a sync) leaves the summary stale, to be made again, never marked whole.
     pub async fn refresh_summary(&self, sid: &str) -> Result<bool> {
-        let Some(facts) = self.session_facts(sid).await? else {
-            return Ok(false);
-        };
         let before = self
             .rows(
-                &format!("SELECT summarised_rows <> {ROWS_OF} FROM session_summaries WHERE session_id = ?1"),
+                &format!(
+                    "SELECT summarised_rows, {ROWS_OF} FROM session_summaries
+                     WHERE session_id = ?1"
+                ),
                 params![sid],
             )
             .await?;
+        let Some((summarised, rows)) = before
+            .first()
+            .map(|r| (super::int(&r[0]), super::int(&r[1])))
+        else {
+            return Ok(false);
+        };
+        let Some(facts) = self.session_facts(sid, rows).await? else {
+            return Ok(false);
+        };
         let metrics = summary::metrics(&facts);
         let text = summary::text(&facts, &metrics);
+        // A new version (pushed again) only for a session of this machine's whose summary
+        // changed: a pulled one's version is its machine's.
         self.run(
-            &format!(
-                "UPDATE session_summaries SET
-                     prompts = ?2, tasks = ?3, edits = ?4, files_touched = ?5, lines_added = ?6,
-                     lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = {ROWS_OF},
-                     version = version + 1
-                 WHERE session_id = ?1"
-            ),
+            "UPDATE session_summaries SET
+                 prompts = ?2, tasks = ?3, edits = ?4, files_touched = ?5, lines_added = ?6,
+                 lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = ?10,
+                 version = version + (origin IS NULL AND (summary IS NOT ?8 OR metrics IS NOT ?9))
+             WHERE session_id = ?1",
             params![
                 sid,
                 metrics.prompts as i64,
@@ -136,11 +168,12 @@ impl Store {
                 metrics.lines_added as i64,
                 metrics.lines_removed as i64,
                 text,
-                serde_json::to_string(&metrics).expect("plain struct")
+                serde_json::to_string(&metrics).expect("plain struct"),
+                rows
             ],
         )
         .await?;
-        Ok(before.first().is_some_and(|r| super::int(&r[0]) != 0))
+        Ok(summarised != rows)
     }
 
     /// A row stored late (drained from the spool) in a session that has ended: its summary
@@ -182,19 +215,36 @@ impl Store {
         Ok(refreshed)
     }
 
-    /// What the summary is computed from; `None` for a session without a row, or pulled.
-    async fn session_facts(&self, sid: &str) -> Result<Option<Facts>> {
+    /// What the summary is computed from: the session's row (how it started and ended) and
+    /// every row of it here, whichever machine recorded them (`rows` of them), so that every
+    /// machine holding them shows the same summary. `None` for a session without a row, or
+    /// pulled without any of its rows here (they went with retention, or are yet to come):
+    /// it keeps the summary its machine made.
+    async fn session_facts(&self, sid: &str, rows: i64) -> Result<Option<Facts>> {
         let ending: Vec<Ending> = self
             .typed(
-                // A session pulled from another machine keeps the summary it was made
-                // there, from its transcript: it is never recomputed here.
-                "SELECT started_at, ended_at, end_reason, last_message, transcript
-                 FROM session_summaries WHERE session_id = ?1 AND origin IS NULL",
+                "SELECT started_at, ended_at, end_reason, last_message, transcript, origin,
+                        metrics
+                 FROM session_summaries WHERE session_id = ?1",
                 params![sid],
             )
             .await?;
         let Some(ending) = ending.into_iter().next() else {
             return Ok(None);
+        };
+        if ending.origin.is_some() && rows == 0 {
+            return Ok(None);
+        }
+        // The tokens are read from a transcript, on the machine that recorded the session:
+        // elsewhere, as its summary said them.
+        let usage: Option<Usage> = match &ending.origin {
+            None => ending
+                .transcript
+                .and_then(|j| serde_json::from_str(&j).ok()),
+            Some(_) => ending
+                .metrics
+                .and_then(|j| serde_json::from_str::<summary::Metrics>(&j).ok())
+                .and_then(|m| m.usage),
         };
         let tasks: Vec<TaskCount> = self
             .typed(
@@ -249,9 +299,7 @@ impl Store {
             started_at: ending.started_at,
             end_reason: ending.end_reason,
             last_message: ending.last_message,
-            usage: ending
-                .transcript
-                .and_then(|j| serde_json::from_str(&j).ok()),
+            usage,
             first_prompt: first_prompt.first().and_then(|r| text(&r[0])),
             tasks,
             launches,

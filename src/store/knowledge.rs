@@ -84,8 +84,9 @@ impl Store {
         Ok(())
     }
 
-    /// Folds every dirty file, without a time budget; how many.
-    pub(super) async fn fold_dirty(&self, now: &str) -> Result<usize> {
+    /// Folds every dirty file, without a time budget; how many. `slice`: in transactions
+    /// of about that long each (a sync, while hooks write); else in the caller's.
+    pub(super) async fn fold_dirty(&self, now: &str, slice: Option<Duration>) -> Result<usize> {
         let dirty = self
             .rows(
                 "SELECT DISTINCT project, file FROM file_sessions WHERE dirty = 1 ORDER BY 1, 2",
@@ -93,14 +94,26 @@ impl Store {
             )
             .await?;
         let mut shared = Shared::new();
-        for row in &dirty {
-            self.fold_file(
-                &text(&row[0]).unwrap_or_default(),
-                &text(&row[1]).unwrap_or_default(),
-                now,
-                &mut shared,
-            )
-            .await?;
+        let mut files = dirty.iter().peekable();
+        while files.peek().is_some() {
+            let tx = match slice {
+                Some(_) => Some(self.begin().await?),
+                None => None,
+            };
+            let began = Instant::now();
+            while let Some(row) = files.next_if(|_| slice.is_none_or(|s| began.elapsed() < s)) {
+                self.fold_file(
+                    &text(&row[0]).unwrap_or_default(),
+                    &text(&row[1]).unwrap_or_default(),
+                    now,
+                    &mut shared,
+                )
+                .await?;
+            }
+            if let Some(tx) = tx {
+                self.commit(tx).await?;
+                super::sync::breathe(began.elapsed()).await;
+            }
         }
         Ok(dirty.len())
     }

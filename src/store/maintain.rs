@@ -98,7 +98,7 @@ impl Store {
         )
         .await?;
         self.all_file_rows().await?;
-        let files = self.fold_dirty(now).await?;
+        let files = self.fold_dirty(now, None).await?;
         self.run(
             "DELETE FROM knowledge_base WHERE NOT EXISTS (SELECT 1 FROM file_sessions f
                  WHERE f.project = knowledge_base.project AND f.file = knowledge_base.file)",
@@ -150,7 +150,7 @@ impl Store {
             self.refresh_summary(&text(&row[0]).unwrap_or_default())
                 .await?;
         }
-        let files = self.fold_dirty(now).await?;
+        let files = self.fold_dirty(now, None).await?;
         self.commit(tx).await?;
         Ok((stale.len(), files))
     }

@@ -40,7 +40,7 @@ pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
 pub use write::{Rejected, Stamp};
 #[cfg(feature = "team")]
-pub use sync::{Column, SHARED, Shared, cursor_key, push_scope};
+pub use sync::{Column, Pace, SHARED, Shared, cursor_key, push_scope};
 
 use libsql::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};

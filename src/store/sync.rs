@@ -251,13 +251,16 @@ impl Store {
     }
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
-    /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
-    /// sync killed at any moment neither loses nor repeats a row. Only rows that belong here
-    /// are taken (see [`belongs`]; `projects`: those shared, a JSON array); the others are
-    /// refused and counted. A row already here is kept (ids are global); a pulled summary
-    /// replaces an older pulled one, never a session of this machine. The sessions that
-    /// gained rows get their file rows rebuilt (their facts are folded at the end:
-    /// [`Store::fold_pulled`]). Returns the rows stored and those refused.
+    /// shared columns, `origin` and the server's `seq`), a few at a time (as many as `pace`
+    /// says fit in [`SLICE`]), each few in one transaction with the pull's cursor past them
+    /// (`cursor`: its key, and the value past the whole page), so that a hook never waits
+    /// long on the pull and a sync killed at any moment neither loses nor repeats a row.
+    /// Only rows that belong here are taken (see [`belongs`]; `projects`: those shared, a
+    /// JSON array); the others are refused and counted. A row already here is kept (ids are
+    /// global); a pulled summary replaces an older pulled one, never a session of this
+    /// machine, and is summarised again from the rows here. The sessions that gained rows are
+    /// marked, to be derived from at the end ([`Store::derive_pulled`]). Returns the rows
+    /// stored and those refused.
     pub async fn store_pulled(
         &self,
         t: &Shared,
@@ -265,6 +268,7 @@ impl Store {
         projects: &str,
         rows: &str,
         cursor: (&str, String),
+        pace: &mut Pace,
     ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
@@ -279,11 +283,15 @@ impl Store {
             values = values.join(", ")
         );
         if t.versioned {
-            let set: Vec<String> = names
+            let mut set: Vec<String> = names
                 .iter()
                 .filter(|c| **c != t.key)
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
+            // What this machine made of the row before is made again.
+            if t.local_only.contains(&"summarised_rows") {
+                set.push("summarised_rows = -1".to_owned());
+            }
             // A session of this machine is only ever changed here; a memory slot takes the
             // newest value, whoever wrote it.
             let whose = if t.any_writer {
@@ -323,50 +331,113 @@ impl Store {
             }
             v
         };
-        let tx = self.begin().await?;
-        let refused = self
-            .rows(
-                &format!("SELECT count(*) FROM json_each(?1) AS j WHERE NOT ({belongs})"),
-                params![rows, projects],
-            )
-            .await?;
-        let refused = refused.first().map_or(0, |r| int(&r[0])) as u64;
-        if refused > 0 {
-            self.run(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT DO UPDATE SET value = value + excluded.value",
-                params![format!("refused.{}", t.name), refused as i64],
-            )
-            .await?;
-        }
-        let stored = match self.run(&sql, args(rows)).await {
-            Ok(n) => n,
-            // A row this schema refuses must not hold back the others, nor every later pull:
-            // each is tried alone, and those refused are set aside with the reason.
-            Err(_) => self.store_each(t, &sql, rows, &args).await?,
-        };
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-             ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![cursor.0, cursor.1],
-        )
-        .await?;
-        if !t.versioned {
-            let sessions = self
+        let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
+            .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
+        let (mut stored, mut refused) = (0, 0);
+        let mut done = 0;
+        while done < all.len() {
+            let end = (done + pace.rows).min(all.len());
+            let part: Vec<&str> = all[done..end].iter().map(|r| r.get()).collect();
+            let rows = format!("[{}]", part.join(","));
+            let past = match end == all.len() {
+                true => cursor.1.clone(),
+                false => position(t, part[part.len() - 1]),
+            };
+            let tx = self.begin().await?;
+            let began = std::time::Instant::now();
+            let no = self
                 .rows(
-                    &format!(
-                        "SELECT DISTINCT j.value ->> 'session_id' FROM json_each(?1) AS j
-                         WHERE {belongs}"
-                    ),
-                    params![rows, projects],
+                    &format!("SELECT count(*) FROM json_each(?1) AS j WHERE NOT ({belongs})"),
+                    params![rows.as_str(), projects],
                 )
                 .await?;
-            for s in sessions.iter().filter_map(|r| text(&r[0])) {
-                self.session_file_rows(&s).await?;
+            let no = no.first().map_or(0, |r| int(&r[0])) as u64;
+            if no > 0 {
+                self.run(
+                    "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                     ON CONFLICT DO UPDATE SET value = value + excluded.value",
+                    params![format!("refused.{}", t.name), no as i64],
+                )
+                .await?;
+            }
+            stored += match self.run(&sql, args(&rows)).await {
+                Ok(n) => n,
+                // A row this schema refuses must not hold back the others, nor every later
+                // pull: each is tried alone, and those refused are set aside with the reason.
+                Err(_) => self.store_each(t, &sql, &rows, &args).await?,
+            };
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET value = excluded.value",
+                params![cursor.0, past],
+            )
+            .await?;
+            if !t.versioned && columns.iter().any(|(c, _)| c == "session_id") {
+                // Marked with the rows: a sync killed before the end leaves them to the next.
+                self.run(
+                    &format!(
+                        "INSERT INTO sync_state (key, value)
+                         SELECT DISTINCT '{DERIVE}' || (j.value ->> 'session_id'), ''
+                         FROM json_each(?1) AS j WHERE {belongs}
+                         ON CONFLICT DO NOTHING"
+                    ),
+                    params![rows.as_str(), projects],
+                )
+                .await?;
+            }
+            self.commit(tx).await?;
+            let took = began.elapsed();
+            pace.took(end - done, took);
+            breathe(took).await;
+            refused += no;
+            done = end;
+        }
+        Ok((stored, refused))
+    }
+
+    /// After a pull (and after one stopped halfway): what this machine derives from the
+    /// rows, brought up to date for the sessions that gained some, each step its own short
+    /// transaction: the sessions' file rows, their summaries (from every machine's rows of
+    /// them), then the facts of the files that changed. How many sessions.
+    pub async fn derive_pulled(&self, now: &str) -> Result<usize> {
+        let marked = self
+            .rows(
+                "SELECT key FROM sync_state WHERE key >= ?1 AND key < ?1 || char(1114111)",
+                params![DERIVE],
+            )
+            .await?;
+        let mut touched = Vec::new();
+        for key in marked.iter().filter_map(|r| text(&r[0])) {
+            touched.push(key[DERIVE.len()..].to_owned());
+            let tx = self.begin().await?;
+            let began = std::time::Instant::now();
+            self.session_file_rows(&key[DERIVE.len()..]).await?;
+            self.run("DELETE FROM sync_state WHERE key = ?1", params![key])
+                .await?;
+            self.commit(tx).await?;
+            breathe(began.elapsed()).await;
+        }
+        // Pulled rows came since the summary was made, or a pulled version replaced it (only
+        // those: a session recorded in this file elsewhere gets no new version here).
+        let stale = self
+            .rows(
+                "SELECT session_id FROM session_summaries
+                 WHERE summarised_rows = -1 OR session_id IN (SELECT value FROM json_each(?1))",
+                params![serde_json::to_string(&touched).expect("strings")],
+            )
+            .await?;
+        for sid in stale.iter().filter_map(|r| text(&r[0])) {
+            // Outside a transaction: the rows are read first, and the summary is one write.
+            if self.refresh_summary(&sid).await? {
+                self.run(
+                    "UPDATE file_sessions SET dirty = 1 WHERE session_id = ?1 AND dirty = 0",
+                    params![sid],
+                )
+                .await?;
             }
         }
-        self.commit(tx).await?;
-        Ok((stored, refused))
+        self.fold_dirty(now, Some(SLICE)).await?;
+        Ok(stale.len())
     }
 
     /// Stores pulled rows one by one with `sql` (see `store_pulled`); a row refused for what
@@ -425,15 +496,6 @@ impl Store {
             .map_or((0, None), |r| (int(&r[0]), text(&r[1]))))
     }
 
-    /// After a pull: the facts of the files that pulled rows changed (marked dirty as each
-    /// page arrived, so that a pull stopped halfway leaves them for the next fold).
-    pub async fn fold_pulled(&self, now: &str) -> Result<usize> {
-        let tx = self.begin().await?;
-        let n = self.fold_dirty(now).await?;
-        self.commit(tx).await?;
-        Ok(n)
-    }
-
     /// A value of sync's state.
     pub async fn sync_state(&self, key: &str) -> Result<Option<String>> {
         let rows = self
@@ -482,6 +544,58 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// How long a write transaction of a pull takes, about: a hook waiting for the database
+/// waits no longer (its whole budget is 800 ms).
+pub const SLICE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// A pause after a sync's write transaction as long as it took: a hook waiting for the lock
+/// polls for it (SQLite's busy handler, every 25 ms or so once it has waited a while), and
+/// would miss it if the next one began at once. (A third as long let hooks wait 100 to
+/// 180 ms; this, 40 ms at most, for a pull twice as long.)
+pub(super) async fn breathe(took: std::time::Duration) {
+    tokio::time::sleep(took.max(std::time::Duration::from_millis(2))).await;
+}
+
+/// The `sync_state` keys of sessions that gained pulled rows, not yet derived from.
+const DERIVE: &str = "derive/";
+
+/// How many pulled rows one transaction stores: as many as took [`SLICE`] the last time,
+/// growing at most twofold a step (a first few rows measure how fast this machine is).
+#[derive(Debug)]
+pub struct Pace {
+    rows: usize,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace { rows: 16 }
+    }
+}
+
+impl Pace {
+    fn took(&mut self, rows: usize, took: std::time::Duration) {
+        let per_row = took.as_secs_f64() / rows.max(1) as f64;
+        let fit = (SLICE.as_secs_f64() / per_row.max(1e-6)) as usize;
+        self.rows = fit.clamp(1, self.rows.saturating_mul(2).min(2_000));
+    }
+}
+
+/// The pull cursor past the pulled row `row` (a JSON object): its server sequence and key.
+fn position(t: &Shared, row: &str) -> String {
+    use serde_json::Value;
+    let v: Value = serde_json::from_str(row).unwrap_or_default();
+    // As the server's survey says a key (`remote::key_text`), to be compared with it.
+    let key = match &v[t.key] {
+        Value::String(k) => k.clone(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => n.as_f64().unwrap_or_default().to_string(),
+        },
+        _ => String::new(),
+    };
+    format!("{} {key}", v["seq"].as_i64().unwrap_or(0))
 }
 
 /// Whether a pulled row `j` (of a table with `columns`) belongs in this database: its project

@@ -11,7 +11,7 @@
 //! `cmd/replay.rs`), so a second replay stores nothing new.
 
 use super::{Result, Store, Written, new_id, text};
-use crate::event::{Context, Edit, Event, Key, Normalised, Subagent, Task};
+use crate::event::{Context, Edit, Event, Key, Normalised, Subagent, Task, UNKNOWN_SESSION};
 use crate::transcript::Usage;
 use libsql::params;
 use std::path::Path;
@@ -129,6 +129,19 @@ impl Store {
         at: &Stamp<'_>,
         usage: Option<&Usage>,
     ) -> Result<Written> {
+        let own;
+        let n = if n.ctx.session_id == UNKNOWN_SESSION {
+            own = Normalised {
+                ctx: Context {
+                    session_id: self.flag_session(at),
+                    ..n.ctx.clone()
+                },
+                event: n.event.clone(),
+            };
+            &own
+        } else {
+            n
+        };
         let ctx = &n.ctx;
         self.open_session(ctx, at, None).await?;
         let changed = match &n.event {
@@ -149,7 +162,8 @@ impl Store {
                 // model is the same.
                 self.run(
                     "UPDATE session_summaries SET model = ?2, version = version + 1
-                     WHERE session_id = ?1 AND ?2 IS NOT NULL AND model IS NOT ?2",
+                     WHERE session_id = ?1 AND ?2 IS NOT NULL AND model IS NOT ?2
+                       AND origin IS NULL",
                     params![ctx.session_id.as_str(), model.as_deref()],
                 )
                 .await?;
@@ -170,8 +184,21 @@ impl Store {
         })
     }
 
+    /// The session of claude-flow flag calls that name none, on this machine (its stream's
+    /// id: a copied database is another machine), in this project, on this day (UTC): two
+    /// machines sending the same task ids never share a session, so that no pulled row
+    /// collides with another machine's or joins another project's session.
+    fn flag_session(&self, at: &Stamp<'_>) -> String {
+        let machine = self.machine().map_or("", |s| s.machine.as_str());
+        let day = at.now.get(..10).unwrap_or(at.now);
+        let of = crate::trust::digest(format!("{machine}\n{}", at.project).as_bytes());
+        format!("{UNKNOWN_SESSION}-{day}-{}", &of[..12])
+    }
+
     /// The session's row, opened by its first event (`started_at`: the earliest event seen,
-    /// also when that one is stored late). No write when it exists and nothing changes.
+    /// also when that one is stored late). No write when it exists and nothing changes, nor
+    /// to a session pulled from the machine that recorded it (resumed here): its row stays
+    /// as that machine wrote it, the same on every machine.
     async fn open_session(
         &self,
         ctx: &Context,
@@ -188,8 +215,9 @@ impl Store {
                  transcript_path = coalesce(transcript_path, excluded.transcript_path),
                  started_at = min(started_at, excluded.started_at),
                  version = version + 1
-             WHERE (excluded.start_source IS NOT NULL AND start_source IS NULL)
-                OR excluded.started_at < started_at",
+             WHERE origin IS NULL
+               AND (excluded.start_source IS NOT NULL AND start_source IS NULL
+                    OR excluded.started_at < started_at)",
             params![
                 ctx.session_id.as_str(),
                 at.project,

@@ -9,8 +9,10 @@
 //! sent (kept after the server took it: sent again after a kill, it is ignored, ids being
 //! global) and what the server says it holds (a server that lost rows gets them again).
 //! Pull takes what the others pushed, page by page in the server's order, each page stored
-//! with its cursor in one local transaction. Pulled rows keep their origin and are never
-//! pushed back; derived data (full-text entries, file facts) is built from them here.
+//! a few rows at a time, each few with its cursor in one short local transaction (a hook
+//! never waits long on a pull). Pulled rows keep their origin and are never pushed back;
+//! derived data (full-text entries, file facts, every session's summary, from all machines'
+//! rows of it) is built from them here.
 //!
 //! Not embedded replicas, nor libsql's offline writes: their state is guarded inside one
 //! process, while dozens of hook processes share this file.
@@ -337,7 +339,7 @@ async fn exchange(
             }
         }
         store
-            .fold_pulled(crate::time::Time::now().as_str())
+            .derive_pulled(crate::time::Time::now().as_str())
             .await
             .map_err(err)?;
         report.machines = look
@@ -437,6 +439,7 @@ impl Link<'_> {
         let key = pull_key(self.server_id, self.generation, &self.projects, t);
         let (mut after, _) = pull_cursor(self.store, &key).await?;
         let (mut stored, mut refused) = (0, 0);
+        let mut pace = crate::store::Pace::default();
         let mut next = first;
         loop {
             let page = match next.take() {
@@ -470,6 +473,7 @@ impl Link<'_> {
                     &self.projects,
                     &rows,
                     (&key, format!("{last} {last_key}")),
+                    &mut pace,
                 )
                 .await
                 .map_err(|e| e.to_string())?;
