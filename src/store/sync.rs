@@ -251,8 +251,9 @@ impl Store {
     }
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
-    /// shared columns and `origin`) and, in the same transaction, the pull's cursor, so that a
-    /// sync killed at any moment neither loses nor repeats a row. Only rows that belong here
+    /// shared columns and `origin`) and, in the same transaction, the pull's cursor (none for
+    /// the values a push found superseded), so that a sync killed at any moment neither loses
+    /// nor repeats a row. Only rows that belong here
     /// are taken (see [`belongs`]; `projects`: those shared, a JSON array); the others are
     /// refused and counted. A row already here is kept (ids are global); a pulled summary
     /// replaces an older pulled one, never a session of this machine. The sessions that
@@ -264,7 +265,7 @@ impl Store {
         columns: &[Column],
         projects: &str,
         rows: &str,
-        cursor: (&str, String),
+        cursor: Option<(&str, String)>,
     ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
@@ -345,12 +346,14 @@ impl Store {
             // each is tried alone, and those refused are set aside with the reason.
             Err(_) => self.store_each(t, &sql, rows, &args).await?,
         };
-        self.run(
-            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-             ON CONFLICT DO UPDATE SET value = excluded.value",
-            params![cursor.0, cursor.1],
-        )
-        .await?;
+        if let Some((key, value)) = cursor {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .await?;
+        }
         if !t.versioned {
             let sessions = self
                 .rows(
