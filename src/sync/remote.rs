@@ -599,7 +599,7 @@ impl Server {
             }
         );
         // What stands of the slots sent, where this machine's value did not win.
-        let superseded = if t.any_writer {
+        let superseded = t.any_writer.then(|| {
             format!(
                 "SELECT seq, {key}, {object} FROM {table}
                  WHERE origin <> ?2 AND {key} IN (SELECT j.value ->> '{key}' FROM json_each(?1) AS j)
@@ -608,16 +608,17 @@ impl Server {
                 key = t.key,
                 object = row_object(columns)
             )
-        } else {
-            "SELECT 1 WHERE false".to_owned()
-        };
+        });
         let (replace, insert, superseded) =
-            (replace.as_str(), insert.as_str(), superseded.as_str());
+            (replace.as_str(), insert.as_str(), superseded.as_deref());
         self.within(&step, |conn| async move {
             let tx = conn.transaction().await?;
             tx.execute(replace, args()).await?;
             let taken = tx.execute(insert, args()).await?;
-            let lost = collect(tx.query(superseded, args()).await?).await?;
+            let lost = match superseded {
+                Some(sql) => collect(tx.query(sql, args()).await?).await?,
+                None => Vec::new(),
+            };
             tx.commit().await?;
             Ok(Pushed {
                 taken,
