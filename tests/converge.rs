@@ -550,6 +550,30 @@ fn many_machines_with_skewed_clocks_a_killed_and_restored_server_end_equal_to_th
         assert_eq!(status["quarantined"], 0, "m{i}: {status}");
     }
 
+    // Summaries (item 8, derived data): what each machine says of each session it holds,
+    // against the rows of that session there.
+    let mut summaries_off = Vec::new();
+    for (i, m) in machines.iter().enumerate() {
+        for r in m.w.query(
+            "SELECT session_id, prompts, edits,
+                 (SELECT count(*) FROM task_log t WHERE t.session_id = s.session_id),
+                 (SELECT count(*) FROM edit_history e WHERE e.session_id = s.session_id)
+             FROM session_summaries s",
+        ) {
+            if r[1] != r[3] || r[2] != r[4] {
+                summaries_off.push(format!("m{i} {r:?}"));
+            }
+        }
+    }
+    if std::env::var_os("CONVERGE_SUMMARIES").is_some() {
+        assert!(
+            summaries_off.is_empty(),
+            "{summaries_off:#?}\n{}",
+            context()
+        );
+    }
+    eprintln!("summaries that disagree with their rows: {summaries_off:#?}");
+
     // Memory: each key holds, everywhere, the write of the greatest (version, machine), and a
     // key whose last such write is a delete holds no value anywhere.
     for (key, ws) in &writes {
