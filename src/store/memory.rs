@@ -1,6 +1,14 @@
 //! agent_memory: values agents store on purpose, by project, namespace, key and agent. An
 //! expired value is never read; session end deletes what expired.
 //!
+//! Which value of a slot wins, here and on every machine of a team, is decided by its
+//! version, a hybrid logical clock reading (migration 0010): the larger of the wall clock in
+//! milliseconds and one past the largest version this file has seen, written here or pulled;
+//! of two equal versions, the one of the greater machine id. A write made after another was
+//! pulled always wins over it, however fast the other machine's clock was; only writes that
+//! knew nothing of each other are ordered by their clocks. A delete is a write too: a
+//! tombstone with its own version, which travels like a value.
+//!
 //! Expiry is a time, compared as one (`julianday`), not as text: a stamp past the year 9999
 //! (`+33715-…`, written by older versions) or in another format (a pulled row) never sorts
 //! as already past. One flowhook cannot read ends nothing: the value stays until forgotten.
@@ -50,6 +58,16 @@ pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
     crate::time::Time::at(now + ttl).into_string()
 }
 
+/// The latest version a pulled value may have: the end of the year 9999, in milliseconds
+/// (migration 0010 refuses later ones, and the server lets any value replace one).
+pub const LATEST_VERSION: i64 = 253_402_300_799_999;
+
+/// The clock's next reading, `now` being the parameter of the wall clock in milliseconds
+/// (see the module's doc).
+fn next_version(now: &str) -> String {
+    format!("max({now}, (SELECT last FROM memory_clock) + 1)")
+}
+
 /// How long a deleted value's tombstone is kept: long enough for every machine of the team to
 /// have synced it, so that none hands the value out again or pushes it back.
 const TOMBSTONE_DAYS: i64 = 90;
@@ -65,24 +83,26 @@ impl Store {
         now: &str,
     ) -> Result<()> {
         // One id per slot, the same on every machine, so that the team server holds one row
-        // per slot; the version is the time of the write, and the newest wins everywhere.
+        // per slot; the version is the clock's next reading (see the module's doc), and the
+        // greatest wins everywhere.
         let id = {
             use sha2::Digest;
             let slot = [at.project, at.namespace, at.key, at.agent_id].join("\0");
             crate::text::hex(&sha2::Sha256::digest(slot.as_bytes())[..16])
         };
-        let version = chrono::DateTime::parse_from_rfc3339(now)
+        let wall = chrono::DateTime::parse_from_rfc3339(now)
             .map(|t| t.timestamp_millis())
             .unwrap_or_default();
         self.run(
-            "INSERT INTO agent_memory (id, project, namespace, key, agent_id, value, session_id,
+            &format!("INSERT INTO agent_memory (id, project, namespace, key, agent_id, value, session_id,
                  created_at, updated_at, expires_at, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, {})
              ON CONFLICT (id) DO UPDATE SET
                  value = excluded.value, session_id = excluded.session_id,
                  updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-                 version = max(excluded.version, agent_memory.version + 1), origin = NULL,
-                 deleted_at = NULL",
+                 version = excluded.version, origin = NULL, deleted_at = NULL",
+                next_version("?10")
+            ),
             params![
                 id,
                 at.project,
@@ -93,14 +113,15 @@ impl Store {
                 session_id,
                 now,
                 expires_at,
-                version
+                wall
             ],
         )
         .await
         .map(drop)
     }
 
-    /// The live values of a key in a namespace, the given agent's first, then the newest.
+    /// The live values of a key in a namespace, the given agent's first, then the newest (by
+    /// version: the clock that decides between writes, not the writer's wall clock).
     pub async fn memory_get(
         &self,
         project: &str,
@@ -113,7 +134,7 @@ impl Store {
             &format!(
                 "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
                  WHERE project = ?1 AND {LIVE} AND namespace = ?3 AND key = ?4
-                 ORDER BY agent_id = coalesce(?5, 'system') DESC, updated_at DESC"
+                 ORDER BY agent_id = coalesce(?5, 'system') DESC, version DESC"
             ),
             params![project, now, namespace, key, agent_id],
         )
@@ -132,7 +153,7 @@ impl Store {
             &format!(
                 "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
                  WHERE project = ?1 AND {LIVE} AND (?3 IS NULL OR namespace = ?3)
-                 ORDER BY updated_at DESC, key LIMIT ?4"
+                 ORDER BY version DESC, key LIMIT ?4"
             ),
             params![project, now, namespace, limit],
         )
@@ -140,8 +161,8 @@ impl Store {
     }
 
     /// Deletes a key (every agent's value of it when `agent_id` is `None`); how many went.
-    /// Each value becomes a tombstone with a new version (see migration 0009), which sync
-    /// carries to the other machines like a write.
+    /// Each value becomes a tombstone with the clock's next reading (see migration 0009),
+    /// which sync carries to the other machines like a write.
     pub async fn forget(
         &self,
         project: &str,
@@ -151,10 +172,13 @@ impl Store {
     ) -> Result<u64> {
         let now = chrono::Utc::now();
         self.run(
-            "UPDATE agent_memory SET value = '', deleted_at = ?5, updated_at = ?5,
-                 version = max(?6, version + 1), origin = NULL
-             WHERE project = ?1 AND namespace = ?2 AND key = ?3 AND (?4 IS NULL OR agent_id = ?4)
-                 AND deleted_at IS NULL",
+            &format!(
+                "UPDATE agent_memory SET value = '', deleted_at = ?5, updated_at = ?5,
+                     version = {}, origin = NULL
+                 WHERE project = ?1 AND namespace = ?2 AND key = ?3
+                     AND (?4 IS NULL OR agent_id = ?4) AND deleted_at IS NULL",
+                next_version("?6")
+            ),
             params![
                 project,
                 namespace,

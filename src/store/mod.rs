@@ -35,12 +35,12 @@ mod stream;
 mod sync;
 mod write;
 
-pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
+pub use memory::{LATEST_VERSION, MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
-pub use write::{Rejected, Stamp};
 #[cfg(feature = "team")]
 pub use sync::{Column, Pace, SHARED, Shared, cursor_key, push_scope};
+pub use write::{Rejected, Stamp};
 
 use libsql::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_agent_memory.sql"),
     include_str!("migrations/0008_agent_memory_sync.sql"),
     include_str!("migrations/0009_stream.sql"),
+    include_str!("migrations/0010_memory_clock.sql"),
 ];
 
 /// The schema version that brought the stream (0009): a file migrated from before it may be
@@ -73,7 +74,7 @@ pub const APPLICATION_ID: i64 = 0x466C_486B;
 /// of someone else's, which would run on flowhook's writes: one whose schema differs is
 /// refused. A new migration changes it (the test `the_schema_hash_is_what_the_migrations_make`
 /// prints the new value).
-const SCHEMA_SHA256: &str = "09e85c86b7ddec58b23b439543fd12647220b0f47add1c6e5ea32747411bc94c";
+const SCHEMA_SHA256: &str = "253859afa07a3f668d85cf9f96cabf1b858c2047dd3982db0f4b7b8bf3466eb7";
 
 /// The schema as compared: every object's type, name, table and SQL, in a fixed order.
 const SCHEMA_SQL: &str = "SELECT coalesce(group_concat(type || char(31) || name || char(31) ||

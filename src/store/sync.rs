@@ -253,7 +253,8 @@ impl Store {
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
     /// shared columns, `origin` and the server's `seq`), a few at a time (as many as `pace`
     /// says fit in [`SLICE`]), each few in one transaction with the pull's cursor past them
-    /// (`cursor`: its key, and the value past the whole page), so that a hook never waits
+    /// (`cursor`: its key, and the value past the whole page; none for the values a push
+    /// found superseded), so that a hook never waits
     /// long on the pull and a sync killed at any moment neither loses nor repeats a row.
     /// Only rows that belong here are taken (see [`belongs`]; `projects`: those shared, a
     /// JSON array); the others are refused and counted. A row already here is kept (ids are
@@ -267,7 +268,7 @@ impl Store {
         columns: &[Column],
         projects: &str,
         rows: &str,
-        cursor: (&str, String),
+        cursor: Option<(&str, String)>,
         pace: &mut Pace,
     ) -> Result<(u64, u64)> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
@@ -339,10 +340,10 @@ impl Store {
             let end = (done + pace.rows).min(all.len());
             let part: Vec<&str> = all[done..end].iter().map(|r| r.get()).collect();
             let rows = format!("[{}]", part.join(","));
-            let past = match end == all.len() {
-                true => cursor.1.clone(),
-                false => position(t, part[part.len() - 1]),
-            };
+            let past = cursor.as_ref().map(|(key, last)| match end == all.len() {
+                true => (*key, last.clone()),
+                false => (*key, position(t, part[part.len() - 1])),
+            });
             let tx = self.begin().await?;
             let began = std::time::Instant::now();
             let no = self
@@ -366,12 +367,14 @@ impl Store {
                 // pull: each is tried alone, and those refused are set aside with the reason.
                 Err(_) => self.store_each(t, &sql, &rows, &args).await?,
             };
-            self.run(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT DO UPDATE SET value = excluded.value",
-                params![cursor.0, past],
-            )
-            .await?;
+            if let Some((key, past)) = past {
+                self.run(
+                    "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                     ON CONFLICT DO UPDATE SET value = excluded.value",
+                    params![key, past],
+                )
+                .await?;
+            }
             if !t.versioned && columns.iter().any(|(c, _)| c == "session_id") {
                 // Marked with the rows: a sync killed before the end leaves them to the next.
                 self.run(

@@ -50,6 +50,10 @@ pub struct Report {
     pub not_shared: Option<String>,
     /// Rows the server took, per table.
     pub pushed: BTreeMap<&'static str, u64>,
+    /// Values sent that the server held a later version of (another machine's write that
+    /// wins), per table: that version was taken here instead. Not counted as pushed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub superseded: BTreeMap<&'static str, u64>,
     /// Rows stored here, per table.
     pub pulled: BTreeMap<&'static str, u64>,
     /// Pulled rows refused, per table: of a project not shared here, or claiming another
@@ -314,8 +318,11 @@ async fn exchange(
         // What the server holds of this machine's stream: less than was sent (a dropped
         // table, a restore from an earlier copy) is sent again.
         for ((t, here, there), s) in tables.iter().zip(&survey) {
-            let n = link.push(t, here, there, s.held, progress).await?;
+            let (n, superseded) = link.push(t, here, there, s.held, progress).await?;
             report.pushed.insert(t.name, n);
+            if superseded > 0 {
+                report.superseded.insert(t.name, superseded);
+            }
         }
         store
             .set_sync_state(&[("last_push", now.clone())])
@@ -376,7 +383,8 @@ impl Link<'_> {
     /// Sends this machine's rows of `t` (`columns` here, `on_server` there) past what the
     /// server `held` of its stream and past what was sent before (the lower of the two: a
     /// server that lost rows gets them again; one claiming more than was sent is not
-    /// believed), batch by batch.
+    /// believed), batch by batch. A value the server holds a later version of is replaced
+    /// here by that version at once. Returns the rows the server took, and those superseded.
     async fn push(
         &self,
         t: &Shared,
@@ -384,14 +392,14 @@ impl Link<'_> {
         on_server: &[Column],
         held: i64,
         progress: &mut dyn FnMut(&str),
-    ) -> Result<u64, String> {
+    ) -> Result<(u64, u64), String> {
         let err = |e: crate::store::StoreError| e.to_string();
         let key = push_key(self.server_id, self.stream, &self.projects, t);
         let mut after = cursor(self.store, &key)
             .await?
             .min(held)
             .max(self.stream.from);
-        let (mut sent, mut taken) = (0usize, 0u64);
+        let (mut sent, mut taken, mut superseded) = (0usize, 0u64, 0u64);
         loop {
             let rows = self
                 .store
@@ -406,10 +414,31 @@ impl Link<'_> {
             if let Some(s) = self.seal {
                 objects = s.seal(t, &objects)?;
             }
-            taken += self
+            let pushed = self
                 .server
                 .push(t, on_server, &objects, &self.stream.machine)
                 .await?;
+            taken += pushed.taken;
+            // Stored before the cursor moves: a sync killed in between sends the value again,
+            // and learns again that it lost.
+            if let Some(winners) = pushed.superseded {
+                let rows = match self.seal {
+                    Some(s) => s.open(t, &winners.rows, self.list)?,
+                    None => winners.rows,
+                };
+                self.store
+                    .store_pulled(
+                        t,
+                        columns,
+                        &self.projects,
+                        &rows,
+                        None,
+                        &mut crate::store::Pace::default(),
+                    )
+                    .await
+                    .map_err(err)?;
+                superseded += winners.rows_count as u64;
+            }
             // Only once the server has them: a sync killed before this sends them again, and
             // the server ignores what it has.
             after = last;
@@ -423,7 +452,7 @@ impl Link<'_> {
                 break;
             }
         }
-        Ok(taken)
+        Ok((taken, superseded))
     }
 
     /// Takes the other machines' rows of `t`, from `first` (the survey's page) on, page by
@@ -472,7 +501,7 @@ impl Link<'_> {
                     columns,
                     &self.projects,
                     &rows,
-                    (&key, format!("{last} {last_key}")),
+                    Some((&key, format!("{last} {last_key}"))),
                     &mut pace,
                 )
                 .await

@@ -11,7 +11,7 @@
 //! (`application`): a database holding anything else is another application's, and is never
 //! written.
 
-use crate::store::{Column, Shared};
+use crate::store::{Column, LATEST_VERSION, Shared};
 use libsql::Value;
 use std::time::Duration;
 
@@ -124,19 +124,7 @@ impl Server {
     async fn query(&self, step: &str, sql: &str, values: Vec<Value>) -> Result<Vec<Vec<Value>>> {
         self.within(step, |conn| {
             let values = values.clone();
-            async move {
-                let mut rows = conn.query(sql, values).await?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().await? {
-                    let n = row.column_count();
-                    out.push(
-                        (0..n)
-                            .map(|i| row.get_value(i))
-                            .collect::<libsql::Result<_>>()?,
-                    );
-                }
-                Ok(out)
-            }
+            async move { collect(conn.query(sql, values).await?).await }
         })
         .await
     }
@@ -148,17 +136,10 @@ impl Server {
             let mut batch = conn.execute_batch(sql).await?;
             let mut out = Vec::new();
             while let Some(rows) = batch.next_stmt_row() {
-                let mut got = Vec::new();
-                if let Some(mut rows) = rows {
-                    while let Some(row) = rows.next().await? {
-                        got.push(
-                            (0..row.column_count())
-                                .map(|i| row.get_value(i))
-                                .collect::<libsql::Result<_>>()?,
-                        );
-                    }
-                }
-                out.push(got);
+                out.push(match rows {
+                    Some(rows) => collect(rows).await?,
+                    None => Vec::new(),
+                });
             }
             Ok(out)
         })
@@ -562,14 +543,16 @@ impl Server {
     /// Sends rows (`rows`: a JSON array of objects) recorded on `machine`. A row the server
     /// has is left as it is, so that sending again is harmless; a summary replaces the
     /// server's only when its version is higher (it moves to the end of the sequence, so
-    /// that the others pull it again). Returns the rows the server took.
+    /// that the others pull it again). A memory value the server holds a later version of
+    /// (another machine's) is never dropped unsaid: the server answers with that version, in
+    /// the same transaction, for this machine to take.
     pub async fn push(
         &self,
         t: &Shared,
         columns: &[Column],
         rows: &str,
         machine: &str,
-    ) -> Result<u64> {
+    ) -> Result<Pushed> {
         let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
         // A row this machine sent before it numbered its stream gets its number.
@@ -586,7 +569,11 @@ impl Server {
         let args = || vec![Value::from(rows), Value::from(machine)];
         let step = format!("push {}", t.name);
         if !t.versioned {
-            return self.execute(&step, &insert, args()).await;
+            let taken = self.execute(&step, &insert, args()).await?;
+            return Ok(Pushed {
+                taken,
+                superseded: None,
+            });
         }
         let replace = format!(
             "DELETE FROM {table} WHERE {whose} EXISTS (
@@ -598,23 +585,45 @@ impl Server {
             // A summary is replaced only by its own machine; a memory slot by anyone's newer
             // value, and of two values of one version, the one of the greater machine id wins,
             // here as on every machine (store_pulled), so that a tie never leaves them apart.
+            // A version no machine takes (not a number, past the year 9999: written on the
+            // server by hand) is replaced by any.
             whose = if t.any_writer { "" } else { "origin = ?2 AND" },
             tie = if t.any_writer {
                 format!(
-                    "OR j.value ->> 'version' = {}.version AND ?2 > {}.origin",
-                    t.name, t.name
+                    "OR j.value ->> 'version' = {table}.version AND ?2 > {table}.origin
+                     OR typeof({table}.version) <> 'integer' OR {table}.version > {LATEST_VERSION}",
+                    table = t.name
                 )
             } else {
                 String::new()
             }
         );
-        let (replace, insert) = (replace.as_str(), insert.as_str());
+        // What stands of the slots sent, where this machine's value did not win.
+        let superseded = t.any_writer.then(|| {
+            format!(
+                "SELECT seq, {key}, {object} FROM {table}
+                 WHERE origin <> ?2 AND {key} IN (SELECT j.value ->> '{key}' FROM json_each(?1) AS j)
+                 ORDER BY seq",
+                table = t.name,
+                key = t.key,
+                object = row_object(columns)
+            )
+        });
+        let (replace, insert, superseded) =
+            (replace.as_str(), insert.as_str(), superseded.as_deref());
         self.within(&step, |conn| async move {
             let tx = conn.transaction().await?;
             tx.execute(replace, args()).await?;
-            let n = tx.execute(insert, args()).await?;
+            let taken = tx.execute(insert, args()).await?;
+            let lost = match superseded {
+                Some(sql) => collect(tx.query(sql, args()).await?).await?,
+                None => Vec::new(),
+            };
             tx.commit().await?;
-            Ok(n)
+            Ok(Pushed {
+                taken,
+                superseded: page(&lost),
+            })
         })
         .await
     }
@@ -667,6 +676,14 @@ impl Owner {
              empty one)"
         )
     }
+}
+
+/// What the server made of a push.
+pub struct Pushed {
+    /// The rows it took.
+    pub taken: u64,
+    /// Of the memory values sent, those it holds a later version of, as a pull gives them.
+    pub superseded: Option<Page>,
 }
 
 /// What the first request of a sync found.
@@ -729,8 +746,6 @@ fn pull_sql(
     machine: &str,
     limit: usize,
 ) -> String {
-    let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
-    pairs.push("'origin', origin, 'seq', seq".to_owned());
     let of = format!("IN (SELECT value FROM json_each({}))", lit(projects));
     let which = if columns.iter().any(|(c, _)| c == "project") {
         format!("project {of}")
@@ -742,13 +757,34 @@ fn pull_sql(
         )
     };
     format!(
-        "SELECT seq, {key}, json_object({pairs}) FROM {name}
+        "SELECT seq, {key}, {object} FROM {name}
          WHERE seq > {after} AND origin <> {m} AND {which} ORDER BY seq LIMIT {limit}",
         key = t.key,
-        pairs = pairs.join(", "),
+        object = row_object(columns),
         name = t.name,
         m = lit(machine)
     )
+}
+
+/// A row of a table with `columns` as the JSON object a pull gives: its columns, `origin`
+/// and the server's `seq`.
+fn row_object(columns: &[Column]) -> String {
+    let mut pairs: Vec<String> = columns.iter().map(|(c, _)| format!("'{c}', {c}")).collect();
+    pairs.push("'origin', origin, 'seq', seq".to_owned());
+    format!("json_object({})", pairs.join(", "))
+}
+
+/// The rows of a query, their values as they came.
+async fn collect(mut rows: libsql::Rows) -> libsql::Result<Vec<Vec<Value>>> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await? {
+        out.push(
+            (0..row.column_count())
+                .map(|i| row.get_value(i))
+                .collect::<libsql::Result<_>>()?,
+        );
+    }
+    Ok(out)
 }
 
 /// A key as text, whatever its type on the server (a row there may be anyone's).

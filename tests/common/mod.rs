@@ -4,6 +4,7 @@
 
 pub mod mcp;
 pub mod server;
+pub mod team;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

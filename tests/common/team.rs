@@ -1,0 +1,130 @@
+//! Machines of a team for the team-memory tests: each a world of its own (HOME, user
+//! configuration in sync mode with one server, database, a clone of github.com/acme/shop at
+//! its own path), whose clock may be off by a fixed amount: every command then runs under
+//! libfaketime's `faketime` (Debian package faketime; `tools/install-faketime.sh`).
+
+use super::*;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+/// The remote every clone of the team's project has.
+pub const SHOP: &str = "git@github.com:acme/shop.git";
+
+/// A machine of the team.
+pub struct Machine {
+    pub w: World,
+    pub label: String,
+    /// How far its clock is off, as faketime takes it (`+1h`, `-30m`, `+1d`); `None`: true.
+    pub skew: Option<String>,
+}
+
+impl Machine {
+    /// A clone of github.com/acme/shop labelled `label`, in sync mode with `url`, sharing it.
+    pub fn new(label: &str, url: &str, skew: Option<&str>) -> Machine {
+        let w = World::new();
+        let git = w.project().join(".git");
+        std::fs::create_dir_all(&git).unwrap();
+        std::fs::write(
+            git.join("config"),
+            format!("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = {SHOP}\n"),
+        )
+        .unwrap();
+        let config = w.home().join(".config/flowhook");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("hooks.toml"),
+            format!(
+                "[database]\nmode = \"sync\"\nurl = \"{url}\"\n\
+                 [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
+                 share = [\"github.com/acme/*\"]\n"
+            ),
+        )
+        .unwrap();
+        Machine {
+            w,
+            label: label.to_owned(),
+            skew: skew.map(str::to_owned),
+        }
+    }
+
+    /// `flowhook args` on this machine, by its clock.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let c = self.w.cmd(args);
+        let Some(skew) = &self.skew else {
+            return c;
+        };
+        assert!(
+            Command::new("faketime").arg("--version").output().is_ok(),
+            "faketime is not installed: run tools/install-faketime.sh (Debian package faketime)"
+        );
+        let mut f = Command::new("faketime");
+        f.arg("-f")
+            .arg(skew)
+            .arg(c.get_program())
+            .args(c.get_args());
+        f.env_clear();
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                f.env(k, v);
+            }
+        }
+        // Timeouts and the watchdog measure with the monotonic clock: it stays true.
+        f.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        f.current_dir(c.get_current_dir().unwrap());
+        f
+    }
+
+    /// A hook call with `stdin`, which must keep the hook contract.
+    pub fn hook(&self, stdin: &[u8]) {
+        let out = run_with_stdin(self.cmd(&[]), stdin);
+        assert_hook_contract(&out, &String::from_utf8_lossy(stdin));
+    }
+
+    /// `flowhook memory args`, which must succeed: what it printed.
+    pub fn memory(&self, args: &[&str]) -> String {
+        let mut all = vec!["memory"];
+        all.extend_from_slice(args);
+        String::from_utf8_lossy(&succeeded(&mut self.cmd(&all)).stdout)
+            .trim()
+            .to_owned()
+    }
+
+    /// The live value of `key` (namespace default), if any.
+    pub fn value(&self, key: &str) -> Option<String> {
+        let out = self.cmd(&["memory", "get", key]).output().unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// `flowhook sync args --json`, as it ended.
+    pub fn sync(&self, args: &[&str]) -> Output {
+        let mut all = vec!["sync", "--json"];
+        all.extend_from_slice(args);
+        self.cmd(&all).output().unwrap()
+    }
+
+    /// A sync that must succeed: its report.
+    pub fn synced(&self, args: &[&str]) -> Value {
+        let out = self.sync(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            self.label,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `flowhook sync --status --json`.
+    pub fn status(&self) -> Value {
+        serde_json::from_slice(&succeeded(&mut self.cmd(&["sync", "--status", "--json"])).stdout)
+            .unwrap()
+    }
+
+    /// Its id on the team server.
+    pub fn id(&self) -> String {
+        self.status()["machine"].as_str().unwrap().to_owned()
+    }
+}
