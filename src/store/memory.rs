@@ -60,6 +60,7 @@ pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
 
 /// The latest version a pulled value may have: the end of the year 9999, in milliseconds
 /// (migration 0010 refuses later ones, and the server lets any value replace one).
+#[cfg(feature = "team")]
 pub const LATEST_VERSION: i64 = 253_402_300_799_999;
 
 /// The clock's next reading, `now` being the parameter of the wall clock in milliseconds

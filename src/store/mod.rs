@@ -35,7 +35,9 @@ mod stream;
 mod sync;
 mod write;
 
-pub use memory::{LATEST_VERSION, MAX_TTL_SECONDS, Memory, Slot, expiry};
+#[cfg(feature = "team")]
+pub use memory::LATEST_VERSION;
+pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
 #[cfg(feature = "team")]
