@@ -275,10 +275,16 @@ impl Store {
         let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
         let belongs = belongs(columns);
         // A pulled row always has an origin: one without would pass for this machine's.
+        // A pulled summary, new here or replacing one, is made again from the rows here
+        // (`summarised_rows = -1`: see `derive_pulled`), which may have come before it.
+        let (remade, as_remade) = match t.local_only.contains(&"summarised_rows") {
+            true => (", summarised_rows", ", -1"),
+            false => ("", ""),
+        };
         let mut sql = format!(
-            "INSERT INTO {table} ({list}, origin)
-             SELECT {values}, coalesce(j.value ->> 'origin', '?') FROM json_each(?1) AS j
-             WHERE {belongs}",
+            "INSERT INTO {table} ({list}, origin{remade})
+             SELECT {values}, coalesce(j.value ->> 'origin', '?'){as_remade}
+             FROM json_each(?1) AS j WHERE {belongs}",
             table = t.name,
             list = names.join(", "),
             values = values.join(", ")
@@ -289,7 +295,6 @@ impl Store {
                 .filter(|c| **c != t.key)
                 .map(|c| format!("{c} = excluded.{c}"))
                 .collect();
-            // What this machine made of the row before is made again.
             if t.local_only.contains(&"summarised_rows") {
                 set.push("summarised_rows = -1".to_owned());
             }
