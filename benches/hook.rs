@@ -382,8 +382,9 @@ fn sync_bench(dir: &Path, rows: usize, encrypt: bool) -> Option<(f64, f64, i64)>
 fn mcp_bench(db: &Path, runs: usize) -> (f64, f64) {
     use std::io::{BufRead, BufReader};
     let started = Instant::now();
+    // The seeded history is under made-up project paths, not the bench's working directory.
     let mut child = Command::new(bin())
-        .args(["mcp", "--db"])
+        .args(["mcp", "--any-project", "--db"])
         .arg(db)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
