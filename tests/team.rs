@@ -1450,3 +1450,36 @@ fn a_large_pull_never_holds_a_hook_back_and_a_kill_mid_pull_loses_and_repeats_no
     assert!(whole.len() > 100);
     assert_eq!(derived(&cleo), whole);
 }
+
+#[test]
+fn a_server_busy_with_other_writers_is_tried_again_and_every_row_arrives_once() {
+    // Item 10: six machines syncing at once made the server answer SQLITE_BUSY, and a sync
+    // failed outright. Busy answers to the push (three in a row) and to the schema's write.
+    let server = Sqld::start();
+    let proxy = Proxy::new(server.port, "INSERT INTO edit_history", usize::MAX);
+    let ana = clone_of_shop("ana@laptop", &proxy.url());
+    record(&ana, &edits(&ana, ANA, 12));
+    proxy.busy.store(3, std::sync::atomic::Ordering::SeqCst);
+    let report = synced(&ana);
+    assert_eq!(
+        proxy.busy.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "answered busy 3 times"
+    );
+    assert_eq!(report["pushed"]["edit_history"], 12, "{report}");
+    assert_eq!(server.count("SELECT count(*) FROM edit_history"), 12);
+    assert_eq!(
+        server.count("SELECT count(DISTINCT id) FROM edit_history"),
+        12
+    );
+    // A second machine whose first sync writes the server's schema meets a busy server too.
+    let fresh = Sqld::start();
+    let proxy = Proxy::new(fresh.port, "CREATE TABLE", usize::MAX);
+    let bo = clone_of_shop("bo@desktop", &proxy.url());
+    record(&bo, &edits(&bo, BO, 4));
+    proxy.busy.store(2, std::sync::atomic::Ordering::SeqCst);
+    let report = synced(&bo);
+    assert_eq!(proxy.busy.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(report["pushed"]["edit_history"], 4, "{report}");
+    assert_eq!(fresh.count("SELECT count(*) FROM edit_history"), 4);
+}

@@ -266,10 +266,13 @@ fn dechunk(mut s: &str) -> String {
 /// Between a client and a server: forwards requests, and once `allow` requests holding
 /// `marker` went through, drops the connection of the next one, as a server that died
 /// would. `allow` can be raised again (a restarted server); `delay_ms` slows every request;
-/// `requests` counts the HTTP requests relayed.
+/// `requests` counts the HTTP requests relayed; while `busy` is above zero, a request holding
+/// `marker` is answered as a server busy with another writer answers (SQLITE_BUSY), one
+/// fewer each time, and never reaches the server.
 pub struct Proxy {
     pub port: u16,
     pub allow: Arc<AtomicUsize>,
+    pub busy: Arc<AtomicUsize>,
     pub delay_ms: Arc<AtomicUsize>,
     pub requests: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -283,11 +286,13 @@ impl Proxy {
         let delay_ms = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (a, d, st, n) = (
+        let busy = Arc::new(AtomicUsize::new(0));
+        let (a, d, st, n, b) = (
             allow.clone(),
             delay_ms.clone(),
             stop.clone(),
             requests.clone(),
+            busy.clone(),
         );
         let marker = marker.as_bytes().to_vec();
         std::thread::spawn(move || {
@@ -296,13 +301,14 @@ impl Proxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                let (a, d, m, n) = (a.clone(), d.clone(), marker.clone(), n.clone());
-                std::thread::spawn(move || relay(client, upstream, &m, &a, &d, &n));
+                let (a, d, m, n, b) = (a.clone(), d.clone(), marker.clone(), n.clone(), b.clone());
+                std::thread::spawn(move || relay(client, upstream, &m, &a, &d, &n, &b));
             }
         });
         Proxy {
             port,
             allow,
+            busy,
             delay_ms,
             requests,
             stop,
@@ -331,6 +337,7 @@ fn relay(
     allow: &AtomicUsize,
     delay_ms: &AtomicUsize,
     requests: &AtomicUsize,
+    busy: &AtomicUsize,
 ) {
     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
         return;
@@ -349,6 +356,19 @@ fn relay(
         requests.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(delay_ms.load(Ordering::SeqCst) as u64));
         if request.windows(marker.len()).any(|w| w == marker) {
+            let taken = busy.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1));
+            if taken.is_ok() {
+                let body = r#"{"message":"SQLITE_BUSY: database is locked","code":"SQLITE_BUSY"}"#;
+                let answer = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if client.write_all(answer.as_bytes()).is_err() {
+                    break;
+                }
+                continue;
+            }
             let left = allow.load(Ordering::SeqCst);
             if left == 0 {
                 break;
