@@ -12,24 +12,16 @@ use std::time::{Duration, Instant};
 /// own hooks.toml: a server that takes connections and never answers.
 fn shared_with(server: &BlackHole) -> World {
     let w = World::new();
-    std::fs::create_dir_all(w.project().join(".git")).unwrap();
-    std::fs::write(
-        w.project().join(".git/config"),
-        "[remote \"origin\"]\n\turl = https://github.com/acme/shop.git\n",
-    )
-    .unwrap();
-    let config = w.home().join(".config/flowhook");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("hooks.toml"),
-        format!(
+    common::team::clone_with_user_config(
+        &w,
+        Some("https://github.com/acme/shop.git"),
+        &format!(
             "[database]\nmode = \"sync\"\nurl = \"{}\"\ntoken_env = \"HOME\"\n\
              [sync]\nshare = [\"github.com/acme/*\"]\ntimeout_secs = 2\n\
              request_timeout_ms = 500\n",
             server.url()
         ),
-    )
-    .unwrap();
+    );
     w
 }
 

@@ -17,26 +17,15 @@ use std::time::{Duration, Instant};
 /// `origin` is `remote`.
 fn machine(label: &str, url: &str, remote: Option<&str>, extra: &str) -> World {
     let w = World::new();
-    if let Some(remote) = remote {
-        let git = w.project().join(".git");
-        std::fs::create_dir_all(&git).unwrap();
-        std::fs::write(
-            git.join("config"),
-            format!("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = {remote}\n"),
-        )
-        .unwrap();
-    }
-    let config = w.home().join(".config/flowhook");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("hooks.toml"),
-        format!(
+    common::team::clone_with_user_config(
+        &w,
+        remote,
+        &format!(
             "[database]\nmode = \"sync\"\nurl = \"{url}\"\n{extra}\n\
              [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
              share = [\"github.com/acme/*\"]\n"
         ),
-    )
-    .unwrap();
+    );
     w
 }
 

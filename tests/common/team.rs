@@ -18,28 +18,36 @@ pub struct Machine {
     pub skew: Option<String>,
 }
 
-impl Machine {
-    /// A clone of github.com/acme/shop labelled `label`, in sync mode with `url`, sharing it.
-    pub fn new(label: &str, url: &str, skew: Option<&str>) -> Machine {
-        let w = World::new();
+/// Makes `w`'s project a clone whose `origin` is `remote` (none: no git at all), and writes
+/// the user's hooks.toml.
+pub fn clone_with_user_config(w: &World, remote: Option<&str>, hooks_toml: &str) {
+    if let Some(remote) = remote {
         let git = w.project().join(".git");
         std::fs::create_dir_all(&git).unwrap();
         std::fs::write(
             git.join("config"),
-            format!("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = {SHOP}\n"),
+            format!("[core]\n\tbare = false\n[remote \"origin\"]\n\turl = {remote}\n"),
         )
         .unwrap();
-        let config = w.home().join(".config/flowhook");
-        std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(
-            config.join("hooks.toml"),
-            format!(
+    }
+    let config = w.home().join(".config/flowhook");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("hooks.toml"), hooks_toml).unwrap();
+}
+
+impl Machine {
+    /// A clone of github.com/acme/shop labelled `label`, in sync mode with `url`, sharing it.
+    pub fn new(label: &str, url: &str, skew: Option<&str>) -> Machine {
+        let w = World::new();
+        clone_with_user_config(
+            &w,
+            Some(SHOP),
+            &format!(
                 "[database]\nmode = \"sync\"\nurl = \"{url}\"\n\
                  [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
                  share = [\"github.com/acme/*\"]\n"
             ),
-        )
-        .unwrap();
+        );
         Machine {
             w,
             label: label.to_owned(),
