@@ -3,7 +3,7 @@
 //! same run. Writes a Markdown table.
 //!
 //!     cargo bench --bench hook                  # sizes 0, 10k, 100k, 1M; 200 runs each
-//!     cargo bench --bench hook -- --smoke       # CI: small sizes, few runs, gross limits only
+//!     cargo bench --profile dev --bench hook -- --smoke   # CI: on the test build; gross limits only
 //!     cargo bench --bench hook -- --sizes 0,100000 --runs 300 --out bench/results.md
 //!     cargo bench --bench hook -- --bin ~/.local/bin/flowhook   # the binary install.sh made
 //!     cargo bench --bench hook -- --keep-histories  # reuse target/bench-work/history-N.db
@@ -745,11 +745,18 @@ fn main() {
     let (mcp_first, mcp_search) =
         mcp_bench(&dir.join(format!("history-{mcp_size}.db")), o.runs.min(100));
     let mut report = format!(
-        "Machine: {}. Release binary ({}), {} runs per row (100 for the 1 MB Write and \
+        "Machine: {}. {} binary ({}), {} runs per row (100 for the 1 MB Write and \
          session-end), whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs \
          under GNU time.\n\n{table}\n\
          Concurrency: 16 writers × {per_writer} post-edits at once: {rate:.0} events/s, {lost} rows lost.\n",
         machine(),
+        // CI's smoke runs on the test build (`--profile dev`): say so, so its numbers are never
+        // quoted as the release's.
+        if cfg!(debug_assertions) {
+            "Test (dev profile)"
+        } else {
+            "Release"
+        },
         linkage(&o.bin),
         o.runs
     );
