@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
     /// The root on this machine: `CLAUDE_PROJECT_DIR`, else the nearest ancestor of the
-    /// working directory holding `.git`, `.claude` or `.swarm`, else the directory itself.
+    /// working directory holding `.git`, `.claude` or `.swarm` of this user's (or root's),
+    /// else the directory itself.
     pub root: PathBuf,
     /// What rows are filed under (`project` columns).
     pub id: String,
@@ -55,7 +56,7 @@ pub fn root(dir: &Path, project_dir_env: Option<&Path>) -> PathBuf {
         } else {
             &[".git", ".claude", ".swarm"]
         };
-        if markers.iter().any(|m| d.join(m).exists()) {
+        if markers.iter().any(|m| is_marker(d, m)) {
             return d.to_path_buf();
         }
     }
@@ -106,15 +107,26 @@ fn nonempty(id: Option<&str>) -> Option<&str> {
 /// repository only for a project at home itself: a dotfiles repository there does not take
 /// in every project below it.
 fn repository(root: &Path) -> Option<PathBuf> {
-    if root.join(".git").exists() {
+    if is_marker(root, ".git") {
         return Some(root.to_path_buf());
     }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     root.ancestors()
         .skip(1)
         .take_while(|d| home.as_deref() != Some(*d))
-        .find(|d| d.join(".git").exists())
+        .find(|d| is_marker(d, ".git"))
         .map(Path::to_path_buf)
+}
+
+/// Whether `dir` holds the marker `name` that this user can rely on: the entry itself (not
+/// what a symlink names) belongs to this user or to root. Another local user's `/tmp/.swarm`
+/// or `/srv/.git` would otherwise make every directory below it one project, with one
+/// identity, so that one project's memory is shown in another; git refuses such repositories
+/// for the same reason (`safe.directory`).
+fn is_marker(dir: &Path, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(dir.join(name))
+        .is_ok_and(|m| m.uid() == crate::paths::euid() || m.uid() == 0)
 }
 
 /// A file of an unpacked archive or of the user's, read as configuration is: a bounded

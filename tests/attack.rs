@@ -787,3 +787,50 @@ fn a_panic_keeps_the_event_and_the_next_call_stores_it() {
     );
     assert!(w.spool().is_empty());
 }
+
+/// Another local user's `.swarm` above two unrelated directories (a shared `/tmp`), or their
+/// `.git` with a remote, makes neither a project: each stays its own, with its own identity,
+/// so one's memory is never shown in the other.
+#[test]
+fn another_users_markers_do_not_join_projects() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: making a directory of another user needs root (CI runs as root)");
+        return;
+    }
+    let w = World::new();
+    let shared = w.path().join("shared");
+    let (a, b) = (shared.join("alpha"), shared.join("beta"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::create_dir_all(shared.join(".swarm")).unwrap();
+    std::fs::create_dir_all(shared.join(".git")).unwrap();
+    std::fs::write(
+        shared.join(".git/config"),
+        "[remote \"origin\"]\n\turl = git@github.com:acme/victim.git\n",
+    )
+    .unwrap();
+    for m in [".swarm", ".git", ".git/config"] {
+        std::os::unix::fs::chown(shared.join(m), Some(65534), Some(65534)).unwrap();
+    }
+    let task = "Refactor the invoice rounding in billing totals";
+    assert_hook_contract(&w.hook(&[], &prompt_in("s-a", &a, task)), "prompt");
+    let out = w.hook(&[], &prompt_in("s-b", &b, task));
+    assert_hook_contract(&out, "prompt");
+    assert_eq!(out.stdout, b"", "beta was shown alpha's memory");
+    let projects = w.query("SELECT DISTINCT project FROM task_log ORDER BY project");
+    let want: Vec<Vec<String>> = [&a, &b]
+        .iter()
+        .map(|p| vec![p.to_string_lossy().into_owned()])
+        .collect();
+    assert_eq!(projects, want);
+    // The same markers made by this user do join them (what the check must keep working).
+    for m in [".swarm", ".git", ".git/config"] {
+        std::os::unix::fs::chown(shared.join(m), Some(0), Some(0)).unwrap();
+    }
+    w.hook(&[], &prompt_in("s-c", &a, task));
+    assert_eq!(
+        w.count("SELECT count(*) FROM task_log WHERE project = 'github.com/acme/victim'"),
+        1
+    );
+}
