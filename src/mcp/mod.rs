@@ -454,13 +454,7 @@ impl Server {
             agent_id: &agent,
         };
         store
-            .remember(
-                slot,
-                &value,
-                None,
-                expires.as_ref(),
-                &Time::at(now),
-            )
+            .remember(slot, &value, None, expires.as_ref(), &Time::at(now))
             .await
             .map_err(failed)?;
         Ok(format!(
@@ -479,13 +473,7 @@ impl Server {
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
         let found = store
-            .memory_get(
-                &project,
-                &namespace,
-                &key,
-                agent.as_deref(),
-                &Time::now(),
-            )
+            .memory_get(&project, &namespace, &key, agent.as_deref(), &Time::now())
             .await
             .map_err(failed)?;
         let found: Vec<_> = match &agent {

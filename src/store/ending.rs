@@ -42,7 +42,8 @@ impl Store {
                 named_params! {":session": ctx.session_id.as_str()},
             )
             .await?;
-        let (transcript, stored_path) = row.map_or((None, None), |r| (r.transcript, r.transcript_path));
+        let (transcript, stored_path) =
+            row.map_or((None, None), |r| (r.transcript, r.transcript_path));
         let Some(path) = ctx.transcript_path.clone().or(stored_path) else {
             return Ok(None);
         };

@@ -173,9 +173,7 @@ impl Store {
             "SELECT session_id FROM file_sessions WHERE project = :project AND file = :file
              ORDER BY last_at DESC, session_id LIMIT {RECENT_SESSIONS}"
         );
-        let last: Vec<String> = self
-            .column(&recent, the_file(), "session_id")
-            .await?;
+        let last: Vec<String> = self.column(&recent, the_file(), "session_id").await?;
         // The files a session edited share its recent sessions, so what those say (the files
         // edited with them, the words of their tasks) is read once per set.
         let key = last.join(" ");

@@ -255,9 +255,7 @@ impl Store {
         .await?;
         tx.commit().await.map_err(|e| self.error(e))?;
         // Give the pages back: incrementally when the file allows it, else a full VACUUM.
-        let auto: Option<i64> = self
-            .value("PRAGMA auto_vacuum", (), "auto_vacuum")
-            .await?;
+        let auto: Option<i64> = self.value("PRAGMA auto_vacuum", (), "auto_vacuum").await?;
         if auto == Some(2) {
             self.exec("PRAGMA incremental_vacuum").await?;
         } else if full_vacuum {

@@ -13,7 +13,10 @@
 //! One file per job: `write` (an event's rows, quarantine, what recall handed out),
 //! `ending` (a session's summary), `knowledge` (facts per file), `read` (what the debugging
 //! commands show), `recall` (recall's candidates), `maintain` (retention, index merging,
-//! checkpoints, rebuilding what is derived).
+//! checkpoints, rebuilding what is derived), `row` (reading a row by column name).
+//!
+//! Every statement binds named parameters (`:session`, `:now`) and reads its columns by name
+//! into typed rows: a column that does not hold what its Rust type says is an error naming it.
 //!
 //! Recorded tables hold what happened: task_log, edit_history, swarm_coordination,
 //! rejected_events, recall_log, and session_summaries' recorded columns (when and how it
@@ -339,7 +342,9 @@ impl Store {
         Ok(ours == Some(4))
     }
 
-    async fn run(&self, sql: &str, values: impl libsql::params::IntoParams) -> Result<u64> {
+    async fn run(&self, sql: &str, values: impl Named) -> Result<u64> {
+        #[cfg(debug_assertions)]
+        self.check_names(sql, &values).await;
         self.conn
             .execute(sql, values)
             .await
@@ -350,10 +355,12 @@ impl Store {
     async fn each<T>(
         &self,
         sql: &str,
-        values: impl libsql::params::IntoParams,
+        values: impl Named,
         limit: usize,
         read: impl Fn(&libsql::Row) -> std::result::Result<T, ColumnError>,
     ) -> Result<Vec<T>> {
+        #[cfg(debug_assertions)]
+        self.check_names(sql, &values).await;
         let mut rows = self
             .conn
             .query(sql, values)
@@ -372,20 +379,12 @@ impl Store {
     }
 
     /// Every row of a query as `T`, by column name (see `row`).
-    async fn typed<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        values: impl libsql::params::IntoParams,
-    ) -> Result<Vec<T>> {
+    async fn typed<T: DeserializeOwned>(&self, sql: &str, values: impl Named) -> Result<Vec<T>> {
         self.each(sql, values, usize::MAX, row::from_row).await
     }
 
     /// The first row of a query as `T`, by column name.
-    async fn first<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        values: impl libsql::params::IntoParams,
-    ) -> Result<Option<T>> {
+    async fn first<T: DeserializeOwned>(&self, sql: &str, values: impl Named) -> Result<Option<T>> {
         Ok(self.each(sql, values, 1, row::from_row).await?.pop())
     }
 
@@ -393,7 +392,7 @@ impl Store {
     async fn column<T: DeserializeOwned>(
         &self,
         sql: &str,
-        values: impl libsql::params::IntoParams,
+        values: impl Named,
         name: &str,
     ) -> Result<Vec<T>> {
         self.each(sql, values, usize::MAX, |r| row::column(r, name))
@@ -404,7 +403,7 @@ impl Store {
     async fn value<T: DeserializeOwned>(
         &self,
         sql: &str,
-        values: impl libsql::params::IntoParams,
+        values: impl Named,
         name: &str,
     ) -> Result<Option<T>> {
         Ok(self
@@ -414,8 +413,26 @@ impl Store {
     }
 
     /// Whether a query returns a row.
-    async fn exists(&self, sql: &str, values: impl libsql::params::IntoParams) -> Result<bool> {
+    async fn exists(&self, sql: &str, values: impl Named) -> Result<bool> {
         Ok(!self.each(sql, values, 1, |_| Ok(())).await?.is_empty())
+    }
+
+    /// That every parameter of `sql` is given a value, in a debug build (the tests): a
+    /// misspelt name would bind NULL without a word. A statement that does not prepare is
+    /// left to fail where it runs.
+    #[cfg(debug_assertions)]
+    async fn check_names(&self, sql: &str, values: &impl Named) {
+        let Ok(stmt) = self.conn.prepare(sql).await else {
+            return;
+        };
+        let given = values.names();
+        for i in 1..=stmt.parameter_count() as i32 {
+            let name = stmt.parameter_name(i);
+            assert!(
+                name.is_some_and(|n| given.contains(&n)),
+                "no value for the parameter {name:?} of {sql}"
+            );
+        }
     }
 
     /// One IMMEDIATE transaction: the write lock is taken at once, so a writer waits for it
@@ -429,6 +446,32 @@ impl Store {
 
     async fn commit(&self, tx: libsql::Transaction) -> Result<()> {
         tx.commit().await.map_err(|e| self.error(e))
+    }
+}
+
+/// The values of a statement's named parameters: `named_params!`, a list of (name, value)
+/// made for the statement, or none.
+trait Named: libsql::params::IntoParams {
+    /// The names given (see [`Store::check_names`]).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    fn names(&self) -> Vec<&str>;
+}
+
+impl Named for () {
+    fn names(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+impl<T: libsql::params::IntoValue, const N: usize> Named for [(&str, T); N] {
+    fn names(&self) -> Vec<&str> {
+        self.iter().map(|(n, _)| *n).collect()
+    }
+}
+
+impl Named for Vec<(String, libsql::Value)> {
+    fn names(&self) -> Vec<&str> {
+        self.iter().map(|(n, _)| n.as_str()).collect()
     }
 }
 
@@ -588,6 +631,51 @@ mod tests {
             assert!(e.to_string().ends_with("(SQLite code 5)"), "{e}");
             let refused = StoreError::refused(&db, "not ours".into());
             assert!(!refused.busy() && std::error::Error::source(&refused).is_some());
+        });
+    }
+
+    #[test]
+    fn a_null_where_a_number_is_required_is_an_error_naming_the_column() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("t.db");
+            let store = Store::open(&db, Duration::from_secs(1)).await.unwrap();
+            let e = store
+                .typed::<std::collections::HashMap<String, i64>>(
+                    "SELECT max(started_at) AS n FROM session_summaries",
+                    (),
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e.why, Why::Column(c) if c.column.as_deref() == Some("n")),
+                "{e:?}"
+            );
+            assert!(!e.busy());
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "database {}: column n: holds NULL, where i64 is required",
+                    db.display()
+                )
+            );
+            let e = store
+                .value::<i64>(
+                    "SELECT session_id AS n FROM session_summaries
+                     UNION ALL SELECT :text",
+                    libsql::named_params! {":text": "seven"},
+                    "n",
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                e.to_string()
+                    .ends_with("column n: holds string \"seven\", where i64 is required"),
+                "{e}"
+            );
         });
     }
 

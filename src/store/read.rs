@@ -230,7 +230,9 @@ impl Store {
             .join(", ");
         let row: Option<std::collections::HashMap<String, i64>> = self
             .first(
-                &format!("SELECT (SELECT user_version FROM pragma_user_version) AS version, {counts}"),
+                &format!(
+                    "SELECT (SELECT user_version FROM pragma_user_version) AS version, {counts}"
+                ),
                 (),
             )
             .await?;

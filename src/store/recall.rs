@@ -165,7 +165,7 @@ fn facts_sql(basenames: usize) -> String {
 }
 
 /// Values for the parameters of a statement made for the task.
-type Named = Vec<(String, Value)>;
+type Values = Vec<(String, Value)>;
 
 fn named(name: impl Into<String>, value: impl Into<Value>) -> (String, Value) {
     (name.into(), value.into())
@@ -301,10 +301,8 @@ impl Store {
             }
         }
         if !q.files.is_empty() {
-            let mut values: Named = vec![
-                named(":project", scope.project),
-                named(":session", session),
-            ];
+            let mut values: Values =
+                vec![named(":project", scope.project), named(":session", session)];
             for (i, f) in q.files.iter().enumerate() {
                 values.push(named(format!(":name{i}"), f.basename.as_str()));
                 values.push(named(format!(":lo{i}"), format!("{}.", f.stem)));
@@ -312,9 +310,7 @@ impl Store {
                 let path = if f.has_dir { f.text.as_str() } else { "" };
                 values.push(named(format!(":path{i}"), path));
             }
-            let rows: Vec<Mentioned> = self
-                .typed(&named_files_sql(q.files.len()), values)
-                .await?;
+            let rows: Vec<Mentioned> = self.typed(&named_files_sql(q.files.len()), values).await?;
             // A file that many items edited (README.md, Cargo.toml) tells little about which
             // of them the task means: its boost is shared out, the more steeply the more items
             // share it (3 of 8 items keep a seventh of it).
@@ -340,14 +336,19 @@ impl Store {
         &self,
         terms: &'q [String],
     ) -> Result<([Vec<(i64, &'q str)>; 2], [i64; 2])> {
-        let values: Named = (1..)
+        let values: Values = (1..)
             .zip(terms)
             .map(|(w, t)| named(format!(":w{w}"), any_of(&[t])))
             .collect();
         let mut counts: [Vec<(i64, &str)>; 2] = [Vec::new(), Vec::new()];
         let mut sizes = [0i64; 2];
         let rows: Vec<WordCount> = self.typed(&word_counts_sql(terms.len()), values).await?;
-        for WordCount { idx: index, word, n } in rows {
+        for WordCount {
+            idx: index,
+            word,
+            n,
+        } in rows
+        {
             match word {
                 0 => sizes[index] = n,
                 _ if n > 0 => counts[index].push((n, terms[word - 1].as_str())),
@@ -363,7 +364,7 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Named = keys
+        let values: Values = keys
             .iter()
             .enumerate()
             .flat_map(|(i, k)| {
@@ -417,8 +418,12 @@ impl Store {
         if basenames.is_empty() {
             return Ok(Vec::new());
         }
-        let mut values: Named = vec![named(":project", project)];
-        values.extend((0..).zip(basenames).map(|(i, b)| named(format!(":b{i}"), *b)));
+        let mut values: Values = vec![named(":project", project)];
+        values.extend(
+            (0..)
+                .zip(basenames)
+                .map(|(i, b)| named(format!(":b{i}"), *b)),
+        );
         let rows: Vec<FactRow> = self.typed(&facts_sql(basenames.len()), values).await?;
         Ok(rows
             .into_iter()
@@ -474,7 +479,12 @@ fn note(
     task_ref: Option<String>,
     when: String,
 ) -> &mut Evidence {
-    let e = found.entry(ItemKey { session_id, task_ref }).or_default();
+    let e = found
+        .entry(ItemKey {
+            session_id,
+            task_ref,
+        })
+        .or_default();
     if when > e.newest {
         e.newest = when;
     }
@@ -516,11 +526,14 @@ mod tests {
                 facts_sql(2),
             ];
             for sql in &queries {
-                // The plan is made when the statement is prepared: no values are needed.
-                let steps: Vec<String> = store
-                    .column(&format!("EXPLAIN QUERY PLAN {sql}"), (), "detail")
-                    .await
-                    .unwrap();
+                // A value for each parameter, whatever its name.
+                let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                let stmt = store.conn.prepare(&explain).await.unwrap();
+                let values: Values = (1..=stmt.parameter_count() as i32)
+                    .filter_map(|i| stmt.parameter_name(i))
+                    .map(|n| named(n, "x"))
+                    .collect();
+                let steps: Vec<String> = store.column(&explain, values, "detail").await.unwrap();
                 for step in &steps {
                     // A SCAN of a table, even through an index, reads the whole table or
                     // project (scanning a subquery's few rows, the chosen items, or the FTS

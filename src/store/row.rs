@@ -139,7 +139,10 @@ mod tests {
     }
 
     async fn one(sql: &str) -> Row {
-        let db = libsql::Builder::new_local(":memory:").build().await.unwrap();
+        let db = libsql::Builder::new_local(":memory:")
+            .build()
+            .await
+            .unwrap();
         let conn = db.connect().unwrap();
         let mut rows = conn.query(sql, ()).await.unwrap();
         rows.next().await.unwrap().unwrap()
@@ -156,10 +159,7 @@ mod tests {
     fn columns_are_read_by_name_in_any_order() {
         run(async {
             let row = one("SELECT NULL AS label, 7 AS n, 'x' AS other").await;
-            assert_eq!(
-                from_row::<Counted>(&row),
-                Ok(Counted { n: 7, label: None })
-            );
+            assert_eq!(from_row::<Counted>(&row), Ok(Counted { n: 7, label: None }));
             assert_eq!(column::<String>(&row, "other"), Ok("x".to_owned()));
         });
     }

@@ -266,7 +266,11 @@ impl Store {
             unpushed_from(t, columns)
         );
         let n = self
-            .value(&sql, named_params! {":after": after, ":projects": projects}, "n")
+            .value(
+                &sql,
+                named_params! {":after": after, ":projects": projects},
+                "n",
+            )
             .await?;
         Ok(n.unwrap_or(0))
     }

@@ -595,7 +595,11 @@ impl Server {
             // here as on every machine (store_pulled), so that a tie never leaves them apart.
             // A version no machine takes (not a number, past the year 9999: written on the
             // server by hand) is replaced by any.
-            whose = if t.any_writer { "" } else { "origin = :machine AND" },
+            whose = if t.any_writer {
+                ""
+            } else {
+                "origin = :machine AND"
+            },
             tie = if t.any_writer {
                 format!(
                     "OR j.value ->> 'version' = {table}.version AND :machine > {table}.origin
