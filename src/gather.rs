@@ -128,7 +128,7 @@ pub async fn gather(
                 &query.terms,
                 hits,
                 MAX_MEMORIES,
-                crate::time::Time::at(now).as_str(),
+                &crate::time::Time::at(now),
             )
             .await?
             .into_iter()

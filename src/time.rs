@@ -8,13 +8,21 @@
 use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
 use std::fmt;
 
-/// A time as stored. Made only from a `DateTime<Utc>`, so it is always in the stored format.
+/// A time as stored. Made only from a `DateTime<Utc>`, so it is always in the stored format;
+/// the instant is kept beside the text (as precise as the text), for arithmetic without
+/// parsing it again.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Time(String);
+pub struct Time {
+    instant: DateTime<Utc>,
+    text: String,
+}
 
 impl Time {
     pub fn at(t: DateTime<Utc>) -> Time {
-        Time(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        let text = t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        // What the text says, to the millisecond: the two never disagree.
+        let instant = DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t);
+        Time { instant, text }
     }
 
     pub fn now() -> Time {
@@ -29,17 +37,26 @@ impl Time {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     pub fn into_string(self) -> String {
-        self.0
+        self.text
+    }
+
+    pub fn instant(&self) -> DateTime<Utc> {
+        self.instant
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn millis(&self) -> i64 {
+        self.instant.timestamp_millis()
     }
 }
 
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 

@@ -37,8 +37,8 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
         let mut done = 0;
         while done < total {
             let end = (done + BATCH).min(total);
-            // Stamps borrow their strings: build them first, then the batch.
-            let rows: Vec<(Normalised, String, String)> = (done..end)
+            // Stamps borrow their strings and times: build them first, then the batch.
+            let rows: Vec<(Normalised, String, crate::time::Time)> = (done..end)
                 .map(|i| {
                     let long = i >= args.rows;
                     let session = if long { SESSIONS } else { i % SESSIONS };
@@ -46,7 +46,7 @@ pub fn seed(args: BenchSeedArgs) -> super::Result {
                     let age = chrono::Duration::seconds(
                         ((total - i) as i64 * 90 * 86_400) / total as i64,
                     );
-                    let at = crate::time::Time::at(now - age).into_string();
+                    let at = crate::time::Time::at(now - age);
                     (
                         variant(&templates[i % templates.len()], i, session, project),
                         project.to_owned(),

@@ -14,7 +14,7 @@ pub fn mcp(args: crate::cli::McpArgs) -> super::Result {
 
 pub fn run(command: MemoryCommand) -> super::Result {
     let now = chrono::Utc::now();
-    let stamp = crate::time::Time::at(now).into_string();
+    let stamp = crate::time::Time::at(now);
     match command {
         MemoryCommand::Set(a) => {
             let setup = Setup::resolve(&a.common)?;
@@ -32,7 +32,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
                     agent_id: "system",
                 };
                 store
-                    .remember(slot, &value, None, expires.as_deref(), &stamp)
+                    .remember(slot, &value, None, expires.as_ref(), &stamp)
                     .await
                     .map_err(|e| e.to_string())
             })?;
@@ -40,7 +40,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
                 println!(
                     "{}",
                     serde_json::json!({"project": project, "namespace": namespace, "key": key,
-                        "value": value, "expires_at": expires})
+                        "value": value, "expires_at": expires.map(|e| e.into_string())})
                 );
             } else {
                 say!("stored {}/{} in {project}", namespace, key);

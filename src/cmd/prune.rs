@@ -21,7 +21,7 @@ pub fn run(args: PruneArgs) -> super::Result {
             .map(|s| serde_json::to_string(&s).expect("strings"));
         let p = store
             .prune(
-                cutoff.as_str(),
+                &cutoff,
                 project.as_deref(),
                 u32::MAX,
                 !args.yes,

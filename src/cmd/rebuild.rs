@@ -9,7 +9,7 @@ pub fn run(args: RebuildArgs) -> super::Result {
     let rebuilt = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
         let r = store
-            .rebuild(crate::time::Time::now().as_str())
+            .rebuild(&crate::time::Time::now())
             .await
             .map_err(|e| e.to_string())?;
         store.optimize_indexes().await.map_err(|e| e.to_string())?;

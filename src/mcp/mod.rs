@@ -19,6 +19,7 @@
 use crate::recall::{Query, Scope};
 use crate::setup::Setup;
 use crate::store::{MAX_TTL_SECONDS, Slot, Store};
+use crate::time::Time;
 use rmcp::handler::server::{router::tool::ToolRouter, tool::ToolCallContext, wrapper::Parameters};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, Implementation, ServerCapabilities, ServerInfo,
@@ -79,10 +80,6 @@ pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), Str
 
 fn failed(e: impl std::fmt::Display) -> ErrorData {
     ErrorData::internal_error(e.to_string(), None)
-}
-
-fn now() -> String {
-    crate::time::Time::now().into_string()
 }
 
 /// A whole-number argument within `range` (`default` when absent), or an error naming it.
@@ -268,7 +265,7 @@ impl Server {
         }
         let words = Query::parse(&a.query).terms;
         for m in store
-            .memory_matching(&project, &words, 1, 5, &now())
+            .memory_matching(&project, &words, 1, 5, &Time::now())
             .await
             .map_err(failed)?
         {
@@ -457,13 +454,7 @@ impl Server {
             agent_id: &agent,
         };
         store
-            .remember(
-                slot,
-                &value,
-                None,
-                expires.as_deref(),
-                crate::time::Time::at(now).as_str(),
-            )
+            .remember(slot, &value, None, expires.as_ref(), &Time::at(now))
             .await
             .map_err(failed)?;
         Ok(format!(
@@ -482,7 +473,7 @@ impl Server {
         let namespace = self.redact(a.namespace.as_deref().unwrap_or("default"));
         let (key, agent) = (self.redact(&a.key), a.agent_id.map(|a| self.redact(&a)));
         let found = store
-            .memory_get(&project, &namespace, &key, agent.as_deref(), &now())
+            .memory_get(&project, &namespace, &key, agent.as_deref(), &Time::now())
             .await
             .map_err(failed)?;
         let found: Vec<_> = match &agent {

@@ -118,9 +118,7 @@ impl Recorder {
                 if let Understood::Bound(Bound::Event(Heard { n, to, .. })) = &u
                     && !matches!(n.event, Event::SessionEnd { .. })
                     && let Ok(store) = self.store(to).await
-                    && let Err(e) = store
-                        .catch_up(&n.ctx.session_id, Time::at(at).as_str())
-                        .await
+                    && let Err(e) = store.catch_up(&n.ctx.session_id, &Time::at(at)).await
                 {
                     tracing::warn!("session {} not brought up to date: {e}", n.ctx.session_id);
                 }

@@ -283,7 +283,7 @@ impl Recorder {
     /// date, since no agent is waiting.
     pub async fn settle_derived(&self) -> Result<(), StoreError> {
         for store in &self.stores {
-            store.settle(Time::now().as_str()).await?;
+            store.settle(&Time::now()).await?;
         }
         Ok(())
     }

@@ -30,8 +30,7 @@ impl Recorder {
                 kept: String::new(),
             });
         }
-        let now = Time::at(at);
-        let now = now.as_str();
+        let now = &Time::at(at);
         let raw = String::from_utf8_lossy(&received.bytes);
         let limit = to.config().limits.rejected_bytes;
         // Secrets go first: a bound must not leave half of one (see `redact`).

@@ -104,8 +104,7 @@ impl Recorder {
         answered: bool,
     ) -> Result<Outcome, StoreError> {
         let Heard { n, to, .. } = p.heard;
-        let now = Time::at(at);
-        let now = now.as_str();
+        let now = &Time::at(at);
         let store = self.store(to).await?;
         let stamp = Stamp {
             project: &p.project,

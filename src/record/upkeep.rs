@@ -62,7 +62,7 @@ pub(super) async fn maintain(
     };
     match store
         .prune(
-            cutoff.as_str(),
+            &cutoff,
             Some(project),
             retention.sessions_per_run,
             false,

@@ -2,17 +2,18 @@
 //! (derived), recomputed from the stored rows so that repeated ends (every Stop, a resumed
 //! session ending again) and late rows never make it drift.
 
-use super::{Result, Stamp, Store, text};
+use super::{Result, Stamp, Store};
 use crate::event::Context;
 use crate::summary::{self, AgentEdits, EditGroup, Facts, Launch, SwarmRow, TaskCount};
+use crate::time::Time;
 use crate::transcript::Usage;
-use libsql::params;
+use libsql::named_params;
 
-/// How many rows (tasks, edits, subagent events) a session has: a summary computed from
-/// fewer is stale.
-pub(super) const ROWS_OF: &str = "(SELECT count(*) FROM task_log WHERE session_id = ?1)
-     + (SELECT count(*) FROM edit_history WHERE session_id = ?1)
-     + (SELECT count(*) FROM swarm_coordination WHERE session_id = ?1)";
+/// How many rows (tasks, edits, subagent events) the session `:session` has: a summary
+/// computed from fewer is stale.
+pub(super) const ROWS_OF: &str = "(SELECT count(*) FROM task_log WHERE session_id = :session)
+     + (SELECT count(*) FROM edit_history WHERE session_id = :session)
+     + (SELECT count(*) FROM swarm_coordination WHERE session_id = :session)";
 
 #[derive(serde::Deserialize)]
 struct Ending {
@@ -29,22 +30,24 @@ impl Store {
     /// Where the session's transcript is and how far it was read, so that the caller can
     /// read what the last turn appended before taking the write lock.
     pub async fn transcript_state(&self, ctx: &Context) -> Result<Option<(String, Usage)>> {
-        let rows = self
-            .rows(
-                "SELECT transcript, transcript_path FROM session_summaries WHERE session_id = ?1",
-                params![ctx.session_id.as_str()],
+        #[derive(serde::Deserialize)]
+        struct Transcript {
+            transcript: Option<String>,
+            transcript_path: Option<String>,
+        }
+        let row: Option<Transcript> = self
+            .first(
+                "SELECT transcript, transcript_path FROM session_summaries
+                 WHERE session_id = :session",
+                named_params! {":session": ctx.session_id.as_str()},
             )
             .await?;
-        let row = rows.first();
-        let Some(path) = ctx
-            .transcript_path
-            .clone()
-            .or_else(|| row.and_then(|r| text(&r[1])))
-        else {
+        let (transcript, stored_path) =
+            row.map_or((None, None), |r| (r.transcript, r.transcript_path));
+        let Some(path) = ctx.transcript_path.clone().or(stored_path) else {
             return Ok(None);
         };
-        let so_far: Usage = row
-            .and_then(|r| text(&r[0]))
+        let so_far: Usage = transcript
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
         Ok(Some((path, so_far)))
@@ -66,26 +69,30 @@ impl Store {
                 // Every expression reads the row as it was: `latest` is whether this end is
                 // the newest seen.
                 "UPDATE session_summaries SET
-                     ended_at = CASE WHEN ended_at IS NULL OR ?2 >= ended_at THEN ?2 ELSE ended_at END,
-                     end_reason = CASE WHEN ?3 IS NOT NULL AND (ended_at IS NULL OR ?2 >= ended_at)
-                                       THEN ?3 ELSE end_reason END,
-                     last_event = CASE WHEN ended_at IS NULL OR ?2 >= ended_at THEN ?4 ELSE last_event END,
-                     transcript_path = coalesce(transcript_path, ?5),
-                     last_message = CASE WHEN ?6 IS NOT NULL AND (ended_at IS NULL OR ?2 >= ended_at)
-                                         THEN ?6 ELSE last_message END,
-                     transcript = coalesce(?7, transcript),
-                     updated_at = ?8, version = version + 1
-                 WHERE session_id = ?1 AND origin IS NULL",
-                params![
-                    sid,
-                    at.now,
-                    reason,
-                    ctx.hook_event.as_str(),
-                    ctx.transcript_path.as_deref(),
-                    last_message,
-                    usage.map(|u| serde_json::to_string(u).expect("plain struct")),
-                    crate::time::Time::now().into_string()
-                ],
+                     ended_at = CASE WHEN ended_at IS NULL OR :now >= ended_at
+                                     THEN :now ELSE ended_at END,
+                     end_reason = CASE WHEN :reason IS NOT NULL
+                                            AND (ended_at IS NULL OR :now >= ended_at)
+                                       THEN :reason ELSE end_reason END,
+                     last_event = CASE WHEN ended_at IS NULL OR :now >= ended_at
+                                       THEN :event ELSE last_event END,
+                     transcript_path = coalesce(transcript_path, :transcript_path),
+                     last_message = CASE WHEN :last_message IS NOT NULL
+                                              AND (ended_at IS NULL OR :now >= ended_at)
+                                         THEN :last_message ELSE last_message END,
+                     transcript = coalesce(:transcript, transcript),
+                     updated_at = :updated_at, version = version + 1
+                 WHERE session_id = :session AND origin IS NULL",
+                named_params! {
+                    ":session": sid,
+                    ":now": at.now,
+                    ":reason": reason,
+                    ":event": ctx.hook_event.as_str(),
+                    ":transcript_path": ctx.transcript_path.as_deref(),
+                    ":last_message": last_message,
+                    ":transcript": usage.map(|u| serde_json::to_string(u).expect("plain struct")),
+                    ":updated_at": &Time::now(),
+                },
             )
             .await?;
         // A session pulled from the machine that recorded it (resumed here) keeps how it
@@ -94,14 +101,15 @@ impl Store {
         let changed = match changed {
             0 => {
                 self.run(
-                    "UPDATE session_summaries SET transcript_path = coalesce(transcript_path, ?2),
-                         transcript = coalesce(?3, transcript)
-                     WHERE session_id = ?1 AND origin IS NOT NULL",
-                    params![
-                        sid,
-                        ctx.transcript_path.as_deref(),
-                        usage.map(|u| serde_json::to_string(u).expect("plain struct"))
-                    ],
+                    "UPDATE session_summaries
+                     SET transcript_path = coalesce(transcript_path, :transcript_path),
+                         transcript = coalesce(:transcript, transcript)
+                     WHERE session_id = :session AND origin IS NOT NULL",
+                    named_params! {
+                        ":session": sid,
+                        ":transcript_path": ctx.transcript_path.as_deref(),
+                        ":transcript": usage.map(|u| serde_json::to_string(u).expect("plain struct")),
+                    },
                 )
                 .await?
             }
@@ -114,14 +122,10 @@ impl Store {
     }
 
     /// The session's summary and its files' facts, brought up to date.
-    async fn resummarise(&self, sid: &str, now: &str) -> Result<()> {
+    async fn resummarise(&self, sid: &str, now: &Time) -> Result<()> {
         if self.refresh_summary(sid).await? {
             // New rows (new prompts, say) change what the session's files' facts say.
-            self.run(
-                "UPDATE file_sessions SET dirty = 1 WHERE session_id = ?1 AND dirty = 0",
-                params![sid],
-            )
-            .await?;
+            self.dirty_files_of(sid).await?;
         }
         self.fold_knowledge(sid, now).await
     }
@@ -131,18 +135,24 @@ impl Store {
     /// Rows are counted before they are read: a row stored in between (outside a
     /// transaction: a sync) leaves the summary stale, to be made again, never marked whole.
     pub async fn refresh_summary(&self, sid: &str) -> Result<bool> {
-        let before = self
-            .rows(
+        #[derive(serde::Deserialize)]
+        struct Before {
+            summarised_rows: i64,
+            rows: i64,
+        }
+        let before: Option<Before> = self
+            .first(
                 &format!(
-                    "SELECT summarised_rows, {ROWS_OF} FROM session_summaries
-                     WHERE session_id = ?1"
+                    "SELECT summarised_rows, {ROWS_OF} AS rows FROM session_summaries
+                     WHERE session_id = :session"
                 ),
-                params![sid],
+                named_params! {":session": sid},
             )
             .await?;
-        let Some((summarised, rows)) = before
-            .first()
-            .map(|r| (super::int(&r[0]), super::int(&r[1])))
+        let Some(Before {
+            summarised_rows: summarised,
+            rows,
+        }) = before
         else {
             return Ok(false);
         };
@@ -155,22 +165,25 @@ impl Store {
         // changed: a pulled one's version is its machine's.
         self.run(
             "UPDATE session_summaries SET
-                 prompts = ?2, tasks = ?3, edits = ?4, files_touched = ?5, lines_added = ?6,
-                 lines_removed = ?7, summary = ?8, metrics = ?9, summarised_rows = ?10,
-                 version = version + (origin IS NULL AND (summary IS NOT ?8 OR metrics IS NOT ?9))
-             WHERE session_id = ?1",
-            params![
-                sid,
-                metrics.prompts as i64,
-                metrics.subagent_launches.values().sum::<u64>() as i64,
-                metrics.edits as i64,
-                metrics.files_touched as i64,
-                metrics.lines_added as i64,
-                metrics.lines_removed as i64,
-                text,
-                serde_json::to_string(&metrics).expect("plain struct"),
-                rows
-            ],
+                 prompts = :prompts, tasks = :tasks, edits = :edits,
+                 files_touched = :files_touched, lines_added = :lines_added,
+                 lines_removed = :lines_removed, summary = :summary, metrics = :metrics,
+                 summarised_rows = :rows,
+                 version = version + (origin IS NULL
+                                      AND (summary IS NOT :summary OR metrics IS NOT :metrics))
+             WHERE session_id = :session",
+            named_params! {
+                ":session": sid,
+                ":prompts": metrics.prompts as i64,
+                ":tasks": metrics.subagent_launches.values().sum::<u64>() as i64,
+                ":edits": metrics.edits as i64,
+                ":files_touched": metrics.files_touched as i64,
+                ":lines_added": metrics.lines_added as i64,
+                ":lines_removed": metrics.lines_removed as i64,
+                ":summary": text,
+                ":metrics": serde_json::to_string(&metrics).expect("plain struct"),
+                ":rows": rows,
+            },
         )
         .await?;
         Ok(summarised != rows)
@@ -178,14 +191,15 @@ impl Store {
 
     /// A row stored late (drained from the spool) in a session that has ended: its summary
     /// and its files' facts are brought up to date as its end would have.
-    pub async fn catch_up(&self, sid: &str, now: &str) -> Result<()> {
+    pub async fn catch_up(&self, sid: &str, now: &Time) -> Result<()> {
         let ended = self
-            .rows(
-                "SELECT 1 FROM session_summaries WHERE session_id = ?1 AND ended_at IS NOT NULL",
-                params![sid],
+            .exists(
+                "SELECT 1 FROM session_summaries
+                 WHERE session_id = :session AND ended_at IS NOT NULL",
+                named_params! {":session": sid},
             )
             .await?;
-        if ended.is_empty() {
+        if !ended {
             return Ok(());
         }
         let tx = self.begin().await?;
@@ -199,15 +213,16 @@ impl Store {
         let mut refreshed = 0;
         for sid in sids {
             let stale = self
-                .rows(
+                .value(
                     &format!(
-                        "SELECT summarised_rows <> {ROWS_OF} FROM session_summaries
-                         WHERE session_id = ?1"
+                        "SELECT summarised_rows <> {ROWS_OF} AS stale FROM session_summaries
+                         WHERE session_id = :session"
                     ),
-                    params![sid.as_str()],
+                    named_params! {":session": sid.as_str()},
+                    "stale",
                 )
                 .await?;
-            if stale.first().is_some_and(|r| super::int(&r[0]) != 0) {
+            if stale == Some(true) {
                 self.refresh_summary(sid).await?;
                 refreshed += 1;
             }
@@ -225,8 +240,8 @@ impl Store {
             .typed(
                 "SELECT started_at, ended_at, end_reason, last_message, transcript, origin,
                         metrics
-                 FROM session_summaries WHERE session_id = ?1",
-                params![sid],
+                 FROM session_summaries WHERE session_id = :session",
+                named_params! {":session": sid},
             )
             .await?;
         let Some(ending) = ending.into_iter().next() else {
@@ -249,22 +264,24 @@ impl Store {
         let tasks: Vec<TaskCount> = self
             .typed(
                 "SELECT source_event, count(*) AS n FROM task_log
-                 WHERE session_id = ?1 GROUP BY 1 ORDER BY 1",
-                params![sid],
+                 WHERE session_id = :session GROUP BY 1 ORDER BY 1",
+                named_params! {":session": sid},
             )
             .await?;
         let launches: Vec<Launch> = self
             .typed(
                 "SELECT task_id AS tool_use_id, subagent_type FROM task_log
-                 WHERE session_id = ?1 AND source_event = 'PreToolUse' ORDER BY id",
-                params![sid],
+                 WHERE session_id = :session AND source_event = 'PreToolUse' ORDER BY id",
+                named_params! {":session": sid},
             )
             .await?;
         let first_prompt = self
-            .rows(
-                "SELECT task FROM task_log WHERE session_id = ?1 AND source_event = 'UserPromptSubmit'
+            .value(
+                "SELECT task FROM task_log
+                 WHERE session_id = :session AND source_event = 'UserPromptSubmit'
                  ORDER BY id LIMIT 1",
-                params![sid],
+                named_params! {":session": sid},
+                "task",
             )
             .await?;
         // total(), not sum(), wherever counts add up: sum() fails on overflow and rows pulled
@@ -274,23 +291,23 @@ impl Store {
                 "SELECT coalesce(rel_path, file) AS file, tool, kind, count(*) AS n,
                         CAST(total(lines_added) AS INTEGER) AS added,
                         CAST(total(lines_removed) AS INTEGER) AS removed
-                 FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                params![sid],
+                 FROM edit_history WHERE session_id = :session GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                named_params! {":session": sid},
             )
             .await?;
         let agent_edits: Vec<AgentEdits> = self
             .typed(
                 "SELECT agent_id, max(agent_type) AS agent_type, count(*) AS n FROM edit_history
-                 WHERE session_id = ?1 AND agent_id IS NOT NULL GROUP BY 1 ORDER BY 1",
-                params![sid],
+                 WHERE session_id = :session AND agent_id IS NOT NULL GROUP BY 1 ORDER BY 1",
+                named_params! {":session": sid},
             )
             .await?;
         let swarm: Vec<SwarmRow> = self
             .typed(
                 "SELECT event AS kind, agent_id, agent_type, tool_use_id, status, duration_ms,
                         tokens
-                 FROM swarm_coordination WHERE session_id = ?1 ORDER BY id",
-                params![sid],
+                 FROM swarm_coordination WHERE session_id = :session ORDER BY id",
+                named_params! {":session": sid},
             )
             .await?;
         Ok(Some(Facts {
@@ -300,7 +317,7 @@ impl Store {
             end_reason: ending.end_reason,
             last_message: ending.last_message,
             usage,
-            first_prompt: first_prompt.first().and_then(|r| text(&r[0])),
+            first_prompt,
             tasks,
             launches,
             edits,

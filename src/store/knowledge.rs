@@ -4,15 +4,42 @@
 //! clears the mark, so folding twice changes nothing, and rows that arrive late (drained from
 //! the spool, pulled from another machine) are folded like the others.
 
-use super::{Result, Store, int, new_id, text};
-use libsql::params;
+use super::{Result, Store, new_id};
+use crate::time::Time;
+use libsql::named_params;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// How often recall handed out the fact about file ?3 of project ?2: what recall_log says.
+/// How often recall handed out the fact about file `:file` of project `:project`: what
+/// recall_log says.
 pub(super) const USAGE: &str = "(SELECT coalesce(sum(r.times), 0) FROM recall_log r
      JOIN session_summaries s ON s.session_id = r.session_id
-     WHERE s.project = ?2 AND r.item = 'fact:' || ?3)";
+     WHERE s.project = :project AND r.item = 'fact:' || :file)";
+
+/// A file of a project.
+#[derive(Deserialize)]
+struct File {
+    project: String,
+    file: String,
+}
+
+/// What a file's file_sessions rows add up to.
+#[derive(Deserialize)]
+struct Stats {
+    sessions: i64,
+    edits: i64,
+    lines_added: i64,
+    lines_removed: i64,
+    last_at: Option<String>,
+}
+
+/// A file edited in a set of sessions, and in how many of them.
+#[derive(Deserialize)]
+struct CoEdited {
+    file: String,
+    sessions: i64,
+}
 
 /// Time one session-end may spend folding; dirty files left over are folded by the next.
 const KNOWLEDGE_BUDGET: Duration = Duration::from_millis(20);
@@ -23,30 +50,37 @@ impl Store {
     /// Brings the session's file_sessions rows up to date (each under the project of its
     /// edits, whatever event ended the session) and folds the dirty files into
     /// knowledge_base: this session's first, then others' left over, within the budget.
-    pub(super) async fn fold_knowledge(&self, sid: &str, now: &str) -> Result<()> {
+    pub(super) async fn fold_knowledge(&self, sid: &str, now: &Time) -> Result<()> {
         let started = Instant::now();
         self.session_file_rows(sid).await?;
-        let dirty = self
-            .rows(
-                "SELECT project, file FROM file_sessions WHERE session_id = ?1 AND dirty = 1
+        let dirty: Vec<File> = self
+            .typed(
+                "SELECT project, file FROM file_sessions WHERE session_id = :session AND dirty = 1
                  UNION
                  SELECT project, file FROM (SELECT project, file FROM file_sessions
                                             WHERE dirty = 1 LIMIT 50)",
-                params![sid],
+                named_params! {":session": sid},
             )
             .await?;
         let mut shared = Shared::new();
-        for row in &dirty {
+        for f in &dirty {
             if started.elapsed() > KNOWLEDGE_BUDGET {
                 break; // still dirty: the next session-end goes on
             }
-            let (project, file) = (
-                text(&row[0]).unwrap_or_default(),
-                text(&row[1]).unwrap_or_default(),
-            );
-            self.fold_file(&project, &file, now, &mut shared).await?;
+            self.fold_file(&f.project, &f.file, now, &mut shared)
+                .await?;
         }
         Ok(())
+    }
+
+    /// Marks the session's files dirty: new rows of it change what their facts say.
+    pub(super) async fn dirty_files_of(&self, sid: &str) -> Result<()> {
+        self.run(
+            "UPDATE file_sessions SET dirty = 1 WHERE session_id = :session AND dirty = 0",
+            named_params! {":session": sid},
+        )
+        .await
+        .map(drop)
     }
 
     /// What the session did to each file, from its edits; rows that change become dirty.
@@ -57,13 +91,13 @@ impl Store {
              SELECT project, coalesce(rel_path, file), session_id, count(*),
                     CAST(total(lines_added) AS INTEGER), CAST(total(lines_removed) AS INTEGER),
                     max(created_at), 1
-             FROM edit_history WHERE session_id = ?1 GROUP BY 1, 2
+             FROM edit_history WHERE session_id = :session GROUP BY 1, 2
              ON CONFLICT DO UPDATE SET edits = excluded.edits,
                  lines_added = excluded.lines_added, lines_removed = excluded.lines_removed,
                  last_at = excluded.last_at, dirty = 1
              WHERE edits <> excluded.edits OR lines_added <> excluded.lines_added
                 OR lines_removed <> excluded.lines_removed OR last_at <> excluded.last_at",
-            params![sid],
+            named_params! {":session": sid},
         )
         .await
         .map(drop)
@@ -71,24 +105,24 @@ impl Store {
 
     /// Every session's file rows from its edits, all of them dirty (`flowhook rebuild`).
     pub(super) async fn all_file_rows(&self) -> Result<()> {
-        let sessions = self
-            .rows(
+        let sessions: Vec<String> = self
+            .column(
                 "SELECT DISTINCT session_id FROM edit_history ORDER BY 1",
                 (),
+                "session_id",
             )
             .await?;
-        for s in &sessions {
-            self.session_file_rows(&text(&s[0]).unwrap_or_default())
-                .await?;
+        for sid in &sessions {
+            self.session_file_rows(sid).await?;
         }
         Ok(())
     }
 
     /// Folds every dirty file, without a time budget; how many. `slice`: in transactions
     /// of about that long each (a sync, while hooks write); else in the caller's.
-    pub(super) async fn fold_dirty(&self, now: &str, slice: Option<Duration>) -> Result<usize> {
-        let dirty = self
-            .rows(
+    pub(super) async fn fold_dirty(&self, now: &Time, slice: Option<Duration>) -> Result<usize> {
+        let dirty: Vec<File> = self
+            .typed(
                 "SELECT DISTINCT project, file FROM file_sessions WHERE dirty = 1 ORDER BY 1, 2",
                 (),
             )
@@ -101,14 +135,9 @@ impl Store {
                 None => None,
             };
             let began = Instant::now();
-            while let Some(row) = files.next_if(|_| slice.is_none_or(|s| began.elapsed() < s)) {
-                self.fold_file(
-                    &text(&row[0]).unwrap_or_default(),
-                    &text(&row[1]).unwrap_or_default(),
-                    now,
-                    &mut shared,
-                )
-                .await?;
+            while let Some(f) = files.next_if(|_| slice.is_none_or(|s| began.elapsed() < s)) {
+                self.fold_file(&f.project, &f.file, now, &mut shared)
+                    .await?;
             }
             if let Some(tx) = tx {
                 self.commit(tx).await?;
@@ -123,68 +152,68 @@ impl Store {
         &self,
         project: &str,
         file: &str,
-        now: &str,
+        now: &Time,
         shared: &mut Shared,
     ) -> Result<()> {
-        let stats = self
-            .rows(
-                "SELECT count(*), CAST(total(edits) AS INTEGER),
-                        CAST(total(lines_added) AS INTEGER), CAST(total(lines_removed) AS INTEGER),
-                        max(last_at)
-                 FROM file_sessions WHERE project = ?1 AND file = ?2",
-                params![project, file],
+        let the_file = || named_params! {":project": project, ":file": file};
+        let stats: Option<Stats> = self
+            .first(
+                "SELECT count(*) AS sessions, CAST(total(edits) AS INTEGER) AS edits,
+                        CAST(total(lines_added) AS INTEGER) AS lines_added,
+                        CAST(total(lines_removed) AS INTEGER) AS lines_removed,
+                        max(last_at) AS last_at
+                 FROM file_sessions WHERE project = :project AND file = :file",
+                the_file(),
             )
             .await?;
-        let Some(s) = stats.first().filter(|s| int(&s[0]) > 0) else {
+        let Some(s) = stats.filter(|s| s.sessions > 0) else {
             return Ok(());
         };
         let recent = format!(
-            "SELECT session_id FROM file_sessions WHERE project = ?1 AND file = ?2
+            "SELECT session_id FROM file_sessions WHERE project = :project AND file = :file
              ORDER BY last_at DESC, session_id LIMIT {RECENT_SESSIONS}"
         );
-        let last = self.rows(&recent, params![project, file]).await?;
+        let last: Vec<String> = self.column(&recent, the_file(), "session_id").await?;
         // The files a session edited share its recent sessions, so what those say (the files
         // edited with them, the words of their tasks) is read once per set.
-        let key: Vec<String> = last.iter().filter_map(|r| text(&r[0])).collect();
-        let key = key.join(" ");
+        let key = last.join(" ");
         if !shared.contains_key(&key) {
-            let co = self
-                .rows(
+            let co: Vec<CoEdited> = self
+                .typed(
                     &format!(
-                        "SELECT f.file, count(*) FROM ({recent}) s
+                        "SELECT f.file, count(*) AS sessions FROM ({recent}) s
                          JOIN file_sessions f ON f.session_id = s.session_id
-                         WHERE f.project = ?1 GROUP BY f.file ORDER BY 2 DESC, 1 LIMIT 6"
+                         WHERE f.project = :project GROUP BY f.file ORDER BY 2 DESC, 1 LIMIT 6"
                     ),
-                    params![project, file],
+                    the_file(),
                 )
                 .await?;
-            let tasks = self
-                .rows(
+            let tasks: Vec<String> = self
+                .column(
                     &format!(
                         "SELECT t.task FROM ({recent}) s
                          JOIN task_log t ON t.session_id = s.session_id
                          WHERE t.source_event = 'UserPromptSubmit' ORDER BY t.id LIMIT 50"
                     ),
-                    params![project, file],
+                    the_file(),
+                    "task",
                 )
                 .await?;
-            let co = co
-                .iter()
-                .map(|r| (text(&r[0]).unwrap_or_default(), int(&r[1])))
-                .collect();
-            let words = top_words(tasks.iter().filter_map(|r| text(&r[0])));
-            shared.insert(key.clone(), (co, words));
+            let co = co.into_iter().map(|c| (c.file, c.sessions)).collect();
+            shared.insert(key.clone(), (co, top_words(tasks.into_iter())));
         }
         let (co, words) = &shared[&key];
         // Six read: five besides this file.
         let co: Vec<&(String, i64)> = co.iter().filter(|(f, _)| f != file).take(5).collect();
-        let sessions = int(&s[0]);
+        let sessions = s.sessions;
         self.run(
             &format!(
                 "INSERT INTO knowledge_base (id, project, file, sessions, edits, lines_added,
                  lines_removed, last_session, last_edited_at, co_edited, task_words, confidence,
                  updated_at, basename, usage_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, {USAGE})
+             VALUES (:id, :project, :file, :sessions, :edits, :lines_added, :lines_removed,
+                 :last_session, :last_edited_at, :co_edited, :task_words, :confidence, :now,
+                 :basename, {USAGE})
              ON CONFLICT (project, file) DO UPDATE SET sessions = excluded.sessions,
                  edits = excluded.edits, lines_added = excluded.lines_added,
                  lines_removed = excluded.lines_removed, last_session = excluded.last_session,
@@ -192,27 +221,28 @@ impl Store {
                  task_words = excluded.task_words, confidence = excluded.confidence,
                  updated_at = excluded.updated_at"
             ),
-            params![
-                new_id(now),
-                project,
-                file,
-                sessions,
-                int(&s[1]),
-                int(&s[2]),
-                int(&s[3]),
-                last.first().and_then(|r| text(&r[0])).unwrap_or_default(),
-                text(&s[4]).unwrap_or_default(),
-                serde_json::to_string(&co).expect("plain data"),
-                serde_json::to_string(words).expect("plain data"),
-                1.0 - 0.5f64.powi(sessions.min(64) as i32),
-                now,
-                super::basename(file)
-            ],
+            named_params! {
+                ":id": new_id(now),
+                ":project": project,
+                ":file": file,
+                ":sessions": sessions,
+                ":edits": s.edits,
+                ":lines_added": s.lines_added,
+                ":lines_removed": s.lines_removed,
+                ":last_session": last.first().cloned().unwrap_or_default(),
+                ":last_edited_at": s.last_at.unwrap_or_default(),
+                ":co_edited": serde_json::to_string(&co).expect("plain data"),
+                ":task_words": serde_json::to_string(words).expect("plain data"),
+                ":confidence": 1.0 - 0.5f64.powi(sessions.min(64) as i32),
+                ":now": now,
+                ":basename": super::basename(file),
+            },
         )
         .await?;
         self.run(
-            "UPDATE file_sessions SET dirty = 0 WHERE project = ?1 AND file = ?2 AND dirty = 1",
-            params![project, file],
+            "UPDATE file_sessions SET dirty = 0
+             WHERE project = :project AND file = :file AND dirty = 1",
+            the_file(),
         )
         .await
         .map(drop)

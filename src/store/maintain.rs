@@ -1,8 +1,9 @@
 //! Upkeep: retention, merging the full-text indexes' segments, keeping the WAL small, and
 //! rebuilding what is derived from the recorded rows.
 
-use super::{Result, Store, int, text};
-use libsql::params;
+use super::{Result, Store};
+use crate::time::Time;
+use libsql::named_params;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -89,7 +90,7 @@ impl Store {
     /// file_sessions, knowledge_base (keeping how often recall handed each fact out) and the
     /// sessions' counts, metrics and summaries (but those pulled from another machine, which
     /// keep the summary made there).
-    pub async fn rebuild(&self, now: &str) -> Result<Rebuilt> {
+    pub async fn rebuild(&self, now: &Time) -> Result<Rebuilt> {
         let tx = self.begin().await?;
         self.exec(
             "INSERT INTO task_fts (task_fts) VALUES ('rebuild');
@@ -109,18 +110,21 @@ impl Store {
             &format!(
                 "UPDATE knowledge_base SET usage_count = {}",
                 super::knowledge::USAGE
-                    .replace("?2", "knowledge_base.project")
-                    .replace("?3", "knowledge_base.file")
+                    .replace(":project", "knowledge_base.project")
+                    .replace(":file", "knowledge_base.file")
             ),
             (),
         )
         .await?;
-        let sessions = self
-            .rows("SELECT session_id FROM session_summaries ORDER BY 1", ())
+        let sessions: Vec<String> = self
+            .column(
+                "SELECT session_id FROM session_summaries ORDER BY 1",
+                (),
+                "session_id",
+            )
             .await?;
-        for row in &sessions {
-            self.refresh_summary(&text(&row[0]).unwrap_or_default())
-                .await?;
+        for sid in &sessions {
+            self.refresh_summary(sid).await?;
         }
         self.commit(tx).await?;
         Ok(Rebuilt {
@@ -133,22 +137,22 @@ impl Store {
     /// summaries of sessions that gained rows since theirs, the file rows of sessions that
     /// have not ended (yet), and the dirty files. What replay does at its end, when no hook
     /// is waiting. Returns (sessions, files).
-    pub async fn settle(&self, now: &str) -> Result<(usize, usize)> {
-        let stale = self
-            .rows(
+    pub async fn settle(&self, now: &Time) -> Result<(usize, usize)> {
+        let stale: Vec<String> = self
+            .column(
                 "SELECT session_id FROM session_summaries WHERE summarised_rows <>
                      (SELECT count(*) FROM task_log t WHERE t.session_id = session_summaries.session_id)
                    + (SELECT count(*) FROM edit_history e WHERE e.session_id = session_summaries.session_id)
                    + (SELECT count(*) FROM swarm_coordination s WHERE s.session_id = session_summaries.session_id)
                  ORDER BY session_id",
                 (),
+                "session_id",
             )
             .await?;
         let tx = self.begin().await?;
         self.all_file_rows().await?;
-        for row in &stale {
-            self.refresh_summary(&text(&row[0]).unwrap_or_default())
-                .await?;
+        for sid in &stale {
+            self.refresh_summary(sid).await?;
         }
         let files = self.fold_dirty(now, None).await?;
         self.commit(tx).await?;
@@ -166,7 +170,7 @@ impl Store {
     /// server lacks are kept.
     pub async fn prune(
         &self,
-        cutoff: &str,
+        cutoff: &Time,
         project: Option<&str>,
         limit: u32,
         dry_run: bool,
@@ -181,32 +185,34 @@ impl Store {
             None => String::new(),
         };
         let old = format!(
-            "SELECT session_id FROM session_summaries WHERE coalesce(ended_at, started_at) < ?1
-             AND (?2 IS NULL OR project = ?2)
+            "SELECT session_id FROM session_summaries
+             WHERE coalesce(ended_at, started_at) < :cutoff
+               AND (:project IS NULL OR project = :project)
              {unsent} ORDER BY coalesce(ended_at, started_at) LIMIT {limit}"
         );
         let old = old.as_str();
-        let rejected = "FROM rejected_events WHERE received_at < ?1 AND (?2 IS NULL
-             OR NOT EXISTS (SELECT 1 FROM session_summaries WHERE project <> ?2))";
+        let rejected = "FROM rejected_events WHERE received_at < :cutoff AND (:project IS NULL
+             OR NOT EXISTS (SELECT 1 FROM session_summaries WHERE project <> :project))";
+        let values = || named_params! {":cutoff": cutoff, ":project": project};
         let count = |sql: String| async move {
-            let rows = self.rows(&sql, params![cutoff, project]).await?;
-            Ok::<i64, super::StoreError>(rows.first().map_or(0, |r| int(&r[0])))
+            let n = self.value(&sql, values(), "n").await?;
+            Ok::<i64, super::StoreError>(n.unwrap_or(0))
         };
         let mut p = Pruned {
-            sessions: count(format!("SELECT count(*) FROM ({old})")).await?,
+            sessions: count(format!("SELECT count(*) AS n FROM ({old})")).await?,
             tasks: count(format!(
-                "SELECT count(*) FROM task_log WHERE session_id IN ({old})"
+                "SELECT count(*) AS n FROM task_log WHERE session_id IN ({old})"
             ))
             .await?,
             edits: count(format!(
-                "SELECT count(*) FROM edit_history WHERE session_id IN ({old})"
+                "SELECT count(*) AS n FROM edit_history WHERE session_id IN ({old})"
             ))
             .await?,
             swarm: count(format!(
-                "SELECT count(*) FROM swarm_coordination WHERE session_id IN ({old})"
+                "SELECT count(*) AS n FROM swarm_coordination WHERE session_id IN ({old})"
             ))
             .await?,
-            rejected: count(format!("SELECT count(*) {rejected}")).await?,
+            rejected: count(format!("SELECT count(*) AS n {rejected}")).await?,
             reclaimed_bytes: 0,
         };
         if dry_run || p.sessions + p.rejected == 0 {
@@ -221,11 +227,8 @@ impl Store {
         // The sessions are fixed first: deleting their rows must not change which they are.
         self.exec("CREATE TEMP TABLE IF NOT EXISTS pruned (session_id TEXT PRIMARY KEY); DELETE FROM pruned")
             .await?;
-        self.run(
-            &format!("INSERT INTO pruned {old}"),
-            params![cutoff, project],
-        )
-        .await?;
+        self.run(&format!("INSERT INTO pruned {old}"), values())
+            .await?;
         for table in [
             "task_log",
             "edit_history",
@@ -240,8 +243,7 @@ impl Store {
             )
             .await?;
         }
-        self.run(&format!("DELETE {rejected}"), params![cutoff, project])
-            .await?;
+        self.run(&format!("DELETE {rejected}"), values()).await?;
         self.trim_stream().await?;
         // Facts about files no remaining session touched go too; the others are recomputed
         // at their next session-end.
@@ -253,8 +255,8 @@ impl Store {
         .await?;
         tx.commit().await.map_err(|e| self.error(e))?;
         // Give the pages back: incrementally when the file allows it, else a full VACUUM.
-        let auto = self.rows("PRAGMA auto_vacuum", ()).await?;
-        if auto.first().map_or(0, |r| int(&r[0])) == 2 {
+        let auto: Option<i64> = self.value("PRAGMA auto_vacuum", (), "auto_vacuum").await?;
+        if auto == Some(2) {
             self.exec("PRAGMA incremental_vacuum").await?;
         } else if full_vacuum {
             self.exec("VACUUM").await?;
@@ -265,12 +267,14 @@ impl Store {
     }
 
     async fn file_bytes(&self) -> Result<i64> {
-        let r = self
-            .rows(
-                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        let bytes = self
+            .value(
+                "SELECT page_count * page_size AS bytes
+                 FROM pragma_page_count(), pragma_page_size()",
                 (),
+                "bytes",
             )
             .await?;
-        Ok(r.first().map_or(0, |r| int(&r[0])))
+        Ok(bytes.unwrap_or(0))
     }
 }

@@ -14,7 +14,8 @@
 //! as already past. One flowhook cannot read ends nothing: the value stays until forgotten.
 
 use super::{Result, Store};
-use libsql::params;
+use crate::time::Time;
+use libsql::named_params;
 use serde::{Deserialize, Serialize};
 
 /// One stored value.
@@ -44,7 +45,8 @@ pub struct Slot<'a> {
     pub agent_id: &'a str,
 }
 
-const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > julianday(?2))
+/// A value alive at `:now`.
+const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > julianday(:now))
      AND deleted_at IS NULL";
 
 /// The longest time-to-live, a century: every expiry stays a four-digit year, which SQLite's
@@ -52,10 +54,10 @@ const LIVE: &str = "(julianday(expires_at) IS NULL OR julianday(expires_at) > ju
 pub const MAX_TTL_SECONDS: u64 = 3_155_760_000; // 100 × 365.25 days
 
 /// When a value stored at `now` with a time-to-live of `ttl_seconds` (at most
-/// [`MAX_TTL_SECONDS`]; callers refuse more) ends, as a stamp.
-pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
+/// [`MAX_TTL_SECONDS`]; callers refuse more) ends.
+pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> Time {
     let ttl = chrono::TimeDelta::seconds(ttl_seconds.min(MAX_TTL_SECONDS) as i64);
-    crate::time::Time::at(now + ttl).into_string()
+    Time::at(now + ttl)
 }
 
 /// The latest version a pulled value may have: the end of the year 9999, in milliseconds
@@ -63,11 +65,9 @@ pub fn expiry(now: chrono::DateTime<chrono::Utc>, ttl_seconds: u64) -> String {
 #[cfg(feature = "team")]
 pub const LATEST_VERSION: i64 = 253_402_300_799_999;
 
-/// The clock's next reading, `now` being the parameter of the wall clock in milliseconds
-/// (see the module's doc).
-fn next_version(now: &str) -> String {
-    format!("max({now}, (SELECT last FROM memory_clock) + 1)")
-}
+/// The clock's next reading, the parameter `:wall` being the wall clock in milliseconds (see
+/// the module's doc).
+const NEXT_VERSION: &str = "max(:wall, (SELECT last FROM memory_clock) + 1)";
 
 /// How long a deleted value's tombstone is kept: long enough for every machine of the team to
 /// have synced it, so that none hands the value out again or pushes it back.
@@ -80,8 +80,8 @@ impl Store {
         at: Slot<'_>,
         value: &str,
         session_id: Option<&str>,
-        expires_at: Option<&str>,
-        now: &str,
+        expires_at: Option<&Time>,
+        now: &Time,
     ) -> Result<()> {
         // One id per slot, the same on every machine, so that the team server holds one row
         // per slot; the version is the clock's next reading (see the module's doc), and the
@@ -91,31 +91,29 @@ impl Store {
             let slot = [at.project, at.namespace, at.key, at.agent_id].join("\0");
             crate::text::hex(&sha2::Sha256::digest(slot.as_bytes())[..16])
         };
-        let wall = chrono::DateTime::parse_from_rfc3339(now)
-            .map(|t| t.timestamp_millis())
-            .unwrap_or_default();
         self.run(
-            &format!("INSERT INTO agent_memory (id, project, namespace, key, agent_id, value, session_id,
-                 created_at, updated_at, expires_at, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, {})
-             ON CONFLICT (id) DO UPDATE SET
-                 value = excluded.value, session_id = excluded.session_id,
-                 updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-                 version = excluded.version, origin = NULL, deleted_at = NULL",
-                next_version("?10")
+            &format!(
+                "INSERT INTO agent_memory (id, project, namespace, key, agent_id, value,
+                     session_id, created_at, updated_at, expires_at, version)
+                 VALUES (:id, :project, :namespace, :key, :agent_id, :value, :session, :now,
+                     :now, :expires_at, {NEXT_VERSION})
+                 ON CONFLICT (id) DO UPDATE SET
+                     value = excluded.value, session_id = excluded.session_id,
+                     updated_at = excluded.updated_at, expires_at = excluded.expires_at,
+                     version = excluded.version, origin = NULL, deleted_at = NULL"
             ),
-            params![
-                id,
-                at.project,
-                at.namespace,
-                at.key,
-                at.agent_id,
-                value,
-                session_id,
-                now,
-                expires_at,
-                wall
-            ],
+            named_params! {
+                ":id": id,
+                ":project": at.project,
+                ":namespace": at.namespace,
+                ":key": at.key,
+                ":agent_id": at.agent_id,
+                ":value": value,
+                ":session": session_id,
+                ":now": now,
+                ":expires_at": expires_at.map(Time::as_str),
+                ":wall": now.millis(),
+            },
         )
         .await
         .map(drop)
@@ -129,15 +127,21 @@ impl Store {
         namespace: &str,
         key: &str,
         agent_id: Option<&str>,
-        now: &str,
+        now: &Time,
     ) -> Result<Vec<Memory>> {
         self.typed(
             &format!(
                 "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
-                 WHERE project = ?1 AND {LIVE} AND namespace = ?3 AND key = ?4
-                 ORDER BY agent_id = coalesce(?5, 'system') DESC, version DESC"
+                 WHERE project = :project AND {LIVE} AND namespace = :namespace AND key = :key
+                 ORDER BY agent_id = coalesce(:agent_id, 'system') DESC, version DESC"
             ),
-            params![project, now, namespace, key, agent_id],
+            named_params! {
+                ":project": project,
+                ":now": now,
+                ":namespace": namespace,
+                ":key": key,
+                ":agent_id": agent_id,
+            },
         )
         .await
     }
@@ -148,15 +152,21 @@ impl Store {
         project: &str,
         namespace: Option<&str>,
         limit: u32,
-        now: &str,
+        now: &Time,
     ) -> Result<Vec<Memory>> {
         self.typed(
             &format!(
                 "SELECT namespace, key, agent_id, value, updated_at, expires_at FROM agent_memory
-                 WHERE project = ?1 AND {LIVE} AND (?3 IS NULL OR namespace = ?3)
-                 ORDER BY version DESC, key LIMIT ?4"
+                 WHERE project = :project AND {LIVE}
+                   AND (:namespace IS NULL OR namespace = :namespace)
+                 ORDER BY version DESC, key LIMIT :limit"
             ),
-            params![project, now, namespace, limit],
+            named_params! {
+                ":project": project,
+                ":now": now,
+                ":namespace": namespace,
+                ":limit": limit,
+            },
         )
         .await
     }
@@ -171,40 +181,37 @@ impl Store {
         key: &str,
         agent_id: Option<&str>,
     ) -> Result<u64> {
-        let now = chrono::Utc::now();
+        let now = Time::now();
         self.run(
             &format!(
-                "UPDATE agent_memory SET value = '', deleted_at = ?5, updated_at = ?5,
-                     version = {}, origin = NULL
-                 WHERE project = ?1 AND namespace = ?2 AND key = ?3
-                     AND (?4 IS NULL OR agent_id = ?4) AND deleted_at IS NULL",
-                next_version("?6")
+                "UPDATE agent_memory SET value = '', deleted_at = :now, updated_at = :now,
+                     version = {NEXT_VERSION}, origin = NULL
+                 WHERE project = :project AND namespace = :namespace AND key = :key
+                     AND (:agent_id IS NULL OR agent_id = :agent_id) AND deleted_at IS NULL"
             ),
-            params![
-                project,
-                namespace,
-                key,
-                agent_id,
-                crate::time::Time::at(now).into_string(),
-                now.timestamp_millis()
-            ],
+            named_params! {
+                ":project": project,
+                ":namespace": namespace,
+                ":key": key,
+                ":agent_id": agent_id,
+                ":now": &now,
+                ":wall": now.millis(),
+            },
         )
         .await
     }
 
     /// Deletes what expired before `now`, and tombstones older than [`TOMBSTONE_DAYS`].
-    pub async fn prune_expired_memory(&self, now: &str) -> Result<u64> {
-        let tombstones = chrono::DateTime::parse_from_rfc3339(now)
-            .map(|t| {
-                crate::time::Time::at((t - chrono::Duration::days(TOMBSTONE_DAYS)).to_utc())
-                    .into_string()
-            })
-            .unwrap_or_default();
+    pub async fn prune_expired_memory(&self, now: &Time) -> Result<u64> {
+        let tombstones = Time::before(now.instant(), chrono::TimeDelta::try_days(TOMBSTONE_DAYS));
         self.run(
             "DELETE FROM agent_memory
-             WHERE expires_at IS NOT NULL AND julianday(expires_at) <= julianday(?1)
-                OR deleted_at IS NOT NULL AND julianday(deleted_at) <= julianday(?2)",
-            params![now, tombstones],
+             WHERE expires_at IS NOT NULL AND julianday(expires_at) <= julianday(:now)
+                OR deleted_at IS NOT NULL AND julianday(deleted_at) <= julianday(:tombstones)",
+            named_params! {
+                ":now": now,
+                ":tombstones": tombstones.as_ref().map(Time::as_str),
+            },
         )
         .await
     }
@@ -218,7 +225,7 @@ impl Store {
         words: &[String],
         min_hits: usize,
         limit: u32,
-        now: &str,
+        now: &Time,
     ) -> Result<Vec<Memory>> {
         let rows = self.memory_list(project, None, 500, now).await?;
         let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();

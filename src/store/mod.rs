@@ -13,7 +13,10 @@
 //! One file per job: `write` (an event's rows, quarantine, what recall handed out),
 //! `ending` (a session's summary), `knowledge` (facts per file), `read` (what the debugging
 //! commands show), `recall` (recall's candidates), `maintain` (retention, index merging,
-//! checkpoints, rebuilding what is derived).
+//! checkpoints, rebuilding what is derived), `row` (reading a row by column name).
+//!
+//! Every statement binds named parameters (`:session`, `:now`) and reads its columns by name
+//! into typed rows: a column that does not hold what its Rust type says is an error naming it.
 //!
 //! Recorded tables hold what happened: task_log, edit_history, swarm_coordination,
 //! rejected_events, recall_log, and session_summaries' recorded columns (when and how it
@@ -28,6 +31,7 @@ mod maintain;
 mod memory;
 mod read;
 mod recall;
+mod row;
 mod stream;
 // The local half of team memory. Retention needs `held_projects` in every build; the rest
 // serves `sync` alone, which a build without the `team` feature leaves out.
@@ -39,12 +43,15 @@ mod write;
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
 pub use read::{SessionRow, Timeline, TimelineEvent};
+pub use row::ColumnError;
 pub use stream::Stream;
 #[cfg(feature = "team")]
 pub use sync::{Column, Pace, SHARED, Shared, cursor_key, push_scope};
 pub use write::{Rejected, Stamp};
 
+use crate::time::Time;
 use libsql::{Connection, TransactionBehavior};
+use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -101,6 +108,10 @@ pub enum Why {
     /// flowhook will not use the file (not a database of its own, a path it refuses, ...).
     #[error("{0}")]
     Refused(String),
+    /// A row read does not hold what its column should (a NULL where a number is
+    /// required: the schema is not what this flowhook reads).
+    #[error("{0}")]
+    Column(#[source] ColumnError),
 }
 
 /// SQLite's message with its code, which says more than its text.
@@ -212,30 +223,17 @@ impl Store {
 
     /// The schema version, flowhook's mark, and the schema ([`SCHEMA_SQL`]): one read.
     async fn marks(&self) -> Result<Marks> {
-        let mut rows = self
-            .conn
-            .query(
+        let marks = self
+            .first(
                 &format!(
-                    "SELECT (SELECT user_version FROM pragma_user_version),
-                            (SELECT application_id FROM pragma_application_id), ({SCHEMA_SQL})"
+                    "SELECT (SELECT user_version FROM pragma_user_version) AS version,
+                            (SELECT application_id FROM pragma_application_id) AS app,
+                            ({SCHEMA_SQL}) AS schema"
                 ),
                 (),
             )
-            .await
-            .map_err(|e| self.error(e))?;
-        let row = rows.next().await.map_err(|e| self.error(e))?;
-        let get = |i| row.as_ref().map_or(Ok(0), |r| r.get::<i64>(i));
-        let version = get(0).map_err(|e| self.error(e))?;
-        let app = get(1).map_err(|e| self.error(e))?;
-        let schema = row
-            .as_ref()
-            .map_or(Ok(String::new()), |r| r.get::<String>(2))
-            .map_err(|e| self.error(e))?;
-        Ok(Marks {
-            version: version as usize,
-            app,
-            schema,
-        })
+            .await?;
+        Ok(marks.unwrap_or_default())
     }
 
     /// Refuses a schema that is not what the migrations up to `version` make, naming what
@@ -333,67 +331,108 @@ impl Store {
         if !(1..=3).contains(&version) {
             return Ok(false);
         }
-        let rows = self
-            .rows(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN
+        let ours = self
+            .value::<i64>(
+                "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name IN
                      ('task_log', 'edit_history', 'session_summaries', 'rejected_events')",
                 (),
+                "n",
             )
             .await?;
-        Ok(rows
-            .first()
-            .is_some_and(|r| matches!(r[0], libsql::Value::Integer(4))))
+        Ok(ours == Some(4))
     }
 
-    /// All rows of a query, as values.
-    async fn rows(
-        &self,
-        sql: &str,
-        values: impl libsql::params::IntoParams,
-    ) -> Result<Vec<Vec<libsql::Value>>> {
-        let mut rows = self
-            .conn
-            .query(sql, values)
-            .await
-            .map_err(|e| self.error(e))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().await.map_err(|e| self.error(e))? {
-            let n = row.column_count();
-            out.push(
-                (0..n)
-                    .map(|i| row.get_value(i).unwrap_or(libsql::Value::Null))
-                    .collect(),
-            );
-        }
-        Ok(out)
-    }
-
-    async fn run(&self, sql: &str, values: impl libsql::params::IntoParams) -> Result<u64> {
+    async fn run(&self, sql: &str, values: impl Named) -> Result<u64> {
+        #[cfg(debug_assertions)]
+        self.check_names(sql, &values).await;
         self.conn
             .execute(sql, values)
             .await
             .map_err(|e| self.error(e))
     }
 
-    /// Every row of a query as `T`, by column name (`libsql::de`).
-    async fn typed<T: serde::de::DeserializeOwned>(
+    /// What `read` makes of each row of a query, up to `limit` rows.
+    async fn each<T>(
         &self,
         sql: &str,
-        values: impl libsql::params::IntoParams,
+        values: impl Named,
+        limit: usize,
+        read: impl Fn(&libsql::Row) -> std::result::Result<T, ColumnError>,
     ) -> Result<Vec<T>> {
+        #[cfg(debug_assertions)]
+        self.check_names(sql, &values).await;
         let mut rows = self
             .conn
             .query(sql, values)
             .await
             .map_err(|e| self.error(e))?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().await.map_err(|e| self.error(e))? {
-            out.push(
-                libsql::de::from_row(&row)
-                    .map_err(|e| self.refuse(format!("unexpected row: {e}")))?,
-            );
+        while out.len() < limit
+            && let Some(row) = rows.next().await.map_err(|e| self.error(e))?
+        {
+            out.push(read(&row).map_err(|e| StoreError {
+                path: self.path.clone(),
+                why: Why::Column(e),
+            })?);
         }
         Ok(out)
+    }
+
+    /// Every row of a query as `T`, by column name (see `row`).
+    async fn typed<T: DeserializeOwned>(&self, sql: &str, values: impl Named) -> Result<Vec<T>> {
+        self.each(sql, values, usize::MAX, row::from_row).await
+    }
+
+    /// The first row of a query as `T`, by column name.
+    async fn first<T: DeserializeOwned>(&self, sql: &str, values: impl Named) -> Result<Option<T>> {
+        Ok(self.each(sql, values, 1, row::from_row).await?.pop())
+    }
+
+    /// The column `name` of every row of a query.
+    async fn column<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        values: impl Named,
+        name: &str,
+    ) -> Result<Vec<T>> {
+        self.each(sql, values, usize::MAX, |r| row::column(r, name))
+            .await
+    }
+
+    /// The column `name` of the first row of a query.
+    async fn value<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        values: impl Named,
+        name: &str,
+    ) -> Result<Option<T>> {
+        Ok(self
+            .each(sql, values, 1, |r| row::column(r, name))
+            .await?
+            .pop())
+    }
+
+    /// Whether a query returns a row.
+    async fn exists(&self, sql: &str, values: impl Named) -> Result<bool> {
+        Ok(!self.each(sql, values, 1, |_| Ok(())).await?.is_empty())
+    }
+
+    /// That every parameter of `sql` is given a value, in a debug build (the tests): a
+    /// misspelt name would bind NULL without a word. A statement that does not prepare is
+    /// left to fail where it runs.
+    #[cfg(debug_assertions)]
+    async fn check_names(&self, sql: &str, values: &impl Named) {
+        let Ok(stmt) = self.conn.prepare(sql).await else {
+            return;
+        };
+        let given = values.names();
+        for i in 1..=stmt.parameter_count() as i32 {
+            let name = stmt.parameter_name(i);
+            assert!(
+                name.is_some_and(|n| given.contains(&n)),
+                "no value for the parameter {name:?} of {sql}"
+            );
+        }
     }
 
     /// One IMMEDIATE transaction: the write lock is taken at once, so a writer waits for it
@@ -410,7 +449,34 @@ impl Store {
     }
 }
 
+/// The values of a statement's named parameters: `named_params!`, a list of (name, value)
+/// made for the statement, or none.
+trait Named: libsql::params::IntoParams {
+    /// The names given (see [`Store::check_names`]).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    fn names(&self) -> Vec<&str>;
+}
+
+impl Named for () {
+    fn names(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+impl<T: libsql::params::IntoValue, const N: usize> Named for [(&str, T); N] {
+    fn names(&self) -> Vec<&str> {
+        self.iter().map(|(n, _)| *n).collect()
+    }
+}
+
+impl Named for Vec<(String, libsql::Value)> {
+    fn names(&self) -> Vec<&str> {
+        self.iter().map(|(n, _)| n.as_str()).collect()
+    }
+}
+
 /// What a database says it is (see [`Store::marks`]).
+#[derive(Default, serde::Deserialize)]
 struct Marks {
     version: usize,
     app: i64,
@@ -424,15 +490,21 @@ fn schema_hash(schema: &str) -> String {
 }
 
 /// The schema ([`SCHEMA_SQL`]) the first `version` migrations make, in a database in memory.
-async fn expected_schema(version: usize) -> std::result::Result<String, libsql::Error> {
-    let db = libsql::Builder::new_local(":memory:").build().await?;
-    let conn = db.connect()?;
+async fn expected_schema(version: usize) -> std::result::Result<String, Why> {
+    let db = libsql::Builder::new_local(":memory:")
+        .build()
+        .await
+        .map_err(Why::Sqlite)?;
+    let conn = db.connect().map_err(Why::Sqlite)?;
     for sql in &MIGRATIONS[..version.min(MIGRATIONS.len())] {
-        conn.execute_batch(sql).await?;
+        conn.execute_batch(sql).await.map_err(Why::Sqlite)?;
     }
-    let mut rows = conn.query(SCHEMA_SQL, ()).await?;
-    match rows.next().await? {
-        Some(row) => row.get::<String>(0),
+    let mut rows = conn
+        .query(&format!("SELECT ({SCHEMA_SQL}) AS schema"), ())
+        .await
+        .map_err(Why::Sqlite)?;
+    match rows.next().await.map_err(Why::Sqlite)? {
+        Some(row) => row::column(&row, "schema").map_err(Why::Column),
         None => Ok(String::new()),
     }
 }
@@ -480,17 +552,14 @@ pub(crate) fn basename(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
-/// A new globally unique row id made from the time of the event it belongs to (RFC 3339, as
-/// stored): a UUIDv7 whose 48-bit time is the event's, so that ids sort by when things
+/// A new globally unique row id made from the time of the event it belongs to: a UUIDv7 whose 48-bit time is the event's, so that ids sort by when things
 /// happened, also for rows stored late. Ids made in one process for one millisecond carry an
 /// 18-bit counter (seeded at random in the lower half) in the bits after the time, so they
 /// still sort in the order they were made; the rest is random. (uuid's own context would
 /// move an earlier time forward to stay monotonic: a spooled event must keep its time.)
-fn new_id(at: &str) -> String {
+fn new_id(at: &Time) -> String {
     static LAST: std::sync::Mutex<(u64, u32)> = std::sync::Mutex::new((0, 0));
-    let ms = chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.timestamp_millis().max(0) as u64)
-        .unwrap_or_else(|_| chrono::Utc::now().timestamp_millis().max(0) as u64);
+    let ms = at.millis().max(0) as u64;
     let random = *uuid::Uuid::new_v4().as_bytes();
     let counter = {
         let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
@@ -514,19 +583,10 @@ fn new_id(at: &str) -> String {
         .to_string()
 }
 
-/// Text of a column value (`None` for NULL and other types).
-fn text(v: &libsql::Value) -> Option<String> {
-    match v {
-        libsql::Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int(v: &libsql::Value) -> i64 {
-    match v {
-        libsql::Value::Integer(i) => *i,
-        libsql::Value::Real(r) => *r as i64,
-        _ => 0,
+/// A time is bound as it is stored.
+impl From<&Time> for libsql::Value {
+    fn from(t: &Time) -> libsql::Value {
+        libsql::Value::Text(t.as_str().to_owned())
     }
 }
 
@@ -571,6 +631,51 @@ mod tests {
             assert!(e.to_string().ends_with("(SQLite code 5)"), "{e}");
             let refused = StoreError::refused(&db, "not ours".into());
             assert!(!refused.busy() && std::error::Error::source(&refused).is_some());
+        });
+    }
+
+    #[test]
+    fn a_null_where_a_number_is_required_is_an_error_naming_the_column() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("t.db");
+            let store = Store::open(&db, Duration::from_secs(1)).await.unwrap();
+            let e = store
+                .typed::<std::collections::HashMap<String, i64>>(
+                    "SELECT max(started_at) AS n FROM session_summaries",
+                    (),
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e.why, Why::Column(c) if c.column.as_deref() == Some("n")),
+                "{e:?}"
+            );
+            assert!(!e.busy());
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "database {}: column n: holds NULL, where i64 is required",
+                    db.display()
+                )
+            );
+            let e = store
+                .value::<i64>(
+                    "SELECT session_id AS n FROM session_summaries
+                     UNION ALL SELECT :text",
+                    libsql::named_params! {":text": "seven"},
+                    "n",
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                e.to_string()
+                    .ends_with("column n: holds string \"seven\", where i64 is required"),
+                "{e}"
+            );
         });
     }
 
@@ -625,12 +730,12 @@ mod tests {
 
     #[test]
     fn ids_sort_by_the_events_time_not_by_when_they_were_made() {
-        let late = new_id("2026-11-22T10:00:00.000Z");
-        let early = new_id("2026-11-22T09:00:00.000Z");
+        let at = |s: &str| Time::at(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        let late = new_id(&at("2026-11-22T10:00:00.000Z"));
+        let early = new_id(&at("2026-11-22T09:00:00.000Z"));
         assert!(early < late);
-        let same: Vec<String> = (0..100)
-            .map(|_| new_id("2026-11-22T09:00:00.000Z"))
-            .collect();
+        let nine = at("2026-11-22T09:00:00.000Z");
+        let same: Vec<String> = (0..100).map(|_| new_id(&nine)).collect();
         let mut sorted = same.clone();
         sorted.sort();
         assert_eq!(same, sorted);

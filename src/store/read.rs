@@ -2,9 +2,9 @@
 //! rows. Reads summarise again the sessions that gained rows since their summary, so that a
 //! session's counts and its timeline never disagree.
 
-use super::{Result, Store, text};
+use super::{Result, Store};
 use crate::summary::Metrics;
-use libsql::params;
+use libsql::named_params;
 use serde::{Deserialize, Serialize};
 
 /// One line of `flowhook sessions`.
@@ -74,27 +74,30 @@ impl Store {
     ) -> Result<(Vec<SessionRow>, u64)> {
         let (filter, count) = match project {
             Some(_) => (
-                "WHERE project = ?1 ORDER BY started_at DESC, session_id LIMIT ?2",
-                "SELECT count(*) FROM session_summaries WHERE project = ?1",
+                "WHERE project = :project ORDER BY started_at DESC, session_id LIMIT :limit",
+                "SELECT count(*) AS n FROM session_summaries WHERE project = :project",
             ),
             None => (
-                "WHERE ?1 IS NULL ORDER BY started_at DESC, session_id LIMIT ?2",
-                "SELECT count(*) FROM session_summaries WHERE ?1 IS NULL",
+                "WHERE :project IS NULL ORDER BY started_at DESC, session_id LIMIT :limit",
+                "SELECT count(*) AS n FROM session_summaries WHERE :project IS NULL",
             ),
         };
-        let ids = self
-            .rows(
+        let values = || named_params! {":project": project, ":limit": limit};
+        let ids: Vec<String> = self
+            .column(
                 &format!("SELECT session_id FROM session_summaries {filter}"),
-                params![project, limit],
+                values(),
+                "session_id",
             )
             .await?;
-        let ids: Vec<String> = ids.iter().filter_map(|r| text(&r[0])).collect();
         self.refresh_stale(&ids).await?;
         let rows = self
-            .typed(&format!("{SESSION_ROW} {filter}"), params![project, limit])
+            .typed(&format!("{SESSION_ROW} {filter}"), values())
             .await?;
-        let total = self.rows(count, params![project]).await?;
-        Ok((rows, total.first().map_or(0, |r| super::int(&r[0]) as u64)))
+        let total: Option<u64> = self
+            .value(count, named_params! {":project": project}, "n")
+            .await?;
+        Ok((rows, total.unwrap_or(0)))
     }
 
     /// The session ids that start with `prefix` (at most a few), of one project when given.
@@ -104,16 +107,15 @@ impl Store {
         project: Option<&str>,
     ) -> Result<Vec<String>> {
         // A range on the primary key: no LIKE, so `%` and `_` in the prefix are plain text.
-        let rows = self
-            .rows(
-                "SELECT session_id FROM session_summaries
-                 WHERE session_id >= ?1 AND session_id < ?1 || char(1114111)
-                   AND (?2 IS NULL OR project = ?2)
-                 ORDER BY session_id LIMIT 10",
-                params![prefix, project],
-            )
-            .await?;
-        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+        self.column(
+            "SELECT session_id FROM session_summaries
+             WHERE session_id >= :prefix AND session_id < :prefix || char(1114111)
+               AND (:project IS NULL OR project = :project)
+             ORDER BY session_id LIMIT 10",
+            named_params! {":prefix": prefix, ":project": project},
+            "session_id",
+        )
+        .await
     }
 
     /// A session's summary, metrics and every event, summarised again first if it gained
@@ -122,8 +124,8 @@ impl Store {
         self.refresh_stale(&[sid.to_owned()]).await?;
         let Some(session) = self
             .typed::<SessionRow>(
-                &format!("{SESSION_ROW} WHERE session_id = ?1"),
-                params![sid],
+                &format!("{SESSION_ROW} WHERE session_id = :session"),
+                named_params! {":session": sid},
             )
             .await?
             .into_iter()
@@ -131,13 +133,12 @@ impl Store {
         else {
             return Ok(None);
         };
-        let written: Vec<Written> = self
-            .typed(
-                "SELECT summary, metrics FROM session_summaries WHERE session_id = ?1",
-                params![sid],
+        let written: Option<Written> = self
+            .first(
+                "SELECT summary, metrics FROM session_summaries WHERE session_id = :session",
+                named_params! {":session": sid},
             )
             .await?;
-        let written = written.into_iter().next();
         let events = self
             .typed(
                 "SELECT at, kind, agent_id, agent_type, tool_use_id, tool, text, lines_added,
@@ -148,18 +149,18 @@ impl Store {
                             agent_id, coalesce(subagent_type, agent_type) AS agent_type,
                             task_id AS tool_use_id, NULL AS tool, task AS text,
                             NULL AS lines_added, NULL AS lines_removed
-                     FROM task_log WHERE session_id = ?1
+                     FROM task_log WHERE session_id = :session
                      UNION ALL
                      SELECT id, created_at, 'edit', agent_id, agent_type, tool_use_id,
                             tool || CASE kind WHEN 'edit' THEN '' ELSE ' ' || kind END,
                             coalesce(rel_path, file), lines_added, lines_removed
-                     FROM edit_history WHERE session_id = ?1
+                     FROM edit_history WHERE session_id = :session
                      UNION ALL
                      SELECT id, created_at, event, agent_id, agent_type, tool_use_id, NULL,
                             trim(coalesce(status, '') || ' ' || coalesce(detail, '')), NULL, NULL
-                     FROM swarm_coordination WHERE session_id = ?1)
+                     FROM swarm_coordination WHERE session_id = :session)
                  ORDER BY id",
-                params![sid],
+                named_params! {":session": sid},
             )
             .await?;
         Ok(Some(Timeline {
@@ -174,39 +175,42 @@ impl Store {
 
     /// A session's summary as last computed, if it has one.
     pub async fn session_summary(&self, sid: &str) -> Result<Option<String>> {
-        let rows = self
-            .rows(
-                "SELECT summary FROM session_summaries WHERE session_id = ?1",
-                params![sid],
+        let summary: Option<Option<String>> = self
+            .value(
+                "SELECT summary FROM session_summaries WHERE session_id = :session",
+                named_params! {":session": sid},
+                "summary",
             )
             .await?;
-        Ok(rows.first().and_then(|r| text(&r[0])))
+        Ok(summary.flatten())
     }
 
     /// The project (and its root here) a known session belongs to: an event that names no
     /// directory of its own (older clients, claude-flow flag calls, a replay run from
     /// elsewhere) is that session's.
     pub async fn session_project(&self, sid: &str) -> Result<Option<(String, Option<String>)>> {
-        let rows = self
-            .rows(
-                "SELECT project, root FROM session_summaries WHERE session_id = ?1",
-                params![sid],
+        #[derive(Deserialize)]
+        struct Place {
+            project: String,
+            root: Option<String>,
+        }
+        let place: Option<Place> = self
+            .first(
+                "SELECT project, root FROM session_summaries WHERE session_id = :session",
+                named_params! {":session": sid},
             )
             .await?;
-        Ok(rows
-            .first()
-            .and_then(|r| text(&r[0]).map(|p| (p, text(&r[1])))))
+        Ok(place.map(|p| (p.project, p.root)))
     }
 
     /// When a known session began (its earliest event stored).
     pub async fn session_started(&self, sid: &str) -> Result<Option<String>> {
-        let rows = self
-            .rows(
-                "SELECT started_at FROM session_summaries WHERE session_id = ?1",
-                params![sid],
-            )
-            .await?;
-        Ok(rows.first().and_then(|r| text(&r[0])))
+        self.value(
+            "SELECT started_at FROM session_summaries WHERE session_id = :session",
+            named_params! {":session": sid},
+            "started_at",
+        )
+        .await
     }
 
     /// The schema version and the rows of each recorded table, for doctor.
@@ -221,37 +225,33 @@ impl Store {
         ];
         let counts = TABLES
             .iter()
-            .map(|t| format!("(SELECT count(*) FROM {t})"))
+            .map(|t| format!("(SELECT count(*) FROM {t}) AS {t}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = self
-            .rows(
-                &format!("SELECT (SELECT user_version FROM pragma_user_version), {counts}"),
+        let row: Option<std::collections::HashMap<String, i64>> = self
+            .first(
+                &format!(
+                    "SELECT (SELECT user_version FROM pragma_user_version) AS version, {counts}"
+                ),
                 (),
             )
             .await?;
-        let r = &rows[0];
-        Ok((
-            super::int(&r[0]),
-            TABLES
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (*t, super::int(&r[i + 1])))
-                .collect(),
-        ))
+        let row = row.unwrap_or_default();
+        let of = |column: &str| row.get(column).copied().unwrap_or(0);
+        Ok((of("version"), TABLES.iter().map(|t| (*t, of(t))).collect()))
     }
 
     /// The text of the project's latest prompt.
     #[cfg(feature = "mcp")]
     pub async fn latest_task(&self, project: &str) -> Result<Option<String>> {
-        let rows = self
-            .rows(
-                "SELECT task FROM task_log WHERE project = ?1 AND source_event = 'UserPromptSubmit'
-                 ORDER BY id DESC LIMIT 1",
-                params![project],
-            )
-            .await?;
-        Ok(rows.first().and_then(|r| text(&r[0])))
+        self.value(
+            "SELECT task FROM task_log
+             WHERE project = :project AND source_event = 'UserPromptSubmit'
+             ORDER BY id DESC LIMIT 1",
+            named_params! {":project": project},
+            "task",
+        )
+        .await
     }
     /// Every change recorded to one file (by project-relative path, path or basename), newest
     /// first, with the task each belonged to.
@@ -270,11 +270,11 @@ impl Store {
              FROM edit_history e
              LEFT JOIN task_log t ON t.id = e.task_ref
              LEFT JOIN machines m ON m.id = e.origin
-             WHERE e.basename = ?1 AND (?2 IS NULL OR e.project = ?2)
-               AND (?3 = e.basename OR e.rel_path = ?3 OR e.file = ?3
-                    OR substr(e.file, -length(?3) - 1) = '/' || ?3)
-             ORDER BY e.id DESC LIMIT ?4",
-            params![base, project, file, limit],
+             WHERE e.basename = :basename AND (:project IS NULL OR e.project = :project)
+               AND (:file = e.basename OR e.rel_path = :file OR e.file = :file
+                    OR substr(e.file, -length(:file) - 1) = '/' || :file)
+             ORDER BY e.id DESC LIMIT :limit",
+            named_params! {":basename": base, ":project": project, ":file": file, ":limit": limit},
         )
         .await
     }

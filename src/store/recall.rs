@@ -7,9 +7,10 @@
 //! in one statement, the files it names looked up in one, the chosen items' details read in
 //! two. Each statement costs its preparation, and a hook call has only milliseconds.
 
-use super::{Result, Store, int, text};
+use super::{Result, Store};
 use crate::recall::{Candidates, Evidence, Fact, Item, ItemKey, Query, Scope};
-use libsql::{Value, params};
+use libsql::{Value, named_params};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 
 /// An FTS5 expression matching any of `terms`: each quoted, so that `-`, `:`, `NEAR`, `*`
@@ -24,30 +25,32 @@ pub fn any_of<S: AsRef<str>>(terms: &[S]) -> String {
 
 /// A resumed or compacted session's own work, newest first.
 const OWN_TASKS: &str = "SELECT session_id, task_ref, created_at FROM task_log
-     WHERE session_id = ?1 ORDER BY id DESC LIMIT 200";
+     WHERE session_id = :session ORDER BY id DESC LIMIT 200";
 const OWN_EDITS: &str = "SELECT session_id, task_ref, created_at FROM edit_history
-     WHERE session_id = ?1 ORDER BY id DESC LIMIT 200";
+     WHERE session_id = :session ORDER BY id DESC LIMIT 200";
 /// The items whose prompts match best, each with its best (lowest) bm25. Ranking reads every
 /// row holding a word, but only the best 60 are joined with their table (each a page read
 /// in a new process): more than a budget of items needs, a millisecond less on a large
 /// history than 200.
-const MATCHING_TASKS: &str = "SELECT session_id, task_ref, max(created_at), min(score) FROM (
+const MATCHING_TASKS: &str = "SELECT session_id, task_ref, max(created_at) AS created_at,
+         min(score) AS score FROM (
          SELECT t.session_id, t.task_ref, t.created_at, bm25(task_fts) AS score
          FROM task_fts JOIN task_log t ON t.rowid = task_fts.rowid
-         WHERE task_fts MATCH ?1 AND t.project = ?2 AND t.session_id <> ?3
+         WHERE task_fts MATCH :words AND t.project = :project AND t.session_id <> :session
          ORDER BY rank LIMIT 60)
      GROUP BY session_id, task_ref";
 /// The same over edits. Paths weigh three times the diff: naming a file is a strong signal.
-const MATCHING_EDITS: &str = "SELECT session_id, task_ref, max(created_at), min(score) FROM (
+const MATCHING_EDITS: &str = "SELECT session_id, task_ref, max(created_at) AS created_at,
+         min(score) AS score FROM (
          SELECT e.session_id, e.task_ref, e.created_at, bm25(edit_fts, 3.0, 1.0) AS score
          FROM edit_fts JOIN edit_history e ON e.rowid = edit_fts.rowid
-         WHERE edit_fts MATCH ?1 AND e.project = ?2 AND e.session_id <> ?3
+         WHERE edit_fts MATCH :words AND e.project = :project AND e.session_id <> :session
          ORDER BY rank LIMIT 60)
      GROUP BY session_id, task_ref";
 /// Items given to the session since its last compaction.
 const GIVEN: &str = "SELECT item FROM recall_log
-     WHERE session_id = ?1 AND given_at >= coalesce(
-         (SELECT recall_since FROM session_summaries WHERE session_id = ?1), '')";
+     WHERE session_id = :session AND given_at >= coalesce(
+         (SELECT recall_since FROM session_summaries WHERE session_id = :session), '')";
 
 /// A word in this many rows or more is common: ranking by bm25 reads every row holding a
 /// query word, about a microsecond each, so only rare words are ranked, which keeps a recall
@@ -59,99 +62,159 @@ const RANK_BUDGET: i64 = 600;
 
 /// One statement counting, for each word and each index, the rows holding it (up to
 /// `COMMON`: an index walk of at most that many entries), and how many rows each index holds
-/// (its largest rowid: near enough, and read off the index). Rows: (index, word, count),
-/// word 0 for the size.
+/// (its largest rowid: near enough, and read off the index). Rows: [`WordCount`], word 0
+/// for the size; word `w` is the parameter `:w{w}`.
 fn word_counts_sql(words: usize) -> String {
     let mut parts = vec![
-        "SELECT 0, 0, coalesce(max(rowid), 0) FROM task_log".to_owned(),
+        "SELECT 0 AS idx, 0 AS word, coalesce(max(rowid), 0) AS n FROM task_log".to_owned(),
         "SELECT 1, 0, coalesce(max(rowid), 0) FROM edit_history".to_owned(),
     ];
     for (index, table) in [(0, "task_fts"), (1, "edit_fts")] {
         for w in 1..=words {
             parts.push(format!(
                 "SELECT {index}, {w}, count(*) FROM (SELECT rowid FROM {table}
-                 WHERE {table} MATCH ?{w} LIMIT {COMMON})"
+                 WHERE {table} MATCH :w{w} LIMIT {COMMON})"
             ));
         }
     }
     parts.join(" UNION ALL ")
 }
 
+#[derive(Deserialize)]
+struct WordCount {
+    /// 0: prompts, 1: edits.
+    idx: usize,
+    word: usize,
+    n: i64,
+}
+
 /// One statement finding the items that edited the files the task names, with the boost of
-/// each mention's best match: the path itself (1.0: `?{path}` is a suffix of the path, or the
-/// project-relative path), its basename (0.7, newest edits first), or its stem (0.5: `auth`
-/// finds `auth.rs` and `auth.ts`, a range on the same index). Rows: (mention, session_id,
-/// task_ref, newest, boost).
+/// each mention's best match: the path itself (1.0: `:path{i}` is a suffix of the path, or
+/// the project-relative path), its basename (0.7, newest edits first), or its stem (0.5:
+/// `auth` finds `auth.rs` and `auth.ts`, a range on the same index). Rows: [`Mentioned`].
 fn named_files_sql(files: usize) -> String {
     let parts: Vec<String> = (0..files)
         .map(|i| {
-            let (name, lo, hi, path) = (3 + 4 * i, 4 + 4 * i, 5 + 4 * i, 6 + 4 * i);
             format!(
                 "SELECT * FROM (SELECT {i} AS mention, session_id, task_ref, created_at,
-                        CASE WHEN ?{path} <> '' AND (rel_path = ?{path}
-                                  OR substr(file, -length(?{path})) = ?{path})
+                        CASE WHEN :path{i} <> '' AND (rel_path = :path{i}
+                                  OR substr(file, -length(:path{i})) = :path{i})
                              THEN 1.0 ELSE 0.7 END AS boost
-                 FROM edit_history WHERE project = ?1 AND basename = ?{name} AND session_id <> ?2
+                 FROM edit_history
+                 WHERE project = :project AND basename = :name{i} AND session_id <> :session
                  ORDER BY created_at DESC LIMIT 100)
                  UNION ALL
                  SELECT * FROM (SELECT {i}, session_id, task_ref, created_at, 0.5
-                 FROM edit_history WHERE project = ?1 AND basename >= ?{lo} AND basename < ?{hi}
-                   AND basename <> ?{name} AND session_id <> ?2
+                 FROM edit_history
+                 WHERE project = :project AND basename >= :lo{i} AND basename < :hi{i}
+                   AND basename <> :name{i} AND session_id <> :session
                  ORDER BY created_at DESC LIMIT 100)"
             )
         })
         .collect();
     format!(
-        "SELECT mention, session_id, task_ref, max(created_at), max(boost) FROM ({})
-         GROUP BY 1, 2, 3",
+        "SELECT mention, session_id, task_ref, max(created_at) AS created_at, max(boost) AS boost
+         FROM ({}) GROUP BY 1, 2, 3",
         parts.join(" UNION ALL ")
     )
 }
 
-/// The items `(?1, ?2), (?3, ?4), ...` (session_id, task_ref) as a table to join on.
+/// The items `(0, :s0, :r0), (1, :s1, :r1), ...` (number, session_id, task_ref) as a table
+/// to join on.
 fn keys_cte(keys: usize) -> String {
-    let values: Vec<String> = (0..keys)
-        .map(|i| format!("({i}, ?{}, ?{})", 2 * i + 1, 2 * i + 2))
-        .collect();
+    let values: Vec<String> = (0..keys).map(|i| format!("({i}, :s{i}, :r{i})")).collect();
     format!("WITH chosen(k, s, r) AS (VALUES {})", values.join(", "))
 }
 
-/// Each chosen item's prompt. Rows: (k, task, created_at).
+/// Each chosen item's prompt. Rows: [`ItemTask`].
 fn item_tasks_sql(keys: usize) -> String {
     format!(
         "{} SELECT k, (SELECT task FROM task_log t WHERE t.session_id = s AND t.task_ref IS r
-                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1),
+                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1) AS task,
                       (SELECT created_at FROM task_log t WHERE t.session_id = s AND t.task_ref IS r
-                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1)
+                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1) AS created_at
             FROM chosen",
         keys_cte(keys)
     )
 }
 
-/// Each chosen item's edits per file, most churn first. Rows: (k, file, +, -, newest).
+/// Each chosen item's edits per file, most churn first. Rows: [`ItemFile`].
 fn item_files_sql(keys: usize) -> String {
     format!(
-        "{} SELECT k, coalesce(e.rel_path, e.file), CAST(total(e.lines_added) AS INTEGER),
-                  CAST(total(e.lines_removed) AS INTEGER), max(e.created_at)
+        "{} SELECT k, coalesce(e.rel_path, e.file) AS file,
+                  CAST(total(e.lines_added) AS INTEGER) AS lines_added,
+                  CAST(total(e.lines_removed) AS INTEGER) AS lines_removed,
+                  max(e.created_at) AS newest
             FROM chosen JOIN edit_history e ON e.session_id = s AND e.task_ref IS r
             GROUP BY k, 2 ORDER BY k, total(e.lines_added) + total(e.lines_removed) DESC, 2",
         keys_cte(keys)
     )
 }
 
-/// What knowledge_base knows about the files of these basenames, the most edited first.
+/// What knowledge_base knows about the files of these basenames (`:b0`, `:b1`, ...), the
+/// most edited first.
 fn facts_sql(basenames: usize) -> String {
-    let list: Vec<String> = (0..basenames).map(|i| format!("?{}", i + 2)).collect();
+    let list: Vec<String> = (0..basenames).map(|i| format!(":b{i}")).collect();
     format!(
         "SELECT file, sessions, edits, lines_added, lines_removed, last_edited_at, co_edited,
                 task_words
-         FROM knowledge_base WHERE project = ?1 AND basename IN ({})
+         FROM knowledge_base WHERE project = :project AND basename IN ({})
          ORDER BY sessions DESC, file LIMIT 6",
         list.join(", ")
     )
 }
 
-#[derive(serde::Deserialize)]
+/// Values for the parameters of a statement made for the task.
+type Values = Vec<(String, Value)>;
+
+fn named(name: impl Into<String>, value: impl Into<Value>) -> (String, Value) {
+    (name.into(), value.into())
+}
+
+/// A row of an item's work: a prompt or an edit.
+#[derive(Deserialize)]
+struct Hit {
+    session_id: String,
+    task_ref: Option<String>,
+    created_at: String,
+}
+
+/// A row matching the task's words, with its best bm25.
+#[derive(Deserialize)]
+struct Ranked {
+    session_id: String,
+    task_ref: Option<String>,
+    created_at: String,
+    score: f64,
+}
+
+/// An edit of a file the task names.
+#[derive(Deserialize)]
+struct Mentioned {
+    mention: usize,
+    session_id: String,
+    task_ref: Option<String>,
+    created_at: String,
+    boost: f64,
+}
+
+#[derive(Deserialize)]
+struct ItemTask {
+    k: usize,
+    task: Option<String>,
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemFile {
+    k: usize,
+    file: String,
+    lines_added: i64,
+    lines_removed: i64,
+    newest: String,
+}
+
+#[derive(Deserialize)]
 struct FactRow {
     file: String,
     sessions: i64,
@@ -171,8 +234,9 @@ impl Store {
         if scope.own_session {
             // A resumed or compacted session: its own work so far, newest first.
             for sql in [OWN_TASKS, OWN_EDITS] {
-                for row in self.rows(sql, params![session]).await? {
-                    note(&mut found.items, &row);
+                let hits: Vec<Hit> = self.typed(sql, named_params! {":session": session}).await?;
+                for h in hits {
+                    note(&mut found.items, h.session_id, h.task_ref, h.created_at);
                 }
             }
             return Ok(found);
@@ -218,10 +282,15 @@ impl Store {
                 found.edit_scale = scale;
             }
             if !rare.is_empty() {
-                let values = params![any_of(rare), scope.project, session];
-                for row in self.rows(matching, values).await? {
-                    let bm25 = real(&row[3]);
-                    let e = note(&mut found.items, &row);
+                let values = named_params! {
+                    ":words": any_of(rare),
+                    ":project": scope.project,
+                    ":session": session,
+                };
+                let ranked: Vec<Ranked> = self.typed(matching, values).await?;
+                for r in ranked {
+                    let bm25 = r.score;
+                    let e = note(&mut found.items, r.session_id, r.task_ref, r.created_at);
                     let slot = if index == 0 {
                         &mut e.task_bm25
                     } else {
@@ -232,26 +301,28 @@ impl Store {
             }
         }
         if !q.files.is_empty() {
-            let mut values = vec![Value::from(scope.project), Value::from(session)];
-            for f in &q.files {
-                values.push(Value::from(f.basename.as_str()));
-                values.push(Value::from(format!("{}.", f.stem)));
-                values.push(Value::from(format!("{}/", f.stem)));
-                values.push(Value::from(if f.has_dir { f.text.as_str() } else { "" }));
+            let mut values: Values =
+                vec![named(":project", scope.project), named(":session", session)];
+            for (i, f) in q.files.iter().enumerate() {
+                values.push(named(format!(":name{i}"), f.basename.as_str()));
+                values.push(named(format!(":lo{i}"), format!("{}.", f.stem)));
+                values.push(named(format!(":hi{i}"), format!("{}/", f.stem)));
+                let path = if f.has_dir { f.text.as_str() } else { "" };
+                values.push(named(format!(":path{i}"), path));
             }
-            let rows = self.rows(&named_files_sql(q.files.len()), values).await?;
+            let rows: Vec<Mentioned> = self.typed(&named_files_sql(q.files.len()), values).await?;
             // A file that many items edited (README.md, Cargo.toml) tells little about which
             // of them the task means: its boost is shared out, the more steeply the more items
             // share it (3 of 8 items keep a seventh of it).
             let mut items_per_mention = vec![0usize; q.files.len()];
-            for row in &rows {
-                items_per_mention[int(&row[0]) as usize] += 1;
+            for m in &rows {
+                items_per_mention[m.mention] += 1;
             }
-            for row in &rows {
-                let many = items_per_mention[int(&row[0]) as usize];
+            for m in rows {
+                let many = items_per_mention[m.mention];
                 let share = (FILE_ITEMS as f64 / many.max(1) as f64).min(1.0);
-                let boost = real(&row[4]) * share * share;
-                let e = note(&mut found.items, &row[1..]);
+                let boost = m.boost * share * share;
+                let e = note(&mut found.items, m.session_id, m.task_ref, m.created_at);
                 e.file_boost = e.file_boost.max(boost);
             }
         }
@@ -265,11 +336,19 @@ impl Store {
         &self,
         terms: &'q [String],
     ) -> Result<([Vec<(i64, &'q str)>; 2], [i64; 2])> {
-        let values: Vec<Value> = terms.iter().map(|t| Value::from(any_of(&[t]))).collect();
+        let values: Values = (1..)
+            .zip(terms)
+            .map(|(w, t)| named(format!(":w{w}"), any_of(&[t])))
+            .collect();
         let mut counts: [Vec<(i64, &str)>; 2] = [Vec::new(), Vec::new()];
         let mut sizes = [0i64; 2];
-        for row in self.rows(&word_counts_sql(terms.len()), values).await? {
-            let (index, word, n) = (int(&row[0]) as usize, int(&row[1]) as usize, int(&row[2]));
+        let rows: Vec<WordCount> = self.typed(&word_counts_sql(terms.len()), values).await?;
+        for WordCount {
+            idx: index,
+            word,
+            n,
+        } in rows
+        {
             match word {
                 0 => sizes[index] = n,
                 _ if n > 0 => counts[index].push((n, terms[word - 1].as_str())),
@@ -285,19 +364,20 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Vec<Value> = keys
+        let values: Values = keys
             .iter()
-            .flat_map(|k| {
+            .enumerate()
+            .flat_map(|(i, k)| {
                 [
-                    Value::from(k.session_id.as_str()),
-                    k.task_ref.as_deref().map_or(Value::Null, Value::from),
+                    named(format!(":s{i}"), k.session_id.as_str()),
+                    named(format!(":r{i}"), k.task_ref.as_deref()),
                 ]
             })
             .collect();
-        let tasks = self
-            .rows(&item_tasks_sql(keys.len()), values.clone())
+        let tasks: Vec<ItemTask> = self
+            .typed(&item_tasks_sql(keys.len()), values.clone())
             .await?;
-        let files = self.rows(&item_files_sql(keys.len()), values).await?;
+        let files: Vec<ItemFile> = self.typed(&item_files_sql(keys.len()), values).await?;
         let mut items: Vec<Item> = keys
             .iter()
             .map(|k| Item {
@@ -308,22 +388,17 @@ impl Store {
                 also: Vec::new(),
             })
             .collect();
-        for row in &tasks {
-            let item = &mut items[int(&row[0]) as usize];
-            item.task = text(&row[1]);
-            item.when = text(&row[2]).unwrap_or_default();
+        for t in tasks {
+            let item = &mut items[t.k];
+            item.task = t.task;
+            item.when = t.created_at.unwrap_or_default();
         }
-        for row in &files {
-            let item = &mut items[int(&row[0]) as usize];
-            let newest = text(&row[4]).unwrap_or_default();
-            if item.task.is_none() && newest > item.when {
-                item.when = newest;
+        for f in files {
+            let item = &mut items[f.k];
+            if item.task.is_none() && f.newest > item.when {
+                item.when = f.newest;
             }
-            item.files.push((
-                text(&row[1]).unwrap_or_default(),
-                int(&row[2]),
-                int(&row[3]),
-            ));
+            item.files.push((f.file, f.lines_added, f.lines_removed));
         }
         items.retain(|i| !i.when.is_empty());
         Ok(items)
@@ -331,8 +406,10 @@ impl Store {
 
     /// Items this session has already been given.
     pub async fn recall_given(&self, session_id: &str) -> Result<HashSet<String>> {
-        let rows = self.rows(GIVEN, params![session_id]).await?;
-        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+        let given: Vec<String> = self
+            .column(GIVEN, named_params! {":session": session_id}, "item")
+            .await?;
+        Ok(given.into_iter().collect())
     }
 
     /// What knowledge_base knows about the files of these basenames in a project, the most
@@ -341,8 +418,12 @@ impl Store {
         if basenames.is_empty() {
             return Ok(Vec::new());
         }
-        let mut values = vec![Value::from(project)];
-        values.extend(basenames.iter().map(|b| Value::from(*b)));
+        let mut values: Values = vec![named(":project", project)];
+        values.extend(
+            (0..)
+                .zip(basenames)
+                .map(|(i, b)| named(format!(":b{i}"), *b)),
+        );
         let rows: Vec<FactRow> = self.typed(&facts_sql(basenames.len()), values).await?;
         Ok(rows
             .into_iter()
@@ -390,27 +471,24 @@ fn rare_words<'q>(counted: &[(i64, &'q str)]) -> Vec<&'q str> {
     rare
 }
 
-/// The evidence of the item a row (session_id, task_ref, created_at, ...) belongs to, its
-/// newest time brought up to date.
-fn note<'a>(found: &'a mut BTreeMap<ItemKey, Evidence>, row: &[Value]) -> &'a mut Evidence {
-    let key = ItemKey {
-        session_id: text(&row[0]).unwrap_or_default(),
-        task_ref: text(&row[1]),
-    };
-    let e = found.entry(key).or_default();
-    let when = text(&row[2]).unwrap_or_default();
+/// The evidence of the item a row of its work belongs to, its newest time brought up to
+/// date.
+fn note(
+    found: &mut BTreeMap<ItemKey, Evidence>,
+    session_id: String,
+    task_ref: Option<String>,
+    when: String,
+) -> &mut Evidence {
+    let e = found
+        .entry(ItemKey {
+            session_id,
+            task_ref,
+        })
+        .or_default();
     if when > e.newest {
         e.newest = when;
     }
     e
-}
-
-fn real(v: &Value) -> f64 {
-    match v {
-        Value::Real(r) => *r,
-        Value::Integer(i) => *i as f64,
-        _ => 0.0,
-    }
 }
 
 #[cfg(test)]
@@ -448,22 +526,14 @@ mod tests {
                 facts_sql(2),
             ];
             for sql in &queries {
-                // As many values as the highest ?N.
-                let n = sql
-                    .split('?')
-                    .skip(1)
-                    .filter_map(|s| {
-                        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
-                        digits.parse::<usize>().ok()
-                    })
-                    .max()
-                    .unwrap_or(0);
-                let values: Vec<Value> = (0..n).map(|_| Value::from("x")).collect();
-                let plan = store
-                    .rows(&format!("EXPLAIN QUERY PLAN {sql}"), values)
-                    .await
-                    .unwrap();
-                let steps: Vec<String> = plan.iter().filter_map(|r| text(&r[3])).collect();
+                // A value for each parameter, whatever its name.
+                let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                let stmt = store.conn.prepare(&explain).await.unwrap();
+                let values: Values = (1..=stmt.parameter_count() as i32)
+                    .filter_map(|i| stmt.parameter_name(i))
+                    .map(|n| named(n, "x"))
+                    .collect();
+                let steps: Vec<String> = store.column(&explain, values, "detail").await.unwrap();
                 for step in &steps {
                     // A SCAN of a table, even through an index, reads the whole table or
                     // project (scanning a subquery's few rows, the chosen items, or the FTS

@@ -7,7 +7,7 @@
 //! never pushed as this machine's; a copy is a new machine, whose own rows start after it.
 //! Nothing in the file can say otherwise: the file may be anyone's.
 
-use super::{Result, Store, int};
+use super::{Result, Store};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::MetadataExt;
@@ -86,10 +86,10 @@ impl Store {
             Err(e) => return Err(io(e)),
         }
         let old_machine = self.sync_state("machine").await?;
-        let rows = self
-            .rows("SELECT coalesce(max(seq), 0) FROM stream", ())
-            .await?;
-        let end = rows.first().map_or(0, |r| int(&r[0]));
+        let end = self
+            .value("SELECT coalesce(max(seq), 0) AS end FROM stream", (), "end")
+            .await?
+            .unwrap_or(0);
         let stream = match old_machine.filter(|_| adopt) {
             Some(machine) => Stream { machine, from: 0 },
             None => Stream {

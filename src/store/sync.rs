@@ -3,8 +3,10 @@
 //! row, made and read by SQLite itself (`json_object`, `json_each`), so that the column lists
 //! come from the tables and a new column needs no code.
 
-use super::{Result, Store, int, text};
-use libsql::params;
+use super::{Result, Store};
+use crate::time::Time;
+use libsql::{Value, named_params};
+use serde::Deserialize;
 
 /// A table shared with the team.
 #[derive(Debug, Clone, Copy)]
@@ -88,13 +90,13 @@ fn shareable(p: &str) -> String {
     format!("substr({p}, 1, 1) NOT IN ('/', '\\') AND {p} NOT GLOB '[A-Za-z]:*'")
 }
 
-/// The rows `r` of `t` this machine recorded past stream number `?1` (see `stream`), of the
-/// projects shared (`?2`, a JSON array of identities), with their entry `s`: a row pulled
-/// from elsewhere is never pushed back.
+/// The rows `r` of `t` this machine recorded past stream number `:after` (see `stream`), of
+/// the projects shared (`:projects`, a JSON array of identities), with their entry `s`: a row
+/// pulled from elsewhere is never pushed back.
 fn unpushed_from(t: &Shared, columns: &[Column]) -> String {
     let of = |p: &str| {
         format!(
-            "{} AND {p} IN (SELECT value FROM json_each(?2))",
+            "{} AND {p} IN (SELECT value FROM json_each(:projects))",
             shareable(p)
         )
     };
@@ -109,7 +111,7 @@ fn unpushed_from(t: &Shared, columns: &[Column]) -> String {
     };
     format!(
         "FROM stream s JOIN {table} r ON r.{key} = s.id
-         WHERE s.tbl = '{table}' AND s.seq > ?1 AND r.origin IS NULL AND {project}",
+         WHERE s.tbl = '{table}' AND s.seq > :after AND r.origin IS NULL AND {project}",
         table = t.name,
         key = t.key
     )
@@ -135,16 +137,22 @@ pub type Column = (String, String);
 impl Store {
     /// The columns of `t` that travel, in table order.
     pub async fn shared_columns(&self, t: &Shared) -> Result<Vec<Column>> {
-        let rows = self
-            .rows(
-                "SELECT name, type FROM pragma_table_info(?1) ORDER BY cid",
-                params![t.name],
+        #[derive(Deserialize)]
+        struct Declared {
+            name: String,
+            #[serde(rename = "type")]
+            declared: String,
+        }
+        let declared: Vec<Declared> = self
+            .typed(
+                "SELECT name, type FROM pragma_table_info(:table) ORDER BY cid",
+                named_params! {":table": t.name},
             )
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| Some((text(&r[0])?, text(&r[1]).unwrap_or_default())))
-            .filter(|(name, _)| !t.local_only.contains(&name.as_str()))
+        Ok(declared
+            .into_iter()
+            .filter(|c| !t.local_only.contains(&c.name.as_str()))
+            .map(|c| (c.name, c.declared))
             .collect())
     }
 
@@ -159,19 +167,27 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<(i64, String)>> {
+        #[derive(Deserialize)]
+        struct Unpushed {
+            seq: i64,
+            object: String,
+            id: String,
+        }
         let sql = format!(
-            "SELECT s.seq, {object}, s.id {from} ORDER BY s.seq LIMIT {limit}",
+            "SELECT s.seq, {object} AS object, s.id {from} ORDER BY s.seq LIMIT {limit}",
             object = json_object(columns, t.sent_as, "'stream', s.seq"),
             from = unpushed_from(t, columns)
         );
-        let rows = self.rows(&sql, params![after, projects]).await?;
+        let rows: Vec<Unpushed> = self
+            .typed(&sql, named_params! {":after": after, ":projects": projects})
+            .await?;
         let mut latest: std::collections::HashMap<String, usize> = Default::default();
         let mut out: Vec<Option<(i64, String)>> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if let Some(earlier) = latest.insert(text(&r[2]).unwrap_or_default(), out.len()) {
+        for r in rows {
+            if let Some(earlier) = latest.insert(r.id, out.len()) {
                 out[earlier] = None;
             }
-            out.push(Some((int(&r[0]), text(&r[1]).unwrap_or_default())));
+            out.push(Some((r.seq, r.object)));
         }
         // The last entry read is always kept (only earlier repeats go): the batch ends there.
         Ok(out.into_iter().flatten().collect())
@@ -205,8 +221,8 @@ impl Store {
             // The projects too, as a literal (quotes doubled): the query is run with others'
             // parameters.
             let from = unpushed_from(t, &columns)
-                .replace("?1", &after.to_string())
-                .replace("?2", &format!("'{}'", projects.replace('\'', "''")));
+                .replace(":after", &after.to_string())
+                .replace(":projects", &format!("'{}'", projects.replace('\'', "''")));
             parts.push(format!("SELECT r.session_id {from}"));
         }
         Ok(parts.join(" UNION "))
@@ -245,9 +261,18 @@ impl Store {
         projects: &str,
         after: i64,
     ) -> Result<i64> {
-        let sql = format!("SELECT count(DISTINCT s.id) {}", unpushed_from(t, columns));
-        let rows = self.rows(&sql, params![after, projects]).await?;
-        Ok(rows.first().map_or(0, |r| int(&r[0])))
+        let sql = format!(
+            "SELECT count(DISTINCT s.id) AS n {}",
+            unpushed_from(t, columns)
+        );
+        let n = self
+            .value(
+                &sql,
+                named_params! {":after": after, ":projects": projects},
+                "n",
+            )
+            .await?;
+        Ok(n.unwrap_or(0))
     }
 
     /// Stores rows pulled from the server (`rows`: a JSON array of objects, each with the
@@ -271,71 +296,15 @@ impl Store {
         cursor: Option<(&str, String)>,
         pace: &mut Pace,
     ) -> Result<(u64, u64)> {
-        let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
-        let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
-        let belongs = belongs(columns);
-        // A pulled row always has an origin: one without would pass for this machine's.
-        // A pulled summary, new here or replacing one, is made again from the rows here
-        // (`summarised_rows = -1`: see `derive_pulled`), which may have come before it.
-        let (remade, as_remade) = match t.local_only.contains(&"summarised_rows") {
-            true => (", summarised_rows", ", -1"),
-            false => ("", ""),
-        };
-        let mut sql = format!(
-            "INSERT INTO {table} ({list}, origin{remade})
-             SELECT {values}, coalesce(j.value ->> 'origin', '?'){as_remade}
-             FROM json_each(?1) AS j WHERE {belongs}",
-            table = t.name,
-            list = names.join(", "),
-            values = values.join(", ")
-        );
-        if t.versioned {
-            let mut set: Vec<String> = names
-                .iter()
-                .filter(|c| **c != t.key)
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            if t.local_only.contains(&"summarised_rows") {
-                set.push("summarised_rows = -1".to_owned());
-            }
-            // A session of this machine is only ever changed here; a memory slot takes the
-            // newest value, whoever wrote it.
-            let whose = if t.any_writer {
-                String::new()
-            } else {
-                format!("{}.origin IS NOT NULL AND ", t.name)
-            };
-            // Of two values of one version, the one of the greater machine id wins (?3: this
-            // machine's, for a value written here), as on the server.
-            let tie = if t.any_writer {
-                format!(
-                    "OR excluded.version = {table}.version
-                        AND excluded.origin > coalesce({table}.origin, ?3)",
-                    table = t.name
-                )
-            } else {
-                String::new()
-            };
-            sql.push_str(&format!(
-                " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
-                  WHERE {whose}(excluded.version > {table}.version {tie})",
-                key = t.key,
-                set = set.join(", "),
-                table = t.name
-            ));
-        } else {
-            sql.push_str(" ON CONFLICT DO NOTHING");
-        }
-        let machine = self
-            .machine()
-            .map(|s| s.machine.clone())
-            .unwrap_or_default();
-        let args = |rows: &str| -> Vec<libsql::Value> {
-            let mut v = vec![rows.into(), projects.into()];
-            if t.any_writer {
-                v.push(machine.as_str().into());
-            }
-            v
+        let pull = Pull {
+            t,
+            columns,
+            projects,
+            machine: self
+                .machine()
+                .map(|s| s.machine.clone())
+                .unwrap_or_default(),
+            insert: pulled_insert(t, columns),
         };
         let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
             .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
@@ -344,130 +313,140 @@ impl Store {
         while done < all.len() {
             let end = (done + pace.rows).min(all.len());
             let part: Vec<&str> = all[done..end].iter().map(|r| r.get()).collect();
-            let rows = format!("[{}]", part.join(","));
             let past = cursor.as_ref().map(|(key, last)| match end == all.len() {
                 true => (*key, last.clone()),
                 false => (*key, position(t, part[part.len() - 1])),
             });
-            let tx = self.begin().await?;
             let began = std::time::Instant::now();
-            let no = self
-                .rows(
-                    &format!("SELECT count(*) FROM json_each(?1) AS j WHERE NOT ({belongs})"),
-                    params![rows.as_str(), projects],
-                )
+            let (s, r) = self
+                .store_slice(&pull, &format!("[{}]", part.join(",")), past)
                 .await?;
-            let no = no.first().map_or(0, |r| int(&r[0])) as u64;
-            if no > 0 {
-                self.run(
-                    "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-                     ON CONFLICT DO UPDATE SET value = value + excluded.value",
-                    params![format!("refused.{}", t.name), no as i64],
-                )
-                .await?;
-            }
-            stored += match self.run(&sql, args(&rows)).await {
-                Ok(n) => n,
-                // A row this schema refuses must not hold back the others, nor every later
-                // pull: each is tried alone, and those refused are set aside with the reason.
-                Err(_) => self.store_each(t, &sql, &rows, &args).await?,
-            };
-            if let Some((key, past)) = past {
-                self.run(
-                    "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
-                     ON CONFLICT DO UPDATE SET value = excluded.value",
-                    params![key, past],
-                )
-                .await?;
-            }
-            if !t.versioned && columns.iter().any(|(c, _)| c == "session_id") {
-                // Marked with the rows: a sync killed before the end leaves them to the next.
-                self.run(
-                    &format!(
-                        "INSERT INTO sync_state (key, value)
-                         SELECT DISTINCT '{DERIVE}' || (j.value ->> 'session_id'), ''
-                         FROM json_each(?1) AS j WHERE {belongs}
-                         ON CONFLICT DO NOTHING"
-                    ),
-                    params![rows.as_str(), projects],
-                )
-                .await?;
-            }
-            self.commit(tx).await?;
             let took = began.elapsed();
             pace.took(end - done, took);
             breathe(took).await;
-            refused += no;
+            (stored, refused) = (stored + s, refused + r);
             done = end;
         }
         Ok((stored, refused))
+    }
+
+    /// One transaction of a pull: the rows of `rows` (a JSON array) that belong here stored,
+    /// those that do not counted, the pull's cursor moved `past` them, and the sessions that
+    /// gained rows marked. Returns the rows stored and those refused.
+    async fn store_slice(
+        &self,
+        pull: &Pull<'_>,
+        rows: &str,
+        past: Option<(&str, String)>,
+    ) -> Result<(u64, u64)> {
+        let (t, belongs) = (pull.t, belongs(pull.columns));
+        let tx = self.begin().await?;
+        let refused: i64 = self
+            .value(
+                &format!("SELECT count(*) AS n FROM json_each(:rows) AS j WHERE NOT ({belongs})"),
+                pull.values(rows),
+                "n",
+            )
+            .await?
+            .unwrap_or(0);
+        if refused > 0 {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (:key, :n)
+                 ON CONFLICT DO UPDATE SET value = value + excluded.value",
+                named_params! {":key": format!("refused.{}", t.name), ":n": refused},
+            )
+            .await?;
+        }
+        let stored = match self.run(&pull.insert, pull.values(rows)).await {
+            Ok(n) => n,
+            // A row this schema refuses must not hold back the others, nor every later
+            // pull: each is tried alone, and those refused are set aside with the reason.
+            Err(_) => self.store_each(pull, rows).await?,
+        };
+        if let Some((key, past)) = past {
+            self.run(
+                "INSERT INTO sync_state (key, value) VALUES (:key, :value)
+                 ON CONFLICT DO UPDATE SET value = excluded.value",
+                named_params! {":key": key, ":value": past},
+            )
+            .await?;
+        }
+        if !t.versioned && pull.columns.iter().any(|(c, _)| c == "session_id") {
+            // Marked with the rows: a sync killed before the end leaves them to the next.
+            self.run(
+                &format!(
+                    "INSERT INTO sync_state (key, value)
+                     SELECT DISTINCT '{DERIVE}' || (j.value ->> 'session_id'), ''
+                     FROM json_each(:rows) AS j WHERE {belongs}
+                     ON CONFLICT DO NOTHING"
+                ),
+                pull.values(rows),
+            )
+            .await?;
+        }
+        self.commit(tx).await?;
+        Ok((stored, refused as u64))
     }
 
     /// After a pull (and after one stopped halfway): what this machine derives from the
     /// rows, brought up to date for the sessions that gained some, each step its own short
     /// transaction: the sessions' file rows, their summaries (from every machine's rows of
     /// them), then the facts of the files that changed. How many sessions.
-    pub async fn derive_pulled(&self, now: &str) -> Result<usize> {
-        let marked = self
-            .rows(
-                "SELECT key FROM sync_state WHERE key >= ?1 AND key < ?1 || char(1114111)",
-                params![DERIVE],
+    pub async fn derive_pulled(&self, now: &Time) -> Result<usize> {
+        let marked: Vec<String> = self
+            .column(
+                "SELECT key FROM sync_state WHERE key >= :prefix AND key < :prefix || char(1114111)",
+                named_params! {":prefix": DERIVE},
+                "key",
             )
             .await?;
         let mut touched = Vec::new();
-        for key in marked.iter().filter_map(|r| text(&r[0])) {
+        for key in marked {
             touched.push(key[DERIVE.len()..].to_owned());
             let tx = self.begin().await?;
             let began = std::time::Instant::now();
             self.session_file_rows(&key[DERIVE.len()..]).await?;
-            self.run("DELETE FROM sync_state WHERE key = ?1", params![key])
-                .await?;
+            self.run(
+                "DELETE FROM sync_state WHERE key = :key",
+                named_params! {":key": key},
+            )
+            .await?;
             self.commit(tx).await?;
             breathe(began.elapsed()).await;
         }
         // Pulled rows came since the summary was made, or a pulled version replaced it (only
         // those: a session recorded in this file elsewhere gets no new version here).
-        let stale = self
-            .rows(
+        let stale: Vec<String> = self
+            .column(
                 "SELECT session_id FROM session_summaries
-                 WHERE summarised_rows = -1 OR session_id IN (SELECT value FROM json_each(?1))",
-                params![serde_json::to_string(&touched).expect("strings")],
+                 WHERE summarised_rows = -1
+                    OR session_id IN (SELECT value FROM json_each(:touched))",
+                named_params! {":touched": serde_json::to_string(&touched).expect("strings")},
+                "session_id",
             )
             .await?;
-        for sid in stale.iter().filter_map(|r| text(&r[0])) {
+        for sid in &stale {
             // Outside a transaction: the rows are read first, and the summary is one write.
-            if self.refresh_summary(&sid).await? {
-                self.run(
-                    "UPDATE file_sessions SET dirty = 1 WHERE session_id = ?1 AND dirty = 0",
-                    params![sid],
-                )
-                .await?;
+            if self.refresh_summary(sid).await? {
+                self.dirty_files_of(sid).await?;
             }
         }
         self.fold_dirty(now, Some(SLICE)).await?;
         Ok(stale.len())
     }
 
-    /// Stores pulled rows one by one with `sql` (see `store_pulled`); a row refused for what
-    /// it holds (a wrong type, a NULL where a value is required, a value out of range, too
-    /// big) goes to `sync_quarantine`. Any other failure (the disk) is the pull's.
-    async fn store_each(
-        &self,
-        t: &Shared,
-        sql: &str,
-        rows: &str,
-        args: &dyn Fn(&str) -> Vec<libsql::Value>,
-    ) -> Result<u64> {
+    /// Stores pulled rows one by one (see `store_pulled`); a row refused for what it holds
+    /// (a wrong type, a NULL where a value is required, a value out of range, too big) goes
+    /// to `sync_quarantine`. Any other failure (the disk) is the pull's.
+    async fn store_each(&self, pull: &Pull<'_>, rows: &str) -> Result<u64> {
+        let t = pull.t;
         let all: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(rows)
             .map_err(|e| self.refuse(format!("rows pulled for {}: {e}", t.name)))?;
-        let now = crate::time::Time::now().into_string();
+        let now = Time::now();
         let mut stored = 0;
         for row in &all {
-            let reason = match self
-                .conn
-                .execute(sql, args(&format!("[{}]", row.get())))
-                .await
-            {
+            let one = format!("[{}]", row.get());
+            let reason = match self.conn.execute(&pull.insert, pull.values(&one)).await {
                 Ok(n) => {
                     stored += n;
                     continue;
@@ -480,9 +459,15 @@ impl Store {
             };
             self.run(
                 "INSERT INTO sync_quarantine (tbl, server_seq, origin, reason, row, received_at)
-                 VALUES (?1, coalesce(?2 ->> 'seq', 0), ?2 ->> 'origin', ?3, substr(?2, 1, 65536), ?4)
+                 VALUES (:table, coalesce(:row ->> 'seq', 0), :row ->> 'origin', :reason,
+                     substr(:row, 1, 65536), :now)
                  ON CONFLICT DO NOTHING",
-                params![t.name, row.get(), reason, now.as_str()],
+                named_params! {
+                    ":table": t.name,
+                    ":row": row.get(),
+                    ":reason": reason,
+                    ":now": &now,
+                },
             )
             .await?;
         }
@@ -491,25 +476,30 @@ impl Store {
 
     /// The pulled rows set aside, and the newest reason.
     pub async fn quarantined(&self) -> Result<(i64, Option<String>)> {
-        let rows = self
-            .rows(
-                "SELECT count(*), (SELECT tbl || ': ' || reason FROM sync_quarantine
-                                   ORDER BY received_at DESC LIMIT 1)
+        #[derive(Deserialize)]
+        struct Quarantined {
+            n: i64,
+            newest: Option<String>,
+        }
+        let q: Option<Quarantined> = self
+            .first(
+                "SELECT count(*) AS n, (SELECT tbl || ': ' || reason FROM sync_quarantine
+                                        ORDER BY received_at DESC LIMIT 1) AS newest
                  FROM sync_quarantine",
                 (),
             )
             .await?;
-        Ok(rows
-            .first()
-            .map_or((0, None), |r| (int(&r[0]), text(&r[1]))))
+        Ok(q.map_or((0, None), |q| (q.n, q.newest)))
     }
 
     /// A value of sync's state.
     pub async fn sync_state(&self, key: &str) -> Result<Option<String>> {
-        let rows = self
-            .rows("SELECT value FROM sync_state WHERE key = ?1", params![key])
-            .await?;
-        Ok(rows.first().and_then(|r| text(&r[0])))
+        self.value(
+            "SELECT value FROM sync_state WHERE key = :key",
+            named_params! {":key": key},
+            "value",
+        )
+        .await
     }
 
     /// Sets values of sync's state, in one transaction.
@@ -517,9 +507,9 @@ impl Store {
         let tx = self.begin().await?;
         for (k, v) in pairs {
             self.run(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                "INSERT INTO sync_state (key, value) VALUES (:key, :value)
                  ON CONFLICT DO UPDATE SET value = excluded.value",
-                params![*k, v.as_str()],
+                named_params! {":key": *k, ":value": v.as_str()},
             )
             .await?;
         }
@@ -528,30 +518,112 @@ impl Store {
 
     /// The projects this database holds: those of the rows recorded here.
     pub async fn held_projects(&self) -> Result<Vec<String>> {
-        let rows = self
-            .rows(
-                "SELECT project FROM session_summaries WHERE origin IS NULL
-                 UNION SELECT project FROM task_log WHERE origin IS NULL
-                 UNION SELECT project FROM edit_history WHERE origin IS NULL
-                 UNION SELECT project FROM agent_memory WHERE origin IS NULL",
-                (),
-            )
-            .await?;
-        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+        self.column(
+            "SELECT project FROM session_summaries WHERE origin IS NULL
+             UNION SELECT project FROM task_log WHERE origin IS NULL
+             UNION SELECT project FROM edit_history WHERE origin IS NULL
+             UNION SELECT project FROM agent_memory WHERE origin IS NULL",
+            (),
+            "project",
+        )
+        .await
     }
 
     /// The machines the server knows (id, label), as pulled.
-    pub async fn store_machines(&self, machines: &[(String, String)], now: &str) -> Result<()> {
+    pub async fn store_machines(&self, machines: &[(String, String)], now: &Time) -> Result<()> {
         for (id, label) in machines {
             self.run(
-                "INSERT INTO machines (id, label, seen_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO machines (id, label, seen_at) VALUES (:id, :label, :now)
                  ON CONFLICT DO UPDATE SET label = excluded.label, seen_at = excluded.seen_at",
-                params![id.as_str(), label.as_str(), now],
+                named_params! {":id": id.as_str(), ":label": label.as_str(), ":now": now},
             )
             .await?;
         }
         Ok(())
     }
+}
+
+/// A pull of one table's rows: what every transaction of it binds.
+struct Pull<'a> {
+    t: &'a Shared,
+    columns: &'a [Column],
+    /// The projects shared here, a JSON array.
+    projects: &'a str,
+    /// This machine's id (a tie between two values of one version goes to the greater).
+    machine: String,
+    /// [`pulled_insert`] of the table.
+    insert: String,
+}
+
+impl Pull<'_> {
+    /// The parameters of the pull's statements for `rows`, a JSON array of pulled rows.
+    fn values(&self, rows: &str) -> Vec<(String, Value)> {
+        vec![
+            (":rows".to_owned(), rows.into()),
+            (":projects".to_owned(), self.projects.into()),
+            (":machine".to_owned(), self.machine.as_str().into()),
+        ]
+    }
+}
+
+/// The statement storing the pulled rows of `t` that belong here (`:rows`, see [`Pull`]). A
+/// pulled row always has an origin: one without would pass for this machine's. A pulled
+/// summary, new here or replacing one, is made again from the rows here
+/// (`summarised_rows = -1`: see `derive_pulled`), which may have come before it.
+fn pulled_insert(t: &Shared, columns: &[Column]) -> String {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+    let values: Vec<String> = names.iter().map(|c| format!("j.value ->> '{c}'")).collect();
+    let (remade, as_remade) = match t.local_only.contains(&"summarised_rows") {
+        true => (", summarised_rows", ", -1"),
+        false => ("", ""),
+    };
+    let mut sql = format!(
+        "INSERT INTO {table} ({list}, origin{remade})
+         SELECT {values}, coalesce(j.value ->> 'origin', '?'){as_remade}
+         FROM json_each(:rows) AS j WHERE {belongs}",
+        table = t.name,
+        list = names.join(", "),
+        values = values.join(", "),
+        belongs = belongs(columns)
+    );
+    if !t.versioned {
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        return sql;
+    }
+    let mut set: Vec<String> = names
+        .iter()
+        .filter(|c| **c != t.key)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    if t.local_only.contains(&"summarised_rows") {
+        set.push("summarised_rows = -1".to_owned());
+    }
+    // A session of this machine is only ever changed here; a memory slot takes the newest
+    // value, whoever wrote it.
+    let whose = if t.any_writer {
+        String::new()
+    } else {
+        format!("{}.origin IS NOT NULL AND ", t.name)
+    };
+    // Of two values of one version, the one of the greater machine id wins (`:machine`, this
+    // machine's, for a value written here), as on the server.
+    let tie = if t.any_writer {
+        format!(
+            "OR excluded.version = {table}.version
+                AND excluded.origin > coalesce({table}.origin, :machine)",
+            table = t.name
+        )
+    } else {
+        String::new()
+    };
+    sql.push_str(&format!(
+        " ON CONFLICT ({key}) DO UPDATE SET {set}, origin = excluded.origin
+          WHERE {whose}(excluded.version > {table}.version {tie})",
+        key = t.key,
+        set = set.join(", "),
+        table = t.name
+    ));
+    sql
 }
 
 /// How long a write transaction of a pull takes, about: a hook waiting for the database
@@ -607,13 +679,13 @@ fn position(t: &Shared, row: &str) -> String {
 }
 
 /// Whether a pulled row `j` (of a table with `columns`) belongs in this database: its project
-/// (its session's, for a table without one) is one of the projects shared here (`?2`, a JSON
-/// array), never a path; and a session it names that is here is of that same project. A
-/// row that claims a project this database does not hold, or moves a session of one project
-/// into another, is refused.
+/// (its session's, for a table without one) is one of the projects shared here (`:projects`,
+/// a JSON array), never a path; and a session it names that is here is of that same project.
+/// A row that claims a project this database does not hold, or moves a session of one
+/// project into another, is refused.
 fn belongs(columns: &[Column]) -> String {
     let has = |c: &str| columns.iter().any(|(n, _)| n == c);
-    let shared = "IN (SELECT value FROM json_each(?2))";
+    let shared = "IN (SELECT value FROM json_each(:projects))";
     if !has("project") {
         return format!(
             "EXISTS (SELECT 1 FROM session_summaries s

@@ -10,10 +10,11 @@
 //! event: a replay gives a recording's events the times it gave them before (see
 //! `cmd/replay.rs`), so a second replay stores nothing new.
 
-use super::{Result, Store, Written, new_id, text};
+use super::{Result, Store, Written, new_id};
 use crate::event::{Context, Edit, Event, Key, Normalised, Subagent, Task, UNKNOWN_SESSION};
+use crate::time::Time;
 use crate::transcript::Usage;
-use libsql::params;
+use libsql::named_params;
 use std::path::Path;
 
 /// Two deliveries of one event without an id (two copies of a hook, run side by side)
@@ -27,8 +28,8 @@ pub struct Stamp<'a> {
     pub project: &'a str,
     /// Its root on this machine: file paths are stored relative to it as well.
     pub root: &'a Path,
-    /// The event's time (RFC 3339 UTC).
-    pub now: &'a str,
+    /// The event's time.
+    pub now: &'a Time,
 }
 
 /// A payload kept in `rejected_events`.
@@ -71,7 +72,7 @@ impl Write<'_> {
         session: &str,
         project: &str,
         items: &[String],
-        now: &str,
+        now: &Time,
     ) -> Result<()> {
         if items.is_empty() {
             return Ok(());
@@ -80,17 +81,21 @@ impl Write<'_> {
         self.store
             .run(
                 "INSERT INTO recall_log (session_id, item, given_at)
-             SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
+             SELECT :session, value, :now FROM json_each(:items) WHERE true
              ON CONFLICT DO UPDATE SET given_at = excluded.given_at, times = times + 1",
-                params![session, serde_json::to_string(items).expect("strings"), now],
+                named_params! {
+                    ":session": session,
+                    ":items": serde_json::to_string(items).expect("strings"),
+                    ":now": now,
+                },
             )
             .await?;
         for file in items.iter().filter_map(|i| i.strip_prefix("fact:")) {
             self.store
                 .run(
                     "UPDATE knowledge_base SET usage_count = usage_count + 1
-                 WHERE project = ?1 AND file = ?2",
-                    params![project, file],
+                 WHERE project = :project AND file = :file",
+                    named_params! {":project": project, ":file": file},
                 )
                 .await?;
         }
@@ -153,18 +158,22 @@ impl Store {
                 if source == "compact" {
                     // Compaction dropped what the session was given: it may be given again.
                     self.run(
-                        "UPDATE session_summaries SET recall_since = ?2 WHERE session_id = ?1",
-                        params![ctx.session_id.as_str(), at.now],
+                        "UPDATE session_summaries SET recall_since = :now
+                         WHERE session_id = :session",
+                        named_params! {":session": ctx.session_id.as_str(), ":now": at.now},
                     )
                     .await?;
                 }
                 // The start itself is stored (a row counts as changed) even when the
                 // model is the same.
                 self.run(
-                    "UPDATE session_summaries SET model = ?2, version = version + 1
-                     WHERE session_id = ?1 AND ?2 IS NOT NULL AND model IS NOT ?2
+                    "UPDATE session_summaries SET model = :model, version = version + 1
+                     WHERE session_id = :session AND :model IS NOT NULL AND model IS NOT :model
                        AND origin IS NULL",
-                    params![ctx.session_id.as_str(), model.as_deref()],
+                    named_params! {
+                        ":session": ctx.session_id.as_str(),
+                        ":model": model.as_deref(),
+                    },
                 )
                 .await?;
                 1
@@ -190,7 +199,8 @@ impl Store {
     /// collides with another machine's or joins another project's session.
     fn flag_session(&self, at: &Stamp<'_>) -> String {
         let machine = self.machine().map_or("", |s| s.machine.as_str());
-        let day = at.now.get(..10).unwrap_or(at.now);
+        let now = at.now.as_str();
+        let day = now.get(..10).unwrap_or(now);
         let of = crate::trust::digest(format!("{machine}\n{}", at.project).as_bytes());
         format!("{UNKNOWN_SESSION}-{day}-{}", &of[..12])
     }
@@ -209,7 +219,7 @@ impl Store {
             "INSERT INTO session_summaries
                  (session_id, project, cwd, transcript_path, start_source, started_at, updated_at,
                   root)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+             VALUES (:session, :project, :cwd, :transcript_path, :source, :now, :now, :root)
              ON CONFLICT (session_id) DO UPDATE SET
                  start_source = coalesce(start_source, excluded.start_source),
                  transcript_path = coalesce(transcript_path, excluded.transcript_path),
@@ -218,15 +228,15 @@ impl Store {
              WHERE origin IS NULL
                AND (excluded.start_source IS NOT NULL AND start_source IS NULL
                     OR excluded.started_at < started_at)",
-            params![
-                ctx.session_id.as_str(),
-                at.project,
-                ctx.cwd.as_deref(),
-                ctx.transcript_path.as_deref(),
-                source,
-                at.now,
-                at.root.to_string_lossy().as_ref()
-            ],
+            named_params! {
+                ":session": ctx.session_id.as_str(),
+                ":project": at.project,
+                ":cwd": ctx.cwd.as_deref(),
+                ":transcript_path": ctx.transcript_path.as_deref(),
+                ":source": source,
+                ":now": at.now,
+                ":root": at.root.to_string_lossy().as_ref(),
+            },
         )
         .await
     }
@@ -240,7 +250,7 @@ impl Store {
         session: &str,
         key: &Key,
         id: &str,
-        now: &str,
+        now: &Time,
     ) -> Result<Option<String>> {
         let hash = match key {
             Key::Natural(k) => return Ok(Some(k.clone())),
@@ -249,39 +259,40 @@ impl Store {
         // The newest row of the session with this content up to this event's time (a late
         // event, drained or replayed, is judged against what came before it): the key
         // itself, or a repeat's.
-        let previous = self
-            .rows(
+        #[derive(serde::Deserialize)]
+        struct Previous {
+            id: String,
+            created_at: String,
+        }
+        let previous: Option<Previous> = self
+            .first(
                 &format!(
                     "SELECT id, created_at FROM {table}
-                     WHERE session_id = ?1 AND {column} >= ?2 AND {column} < ?2 || '\u{7f}'
-                       AND created_at <= ?3
+                     WHERE session_id = :session AND {column} >= :hash
+                       AND {column} < :hash || '\u{7f}' AND created_at <= :now
                      ORDER BY id DESC LIMIT 1"
                 ),
-                params![session, hash.as_str(), now],
+                named_params! {":session": session, ":hash": hash.as_str(), ":now": now},
             )
             .await?;
-        let Some(prev) = previous.first() else {
+        let Some(prev) = previous else {
             return Ok(Some(hash.clone()));
         };
-        let (prev_id, prev_at) = (text(&prev[0]).unwrap_or_default(), text(&prev[1]));
-        if prev_at.as_deref() == Some(now) {
+        if prev.created_at == now.as_str() {
             // The same content at the same instant is this very event, delivered again
             // later: a spool entry drained twice, a recording replayed twice.
             return Ok(None);
         }
-        let close = prev_at
-            .as_deref()
-            .is_some_and(|p| ms_between(p, now) <= REDELIVERY_MS);
-        let something_between = !self
-            .rows(
+        let close = ms_between(&prev.created_at, now) <= REDELIVERY_MS;
+        let something_between = self
+            .exists(
                 &format!(
-                    "SELECT 1 FROM {table} WHERE session_id = ?1 AND id > ?2 AND created_at <= ?3
-                     LIMIT 1"
+                    "SELECT 1 FROM {table}
+                     WHERE session_id = :session AND id > :id AND created_at <= :now LIMIT 1"
                 ),
-                params![session, prev_id.as_str(), now],
+                named_params! {":session": session, ":id": prev.id.as_str(), ":now": now},
             )
-            .await?
-            .is_empty();
+            .await?;
         Ok((!close || something_between).then(|| format!("{hash}~{id}")))
     }
 
@@ -300,29 +311,30 @@ impl Store {
                 // session's latest prompt before it.
                 "INSERT INTO task_log (id, session_id, task_key, task_id, source_event, agent_id,
                      agent_type, subagent_type, task, project, cwd, created_at, task_ref)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                     CASE WHEN ?5 = 'PreToolUse'
-                          THEN coalesce(?13, (SELECT task_ref FROM task_log
-                                              WHERE session_id = ?2 AND source_event <> 'PreToolUse'
-                                                AND id < ?1
+                 VALUES (:id, :session, :key, :task_id, :source_event, :agent_id, :agent_type,
+                     :subagent_type, :task, :project, :cwd, :now,
+                     CASE WHEN :source_event = 'PreToolUse'
+                          THEN coalesce(:prompt_id, (SELECT task_ref FROM task_log
+                                              WHERE session_id = :session
+                                                AND source_event <> 'PreToolUse' AND id < :id
                                               ORDER BY id DESC LIMIT 1))
-                          ELSE ?3 END)
+                          ELSE :key END)
                  ON CONFLICT (session_id, task_key) DO NOTHING",
-                params![
-                    id.as_str(),
-                    sid,
-                    key.as_str(),
-                    t.task_id.as_deref(),
-                    ctx.hook_event.as_str(),
-                    ctx.agent_id.as_deref(),
-                    ctx.agent_type.as_deref(),
-                    t.subagent_type.as_deref(),
-                    t.text.as_str(),
-                    at.project,
-                    ctx.cwd.as_deref(),
-                    at.now,
-                    ctx.prompt_id.as_deref()
-                ],
+                named_params! {
+                    ":id": id.as_str(),
+                    ":session": sid,
+                    ":key": key.as_str(),
+                    ":task_id": t.task_id.as_deref(),
+                    ":source_event": ctx.hook_event.as_str(),
+                    ":agent_id": ctx.agent_id.as_deref(),
+                    ":agent_type": ctx.agent_type.as_deref(),
+                    ":subagent_type": t.subagent_type.as_deref(),
+                    ":task": t.text.as_str(),
+                    ":project": at.project,
+                    ":cwd": ctx.cwd.as_deref(),
+                    ":now": at.now,
+                    ":prompt_id": ctx.prompt_id.as_deref(),
+                },
             )
             .await?;
         if stored > 0
@@ -339,18 +351,19 @@ impl Store {
     /// prompt were filed under the prompt before it, and now join it.
     async fn adopt_later_rows(&self, sid: &str, id: &str, task_ref: &str) -> Result<()> {
         let later = self
-            .rows(
-                "SELECT 1 FROM edit_history WHERE session_id = ?1 AND id > ?2
-                 UNION ALL SELECT 1 FROM task_log WHERE session_id = ?1 AND id > ?2 LIMIT 1",
-                params![sid, id],
+            .exists(
+                "SELECT 1 FROM edit_history WHERE session_id = :session AND id > :id
+                 UNION ALL SELECT 1 FROM task_log WHERE session_id = :session AND id > :id
+                 LIMIT 1",
+                named_params! {":session": sid, ":id": id},
             )
             .await?;
-        if later.is_empty() {
+        if !later {
             return Ok(()); // the common case: nothing came after it yet
         }
-        let next = "coalesce((SELECT min(id) FROM task_log WHERE session_id = ?1 AND id > ?2
-                               AND source_event <> 'PreToolUse'), '\u{7f}')";
-        let previous = "(SELECT task_ref FROM task_log WHERE session_id = ?1 AND id < ?2
+        let next = "coalesce((SELECT min(id) FROM task_log WHERE session_id = :session
+                               AND id > :id AND source_event <> 'PreToolUse'), '\u{7f}')";
+        let previous = "(SELECT task_ref FROM task_log WHERE session_id = :session AND id < :id
                           AND source_event <> 'PreToolUse' ORDER BY id DESC LIMIT 1)";
         for (table, only) in [
             ("edit_history", ""),
@@ -358,11 +371,11 @@ impl Store {
         ] {
             self.run(
                 &format!(
-                    "UPDATE {table} SET task_ref = ?3
-                     WHERE session_id = ?1 AND id > ?2 AND id < {next}
+                    "UPDATE {table} SET task_ref = :task_ref
+                     WHERE session_id = :session AND id > :id AND id < {next}
                        AND task_ref IS {previous} {only}"
                 ),
-                params![sid, id, task_ref],
+                named_params! {":session": sid, ":id": id, ":task_ref": task_ref},
             )
             .await?;
         }
@@ -386,36 +399,37 @@ impl Store {
             "INSERT INTO edit_history (id, session_id, edit_key, tool_use_id, agent_id, agent_type,
                  file, rel_path, tool, kind, lines_added, lines_removed, diff, diff_truncated,
                  content_hash, duration_ms, project, cwd, created_at, basename, task_ref)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20,
-                 coalesce(?21, (SELECT task_ref FROM task_log
-                                WHERE session_id = ?2 AND source_event <> 'PreToolUse'
-                                  AND id < ?1
+             VALUES (:id, :session, :key, :tool_use_id, :agent_id, :agent_type, :file,
+                 :rel_path, :tool, :kind, :lines_added, :lines_removed, :diff, :diff_truncated,
+                 :content_hash, :duration_ms, :project, :cwd, :now, :basename,
+                 coalesce(:prompt_id, (SELECT task_ref FROM task_log
+                                WHERE session_id = :session AND source_event <> 'PreToolUse'
+                                  AND id < :id
                                 ORDER BY id DESC LIMIT 1)))
              ON CONFLICT (session_id, edit_key) DO NOTHING",
-            params![
-                id.as_str(),
-                sid,
-                key.as_str(),
-                e.tool_use_id.as_deref(),
-                ctx.agent_id.as_deref(),
-                ctx.agent_type.as_deref(),
-                f.file.as_str(),
-                rel,
-                e.tool.as_str(),
-                f.kind,
-                f.lines_added as i64,
-                f.lines_removed as i64,
-                f.diff.as_str(),
-                f.diff_truncated,
-                f.content_hash.as_str(),
-                e.duration_ms.map(|d| d as i64),
-                at.project,
-                ctx.cwd.as_deref(),
-                at.now,
-                super::basename(&f.file),
-                ctx.prompt_id.as_deref()
-            ],
+            named_params! {
+                ":id": id.as_str(),
+                ":session": sid,
+                ":key": key.as_str(),
+                ":tool_use_id": e.tool_use_id.as_deref(),
+                ":agent_id": ctx.agent_id.as_deref(),
+                ":agent_type": ctx.agent_type.as_deref(),
+                ":file": f.file.as_str(),
+                ":rel_path": rel,
+                ":tool": e.tool.as_str(),
+                ":kind": f.kind,
+                ":lines_added": f.lines_added as i64,
+                ":lines_removed": f.lines_removed as i64,
+                ":diff": f.diff.as_str(),
+                ":diff_truncated": f.diff_truncated,
+                ":content_hash": f.content_hash.as_str(),
+                ":duration_ms": e.duration_ms.map(|d| d as i64),
+                ":project": at.project,
+                ":cwd": ctx.cwd.as_deref(),
+                ":now": at.now,
+                ":basename": super::basename(&f.file),
+                ":prompt_id": ctx.prompt_id.as_deref(),
+            },
         )
         .await
     }
@@ -433,77 +447,81 @@ impl Store {
         if a.kind == "stop" && a.agent_id.is_none() && launch.is_none() {
             // A client that does not say which subagent stopped: the session's one open
             // launch, when there is exactly one.
-            let open = self
-                .rows(
+            #[derive(serde::Deserialize)]
+            struct Open {
+                task_id: String,
+                subagent_type: Option<String>,
+            }
+            let open: Vec<Open> = self
+                .typed(
                     "SELECT t.task_id, t.subagent_type FROM task_log t
-                     WHERE t.session_id = ?1 AND t.source_event = 'PreToolUse'
-                       AND t.task_id IS NOT NULL AND t.id < ?2
+                     WHERE t.session_id = :session AND t.source_event = 'PreToolUse'
+                       AND t.task_id IS NOT NULL AND t.id < :id
                        AND NOT EXISTS (SELECT 1 FROM swarm_coordination s
-                                       WHERE s.session_id = ?1 AND s.tool_use_id = t.task_id
+                                       WHERE s.session_id = :session AND s.tool_use_id = t.task_id
                                          AND (s.event = 'stop' OR s.status IS NOT 'async_launched'))
                      LIMIT 2",
-                    params![sid, id.as_str()],
+                    named_params! {":session": sid, ":id": id.as_str()},
                 )
                 .await?;
             if let [only] = open.as_slice() {
-                launch = text(&only[0]);
-                agent_type = agent_type.or_else(|| text(&only[1]));
+                launch = Some(only.task_id.clone());
+                agent_type = agent_type.or_else(|| only.subagent_type.clone());
             }
         }
         self.run(
             "INSERT INTO swarm_coordination (id, session_id, event_key, event, agent_id, agent_type,
                  task_id, status, detail, created_at, tool_use_id, duration_ms, tokens, tool_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             VALUES (:id, :session, :key, :event, :agent_id, :agent_type, :agent_id, :status,
+                 :detail, :now, :tool_use_id, :duration_ms, :tokens, :tool_count)
              ON CONFLICT (session_id, event_key) DO NOTHING",
-            params![
-                id.as_str(),
-                sid,
-                key.as_str(),
-                a.kind,
-                a.agent_id.as_deref(),
-                agent_type.as_deref(),
-                a.status.as_deref(),
-                a.detail.as_deref(),
-                at.now,
-                launch.as_deref(),
-                a.duration_ms.map(|v| v as i64),
-                a.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
-                a.tool_count.map(|v| v as i64)
-            ],
+            named_params! {
+                ":id": id.as_str(),
+                ":session": sid,
+                ":key": key.as_str(),
+                ":event": a.kind,
+                ":agent_id": a.agent_id.as_deref(),
+                ":agent_type": agent_type.as_deref(),
+                ":status": a.status.as_deref(),
+                ":detail": a.detail.as_deref(),
+                ":now": at.now,
+                ":tool_use_id": launch.as_deref(),
+                ":duration_ms": a.duration_ms.map(|v| v as i64),
+                ":tokens": a.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                ":tool_count": a.tool_count.map(|v| v as i64),
+            },
         )
         .await
     }
 
     /// Keeps a payload that could not be understood, with the reason; a second copy that
     /// arrives within moments (or at all, with `once`) is not kept again.
-    pub async fn reject(&self, r: &Rejected<'_>, now: &str) -> Result<Written> {
+    pub async fn reject(&self, r: &Rejected<'_>, now: &Time) -> Result<Written> {
         let tx = self.begin().await?;
-        let previous = self
-            .rows(
-                "SELECT received_at FROM rejected_events WHERE payload_key = ?1
+        let previous: Option<String> = self
+            .value(
+                "SELECT received_at FROM rejected_events WHERE payload_key = :key
                  ORDER BY received_at DESC LIMIT 1",
-                params![r.key],
+                named_params! {":key": r.key},
+                "received_at",
             )
             .await?;
-        let again = previous
-            .first()
-            .and_then(|p| text(&p[0]))
-            .is_some_and(|p| r.once || ms_between(&p, now) <= REDELIVERY_MS);
+        let again = previous.is_some_and(|p| r.once || ms_between(&p, now) <= REDELIVERY_MS);
         if !again {
             self.run(
                 "INSERT INTO rejected_events (id, received_at, reason, args, payload,
                      payload_bytes, truncated, payload_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    new_id(now),
-                    now,
-                    r.reason,
-                    serde_json::to_string(r.args).unwrap_or_default(),
-                    r.payload,
-                    r.payload_bytes as i64,
-                    r.truncated,
-                    r.key
-                ],
+                 VALUES (:id, :now, :reason, :args, :payload, :payload_bytes, :truncated, :key)",
+                named_params! {
+                    ":id": new_id(now),
+                    ":now": now,
+                    ":reason": r.reason,
+                    ":args": serde_json::to_string(r.args).unwrap_or_default(),
+                    ":payload": r.payload,
+                    ":payload_bytes": r.payload_bytes as i64,
+                    ":truncated": r.truncated,
+                    ":key": r.key,
+                },
             )
             .await?;
         }
@@ -516,13 +534,10 @@ impl Store {
     }
 }
 
-/// Milliseconds between two stored times (absolute; unreadable times are far apart).
-fn ms_between(a: &str, b: &str) -> i64 {
-    match (
-        chrono::DateTime::parse_from_rfc3339(a),
-        chrono::DateTime::parse_from_rfc3339(b),
-    ) {
-        (Ok(a), Ok(b)) => (b - a).num_milliseconds().abs(),
-        _ => i64::MAX,
+/// Milliseconds between a stored time and `b` (absolute; an unreadable time is far away).
+fn ms_between(a: &str, b: &Time) -> i64 {
+    match chrono::DateTime::parse_from_rfc3339(a) {
+        Ok(a) => (b.instant() - a.to_utc()).num_milliseconds().abs(),
+        Err(_) => i64::MAX,
     }
 }

@@ -226,7 +226,7 @@ async fn exchange(
         ));
         tables.push((*t, columns));
     }
-    let now = crate::time::Time::now().into_string();
+    let now = crate::time::Time::now();
     // Two requests when there is nothing to do: this one, and the survey.
     let look = server
         .look(
@@ -325,7 +325,7 @@ async fn exchange(
             }
         }
         store
-            .set_sync_state(&[("last_push", now.clone())])
+            .set_sync_state(&[("last_push", now.to_string())])
             .await
             .map_err(err)?;
     }
@@ -346,7 +346,7 @@ async fn exchange(
             }
         }
         store
-            .derive_pulled(crate::time::Time::now().as_str())
+            .derive_pulled(&crate::time::Time::now())
             .await
             .map_err(err)?;
         report.machines = look
@@ -356,7 +356,7 @@ async fn exchange(
             .map(|(_, l)| l)
             .collect();
         store
-            .set_sync_state(&[("last_pull", now.clone())])
+            .set_sync_state(&[("last_pull", now.to_string())])
             .await
             .map_err(err)?;
     }

@@ -12,6 +12,7 @@
 //! written.
 
 use crate::store::{Column, LATEST_VERSION, Shared};
+use crate::time::Time;
 use libsql::Value;
 use std::time::Duration;
 
@@ -30,6 +31,13 @@ pub struct Server {
 
 /// A failure talking to the server, said plainly.
 pub type Result<T> = std::result::Result<T, String>;
+
+/// Values of a statement's named parameters (`:name`), which Hrana binds by name.
+type Named = Vec<(String, Value)>;
+
+fn named(name: &str, value: impl Into<Value>) -> (String, Value) {
+    (name.to_owned(), value.into())
+}
 
 impl Server {
     /// A handle on the server at `url` (`libsql://`, `https://`, `http://`). No request yet.
@@ -113,7 +121,7 @@ impl Server {
             .map_err(|e| self.explain("connect", &e.to_string()))
     }
 
-    async fn execute(&self, step: &str, sql: &str, values: Vec<Value>) -> Result<u64> {
+    async fn execute(&self, step: &str, sql: &str, values: Named) -> Result<u64> {
         self.within(step, |conn| {
             let values = values.clone();
             async move { conn.execute(sql, values).await }
@@ -121,7 +129,7 @@ impl Server {
         .await
     }
 
-    async fn query(&self, step: &str, sql: &str, values: Vec<Value>) -> Result<Vec<Vec<Value>>> {
+    async fn query(&self, step: &str, sql: &str, values: Named) -> Result<Vec<Vec<Value>>> {
         self.within(step, |conn| {
             let values = values.clone();
             async move { collect(conn.query(sql, values).await?).await }
@@ -156,7 +164,7 @@ impl Server {
         tables: &[(Shared, Vec<Column>)],
         machine: &str,
         label: &str,
-        now: &str,
+        now: &Time,
         key_check: Option<&str>,
     ) -> Result<Look> {
         let owner = self.check_owner(tables).await?;
@@ -194,7 +202,7 @@ impl Server {
                      SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ({names});",
                     lit(machine),
                     lit(label),
-                    lit(now),
+                    lit(now.as_str()),
                     marked_or_new = if owner.empty { "true" } else { marked },
                     check = lit(key_check.unwrap_or_default()),
                     names = names.join(", ")
@@ -270,9 +278,9 @@ impl Server {
         let generation = uuid::Uuid::new_v4().to_string();
         self.execute(
             "start a new generation",
-            "INSERT INTO flowhook_meta (key, value) VALUES ('generation', ?1)
+            "INSERT INTO flowhook_meta (key, value) VALUES ('generation', :generation)
              ON CONFLICT DO UPDATE SET value = excluded.value",
-            vec![Value::from(generation.as_str())],
+            vec![named(":generation", generation.as_str())],
         )
         .await?;
         Ok(generation)
@@ -341,8 +349,8 @@ impl Server {
             let existed = self
                 .query(
                     &format!("look for {}", t.name),
-                    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                    vec![Value::from(t.name)],
+                    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = :table",
+                    vec![named(":table", t.name)],
                 )
                 .await?;
             created |= existed.is_empty();
@@ -362,8 +370,8 @@ impl Server {
             let have = self
                 .query(
                     &format!("read the columns of {}", t.name),
-                    "SELECT name FROM pragma_table_info(?1)",
-                    vec![Value::from(t.name)],
+                    "SELECT name FROM pragma_table_info(:table)",
+                    vec![named(":table", t.name)],
                 )
                 .await?;
             for (c, ty) in &columns {
@@ -396,11 +404,11 @@ impl Server {
         self.execute(
             "write the schema version",
             "INSERT INTO flowhook_meta (key, value)
-             VALUES ('schema', ?1), ('id', ?2), ('application', 'flowhook')
+             VALUES ('schema', :schema), ('id', :id), ('application', 'flowhook')
              ON CONFLICT DO UPDATE SET value = excluded.value WHERE key = 'schema'",
             vec![
-                Value::from(SCHEMA.to_string()),
-                Value::from(uuid::Uuid::new_v4().to_string()),
+                named(":schema", SCHEMA.to_string()),
+                named(":id", uuid::Uuid::new_v4().to_string()),
             ],
         )
         .await?;
@@ -504,9 +512,9 @@ impl Server {
             }
             self.execute(
                 "mark the server encrypted",
-                "INSERT INTO flowhook_meta (key, value) VALUES ('encryption', ?1)
+                "INSERT INTO flowhook_meta (key, value) VALUES ('encryption', :check)
                  ON CONFLICT DO NOTHING",
-                vec![Value::from(check)],
+                vec![named(":check", check)],
             )
             .await?;
             let rows = self
@@ -558,7 +566,7 @@ impl Server {
         // A row this machine sent before it numbered its stream gets its number.
         let insert = format!(
             "INSERT INTO {table} ({list}, origin, stream)
-             SELECT {values}, ?2, j.value ->> 'stream' FROM json_each(?1) AS j WHERE true
+             SELECT {values}, :machine, j.value ->> 'stream' FROM json_each(:rows) AS j WHERE true
              ON CONFLICT ({key}) DO UPDATE SET stream = excluded.stream
              WHERE {table}.origin = excluded.origin AND {table}.stream IS NULL",
             table = t.name,
@@ -566,7 +574,7 @@ impl Server {
             list = names.join(", "),
             values = values.join(", ")
         );
-        let args = || vec![Value::from(rows), Value::from(machine)];
+        let args = || vec![named(":rows", rows), named(":machine", machine)];
         let step = format!("push {}", t.name);
         if !t.versioned {
             let taken = self.execute(&step, &insert, args()).await?;
@@ -577,7 +585,7 @@ impl Server {
         }
         let replace = format!(
             "DELETE FROM {table} WHERE {whose} EXISTS (
-                         SELECT 1 FROM json_each(?1) AS j
+                         SELECT 1 FROM json_each(:rows) AS j
                          WHERE j.value ->> '{key}' = {table}.{key}
                            AND (j.value ->> 'version' > {table}.version {tie}))",
             table = t.name,
@@ -587,10 +595,14 @@ impl Server {
             // here as on every machine (store_pulled), so that a tie never leaves them apart.
             // A version no machine takes (not a number, past the year 9999: written on the
             // server by hand) is replaced by any.
-            whose = if t.any_writer { "" } else { "origin = ?2 AND" },
+            whose = if t.any_writer {
+                ""
+            } else {
+                "origin = :machine AND"
+            },
             tie = if t.any_writer {
                 format!(
-                    "OR j.value ->> 'version' = {table}.version AND ?2 > {table}.origin
+                    "OR j.value ->> 'version' = {table}.version AND :machine > {table}.origin
                      OR typeof({table}.version) <> 'integer' OR {table}.version > {LATEST_VERSION}",
                     table = t.name
                 )
@@ -602,7 +614,8 @@ impl Server {
         let superseded = t.any_writer.then(|| {
             format!(
                 "SELECT seq, {key}, {object} FROM {table}
-                 WHERE origin <> ?2 AND {key} IN (SELECT j.value ->> '{key}' FROM json_each(?1) AS j)
+                 WHERE origin <> :machine
+                   AND {key} IN (SELECT j.value ->> '{key}' FROM json_each(:rows) AS j)
                  ORDER BY seq",
                 table = t.name,
                 key = t.key,
