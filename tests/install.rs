@@ -163,7 +163,10 @@ fn installing_over_claude_flow_v3_and_another_tool_keeps_theirs_and_replaces_cla
     // The other tool's hooks, untouched and first; flowhook's after them; claude-flow's gone.
     assert_eq!(
         after["hooks"]["PreToolUse"],
-        json!([other["hooks"]["PreToolUse"][0], ours(Some("Agent|Task"), 5)])
+        json!([
+            other["hooks"]["PreToolUse"][0],
+            ours(Some("Agent|Task|Write|Edit|MultiEdit|NotebookEdit"), 5)
+        ])
     );
     assert_eq!(
         after["hooks"]["PostToolUse"],

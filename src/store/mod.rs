@@ -24,6 +24,7 @@
 
 mod ending;
 mod knowledge;
+mod live;
 mod maintain;
 mod memory;
 mod read;
@@ -35,6 +36,7 @@ mod stream;
 mod sync;
 mod write;
 
+pub use live::{TeamEdit, TeamTask};
 #[cfg(feature = "team")]
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
