@@ -108,6 +108,7 @@ pub async fn follow(to: &Resolved, store: &Store) -> Result<End, String> {
     let mut synced: Option<SystemTime> = None;
     let mut heads: Option<Vec<(crate::store::Shared, i64)>> = None;
     let (mut pause, mut failing) = (FAST, false);
+    let mut server = None;
     let mut next = Instant::now();
     loop {
         if !to.db.exists() {
@@ -123,18 +124,22 @@ pub async fn follow(to: &Resolved, store: &Store) -> Result<End, String> {
         let local = synced != Some(active) && !failing;
         if local || Instant::now() >= next {
             let round = match (&heads, local) {
-                (Some(h), false) => match look(to, h, &machine).await {
+                (Some(h), false) => match look(to, &mut server, h, &machine).await {
                     Ok(true) => sync(to, store).await,
                     Ok(false) => Ok(Outcome::Unchanged),
                     Err(e) => Err(e),
                 },
                 _ => sync(to, store).await,
             };
+            tracing::debug!(local, "live follower: {round:?}");
             pause = match round {
                 Err(e) => {
                     tracing::warn!("live follower: {e}");
+                    // A first failure (two machines making the server's tables at once)
+                    // is tried again soon; a server that keeps failing, ever more rarely.
+                    let after = if failing { pause * 2 } else { 2 * FAST };
                     failing = true;
-                    (pause * 2).clamp(slow, FAILING)
+                    after.min(FAILING)
                 }
                 Ok(Outcome::NotShared) => return Ok(End::NothingToFollow),
                 Ok(Outcome::Busy) => Duration::ZERO,
@@ -156,6 +161,7 @@ pub async fn follow(to: &Resolved, store: &Store) -> Result<End, String> {
 }
 
 /// What a round with the server did.
+#[derive(Debug)]
 enum Outcome {
     /// A sync ran: whether it moved rows either way, and the server's sequences it began at.
     Done {
@@ -169,18 +175,22 @@ enum Outcome {
     NotShared,
 }
 
-/// One request: whether the team pushed since `heads`.
+/// One request: whether the team pushed since `heads`. The server's handle is made once.
 async fn look(
     to: &Resolved,
+    server: &mut Option<Server>,
     heads: &[(crate::store::Shared, i64)],
     machine: &str,
 ) -> Result<bool, String> {
-    let (url, token) = super::server_of(to)?;
-    let deadline = Duration::from_millis(to.config().sync.request_timeout_ms);
-    Server::new(&url, &token, deadline)
-        .await?
-        .changed_since(heads, machine)
-        .await
+    let server = match server {
+        Some(s) => s,
+        None => {
+            let (url, token) = super::server_of(to)?;
+            let deadline = Duration::from_millis(to.config().sync.request_timeout_ms);
+            server.insert(Server::new(&url, &token, deadline).await?)
+        }
+    };
+    server.changed_since(heads, machine).await
 }
 
 async fn sync(to: &Resolved, store: &Store) -> Result<Outcome, String> {

@@ -549,15 +549,15 @@ impl Server {
                 )
             })
             .collect();
-        let rows = self
-            .query(
+        // A batch is one HTTP request; a query is two (its statement is described first).
+        let results = self
+            .batch(
                 "look for the team's new rows",
-                &format!("SELECT {}", any.join(" OR ")),
-                Vec::new(),
+                &format!("SELECT {};", any.join(" OR ")),
             )
             .await?;
         Ok(matches!(
-            rows.first().and_then(|r| r.first()),
+            results.first().and_then(|r| r.first()).and_then(|r| r.first()),
             Some(Value::Integer(n)) if *n != 0
         ))
     }
