@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 fn machine(label: &str, url: &str, extra: &str) -> Machine {
     let m = Machine::new(label, url, None);
     let file = m.w.home().join(".config/flowhook/hooks.toml");
-    let mut text = std::fs::read_to_string(&file).unwrap();
-    text.push_str(extra);
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("live = false\n", &format!("live = true\n{extra}"));
     std::fs::write(&file, text).unwrap();
     m
 }
@@ -123,8 +124,8 @@ fn a_teammates_edit_is_in_my_next_prompt_with_the_now_line_and_warns_before_my_e
         return;
     }
     let server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "[log]\nlevel = \"debug\"\n");
-    let bo = machine("bo@laptop", &server.url(), "[log]\nlevel = \"debug\"\n");
+    let ana = machine("ana@desk", &server.url(), "");
+    let bo = machine("bo@laptop", &server.url(), "");
     // Bo's session is active and has edited the file.
     hook(&bo, &prompt(&bo, "sb", "Tidy the checkout module"));
     hook(&bo, &edit_of(&bo, "sb", "tb1", "src/checkout/limits.py"));
@@ -147,14 +148,6 @@ fn a_teammates_edit_is_in_my_next_prompt_with_the_now_line_and_warns_before_my_e
         "ana's edit never reached bo"
     );
     eprintln!("ana's edit in bo's database after {:?}", returned.elapsed());
-    for m in [&ana, &bo] {
-        let log = m.w.state().join("flowhook.log");
-        eprintln!(
-            "{}:\n{}",
-            m.label,
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-    }
     assert!(returned.elapsed() < Duration::from_secs(5));
     // Bo's next prompt: the file both touch comes first, with ana's task, then ana's line.
     let said = context(&hook(&bo, &prompt(&bo, "sb", "continue")));
@@ -319,7 +312,7 @@ fn local_mode_and_a_project_not_shared_start_no_follower() {
     );
     // Sync mode, but the project is not shared: no follower either.
     let server_url = "http://127.0.0.1:9";
-    let m = Machine::new("ana@desk", server_url, None);
+    let m = machine("ana@desk", server_url, "");
     std::fs::remove_dir_all(m.w.project().join(".git")).unwrap();
     hook(&m, &prompt(&m, "s", "unshared work"));
     std::thread::sleep(Duration::from_millis(500));
@@ -442,4 +435,52 @@ fn the_now_part_shows_only_this_projects_rows_and_bounds_hostile_text() {
     assert!(!said.contains('\u{1b}') && !said.contains('\u{202e}') && !said.contains('\u{7}'));
     assert!(line.chars().count() < 200, "{line}");
     assert_eq!(said.lines().count(), 2, "{said}");
+}
+
+#[test]
+fn a_swarm_and_agent_memory_reach_the_teammate_live_and_show_draws_them() {
+    if !common::server::sqld_available() {
+        return;
+    }
+    let server = Sqld::start();
+    let ana = machine("ana@desk", &server.url(), "");
+    let bo = machine("bo@laptop", &server.url(), "");
+    hook(&bo, &prompt(&bo, "sb", "Review"));
+    // Ana's session delegates to a subagent (recorded from the real client).
+    let project = ana.w.project().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(fixture(
+        "transcripts/claude-code-2.1.328__subagent-fg.hooks.jsonl",
+    ))
+    .unwrap();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        hook(&ana, line.replace("/home/dev/proj", &project).as_bytes());
+    }
+    succeeded(&mut ana.cmd(&["memory", "set", "deploy", "make release"]));
+    // The value is pushed with the next hook call's nudge.
+    hook(&ana, &prompt(&ana, "sa2", "Ship it"));
+    let swarm = ana.w.count("SELECT count(*) FROM swarm_coordination");
+    assert!(swarm > 0);
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            bo.w.count("SELECT count(*) FROM swarm_coordination WHERE origin IS NOT NULL") == swarm
+                && bo.value("deploy").as_deref() == Some("make release")
+        }),
+        "ana's swarm rows or memory never reached bo"
+    );
+    let session = ana
+        .w
+        .query("SELECT session_id FROM swarm_coordination LIMIT 1")[0][0]
+        .clone();
+    let shown = |m: &Machine| {
+        let out = succeeded(&mut m.cmd(&["show", &session]));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (here, there) = (shown(&ana), shown(&bo));
+    let agents = |s: &str| {
+        s.lines()
+            .filter(|l| l.to_lowercase().contains("agent"))
+            .count()
+    };
+    assert!(agents(&here) > 0, "{here}");
+    assert_eq!(agents(&there), agents(&here), "ana:\n{here}\nbo:\n{there}");
 }
