@@ -512,6 +512,9 @@ pub struct SyncArgs {
     /// Started by a hook: quiet, and nothing to do is not an error
     #[arg(long, hide = true)]
     pub auto: bool,
+    /// Started by a hook: the live follower, which syncs while a session is active
+    #[arg(long, hide = true, conflicts_with_all = ["push", "pull", "status"])]
+    pub follow: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -122,6 +122,16 @@ pub struct Sync {
     /// The team key's file (64 hex digits, readable by its owner only), when
     /// `FLOWHOOK_TEAM_KEY` is not set. Unset: `~/.config/flowhook/team.key`.
     pub key_file: Option<PathBuf>,
+    /// Live team memory: while a session here is active, a follower in the background pushes
+    /// what hook calls record within a second or two and pulls the team's rows within
+    /// seconds (sync/live.rs).
+    pub live: bool,
+    /// The follower ends after this long without a hook call (seconds).
+    pub live_idle_secs: u64,
+    /// The longest pause between two looks at the server while nothing changes
+    /// (milliseconds; 5000: at most 12 requests a minute). Right after a change it looks
+    /// again within a second, doubling up to this.
+    pub live_poll_ms: u64,
 }
 
 impl Default for Sync {
@@ -136,6 +146,9 @@ impl Default for Sync {
             share: Vec::new(),
             encrypt: false,
             key_file: None,
+            live: true,
+            live_idle_secs: 30 * 60,
+            live_poll_ms: 5_000,
         }
     }
 }

@@ -70,10 +70,19 @@ pub async fn gather(
 ) -> crate::store::Result<Recalled> {
     let started = std::time::Instant::now();
     let query = Query::parse(text);
-    // Nothing to match (a session start, "continue", "yes"): nothing to say, but to a
-    // resumed or compacted session, which is given its own work so far.
+    // What teammates do now comes first, whatever the task's words.
+    let team = match scope.session_id {
+        Some(session) => team_now(store, &query, scope.project, session, now).await?,
+        None => Vec::new(),
+    };
+    // Nothing to match (a session start, "continue", "yes"): nothing to say (but what the
+    // team does now), but to a resumed or compacted session, which is given its own work so
+    // far.
     if query.terms.is_empty() && !scope.own_session {
-        return Ok(Recalled::default());
+        return Ok(Recalled {
+            text: render(&team, budget).0,
+            ..Recalled::default()
+        });
     }
     let candidates = store.recall_candidates(&query, scope).await?;
     let given = match scope.session_id {
@@ -139,6 +148,7 @@ pub async fn gather(
         .iter()
         .map(|s| format!("This session so far: {}", s.replace('\n', " ")))
         .collect();
+    lines.splice(0..0, team.iter().cloned());
     lines.extend(facts.iter().map(|f| fact_line(f, now)));
     lines.extend(items.iter().map(|(i, _)| line(i, now, &query)));
     lines.extend(memories.iter().map(|m| {
@@ -150,7 +160,7 @@ pub async fn gather(
         )
     }));
     let (text, kept) = render(&lines, budget);
-    let offset = usize::from(own_summary.is_some());
+    let offset = team.len() + usize::from(own_summary.is_some());
     tracing::debug!(
         candidates = candidates.items.len(),
         injected = kept.len(),
@@ -166,7 +176,7 @@ pub async fn gather(
             .enumerate()
             .map(|(i, m)| (m, injected(offset + n_facts + n_items + i)))
             .collect(),
-        own_summary: own_summary.filter(|_| injected(0)),
+        own_summary: own_summary.filter(|_| injected(team.len())),
         facts: facts
             .into_iter()
             .enumerate()
@@ -179,4 +189,35 @@ pub async fn gather(
             .collect(),
         text,
     })
+}
+
+/// The "now" lines (recall/now.rs) for `session` of `project`: nothing to read further when
+/// no other machine wrote a row of it lately, which is always so in local mode.
+async fn team_now(
+    store: &Store,
+    query: &Query,
+    project: &str,
+    session: &str,
+    now: DateTime<Utc>,
+) -> crate::store::Result<Vec<String>> {
+    use crate::recall::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
+    let since = |minutes| crate::time::Time::at(now - chrono::TimeDelta::minutes(minutes));
+    let edits = store
+        .team_edits(project, since(WINDOW_MINUTES).as_str(), 200)
+        .await?;
+    let tasks = store
+        .team_tasks(project, since(TASK_MINUTES).as_str(), 20)
+        .await?;
+    if edits.is_empty() && tasks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let edited = store.session_files(session).await?;
+    let mine = |file: &str| {
+        if query.mentions_file(file) {
+            Some(Mine::Named)
+        } else {
+            edited.iter().any(|f| f == file).then_some(Mine::Edited)
+        }
+    };
+    Ok(lines(&edits, &tasks, &mine, now))
 }

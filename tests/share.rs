@@ -23,7 +23,7 @@ fn machine(label: &str, url: &str, remote: Option<&str>, sync_extra: &str) -> Wo
         &w,
         &format!(
             "[database]\nmode = \"sync\"\nurl = \"{url}\"\n\
-             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
+             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlive = false\nlabel = \"{label}\"\n\
              {sync_extra}\n"
         ),
     );
@@ -242,7 +242,7 @@ fn only_the_projects_the_user_chose_leave_the_machine() {
     write_config(
         &w,
         &format!(
-            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\nlive = false\n\
              after_session_end = false\nshare = [\"github.com/Rust-Lang/*\"]\n",
             server.url()
         ),
@@ -682,7 +682,7 @@ fn a_server_database_of_another_application_is_refused_and_left_as_it_is() {
     write_config(
         &w,
         &format!(
-            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\nlive = false\n\
              share = [\"github.com/acme/*\"]\n",
             server2.url()
         ),
@@ -697,7 +697,7 @@ fn a_server_database_of_another_application_is_refused_and_left_as_it_is() {
     write_config(
         &w,
         &format!(
-            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n\
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\nlive = false\n\
              share = [\"github.com/acme/*\"]\n",
             fresh.url()
         ),
@@ -849,7 +849,7 @@ fn nothing_of_this_machines_paths_or_token_leaves_it() {
         &w,
         &format!(
             "[database]\nmode = \"sync\"\nurl = \"http://127.0.0.1:9/?authToken={token}\"\n\
-             [sync]\nshare = [\"github.com/acme/*\"]\ninterval_minutes = 0\n"
+             [sync]\nshare = [\"github.com/acme/*\"]\ninterval_minutes = 0\nlive = false\n"
         ),
     );
     let out = run_in(&w, &repo, &["sync"]);
@@ -1067,7 +1067,7 @@ fn with_encryption_the_server_reads_nothing_and_only_key_holders_take_part() {
     write_config(
         &carol,
         &format!(
-            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\n{extra}\n",
+            "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\ninterval_minutes = 0\nlive = false\n{extra}\n",
             server.url()
         ),
     );

@@ -22,7 +22,8 @@ fn machine(label: &str, url: &str, remote: Option<&str>, extra: &str) -> World {
         remote,
         &format!(
             "[database]\nmode = \"sync\"\nurl = \"{url}\"\n{extra}\n\
-             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
+             [sync]\nafter_session_end = false\ninterval_minutes = 0\nlive = false\n\
+             label = \"{label}\"\n\
              share = [\"github.com/acme/*\"]\n"
         ),
     );

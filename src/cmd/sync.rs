@@ -36,6 +36,13 @@ pub fn run(args: SyncArgs) -> super::Result {
             }
             return Ok(());
         }
+        if args.follow {
+            // Its database is the one a hook call wrote: gone, there is nothing to follow.
+            let store = setup.open_existing().await?;
+            let end = crate::sync::live::follow(&setup.resolved, &store).await?;
+            tracing::debug!("live follower: {end:?}");
+            return Ok(());
+        }
         // A new teammate's first sync makes the database the others' memory lands in.
         let store = setup.open().await?;
         let what = crate::sync::What {

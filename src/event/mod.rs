@@ -24,6 +24,12 @@ pub mod wire;
 use edit::EditFacts;
 use flags::{Command, Invocation};
 pub use name::Name;
+
+/// See [`tool::about_to_edit`].
+pub fn about_to_edit(p: &wire::Payload) -> Option<String> {
+    let name = Name::parse(p.hook_event_name.as_deref()?);
+    tool::about_to_edit(name, p.tool_name.as_deref()?, p)
+}
 use sha2::{Digest, Sha256};
 use wire::Payload;
 

@@ -24,6 +24,22 @@ pub(super) fn tool(
     }))
 }
 
+/// The file a PreToolUse of an edit tool is about to change: what the warning before an edit
+/// looks up (nothing is recorded for it). Only the path is read of the input, which may hold a
+/// whole file.
+pub fn about_to_edit(name: Name, tool: &str, p: &Payload) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Target {
+        file_path: Option<String>,
+        notebook_path: Option<String>,
+    }
+    if name != Name::PreToolUse || !EDIT_TOOLS.contains(&tool) {
+        return None;
+    }
+    let t: Target = parse_tool("tool_input", p.tool_input).ok()??;
+    t.file_path.or(t.notebook_path).filter(|f| !f.is_empty())
+}
+
 /// A subagent launch: the task it was given.
 fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
     let input: AgentInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();

@@ -20,7 +20,7 @@ use std::path::Path;
 pub const EVENTS: &[(Name, Option<&str>)] = &[
     (Name::SessionStart, None),
     (Name::UserPromptSubmit, None),
-    (Name::PreToolUse, Some("Agent|Task")),
+    (Name::PreToolUse, Some(PRE_TOOL_USE)),
     (
         Name::PostToolUse,
         Some("Write|Edit|MultiEdit|NotebookEdit|Agent|Task"),
@@ -31,6 +31,13 @@ pub const EVENTS: &[(Name, Option<&str>)] = &[
     (Name::PreCompact, None),
     (Name::SessionEnd, None),
 ];
+
+/// PreToolUse: a subagent's launch, and with team memory an edit about to be made (the
+/// warning when a teammate edited the file lately, record/warn.rs).
+#[cfg(feature = "team")]
+const PRE_TOOL_USE: &str = "Agent|Task|Write|Edit|MultiEdit|NotebookEdit";
+#[cfg(not(feature = "team"))]
+const PRE_TOOL_USE: &str = "Agent|Task";
 
 /// Seconds Claude Code gives a call before it gives up on it. flowhook's own watchdog ends a
 /// call at 800 ms, so this only bounds a stuck machine. SessionEnd hooks share a 1.5 s budget

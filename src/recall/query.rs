@@ -37,6 +37,15 @@ const STOPWORDS: &[&str] = &[
 ];
 
 impl Query {
+    /// Whether one of the task text's file mentions is `path`, its basename or its stem.
+    pub fn mentions_file(&self, path: &str) -> bool {
+        let basename = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let stem = basename.rsplit_once('.').map_or(basename, |(s, _)| s);
+        self.files.iter().any(|f| {
+            (f.has_dir && path.ends_with(&f.text)) || f.basename == basename || f.stem == stem
+        })
+    }
+
     pub fn parse(text: &str) -> Query {
         let mut q = Query::default();
         let mut searchable = String::with_capacity(text.len());
@@ -76,12 +85,7 @@ impl Query {
     /// or its stem, or one of its words is a word of the path (`knowledge` in
     /// `global-hooks/knowledge/knowledge_db.py`).
     pub fn names_file(&self, path: &str) -> bool {
-        let basename = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        let stem = basename.rsplit_once('.').map_or(basename, |(s, _)| s);
-        let by_mention = self.files.iter().any(|f| {
-            (f.has_dir && path.ends_with(&f.text)) || f.basename == basename || f.stem == stem
-        });
-        by_mention
+        self.mentions_file(path)
             || path
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| w.chars().count() >= 3)

@@ -103,6 +103,8 @@ impl Recorder {
         let u = self.understand(&received, &inv, &origin);
         let written = match &u {
             Understood::Ignored(what) => Ok(ignored(what)),
+            // A spooled warning could never be shown.
+            Understood::BeforeEdit(before) => Ok(ignored(&before.what)),
             Understood::Bound(Bound::Event(heard)) => {
                 match self.prepare(heard, &received, at, false).await {
                     Ok(ready) => self.store_event(&ready, at, false).await,

@@ -18,6 +18,7 @@ mod quarantine;
 mod stage;
 mod understand;
 mod upkeep;
+mod warn;
 
 pub use understand::understand_only;
 
@@ -218,6 +219,11 @@ impl Recorder {
             Understood::Ignored(what) => {
                 deadline.disarm();
                 return understand::ignored(&what);
+            }
+            Understood::BeforeEdit(before) => {
+                deadline.disarm();
+                self.warn_before_edit(&before, at, on_answer).await;
+                return understand::ignored(&before.what);
             }
             Understood::Bound(bound) => bound,
         };

@@ -16,7 +16,17 @@ use std::rc::Rc;
 pub(super) enum Understood {
     /// Not an event flowhook records, described.
     Ignored(String),
+    /// Not recorded either, but an edit about to be made, which a teammate's may concern
+    /// (record/warn.rs).
+    BeforeEdit(BeforeEdit),
     Bound(Bound),
+}
+
+/// A PreToolUse of an edit tool: the file, the session, and the project it is in.
+pub(super) struct BeforeEdit {
+    pub file: String,
+    pub to: Rc<Resolved>,
+    pub what: String,
 }
 
 /// What goes to a database: an event to store, or a payload to quarantine.
@@ -132,7 +142,13 @@ impl Recorder {
                 to,
                 cwd_given: payload_cwd.is_some(),
             })),
-            Ok(None) => Understood::Ignored(describe(payload.as_ref(), inv)),
+            Ok(None) => {
+                let what = describe(payload.as_ref(), inv);
+                match payload.as_ref().and_then(event::about_to_edit) {
+                    Some(file) => Understood::BeforeEdit(BeforeEdit { file, to, what }),
+                    None => Understood::Ignored(what),
+                }
+            }
             Err(reason) => Understood::refused(reason, to),
         }
     }

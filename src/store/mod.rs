@@ -27,6 +27,7 @@
 
 mod ending;
 mod knowledge;
+mod live;
 mod maintain;
 mod memory;
 mod read;
@@ -39,6 +40,7 @@ mod stream;
 mod sync;
 mod write;
 
+pub use live::{TeamEdit, TeamTask};
 #[cfg(feature = "team")]
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};

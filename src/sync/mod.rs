@@ -17,6 +17,7 @@
 //! Not embedded replicas, nor libsql's offline writes: their state is guarded inside one
 //! process, while dozens of hook processes share this file.
 
+pub mod live;
 mod remote;
 pub mod seal;
 pub mod share;
@@ -62,6 +63,10 @@ pub struct Report {
     /// The machines whose rows are here, by label.
     pub machines: Vec<String>,
     pub elapsed_ms: u128,
+    /// Each shared table's last sequence on the server when the sync began, in `SHARED`'s
+    /// order: what the live follower asks the server about next (sync/live.rs).
+    #[serde(skip)]
+    pub heads: Vec<i64>,
 }
 
 /// Where a sync stands, for `flowhook sync --status`.
@@ -295,6 +300,7 @@ async fn exchange(
     let mut report = Report {
         machine: machine.clone(),
         projects: projects.to_vec(),
+        heads: survey.iter().map(|s| s.last).collect(),
         ..Report::default()
     };
     let link = Link {
@@ -638,6 +644,7 @@ pub fn spawn_if_due(to: &Resolved, session_end: bool) {
     if c.database.mode != Mode::Sync || c.database.url.is_none() {
         return;
     }
+    live::nudge(to);
     let path = crate::paths::sync_lock(&to.db);
     let interval = Duration::from_secs(c.sync.interval_minutes.saturating_mul(60));
     let last = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
@@ -681,15 +688,23 @@ impl Lock {
 
     /// The lock, or `None` when another process holds it.
     fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
-        let path = crate::paths::sync_lock(db);
-        Lock::touch(&path);
-        let file = crate::paths::open_append(&path)
-            .map_err(|e| format!("cannot open the sync lock {}: {e}", path.display()))?;
+        Lock::take_at(&crate::paths::sync_lock(db))
+    }
+
+    /// The lock of the file `path` (its time set to now), or `None` when another process
+    /// holds it.
+    fn take_at(path: &std::path::Path) -> Result<Option<Lock>, String> {
+        Lock::touch(path);
+        let file = crate::paths::open_append(path)
+            .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
         Ok(crate::paths::try_lock(&file).then_some(Lock(file)))
     }
 
     fn held(db: &std::path::Path) -> bool {
-        crate::paths::open_append(&crate::paths::sync_lock(db))
-            .is_ok_and(|f| !crate::paths::try_lock(&f))
+        Lock::held_at(&crate::paths::sync_lock(db))
+    }
+
+    fn held_at(path: &std::path::Path) -> bool {
+        crate::paths::open_append(path).is_ok_and(|f| !crate::paths::try_lock(&f))
     }
 }

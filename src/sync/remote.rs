@@ -543,6 +543,33 @@ impl Server {
         }
     }
 
+    /// One request, the live follower's look: whether another machine than `machine` pushed
+    /// a row of a table past its sequence in `heads` (the last a sync saw). A range of the
+    /// primary key from there: what it reads is what arrived since, not the table.
+    pub async fn changed_since(&self, heads: &[(Shared, i64)], machine: &str) -> Result<bool> {
+        let m = lit(machine);
+        let any: Vec<String> = heads
+            .iter()
+            .map(|(t, after)| {
+                format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE seq > {after} AND origin <> {m})",
+                    t.name
+                )
+            })
+            .collect();
+        // A batch is one HTTP request; a query is two (its statement is described first).
+        let results = self
+            .batch(
+                "look for the team's new rows",
+                &format!("SELECT {};", any.join(" OR ")),
+            )
+            .await?;
+        Ok(matches!(
+            results.first().and_then(|r| r.first()).and_then(|r| r.first()),
+            Some(Value::Integer(n)) if *n != 0
+        ))
+    }
+
     /// One trivial request: whether the server answers, and accepts the token.
     pub async fn ping(&self) -> Result<()> {
         self.query("answer", "SELECT 1", Vec::new()).await.map(drop)

@@ -36,7 +36,8 @@ pub fn clone_with_user_config(w: &World, remote: Option<&str>, hooks_toml: &str)
 }
 
 impl Machine {
-    /// A clone of github.com/acme/shop labelled `label`, in sync mode with `url`, sharing it.
+    /// A clone of github.com/acme/shop labelled `label`, in sync mode with `url`, sharing it,
+    /// synced by hand only (no live follower: `tests/live.rs` turns it on).
     pub fn new(label: &str, url: &str, skew: Option<&str>) -> Machine {
         let w = World::new();
         clone_with_user_config(
@@ -44,7 +45,8 @@ impl Machine {
             Some(SHOP),
             &format!(
                 "[database]\nmode = \"sync\"\nurl = \"{url}\"\n\
-                 [sync]\nafter_session_end = false\ninterval_minutes = 0\nlabel = \"{label}\"\n\
+                 [sync]\nafter_session_end = false\ninterval_minutes = 0\nlive = false\n\
+                 label = \"{label}\"\n\
                  share = [\"github.com/acme/*\"]\n"
             ),
         );
