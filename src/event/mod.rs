@@ -40,6 +40,13 @@ pub struct Context {
     pub hook_event: String,
 }
 
+impl Context {
+    /// The hook event as named ([`Name::Unknown`] for a flag call's `cli:<word>`).
+    pub fn name(&self) -> Name {
+        Name::parse(&self.hook_event)
+    }
+}
+
 /// The events flowhook records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -136,12 +143,12 @@ impl Edit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subagent {
-    /// Idempotency key within the session.
-    pub key: Key,
-    /// `start`, `stop` or `result`.
-    pub kind: &'static str,
+/// What one start, stop or result says of a subagent: recorded from an event (in a
+/// [`Subagent`]) and read back from `swarm_coordination` for its session's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Swarm {
+    /// `start`, `stop` or `result` (a pulled row: whatever another machine sent).
+    pub kind: String,
     pub agent_id: Option<String>,
     pub agent_type: Option<String>,
     /// The Agent tool call that launched it: links it to its launch in task_log.
@@ -150,26 +157,25 @@ pub struct Subagent {
     pub status: Option<String>,
     pub duration_ms: Option<u64>,
     pub tokens: Option<u64>,
+}
+
+impl Swarm {
+    fn new(kind: &str) -> Swarm {
+        Swarm {
+            kind: kind.to_owned(),
+            ..Swarm::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subagent {
+    /// Idempotency key within the session.
+    pub key: Key,
+    pub swarm: Swarm,
     pub tool_count: Option<u64>,
     /// The subagent's last message or the notification's summary (bounded).
     pub detail: Option<String>,
-}
-
-impl Subagent {
-    fn new(kind: &'static str, key: Key) -> Subagent {
-        Subagent {
-            key,
-            kind,
-            agent_id: None,
-            agent_type: None,
-            tool_use_id: None,
-            status: None,
-            duration_ms: None,
-            tokens: None,
-            tool_count: None,
-            detail: None,
-        }
-    }
 }
 
 /// A normalised event with its context.
@@ -187,7 +193,7 @@ impl Normalised {
             Event::SessionStart { source, .. } => format!("pre-task (SessionStart {source})"),
             Event::Edit(e) => format!("post-edit ({})", e.tool),
             Event::SessionEnd { .. } => format!("session-end ({})", self.ctx.hook_event),
-            Event::Subagent(a) => format!("subagent {} ({})", a.kind, self.ctx.hook_event),
+            Event::Subagent(a) => format!("subagent {} ({})", a.swarm.kind, self.ctx.hook_event),
         }
     }
 }
@@ -380,10 +386,10 @@ impl Normalised {
             Event::Subagent(a) => {
                 key = Some(&mut a.key);
                 let optional = [
-                    &mut a.agent_id,
-                    &mut a.agent_type,
-                    &mut a.tool_use_id,
-                    &mut a.status,
+                    &mut a.swarm.agent_id,
+                    &mut a.swarm.agent_type,
+                    &mut a.swarm.tool_use_id,
+                    &mut a.swarm.status,
                 ];
                 fields.extend(optional.into_iter().flatten());
             }

@@ -2,7 +2,7 @@
 //! (Write, Edit, MultiEdit, NotebookEdit), a subagent's result. Other tools are not ours.
 
 use super::wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
-use super::{Edit, Env, Event, Key, Name, Subagent, Task, edit, parse_tool};
+use super::{Edit, Env, Event, Key, Name, Subagent, Swarm, Task, edit, parse_tool};
 
 /// The tools whose PostToolUse is a post-edit.
 const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
@@ -72,19 +72,22 @@ fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, String> {
         .flatten()
         .unwrap_or_default();
     Ok(Subagent {
-        agent_id: r.agent_id,
-        agent_type: r.agent_type.or(input.subagent_type),
-        tool_use_id: p.tool_use_id.clone(),
-        status: if failed {
-            Some("failed".to_owned())
-        } else {
-            r.status
+        key,
+        swarm: Swarm {
+            kind: "result".to_owned(),
+            agent_id: r.agent_id,
+            agent_type: r.agent_type.or(input.subagent_type),
+            tool_use_id: p.tool_use_id.clone(),
+            status: if failed {
+                Some("failed".to_owned())
+            } else {
+                r.status
+            },
+            duration_ms: r.total_duration_ms.or(p.duration_ms),
+            tokens: r.total_tokens,
         },
-        duration_ms: r.total_duration_ms.or(p.duration_ms),
-        tokens: r.total_tokens,
         tool_count: r.total_tool_use_count,
         detail: p.error.as_deref().map(|e| env.message(e)),
-        ..Subagent::new("result", key)
     })
 }
 
@@ -130,7 +133,10 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (a.tool_use_id.as_deref(), a.agent_type.as_deref()),
+            (
+                a.swarm.tool_use_id.as_deref(),
+                a.swarm.agent_type.as_deref()
+            ),
             (Some("toolu_1"), Some("researcher"))
         );
     }

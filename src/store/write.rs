@@ -429,8 +429,9 @@ impl Store {
         else {
             return Ok(0);
         };
-        let (mut launch, mut agent_type) = (a.tool_use_id.clone(), a.agent_type.clone());
-        if a.kind == "stop" && a.agent_id.is_none() && launch.is_none() {
+        let (mut launch, mut agent_type) =
+            (a.swarm.tool_use_id.clone(), a.swarm.agent_type.clone());
+        if a.swarm.kind == "stop" && a.swarm.agent_id.is_none() && launch.is_none() {
             // A client that does not say which subagent stopped: the session's one open
             // launch, when there is exactly one.
             let open = self
@@ -459,15 +460,15 @@ impl Store {
                 id.as_str(),
                 sid,
                 key.as_str(),
-                a.kind,
-                a.agent_id.as_deref(),
+                a.swarm.kind.as_str(),
+                a.swarm.agent_id.as_deref(),
                 agent_type.as_deref(),
-                a.status.as_deref(),
+                a.swarm.status.as_deref(),
                 a.detail.as_deref(),
                 at.now,
                 launch.as_deref(),
-                a.duration_ms.map(|v| v as i64),
-                a.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                a.swarm.duration_ms.map(|v| v as i64),
+                a.swarm.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
                 a.tool_count.map(|v| v as i64)
             ],
         )
