@@ -327,7 +327,7 @@ async fn team_checks(
         Err(e) => problems.push(Finding {
             level: Level::Error,
             at: "sync".into(),
-            problem: e,
+            problem: e.to_string(),
             fix: "hooks keep recording locally; the next sync sends it all".into(),
         }),
     }
