@@ -18,12 +18,14 @@ pub mod flags;
 mod lifecycle;
 mod name;
 mod prompt;
+mod refusal;
 mod tool;
 pub mod wire;
 
 use edit::EditFacts;
 use flags::{Command, Invocation};
 pub use name::Name;
+pub use refusal::Refusal;
 use sha2::{Digest, Sha256};
 use wire::Payload;
 
@@ -262,7 +264,7 @@ pub fn normalise(
     payload: Option<&Payload>,
     inv: &Invocation,
     env: &Env,
-) -> Result<Option<Normalised>, String> {
+) -> Result<Option<Normalised>, Refusal> {
     let empty = Payload::default();
     let p = payload.unwrap_or(&empty);
 
@@ -274,20 +276,13 @@ pub fn normalise(
             tracing::debug!(word, "claude-flow hook we do not record");
             return Ok(None);
         }
-        (None, Command::FromStdin) if payload.is_some() => {
-            return Err(
-                "the payload has no hook_event_name and no event was named on the \
-                        command line (flowhook pre-task|post-edit|session-end)"
-                    .to_owned(),
-            );
-        }
-        (None, Command::FromStdin) => return Err("empty stdin and no event named".to_owned()),
+        (None, Command::FromStdin) if payload.is_some() => return Err(Refusal::NoEventName),
+        (None, Command::FromStdin) => return Err(Refusal::Empty),
     };
     let from_cli = p.hook_event_name.is_none();
     if !from_cli && !is_event_name(&event_name) {
-        return Err(format!(
-            "hook_event_name {:?} is not a hook event name",
-            crate::text::truncate(&event_name, 80).0
+        return Err(Refusal::NotAnEventName(
+            crate::text::truncate(&event_name, 80).0.to_owned(),
         ));
     }
 
@@ -299,7 +294,7 @@ pub fn normalise(
         .filter(|s| !s.is_empty());
     let Some(session_id) = session_id.or_else(|| from_cli.then(|| UNKNOWN_SESSION.to_owned()))
     else {
-        return Err(format!("{event_name} payload has no session_id"));
+        return Err(Refusal::NoSessionId(event_name));
     };
     let ctx = Context {
         session_id,
@@ -321,7 +316,7 @@ pub fn normalise(
         Name::UserPromptSubmit => prompt::prompt(p, env)?,
         name @ (Name::PreToolUse | Name::PostToolUse | Name::PostToolUseFailure) => {
             if p.tool_name.is_none() {
-                return Err(format!("{event_name} payload has no tool_name"));
+                return Err(Refusal::NoToolName(event_name));
             }
             tool::tool(name, tool, p, env)?
         }
@@ -416,21 +411,19 @@ fn is_event_name(name: &str) -> bool {
 /// Parses one of the tool fields into the tool's type, naming the field path on error.
 /// The message never quotes the offending value: it could hold a secret.
 fn parse_tool<T: serde::de::DeserializeOwned>(
-    field: &str,
+    field: &'static str,
     raw: Option<&serde_json::value::RawValue>,
-) -> Result<Option<T>, String> {
+) -> Result<Option<T>, Refusal> {
     let Some(raw) = raw.filter(|r| r.get() != "null") else {
         return Ok(None);
     };
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de)
         .map(Some)
-        .map_err(|e| match e.path().to_string().as_str() {
-            "." => format!("{field}: {}", crate::input::describe_error(e.inner())),
-            path => format!(
-                "{field}.{path}: {}",
-                crate::input::describe_error(e.inner())
-            ),
+        .map_err(|e| Refusal::ToolField {
+            field,
+            path: e.path().to_string(),
+            source: e.into_inner(),
         })
 }
 
@@ -458,11 +451,12 @@ mod tests {
         }
     }
 
+    /// What `raw` and `args` mean, or the refusal as it is stored.
     pub(super) fn norm(raw: &str, args: &[&str]) -> Result<Option<Normalised>, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let inv = Invocation::from_args(&args).unwrap();
         let p: Option<Payload> = (!raw.is_empty()).then(|| serde_json::from_str(raw).unwrap());
-        normalise(p.as_ref(), &inv, &env())
+        normalise(p.as_ref(), &inv, &env()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! UserPromptSubmit: a user's task, or, when the "prompt" is a `<task-notification>` block
 //! the client wrote itself (hook contract §7), a background agent's result.
 
-use super::{Env, Event, Key, Subagent, Swarm, Task, wire::Payload};
+use super::{Env, Event, Key, Refusal, Subagent, Swarm, Task, wire::Payload};
 
-pub(super) fn prompt(p: &Payload, env: &Env) -> Result<Option<Event>, String> {
+pub(super) fn prompt(p: &Payload, env: &Env) -> Result<Option<Event>, Refusal> {
     let prompt = p
         .prompt
         .as_deref()
-        .ok_or("UserPromptSubmit payload has no prompt")?;
+        .ok_or(Refusal::Missing("UserPromptSubmit payload has no prompt"))?;
     if let Some(notification) = prompt.trim_start().strip_prefix("<task-notification>") {
         return Ok(task_notification(notification, prompt, env).map(Event::Subagent));
     }

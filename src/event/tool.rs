@@ -2,7 +2,7 @@
 //! (Write, Edit, MultiEdit, NotebookEdit), a subagent's result. Other tools are not ours.
 
 use super::wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
-use super::{Edit, Env, Event, Key, Name, Subagent, Swarm, Task, edit, parse_tool};
+use super::{Edit, Env, Event, Key, Name, Refusal, Subagent, Swarm, Task, edit, parse_tool};
 
 /// The tools whose PostToolUse is a post-edit.
 const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
@@ -12,7 +12,7 @@ pub(super) fn tool(
     tool: &str,
     p: &Payload,
     env: &Env,
-) -> Result<Option<Event>, String> {
+) -> Result<Option<Event>, Refusal> {
     let agent_tool = matches!(tool, "Agent" | "Task");
     Ok(Some(match name {
         Name::PreToolUse if agent_tool => Event::Task(launch(tool, p, env)?),
@@ -25,7 +25,7 @@ pub(super) fn tool(
 }
 
 /// A subagent launch: the task it was given.
-fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
+fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, Refusal> {
     let input: AgentInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
     let text = match (input.description.as_deref(), input.prompt.as_deref()) {
         (Some(d), Some(pr)) => format!("{d}: {pr}"),
@@ -44,7 +44,7 @@ fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
     ))
 }
 
-fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
+fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, Refusal> {
     let input: EditInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
     let response: Option<EditResponse> = parse_tool("tool_response", p.tool_response)?;
     let mut facts = edit::facts(tool, &input, response.as_ref(), env.diff_bytes)?;
@@ -55,7 +55,7 @@ fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
 
 /// What the Agent tool returned: the subagent's outcome (or its failure), linked to its
 /// launch by tool_use_id.
-fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, String> {
+fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, Refusal> {
     let r: AgentResponse = parse_tool("tool_response", p.tool_response)?.unwrap_or_default();
     let failed = name == Name::PostToolUseFailure;
     let key = match &p.tool_use_id {
