@@ -11,7 +11,7 @@ pub fn run(args: SyncArgs) -> super::Result {
     if args.init_key {
         let file = crate::sync::seal::key_file(&setup.config().sync)
             .ok_or("no place for the key: set sync.key_file")?;
-        crate::sync::seal::init_key(&file).map_err(|e| e.to_string())?;
+        crate::sync::seal::init_key(&file)?;
         println!(
             "Made a team key in {} (readable by you alone). Give the same file to each \
              teammate over a channel you trust (not the team server, not the repository), \
@@ -28,9 +28,7 @@ pub fn run(args: SyncArgs) -> super::Result {
                 true => Some(setup.open_existing().await?),
                 false => None,
             };
-            let s = crate::sync::status(&setup.resolved, store.as_ref())
-                .await
-                .map_err(|e| e.to_string())?;
+            let s = crate::sync::status(&setup.resolved, store.as_ref()).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&s).expect("plain struct"));
             } else {
