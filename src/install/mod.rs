@@ -131,8 +131,10 @@ pub enum ShapeError {
     HooksNotAnObject,
     #[error("hooks.{0} is not a list")]
     NotAList(&'static str),
+    #[cfg(feature = "mcp")]
     #[error("the file is not a JSON object")]
     NotAnObject,
+    #[cfg(feature = "mcp")]
     #[error("its \"mcpServers\" key is not an object")]
     ServersNotAnObject,
 }

@@ -53,7 +53,8 @@ pub enum ServeError {
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("MCP start-up: {0}")]
-    StartUp(#[source] rmcp::service::ServerInitializeError),
+    /// Boxed: rmcp's error is large, and the others are small.
+    StartUp(#[source] Box<rmcp::service::ServerInitializeError>),
     #[error("MCP server: {0}")]
     Stopped(#[source] tokio::task::JoinError),
 }
@@ -79,7 +80,7 @@ pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), Ser
         let running = server
             .serve(rmcp::transport::stdio())
             .await
-            .map_err(ServeError::StartUp)?;
+            .map_err(|e| ServeError::StartUp(Box::new(e)))?;
         running
             .waiting()
             .await
