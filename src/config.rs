@@ -322,21 +322,41 @@ pub const USER_ONLY: &[&str] = &["sync.share", "project.ids"];
 pub const UNTRUSTED_TIMEOUT_MS: u64 = 2000;
 
 /// A configuration file that exists but cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration {}: {why}", .path.display())]
 pub struct ConfigError {
     pub path: PathBuf,
-    pub message: String,
+    #[source]
+    pub why: Invalid,
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid configuration {}: {}",
-            self.path.display(),
-            self.message
-        )
-    }
+/// Why a configuration file cannot be used; a message never quotes a value (it may be a
+/// token).
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error("no such file")]
+    Missing,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "not a regular file (a device, a FIFO or a directory); configuration is read from \
+         regular files only"
+    )]
+    NotAFile,
+    #[error("larger than {} KiB; not read", MAX_BYTES / 1024)]
+    TooLarge,
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    /// TOML that does not parse, or does not fit the settings: where, and why without the
+    /// value (see `toml_error`).
+    #[error("{0}")]
+    Toml(String),
+    #[error(
+        "retention.older_than_days = {0} is out of range: at most {max} (a century; 0 keeps \
+         everything)",
+        max = MAX_AGE_DAYS
+    )]
+    Age(u32),
 }
 
 /// The configuration in effect, and where it came from.
@@ -381,7 +401,7 @@ impl Config {
         if let Some(path) = explicit {
             let (_, mut table) = read_file(&path, None)?.ok_or_else(|| ConfigError {
                 path: path.clone(),
-                message: "no such file".to_owned(),
+                why: Invalid::Missing,
             })?;
             loaded.misplaced.extend(no_global_id(&mut table, &path));
             loaded.config = from_table(table, &path)?;
@@ -426,20 +446,18 @@ impl Config {
     }
 
     /// Parses a file's text; the error names the line, column and key.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    pub fn parse(text: &str) -> Result<Config, Invalid> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| Invalid::Toml(toml_error(text, &e)))?;
         config.check()?;
         Ok(config)
     }
 
     /// Values the types allow but flowhook cannot use; the error names the key.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), Invalid> {
         let days = self.retention.older_than_days;
         if days > MAX_AGE_DAYS {
-            return Err(format!(
-                "retention.older_than_days = {days} is out of range: at most {MAX_AGE_DAYS} \
-                 (a century; 0 keeps everything)"
-            ));
+            return Err(Invalid::Age(days));
         }
         Ok(())
     }
@@ -451,7 +469,7 @@ pub const MAX_BYTES: u64 = 1024 * 1024;
 /// The text of the configuration file at `path`, `None` when it does not exist: read only
 /// from a regular file of at most [`MAX_BYTES`], without waiting on a FIFO; `project`: the
 /// root the file is in, which it may not leave (see `paths::open_in_project`).
-pub fn read_text(path: &Path, project: Option<&Path>) -> Result<Option<String>, String> {
+pub fn read_text(path: &Path, project: Option<&Path>) -> Result<Option<String>, Invalid> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let opened = match project {
@@ -464,30 +482,23 @@ pub fn read_text(path: &Path, project: Option<&Path>) -> Result<Option<String>, 
     let file = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
-    let meta = file.metadata().map_err(|e| e.to_string())?;
+    let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(
-            "not a regular file (a device, a FIFO or a directory); configuration is \
-                    read from regular files only"
-                .to_owned(),
-        );
+        return Err(Invalid::NotAFile);
     }
-    let too_big = || format!("larger than {} KiB; not read", MAX_BYTES / 1024);
     if meta.len() > MAX_BYTES {
-        return Err(too_big());
+        return Err(Invalid::TooLarge);
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    file.take(MAX_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(too_big());
+        return Err(Invalid::TooLarge);
     }
     String::from_utf8(bytes)
         .map(Some)
-        .map_err(|_| "not UTF-8 text".to_owned())
+        .map_err(|_| Invalid::NotUtf8)
 }
 
 /// A file's text and table, `None` when it does not exist; the error names the file, line
@@ -496,9 +507,9 @@ fn read_file(
     path: &Path,
     project: Option<&Path>,
 ) -> Result<Option<(String, toml::Table)>, ConfigError> {
-    let err = |message: String| ConfigError {
+    let err = |why| ConfigError {
         path: path.to_path_buf(),
-        message,
+        why,
     };
     let Some(text) = read_text(path, project).map_err(err)? else {
         return Ok(None);
@@ -506,7 +517,7 @@ fn read_file(
     Config::parse(&text).map_err(err)?;
     let table = text
         .parse::<toml::Table>()
-        .map_err(|e| err(toml_error(&text, &e)))?;
+        .map_err(|e| err(Invalid::Toml(toml_error(&text, &e))))?;
     Ok(Some((text, table)))
 }
 
@@ -547,12 +558,12 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
 }
 
 fn from_table(table: toml::Table, path: &Path) -> Result<Config, ConfigError> {
-    let err = |message: String| ConfigError {
+    let err = |why| ConfigError {
         path: path.to_path_buf(),
-        message,
+        why,
     };
-    let config =
-        Config::deserialize(table).map_err(|e| err(e.to_string().trim_end().to_owned()))?;
+    let config = Config::deserialize(table)
+        .map_err(|e| err(Invalid::Toml(e.to_string().trim_end().to_owned())))?;
     config.check().map_err(err)?;
     Ok(config)
 }
@@ -650,11 +661,13 @@ mod tests {
             format!("[sync]\nshare = \"{token}\"\n"),
             format!("log = \"{token}\"\n"),
         ] {
-            let err = Config::parse(&text).unwrap_err();
+            let err = Config::parse(&text).unwrap_err().to_string();
             assert!(!err.contains(&token[..12]), "{err}");
             assert!(err.starts_with("line "), "{err}");
         }
-        let err = Config::parse("[hook]\n\ntimeout_ms = \"soon\"\n").unwrap_err();
+        let err = Config::parse("[hook]\n\ntimeout_ms = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("line 3, column 14 (timeout_ms): "), "{err}");
     }
 
@@ -694,11 +707,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_line_and_key() {
-        let e = Config::parse("[limits]\ndiff_bytes = \"big\"\n").unwrap_err();
+        let e = Config::parse("[limits]\ndiff_bytes = \"big\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("diff_bytes"), "{e}");
-        let e = Config::parse("[hook]\ntimeout = 5\n").unwrap_err();
+        let e = Config::parse("[hook]\ntimeout = 5\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("timeout"), "{e}");
-        let e = Config::parse("[retention]\nolder_than_days = 100000000\n").unwrap_err();
+        let e = Config::parse("[retention]\nolder_than_days = 100000000\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("retention.older_than_days"), "{e}");
     }
 }

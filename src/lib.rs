@@ -49,6 +49,7 @@ mod trust;
 mod watchdog;
 
 use clap::Parser;
+pub use event::Refusal;
 use event::flags::Invocation;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -71,7 +72,7 @@ fn last_panic() -> Option<String> {
 
 /// Parses and normalises one hook input exactly as a hook call does, without storing it: the
 /// entry point of the fuzz target and the property tests. Never panics, whatever the bytes.
-pub fn understand(stdin: &[u8], args: &[String]) -> Result<bool, String> {
+pub fn understand(stdin: &[u8], args: &[String]) -> Result<bool, Refusal> {
     let inv = Invocation::from_args(args).unwrap_or_else(Invocation::stdin_only);
     record::understand_only(stdin, &inv)
 }

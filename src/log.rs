@@ -73,16 +73,25 @@ pub fn init() {
     );
 }
 
+/// `log.level` names no level.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown log level {0:?}")]
+pub struct UnknownLevel(String);
+
 /// Points the log file at `path` (first call wins) with the configured level, unless
 /// `FLOWHOOK_LOG` overrides it, and gives the log the configuration's redaction patterns.
-/// Returns an error message for an unknown level.
-pub fn set_file(path: PathBuf, level: &str, patterns: &[regex_lite::Regex]) -> Result<(), String> {
+/// A level that is not one (the level stays as it was).
+pub fn set_file(
+    path: PathBuf,
+    level: &str,
+    patterns: &[regex_lite::Regex],
+) -> Result<(), UnknownLevel> {
     let _ = FILE_PATH.set(path);
     let _ = PATTERNS.set(patterns.to_vec());
     if env_level().is_some() {
         return Ok(());
     }
-    let l = parse_level(level).ok_or_else(|| format!("unknown log level {level:?}"))?;
+    let l = parse_level(level).ok_or_else(|| UnknownLevel(level.to_owned()))?;
     FILE_LEVEL.store(level_code(l), Ordering::Relaxed);
     Ok(())
 }

@@ -4,6 +4,30 @@
 //! Owns turning command-line options into a resolution; it prints warnings about the
 //! configuration and nothing else, and knows nothing of the commands that use it.
 
+use crate::config::ConfigError;
+use crate::resolve::{Overrides, Resolved};
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+
+/// Why a command has nothing to work on.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot read the current directory: {0}")]
+    CurrentDir(#[source] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "no database at {} (nothing recorded yet? try `flowhook replay FILE` or --db)",
+        .0.display()
+    )]
+    NoDatabase(PathBuf),
+    /// The resolver refused the database's path (what it said).
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The project a `--project` value names: a directory's identity (its git remote, say), or
 /// the value itself, taken as an identity as stored.
 pub fn project_named(value: &str) -> String {
@@ -25,15 +49,13 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn resolve(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
-        Setup::resolve_with(common, |here, o| {
-            crate::resolve::resolve(here, o).map_err(|e| e.to_string())
-        })
+    pub fn resolve(common: &crate::cli::Common) -> Result<Setup, SetupError> {
+        Setup::resolve_with(common, |here, o| Ok(crate::resolve::resolve(here, o)?))
     }
 
     /// As a hook call resolves: an unusable configuration file is reported in
     /// `config_error` and the defaults apply (doctor diagnoses it instead of stopping).
-    pub fn resolve_lenient(common: &crate::cli::Common) -> std::result::Result<Setup, String> {
+    pub fn resolve_lenient(common: &crate::cli::Common) -> Result<Setup, SetupError> {
         Setup::resolve_with(common, |here, o| {
             Ok(crate::resolve::resolve_lenient(here, o))
         })
@@ -41,13 +63,9 @@ impl Setup {
 
     fn resolve_with(
         common: &crate::cli::Common,
-        resolve: impl FnOnce(
-            &std::path::Path,
-            &crate::resolve::Overrides,
-        ) -> std::result::Result<crate::resolve::Resolved, String>,
-    ) -> std::result::Result<Setup, String> {
-        let here = std::env::current_dir()
-            .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        resolve: impl FnOnce(&Path, &Overrides) -> Result<Resolved, SetupError>,
+    ) -> Result<Setup, SetupError> {
+        let here = std::env::current_dir().map_err(SetupError::CurrentDir)?;
         let overrides =
             crate::resolve::Overrides::from_env(common.db.clone(), common.config.clone());
         let resolved = resolve(&here, &overrides)?;
@@ -82,24 +100,19 @@ impl Setup {
     }
 
     /// Opens the database; a missing one is an error, not a new empty file.
-    pub async fn open_existing(&self) -> std::result::Result<crate::store::Store, String> {
+    pub async fn open_existing(&self) -> Result<Store, SetupError> {
         if !self.db().exists() && self.resolved.db_refused.is_none() {
-            return Err(format!(
-                "no database at {} (nothing recorded yet? try `flowhook replay FILE` or --db)",
-                self.db().display()
-            ));
+            return Err(SetupError::NoDatabase(self.db().to_owned()));
         }
         self.open().await
     }
 
     /// Opens the database, creating it when missing.
-    pub async fn open(&self) -> std::result::Result<crate::store::Store, String> {
+    pub async fn open(&self) -> Result<Store, SetupError> {
         if let Some(why) = &self.resolved.db_refused {
-            return Err(why.clone());
+            return Err(SetupError::Refused(why.clone()));
         }
         let busy = std::time::Duration::from_millis(self.config().database.busy_timeout_ms);
-        crate::store::Store::open(self.db(), busy)
-            .await
-            .map_err(|e| e.to_string())
+        Ok(Store::open(self.db(), busy).await?)
     }
 }

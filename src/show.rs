@@ -5,37 +5,58 @@
 //! Owns the drawing only: it reads through the store and writes nothing; the commands and
 //! the MCP server decide where the text goes.
 
-use crate::store::{Store, Timeline, TimelineEvent};
+use crate::store::{Store, StoreError, Timeline, TimelineEvent};
 use crate::summary::user_words;
 use crate::text::Shown;
 use std::fmt::Write;
 
+/// Why no one session was found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `among`: ` in <project>`, or nothing.
+    #[error("no session starts with {id:?}{among} (list them with `flowhook sessions`)")]
+    None { id: String, among: String },
+    /// `shown`: the first five, shortened; `more`: whether there are others.
+    #[error(
+        "{id:?} matches {}{}; give more characters",
+        .shown.join(" and "),
+        if *.more { " and more" } else { "" }
+    )]
+    Many {
+        id: String,
+        shown: Vec<String>,
+        more: bool,
+    },
+    #[error("session {0} vanished while reading it")]
+    Vanished(String),
+}
+
 /// The session a full id or unique prefix names, among one project's when given.
-pub async fn find(store: &Store, id: &str, project: Option<&str>) -> Result<Timeline, String> {
-    let matches = store
-        .sessions_matching(id, project)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn find(store: &Store, id: &str, project: Option<&str>) -> Result<Timeline, FindError> {
+    let matches = store.sessions_matching(id, project).await?;
     let sid = match matches.as_slice() {
         [one] => one,
         [] => {
-            let among = project.map(|p| format!(" in {p}")).unwrap_or_default();
-            return Err(format!(
-                "no session starts with {id:?}{among} (list them with `flowhook sessions`)"
-            ));
+            return Err(FindError::None {
+                id: id.to_owned(),
+                among: project.map(|p| format!(" in {p}")).unwrap_or_default(),
+            });
         }
         many if many.iter().any(|m| m == id) => id,
         many => {
-            let shown: Vec<String> = many.iter().take(5).map(|m| short(m)).collect();
-            return Err(format!(
-                "{id:?} matches {}{}; give more characters",
-                shown.join(" and "),
-                if many.len() > 5 { " and more" } else { "" }
-            ));
+            return Err(FindError::Many {
+                id: id.to_owned(),
+                shown: many.iter().take(5).map(|m| short(m)).collect(),
+                more: many.len() > 5,
+            });
         }
     };
-    let timeline = store.timeline(sid).await.map_err(|e| e.to_string())?;
-    timeline.ok_or_else(|| format!("session {sid} vanished while reading it"))
+    store
+        .timeline(sid)
+        .await?
+        .ok_or_else(|| FindError::Vanished(sid.to_owned()))
 }
 
 /// The first eight characters of a session or agent id, as lists show it.

@@ -2,6 +2,7 @@
 //! stored rows. Pure: the same rows always give the same summary, so recomputing it at every
 //! Stop, and again when a resumed session ends, never drifts.
 
+use crate::event::{Name, Swarm};
 use crate::transcript::Usage;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ pub struct Facts {
     /// Edits made inside subagents, by agent.
     pub agent_edits: Vec<AgentEdits>,
     /// The swarm rows, in the order they happened.
-    pub swarm: Vec<SwarmRow>,
+    pub swarm: Vec<Swarm>,
     pub usage: Option<Usage>,
 }
 
@@ -56,17 +57,6 @@ pub struct AgentEdits {
     pub agent_id: String,
     pub agent_type: Option<String>,
     pub n: u64,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SwarmRow {
-    pub kind: String,
-    pub agent_id: Option<String>,
-    pub agent_type: Option<String>,
-    pub tool_use_id: Option<String>,
-    pub status: Option<String>,
-    pub duration_ms: Option<u64>,
-    pub tokens: Option<u64>,
 }
 
 /// The metrics of one session (`session_summaries.metrics`).
@@ -147,9 +137,9 @@ pub fn metrics(f: &Facts) -> Metrics {
         ..Metrics::default()
     };
     for t in &f.tasks {
-        match t.source_event.as_str() {
-            "UserPromptSubmit" => m.prompts += t.n,
-            "PreToolUse" => {}
+        match Name::parse(&t.source_event) {
+            Name::UserPromptSubmit => m.prompts += t.n,
+            Name::PreToolUse => {}
             _ => m.cli_tasks += t.n,
         }
     }
@@ -468,13 +458,13 @@ mod tests {
                 agent_type: Some("researcher".into()),
                 n: 2,
             }],
-            swarm: vec![SwarmRow {
+            swarm: vec![Swarm {
                 kind: "result".into(),
                 agent_id: Some("a1".into()),
                 tool_use_id: Some("t1".into()),
                 status: Some("completed".into()),
                 tokens: Some(900),
-                ..SwarmRow::default()
+                ..Swarm::default()
             }],
             usage: None,
         }
@@ -498,13 +488,13 @@ mod tests {
         }
     }
 
-    fn swarm(kind: &str, agent: Option<&str>, launch: Option<&str>, t: Option<&str>) -> SwarmRow {
-        SwarmRow {
+    fn swarm(kind: &str, agent: Option<&str>, launch: Option<&str>, t: Option<&str>) -> Swarm {
+        Swarm {
             kind: kind.into(),
             agent_id: agent.map(Into::into),
             tool_use_id: launch.map(Into::into),
             agent_type: t.map(Into::into),
-            ..SwarmRow::default()
+            ..Swarm::default()
         }
     }
 

@@ -102,7 +102,7 @@ pub fn revoke(path: &Path) -> std::io::Result<bool> {
 
 /// Every trusted file, with what it is now: `current` reads a file's content as the
 /// configuration does (`config::read_text`; given, so that trust stays below config).
-pub fn list(current: impl Fn(&Path) -> Result<Option<String>, String>) -> Vec<(Trusted, State)> {
+pub fn list<E>(current: impl Fn(&Path) -> Result<Option<String>, E>) -> Vec<(Trusted, State)> {
     read()
         .files
         .into_iter()

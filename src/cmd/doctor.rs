@@ -202,7 +202,7 @@ async fn report(setup: &super::Setup) -> Report {
 
 async fn database(
     setup: &super::Setup,
-    store: Option<&Result<Store, String>>,
+    store: Option<&Result<Store, crate::setup::SetupError>>,
     problems: &mut Vec<Finding>,
 ) -> Database {
     let db = setup.db();
@@ -220,7 +220,7 @@ async fn database(
     out.size_bytes = std::fs::metadata(db).map(|m| m.len()).ok();
     let overview = match store {
         Ok(store) => store.overview().await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.clone()),
+        Err(e) => Err(e.to_string()),
     };
     match overview {
         Ok((schema, rows)) => {
@@ -239,7 +239,7 @@ async fn database(
 
 async fn sync(
     setup: &super::Setup,
-    store: Option<&Result<Store, String>>,
+    store: Option<&Result<Store, crate::setup::SetupError>>,
     problems: &mut Vec<Finding>,
 ) -> SyncInfo {
     let p = &setup.resolved.project;
@@ -302,7 +302,7 @@ async fn sync(
 #[cfg(feature = "team")]
 async fn team_checks(
     setup: &super::Setup,
-    store: Option<&Result<Store, String>>,
+    store: Option<&Result<Store, crate::setup::SetupError>>,
     problems: &mut Vec<Finding>,
     mut info: SyncInfo,
 ) -> SyncInfo {
@@ -327,7 +327,7 @@ async fn team_checks(
         Err(e) => problems.push(Finding {
             level: Level::Error,
             at: "sync".into(),
-            problem: e,
+            problem: e.to_string(),
             fix: "hooks keep recording locally; the next sync sends it all".into(),
         }),
     }

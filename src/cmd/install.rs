@@ -196,7 +196,7 @@ fn change(
     place: &mut Place,
     verb: &'static str,
     dry_run: bool,
-    mut edit: impl FnMut(&Value) -> Result<(Value, Changes), String>,
+    mut edit: impl FnMut(&Value) -> Result<(Value, Changes), install::ShapeError>,
 ) -> Result<(Changes, Outcome), String> {
     let shown = place.shown().to_path_buf();
     let mut changes = Changes::default();

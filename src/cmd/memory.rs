@@ -9,7 +9,7 @@ use crate::text::Shown;
 #[cfg(feature = "mcp")]
 pub fn mcp(args: crate::cli::McpArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
-    crate::mcp::serve(setup, args.read_only, args.any_project)
+    Ok(crate::mcp::serve(setup, args.read_only, args.any_project)?)
 }
 
 pub fn run(command: MemoryCommand) -> super::Result {

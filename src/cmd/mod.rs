@@ -39,6 +39,23 @@ pub(crate) use {say, say_part, tell};
 /// A debugging command's failure: printed as one line, exit code 2.
 pub type Result = std::result::Result<(), String>;
 
+/// The typed errors a command meets become that line, their message, where `?` passes them
+/// up (the only place they turn into words).
+macro_rules! said_as_line {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for String {
+            fn from(e: $error) -> String {
+                e.to_string()
+            }
+        }
+    )*};
+}
+said_as_line!(crate::setup::SetupError, crate::show::FindError);
+#[cfg(feature = "mcp")]
+said_as_line!(crate::mcp::ServeError);
+#[cfg(feature = "team")]
+said_as_line!(crate::sync::SyncError, crate::sync::seal::SealError);
+
 /// The error of a command this binary was built without (`cargo build --no-default-features`).
 #[cfg(not(all(feature = "team", feature = "mcp")))]
 pub fn without(what: &str, feature: &str) -> String {

@@ -119,7 +119,7 @@ pub fn show(args: ShowArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session, None).await
+        Ok::<_, String>(find(&store, &args.session, None).await?)
     })?;
     if args.json {
         println!(
@@ -136,7 +136,7 @@ pub fn export(args: ExportArgs) -> super::Result {
     let setup = Setup::resolve(&args.common)?;
     let t = super::runtime().block_on(async {
         let store = setup.open_existing().await?;
-        find(&store, &args.session, None).await
+        Ok::<_, String>(find(&store, &args.session, None).await?)
     })?;
     match args.format {
         ExportFormat::Json => println!(

@@ -33,7 +33,7 @@ pub fn run(args: TrustArgs) -> super::Result {
         return Ok(());
     }
     let text = crate::config::read_text(&file, None)
-        .and_then(|t| t.ok_or_else(|| "no such file".to_owned()))
+        .and_then(|t| t.ok_or(crate::config::Invalid::Missing))
         .map_err(|e| format!("{}: {e}", file.display()))?;
     // A file that does not parse would be ignored anyway: say so now.
     crate::config::Config::parse(&text)

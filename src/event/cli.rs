@@ -3,20 +3,19 @@
 
 use super::flags::Flags;
 use super::wire::EditInput;
-use super::{Context, Edit, Env, Event, Task, edit};
+use super::{Context, Edit, Env, Event, Refusal, Task, edit};
 
 pub(super) fn flags_only(
     word: &str,
     flags: &Flags,
     ctx: &Context,
     env: &Env,
-) -> Result<Option<Event>, String> {
+) -> Result<Option<Event>, Refusal> {
     Ok(Some(match word {
         "cli:pre-task" => {
-            let text = flags
-                .description
-                .as_deref()
-                .ok_or("pre-task needs --description (or a JSON payload on stdin)")?;
+            let text = flags.description.as_deref().ok_or(Refusal::Missing(
+                "pre-task needs --description (or a JSON payload on stdin)",
+            ))?;
             Event::Task(Task::new(
                 "cli",
                 flags.task_id.as_deref(),
@@ -25,10 +24,9 @@ pub(super) fn flags_only(
             ))
         }
         "cli:post-edit" => {
-            let file = flags
-                .file
-                .clone()
-                .ok_or("post-edit needs --file (or a JSON payload on stdin)")?;
+            let file = flags.file.clone().ok_or(Refusal::Missing(
+                "post-edit needs --file (or a JSON payload on stdin)",
+            ))?;
             // A settings line that kept claude-flow's `--file '{}'` but lost the pipeline
             // that fills it in: there is no file to record.
             if file == "{}" {

@@ -26,14 +26,14 @@ pub fn facts(
     input: &EditInput,
     response: Option<&EditResponse>,
     diff_limit: usize,
-) -> Result<EditFacts, String> {
+) -> Result<EditFacts, super::Refusal> {
     let file = input
         .file_path
         .as_deref()
         .or(input.notebook_path.as_deref())
         .or(response.and_then(|r| r.file_path.as_deref()))
         .filter(|f| !f.is_empty())
-        .ok_or("tool_input has no file_path")?
+        .ok_or(super::Refusal::Missing("tool_input has no file_path"))?
         .to_owned();
     let patch = response.and_then(|r| r.structured_patch.as_deref());
     let mut diff = Diff::new(diff_limit);

@@ -1,7 +1,7 @@
 //! Sessions and subagents starting and stopping: SessionStart, SessionEnd, the per-turn Stop
 //! and PreCompact, SubagentStart and SubagentStop.
 
-use super::{Env, Event, Key, Name, Subagent, wire::Payload};
+use super::{Env, Event, Key, Name, Subagent, Swarm, wire::Payload};
 
 pub(super) fn lifecycle(name: Name, p: &Payload, env: &Env) -> Option<Event> {
     Some(match name {
@@ -26,7 +26,7 @@ pub(super) fn lifecycle(name: Name, p: &Payload, env: &Env) -> Option<Event> {
 /// `agent_id` and no `agent_type`: it is the end of a subagent of that session whose agent is
 /// unknown, stored with an empty agent (the store links it to the session's one open launch
 /// when there is exactly one).
-fn subagent(kind: &'static str, p: &Payload, env: &Env) -> Subagent {
+fn subagent(kind: &str, p: &Payload, env: &Env) -> Subagent {
     let agent = p
         .agent_id
         .clone()
@@ -39,10 +39,14 @@ fn subagent(kind: &'static str, p: &Payload, env: &Env) -> Subagent {
         detail.as_deref().unwrap_or(""),
     ]));
     Subagent {
-        agent_id: agent,
-        agent_type: p.agent_type.clone().filter(|t| !t.is_empty()),
+        key,
+        swarm: Swarm {
+            agent_id: agent,
+            agent_type: p.agent_type.clone().filter(|t| !t.is_empty()),
+            ..Swarm::new(kind)
+        },
+        tool_count: None,
         detail,
-        ..Subagent::new(kind, key)
     }
 }
 
@@ -59,7 +63,7 @@ mod tests {
         let Event::Subagent(a) = n.event else {
             panic!()
         };
-        assert_eq!((a.kind, a.agent_id), ("stop", None));
+        assert_eq!((a.swarm.kind.as_str(), a.swarm.agent_id), ("stop", None));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod flags;
 mod lifecycle;
 mod name;
 mod prompt;
+mod refusal;
 mod tool;
 pub mod wire;
 
@@ -30,6 +31,7 @@ pub fn about_to_edit(p: &wire::Payload) -> Option<String> {
     let name = Name::parse(p.hook_event_name.as_deref()?);
     tool::about_to_edit(name, p.tool_name.as_deref()?, p)
 }
+pub use refusal::Refusal;
 use sha2::{Digest, Sha256};
 use wire::Payload;
 
@@ -44,6 +46,13 @@ pub struct Context {
     pub prompt_id: Option<String>,
     /// The hook event as Claude Code named it (`PostToolUse`), or `cli:<word>` for flags only.
     pub hook_event: String,
+}
+
+impl Context {
+    /// The hook event as named ([`Name::Unknown`] for a flag call's `cli:<word>`).
+    pub fn name(&self) -> Name {
+        Name::parse(&self.hook_event)
+    }
 }
 
 /// The events flowhook records.
@@ -142,12 +151,12 @@ impl Edit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subagent {
-    /// Idempotency key within the session.
-    pub key: Key,
-    /// `start`, `stop` or `result`.
-    pub kind: &'static str,
+/// What one start, stop or result says of a subagent: recorded from an event (in a
+/// [`Subagent`]) and read back from `swarm_coordination` for its session's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Swarm {
+    /// `start`, `stop` or `result` (a pulled row: whatever another machine sent).
+    pub kind: String,
     pub agent_id: Option<String>,
     pub agent_type: Option<String>,
     /// The Agent tool call that launched it: links it to its launch in task_log.
@@ -156,26 +165,25 @@ pub struct Subagent {
     pub status: Option<String>,
     pub duration_ms: Option<u64>,
     pub tokens: Option<u64>,
+}
+
+impl Swarm {
+    fn new(kind: &str) -> Swarm {
+        Swarm {
+            kind: kind.to_owned(),
+            ..Swarm::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subagent {
+    /// Idempotency key within the session.
+    pub key: Key,
+    pub swarm: Swarm,
     pub tool_count: Option<u64>,
     /// The subagent's last message or the notification's summary (bounded).
     pub detail: Option<String>,
-}
-
-impl Subagent {
-    fn new(kind: &'static str, key: Key) -> Subagent {
-        Subagent {
-            key,
-            kind,
-            agent_id: None,
-            agent_type: None,
-            tool_use_id: None,
-            status: None,
-            duration_ms: None,
-            tokens: None,
-            tool_count: None,
-            detail: None,
-        }
-    }
 }
 
 /// A normalised event with its context.
@@ -193,7 +201,7 @@ impl Normalised {
             Event::SessionStart { source, .. } => format!("pre-task (SessionStart {source})"),
             Event::Edit(e) => format!("post-edit ({})", e.tool),
             Event::SessionEnd { .. } => format!("session-end ({})", self.ctx.hook_event),
-            Event::Subagent(a) => format!("subagent {} ({})", a.kind, self.ctx.hook_event),
+            Event::Subagent(a) => format!("subagent {} ({})", a.swarm.kind, self.ctx.hook_event),
         }
     }
 }
@@ -262,7 +270,7 @@ pub fn normalise(
     payload: Option<&Payload>,
     inv: &Invocation,
     env: &Env,
-) -> Result<Option<Normalised>, String> {
+) -> Result<Option<Normalised>, Refusal> {
     let empty = Payload::default();
     let p = payload.unwrap_or(&empty);
 
@@ -274,20 +282,13 @@ pub fn normalise(
             tracing::debug!(word, "claude-flow hook we do not record");
             return Ok(None);
         }
-        (None, Command::FromStdin) if payload.is_some() => {
-            return Err(
-                "the payload has no hook_event_name and no event was named on the \
-                        command line (flowhook pre-task|post-edit|session-end)"
-                    .to_owned(),
-            );
-        }
-        (None, Command::FromStdin) => return Err("empty stdin and no event named".to_owned()),
+        (None, Command::FromStdin) if payload.is_some() => return Err(Refusal::NoEventName),
+        (None, Command::FromStdin) => return Err(Refusal::Empty),
     };
     let from_cli = p.hook_event_name.is_none();
     if !from_cli && !is_event_name(&event_name) {
-        return Err(format!(
-            "hook_event_name {:?} is not a hook event name",
-            crate::text::truncate(&event_name, 80).0
+        return Err(Refusal::NotAnEventName(
+            crate::text::truncate(&event_name, 80).0.to_owned(),
         ));
     }
 
@@ -299,7 +300,7 @@ pub fn normalise(
         .filter(|s| !s.is_empty());
     let Some(session_id) = session_id.or_else(|| from_cli.then(|| UNKNOWN_SESSION.to_owned()))
     else {
-        return Err(format!("{event_name} payload has no session_id"));
+        return Err(Refusal::NoSessionId(event_name));
     };
     let ctx = Context {
         session_id,
@@ -321,7 +322,7 @@ pub fn normalise(
         Name::UserPromptSubmit => prompt::prompt(p, env)?,
         name @ (Name::PreToolUse | Name::PostToolUse | Name::PostToolUseFailure) => {
             if p.tool_name.is_none() {
-                return Err(format!("{event_name} payload has no tool_name"));
+                return Err(Refusal::NoToolName(event_name));
             }
             tool::tool(name, tool, p, env)?
         }
@@ -386,10 +387,10 @@ impl Normalised {
             Event::Subagent(a) => {
                 key = Some(&mut a.key);
                 let optional = [
-                    &mut a.agent_id,
-                    &mut a.agent_type,
-                    &mut a.tool_use_id,
-                    &mut a.status,
+                    &mut a.swarm.agent_id,
+                    &mut a.swarm.agent_type,
+                    &mut a.swarm.tool_use_id,
+                    &mut a.swarm.status,
                 ];
                 fields.extend(optional.into_iter().flatten());
             }
@@ -416,21 +417,19 @@ fn is_event_name(name: &str) -> bool {
 /// Parses one of the tool fields into the tool's type, naming the field path on error.
 /// The message never quotes the offending value: it could hold a secret.
 fn parse_tool<T: serde::de::DeserializeOwned>(
-    field: &str,
+    field: &'static str,
     raw: Option<&serde_json::value::RawValue>,
-) -> Result<Option<T>, String> {
+) -> Result<Option<T>, Refusal> {
     let Some(raw) = raw.filter(|r| r.get() != "null") else {
         return Ok(None);
     };
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de)
         .map(Some)
-        .map_err(|e| match e.path().to_string().as_str() {
-            "." => format!("{field}: {}", crate::input::describe_error(e.inner())),
-            path => format!(
-                "{field}.{path}: {}",
-                crate::input::describe_error(e.inner())
-            ),
+        .map_err(|e| Refusal::ToolField {
+            field,
+            path: e.path().to_string(),
+            source: e.into_inner(),
         })
 }
 
@@ -458,11 +457,12 @@ mod tests {
         }
     }
 
+    /// What `raw` and `args` mean, or the refusal as it is stored.
     pub(super) fn norm(raw: &str, args: &[&str]) -> Result<Option<Normalised>, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let inv = Invocation::from_args(&args).unwrap();
         let p: Option<Payload> = (!raw.is_empty()).then(|| serde_json::from_str(raw).unwrap());
-        normalise(p.as_ref(), &inv, &env())
+        normalise(p.as_ref(), &inv, &env()).map_err(|e| e.to_string())
     }
 
     #[test]

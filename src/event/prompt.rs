@@ -1,13 +1,13 @@
 //! UserPromptSubmit: a user's task, or, when the "prompt" is a `<task-notification>` block
 //! the client wrote itself (hook contract §7), a background agent's result.
 
-use super::{Env, Event, Key, Subagent, Task, wire::Payload};
+use super::{Env, Event, Key, Refusal, Subagent, Swarm, Task, wire::Payload};
 
-pub(super) fn prompt(p: &Payload, env: &Env) -> Result<Option<Event>, String> {
+pub(super) fn prompt(p: &Payload, env: &Env) -> Result<Option<Event>, Refusal> {
     let prompt = p
         .prompt
         .as_deref()
-        .ok_or("UserPromptSubmit payload has no prompt")?;
+        .ok_or(Refusal::Missing("UserPromptSubmit payload has no prompt"))?;
     if let Some(notification) = prompt.trim_start().strip_prefix("<task-notification>") {
         return Ok(task_notification(notification, prompt, env).map(Event::Subagent));
     }
@@ -47,11 +47,15 @@ fn task_notification(body: &str, prompt: &str, env: &Env) -> Option<Subagent> {
         status.as_deref().unwrap_or(""),
     ]));
     Some(Subagent {
-        agent_id: task_id,
-        tool_use_id: tag("tool-use-id"),
-        status,
+        key,
+        swarm: Swarm {
+            agent_id: task_id,
+            tool_use_id: tag("tool-use-id"),
+            status,
+            ..Swarm::new("result")
+        },
+        tool_count: None,
         detail: Some(env.message(&summary)),
-        ..Subagent::new("result", key)
     })
 }
 
@@ -92,7 +96,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (r.agent_id.as_deref(), r.status.as_deref()),
+            (r.swarm.agent_id.as_deref(), r.swarm.status.as_deref()),
             (Some("a0b5099"), Some("failed"))
         );
         let command = "<task-notification>\n<task-id>b38aed5</task-id>\n<status>killed</status>\n\

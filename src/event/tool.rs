@@ -2,7 +2,7 @@
 //! (Write, Edit, MultiEdit, NotebookEdit), a subagent's result. Other tools are not ours.
 
 use super::wire::{AgentInput, AgentResponse, EditInput, EditResponse, Payload};
-use super::{Edit, Env, Event, Key, Name, Subagent, Task, edit, parse_tool};
+use super::{Edit, Env, Event, Key, Name, Refusal, Subagent, Swarm, Task, edit, parse_tool};
 
 /// The tools whose PostToolUse is a post-edit.
 const EDIT_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
@@ -12,7 +12,7 @@ pub(super) fn tool(
     tool: &str,
     p: &Payload,
     env: &Env,
-) -> Result<Option<Event>, String> {
+) -> Result<Option<Event>, Refusal> {
     let agent_tool = matches!(tool, "Agent" | "Task");
     Ok(Some(match name {
         Name::PreToolUse if agent_tool => Event::Task(launch(tool, p, env)?),
@@ -41,7 +41,7 @@ pub fn about_to_edit(name: Name, tool: &str, p: &Payload) -> Option<String> {
 }
 
 /// A subagent launch: the task it was given.
-fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
+fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, Refusal> {
     let input: AgentInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
     let text = match (input.description.as_deref(), input.prompt.as_deref()) {
         (Some(d), Some(pr)) => format!("{d}: {pr}"),
@@ -60,7 +60,7 @@ fn launch(tool: &str, p: &Payload, env: &Env) -> Result<Task, String> {
     ))
 }
 
-fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
+fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, Refusal> {
     let input: EditInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
     let response: Option<EditResponse> = parse_tool("tool_response", p.tool_response)?;
     let mut facts = edit::facts(tool, &input, response.as_ref(), env.diff_bytes)?;
@@ -71,7 +71,7 @@ fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, String> {
 
 /// What the Agent tool returned: the subagent's outcome (or its failure), linked to its
 /// launch by tool_use_id.
-fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, String> {
+fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, Refusal> {
     let r: AgentResponse = parse_tool("tool_response", p.tool_response)?.unwrap_or_default();
     let failed = name == Name::PostToolUseFailure;
     let key = match &p.tool_use_id {
@@ -88,19 +88,22 @@ fn result(name: Name, p: &Payload, env: &Env) -> Result<Subagent, String> {
         .flatten()
         .unwrap_or_default();
     Ok(Subagent {
-        agent_id: r.agent_id,
-        agent_type: r.agent_type.or(input.subagent_type),
-        tool_use_id: p.tool_use_id.clone(),
-        status: if failed {
-            Some("failed".to_owned())
-        } else {
-            r.status
+        key,
+        swarm: Swarm {
+            kind: "result".to_owned(),
+            agent_id: r.agent_id,
+            agent_type: r.agent_type.or(input.subagent_type),
+            tool_use_id: p.tool_use_id.clone(),
+            status: if failed {
+                Some("failed".to_owned())
+            } else {
+                r.status
+            },
+            duration_ms: r.total_duration_ms.or(p.duration_ms),
+            tokens: r.total_tokens,
         },
-        duration_ms: r.total_duration_ms.or(p.duration_ms),
-        tokens: r.total_tokens,
         tool_count: r.total_tool_use_count,
         detail: p.error.as_deref().map(|e| env.message(e)),
-        ..Subagent::new("result", key)
     })
 }
 
@@ -146,7 +149,10 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (a.tool_use_id.as_deref(), a.agent_type.as_deref()),
+            (
+                a.swarm.tool_use_id.as_deref(),
+                a.swarm.agent_type.as_deref()
+            ),
             (Some("toolu_1"), Some("researcher"))
         );
     }

@@ -136,6 +136,8 @@ fn matches(matcher: &str, tool: &str) -> bool {
     }
 }
 
+/// What is wrong with one hook entry `h` of `event` (`mine`: it runs flowhook): each check
+/// below looks at one thing.
 fn entry(
     out: &mut Vec<Finding>,
     at: &str,
@@ -154,6 +156,31 @@ fn entry(
         })
     };
     let command = h.get("command").and_then(Value::as_str).unwrap_or("");
+    let shell = h.get("args").is_none();
+    timeout(h, &mut push);
+    if mine || is_claude_flow(h) {
+        tool_matcher(event, matcher, &mut push);
+    }
+    if shell {
+        pipeline(command, mine, m, &mut push);
+    }
+    if is_claude_flow(h) && !mine {
+        push(
+            Level::Warning,
+            "a claude-flow hook: beside flowhook's it records every event twice, slowly".into(),
+            "`flowhook install --replace-claude-flow --project .` replaces it and reports each change",
+        );
+    }
+    if mine {
+        program(command, shell, m, &mut push);
+    }
+}
+
+/// Where a check says what it found: level, problem, fix.
+type Push<'a> = dyn FnMut(Level, String, &str) + 'a;
+
+/// A timeout written as milliseconds (Claude Code reads seconds).
+fn timeout(h: &Value, push: &mut Push) {
     if let Some(t) = h.get("timeout").and_then(Value::as_f64)
         && t >= 1000.0
     {
@@ -166,102 +193,105 @@ fn entry(
             "write seconds: 5 is plenty for flowhook",
         );
     }
-    if mine || is_claude_flow(h) {
-        let tool_event = matches!(Name::parse(event), Name::PreToolUse | Name::PostToolUse);
-        if tool_event && !matcher.is_empty() && matches(matcher, "TaskCreate") {
-            push(
-                Level::Warning,
-                format!(
-                    "matcher {matcher:?} also catches TaskCreate, TaskUpdate and the like (it is a regex)"
-                ),
-                "use the exact list \"Agent|Task\" (letters and | only)",
-            );
-        }
-        if tool_event && matches(matcher, "Task") && !matches(matcher, "Agent") {
-            push(
-                Level::Warning,
-                format!(
-                    "matcher {matcher:?} has Task but not Agent: Claude Code 2.1.63 and later call the tool Agent, so subagent launches are missed"
-                ),
-                "use \"Agent|Task\"",
-            );
-        }
-    }
-    let shell = h.get("args").is_none();
-    if shell && (command.contains("jq ") || command.contains("xargs")) {
-        let missing = ["jq", "xargs"]
-            .into_iter()
-            .filter(|t| command.contains(t) && (m.which)(t).is_none())
-            .collect::<Vec<_>>();
-        push(
-            if missing.is_empty() {
-                Level::Warning
-            } else {
-                Level::Error
-            },
-            if missing.is_empty() {
-                "a jq/xargs pipeline: when a step fails the event is dropped without a word".into()
-            } else {
-                format!(
-                    "a pipeline needing {}, which is not installed: this hook never records anything",
-                    missing.join(" and ")
-                )
-            },
-            if mine {
-                "flowhook reads the payload itself: `flowhook install --project .` rewrites the line"
-            } else {
-                "`flowhook install --replace-claude-flow` replaces it by flowhook"
-            },
-        );
-    }
-    if is_claude_flow(h) && !mine {
+}
+
+/// A tool event's matcher that catches too much (a regex) or misses the Agent tool.
+fn tool_matcher(event: &str, matcher: &str, push: &mut Push) {
+    let tool_event = matches!(Name::parse(event), Name::PreToolUse | Name::PostToolUse);
+    if tool_event && !matcher.is_empty() && matches(matcher, "TaskCreate") {
         push(
             Level::Warning,
-            "a claude-flow hook: beside flowhook's it records every event twice, slowly".into(),
-            "`flowhook install --replace-claude-flow --project .` replaces it and reports each change",
+            format!(
+                "matcher {matcher:?} also catches TaskCreate, TaskUpdate and the like (it is a regex)"
+            ),
+            "use the exact list \"Agent|Task\" (letters and | only)",
         );
     }
-    if mine {
-        let program = if shell {
-            super::first_word(command)
-        } else {
-            command.to_owned()
-        };
-        let found = if program.contains('/') {
-            Some(PathBuf::from(&program)).filter(|p| p.exists())
-        } else {
-            (m.which)(&program)
-        };
-        match found {
-            None => push(
-                Level::Error,
-                format!("{program} does not exist: the hook fails on every event"),
-                "`flowhook install` writes the path of the installed binary",
+    if tool_event && matches(matcher, "Task") && !matches(matcher, "Agent") {
+        push(
+            Level::Warning,
+            format!(
+                "matcher {matcher:?} has Task but not Agent: Claude Code 2.1.63 and later call the tool Agent, so subagent launches are missed"
             ),
-            Some(p) if !same_file(&p, m.this_bin) => push(
-                Level::Warning,
-                format!(
-                    "runs {}, not this flowhook ({})",
-                    p.display(),
-                    m.this_bin.display()
-                ),
-                "run `flowhook install` from the flowhook you mean to use",
+            "use \"Agent|Task\"",
+        );
+    }
+}
+
+/// A shell command piping through jq or xargs: silent when a step fails, dead when one is
+/// missing.
+fn pipeline(command: &str, mine: bool, m: &Machine, push: &mut Push) {
+    if !(command.contains("jq ") || command.contains("xargs")) {
+        return;
+    }
+    let missing = ["jq", "xargs"]
+        .into_iter()
+        .filter(|t| command.contains(t) && (m.which)(t).is_none())
+        .collect::<Vec<_>>();
+    push(
+        if missing.is_empty() {
+            Level::Warning
+        } else {
+            Level::Error
+        },
+        if missing.is_empty() {
+            "a jq/xargs pipeline: when a step fails the event is dropped without a word".into()
+        } else {
+            format!(
+                "a pipeline needing {}, which is not installed: this hook never records anything",
+                missing.join(" and ")
+            )
+        },
+        if mine {
+            "flowhook reads the payload itself: `flowhook install --project .` rewrites the line"
+        } else {
+            "`flowhook install --replace-claude-flow` replaces it by flowhook"
+        },
+    );
+}
+
+/// The flowhook a hook of ours runs: missing, another one, or in a form this client cannot
+/// run.
+fn program(command: &str, shell: bool, m: &Machine, push: &mut Push) {
+    let program = if shell {
+        super::first_word(command)
+    } else {
+        command.to_owned()
+    };
+    let found = if program.contains('/') {
+        Some(PathBuf::from(&program)).filter(|p| p.exists())
+    } else {
+        (m.which)(&program)
+    };
+    match found {
+        None => push(
+            Level::Error,
+            format!("{program} does not exist: the hook fails on every event"),
+            "`flowhook install` writes the path of the installed binary",
+        ),
+        Some(p) if !same_file(&p, m.this_bin) => push(
+            Level::Warning,
+            format!(
+                "runs {}, not this flowhook ({})",
+                p.display(),
+                m.this_bin.display()
             ),
-            Some(_) => {}
-        }
-        if !shell
-            && let Some(v) = m.client
-            && v < super::EXEC_FORM_SINCE
-        {
-            push(
-                Level::Error,
-                format!(
-                    "exec form (args) on Claude Code {}.{}.{}, which runs it only from 2.1.139",
-                    v.0, v.1, v.2
-                ),
-                "update Claude Code, or `flowhook install --form shell`",
-            );
-        }
+            "run `flowhook install` from the flowhook you mean to use",
+        ),
+        Some(_) => {}
+    }
+    if !shell
+        && let Some(v) = m.client
+        && v < super::EXEC_FORM_SINCE
+    {
+        push(
+            Level::Error,
+            format!(
+                "exec form (args) on Claude Code {}.{}.{}, which runs it only from 2.1.139",
+                v.0, v.1, v.2
+            ),
+            "update Claude Code, or `flowhook install --form shell`",
+        );
     }
 }
 

@@ -129,6 +129,23 @@ pub struct Changes {
     pub removed: Vec<String>,
 }
 
+/// Why a settings or MCP file's JSON cannot be edited: it is not the shape Claude Code reads.
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    #[error("the settings file is not a JSON object")]
+    SettingsNotAnObject,
+    #[error("its \"hooks\" key is not an object")]
+    HooksNotAnObject,
+    #[error("hooks.{0} is not a list")]
+    NotAList(&'static str),
+    #[cfg(feature = "mcp")]
+    #[error("the file is not a JSON object")]
+    NotAnObject,
+    #[cfg(feature = "mcp")]
+    #[error("its \"mcpServers\" key is not an object")]
+    ServersNotAnObject,
+}
+
 /// Settings with flowhook's entries in place: an entry already exactly as wanted is left
 /// where it is; any other flowhook handler is taken out and the wanted one appended. With
 /// `replace_claude_flow`, claude-flow's handlers go too, each reported. Running it on its own
@@ -138,7 +155,7 @@ pub fn install(
     bin: &Path,
     form: Form,
     replace_claude_flow: bool,
-) -> Result<(Value, Changes), String> {
+) -> Result<(Value, Changes), ShapeError> {
     let mut out = settings.clone();
     let mut changes = Changes::default();
     let hooks = hooks_of(&mut out)?;
@@ -170,7 +187,7 @@ pub fn install(
             .entry(event.to_string())
             .or_insert_with(|| Value::Array(Vec::new()));
         let Value::Array(groups) = list else {
-            return Err(format!("hooks.{event} is not a list"));
+            return Err(ShapeError::NotAList(event.as_str()));
         };
         let ours = groups.iter().flat_map(handlers).filter(is_flowhook).count();
         if ours == 1 && groups.contains(&group) {
@@ -194,16 +211,16 @@ fn drop_emptied(hooks: &mut Map<String, Value>, emptied: &[String]) {
 /// An MCP configuration (`.mcp.json`, or `~/.claude.json` for the user) with the `flowhook`
 /// server registered: `bin mcp`, over stdio. Other servers and keys are kept.
 #[cfg(feature = "mcp")]
-pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), String> {
+pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), ShapeError> {
     let mut out = config.clone();
     let Value::Object(top) = &mut out else {
-        return Err("the file is not a JSON object".into());
+        return Err(ShapeError::NotAnObject);
     };
     let servers = top
         .entry("mcpServers")
         .or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(servers) = servers else {
-        return Err("its \"mcpServers\" key is not an object".into());
+        return Err(ShapeError::ServersNotAnObject);
     };
     let wanted = json!({"type": "stdio", "command": bin.to_string_lossy(), "args": ["mcp"]});
     let mut changes = Changes::default();
@@ -215,7 +232,7 @@ pub fn register_mcp(config: &Value, bin: &Path) -> Result<(Value, Changes), Stri
 }
 
 /// An MCP configuration without the `flowhook` server.
-pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), String> {
+pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), ShapeError> {
     let mut out = config.clone();
     let mut changes = Changes::default();
     if let Some(Value::Object(servers)) = out.get_mut("mcpServers")
@@ -233,7 +250,7 @@ pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), String> {
 }
 
 /// Settings without flowhook's handlers; events (and `hooks`) left empty by that are dropped.
-pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
+pub fn uninstall(settings: &Value) -> Result<(Value, Changes), ShapeError> {
     let mut out = settings.clone();
     let mut changes = Changes::default();
     if out.get("hooks").is_none() {
@@ -260,16 +277,16 @@ pub fn uninstall(settings: &Value) -> Result<(Value, Changes), String> {
 }
 
 /// The `hooks` object of a settings file, created when missing.
-fn hooks_of(settings: &mut Value) -> Result<&mut Map<String, Value>, String> {
+fn hooks_of(settings: &mut Value) -> Result<&mut Map<String, Value>, ShapeError> {
     let Value::Object(top) = settings else {
-        return Err("the settings file is not a JSON object".into());
+        return Err(ShapeError::SettingsNotAnObject);
     };
     match top
         .entry("hooks")
         .or_insert_with(|| Value::Object(Map::new()))
     {
         Value::Object(h) => Ok(h),
-        _ => Err("its \"hooks\" key is not an object".into()),
+        _ => Err(ShapeError::HooksNotAnObject),
     }
 }
 

@@ -48,8 +48,20 @@ pub struct Server {
     tool_router: ToolRouter<Server>,
 }
 
+/// Why the server could not start, or stopped on an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("MCP start-up: {0}")]
+    /// Boxed: rmcp's error is large, and the others are small.
+    StartUp(#[source] Box<rmcp::service::ServerInitializeError>),
+    #[error("MCP server: {0}")]
+    Stopped(#[source] tokio::task::JoinError),
+}
+
 /// Serves until the client closes stdin.
-pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), String> {
+pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), ServeError> {
     let mut router = Server::tool_router();
     if read_only {
         for name in WRITING {
@@ -64,17 +76,17 @@ pub fn serve(setup: Setup, read_only: bool, any_project: bool) -> Result<(), Str
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        .map_err(ServeError::Runtime)?;
     rt.block_on(async move {
         let running = server
             .serve(rmcp::transport::stdio())
             .await
-            .map_err(|e| format!("MCP start-up: {e}"))?;
+            .map_err(|e| ServeError::StartUp(Box::new(e)))?;
         running
             .waiting()
             .await
             .map(drop)
-            .map_err(|e| format!("MCP server: {e}"))
+            .map_err(ServeError::Stopped)
     })
 }
 
@@ -337,7 +349,7 @@ impl Server {
         let store = self.store().await?;
         let t = crate::show::find(&store, &a.id, project.as_deref())
             .await
-            .map_err(|e| ErrorData::invalid_params(e, None))?;
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         let mut text = crate::show::render(&t, false);
         cut(&mut text, RESULT_BUDGET * 2);
         Ok(text)

@@ -9,7 +9,7 @@ use super::understand::Heard;
 use super::{Outcome, Recorder};
 use crate::answer::Answer;
 use crate::event::wire::Payload;
-use crate::event::{Event, Normalised};
+use crate::event::{Event, Name, Normalised};
 use crate::input::Received;
 use crate::recall::Scope;
 use crate::store::{Stamp, StoreError};
@@ -118,7 +118,7 @@ impl Recorder {
                 .await?;
         }
         w.commit().await?;
-        if n.ctx.hook_event == "SessionEnd" {
+        if n.ctx.name() == Name::SessionEnd {
             super::upkeep::maintain(store, to.config(), &p.project, at).await;
         }
         let detail = detail(n);
@@ -144,11 +144,12 @@ fn detail(n: &Normalised) -> String {
         Event::SessionEnd { reason, .. } => reason.clone().unwrap_or_default(),
         Event::Subagent(a) => {
             let who = a
+                .swarm
                 .agent_type
                 .as_deref()
-                .or(a.agent_id.as_deref())
+                .or(a.swarm.agent_id.as_deref())
                 .unwrap_or("");
-            format!("{who} {}", a.status.as_deref().unwrap_or(""))
+            format!("{who} {}", a.swarm.status.as_deref().unwrap_or(""))
                 .trim()
                 .to_owned()
         }

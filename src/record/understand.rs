@@ -7,7 +7,7 @@
 use super::{Origin, Outcome, Recorder};
 use crate::event::flags::Invocation;
 use crate::event::wire::Payload;
-use crate::event::{self, Normalised};
+use crate::event::{self, Normalised, Refusal};
 use crate::input::Received;
 use crate::resolve::Resolved;
 use std::rc::Rc;
@@ -134,7 +134,7 @@ impl Recorder {
         );
         let payload = match parsed {
             Ok(p) => p,
-            Err(reason) => return Understood::refused(reason, to),
+            Err(reason) => return Understood::refused(reason.to_string(), to),
         };
         match event::normalise(payload.as_ref(), inv, &env) {
             Ok(Some(n)) => Understood::Bound(Bound::Event(Heard {
@@ -149,7 +149,7 @@ impl Recorder {
                     None => Understood::Ignored(what),
                 }
             }
-            Err(reason) => Understood::refused(reason, to),
+            Err(reason) => Understood::refused(reason.to_string(), to),
         }
     }
 }
@@ -157,14 +157,14 @@ impl Recorder {
 /// What a hook call would make of `stdin` and `inv`, without configuration, database or
 /// side effects: `Ok(true)` an event to store, `Ok(false)` not one of ours, `Err` the reason
 /// it would be quarantined. For the fuzzer and the property tests.
-pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
+pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, Refusal> {
     let env = event::Env::new(
         &crate::config::Limits::default(),
         None,
         Some("/".to_owned()),
         Vec::new(),
     );
-    let once = |bytes: &[u8]| -> Result<bool, String> {
+    let once = |bytes: &[u8]| -> Result<bool, Refusal> {
         let payload = parse(bytes, false)?;
         Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
     };
@@ -175,12 +175,9 @@ pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, String> {
 }
 
 /// The payload, `None` for an empty stdin, or what is wrong with it.
-fn parse(bytes: &[u8], too_large: bool) -> Result<Option<Payload<'_>>, String> {
+fn parse(bytes: &[u8], too_large: bool) -> Result<Option<Payload<'_>>, Refusal> {
     if too_large {
-        return Err(format!(
-            "payload larger than limits.max_payload_bytes ({} bytes read)",
-            bytes.len()
-        ));
+        return Err(Refusal::TooLarge(bytes.len()));
     }
     let start = bytes.trim_ascii_start();
     let Some(first) = start.first() else {
@@ -200,20 +197,14 @@ fn parse(bytes: &[u8], too_large: bool) -> Result<Option<Payload<'_>>, String> {
         _ => Some("not JSON"),
     };
     if let Some(kind) = kind {
-        return Err(format!("stdin is {kind}, not a hook payload object"));
+        return Err(Refusal::NotAnObject(kind));
     }
     let mut de = serde_json::Deserializer::from_slice(start);
     serde_path_to_error::deserialize(&mut de)
         .map(Some)
-        .map_err(|e| match e.path().to_string().as_str() {
-            "." => format!(
-                "invalid JSON payload: {}",
-                crate::input::describe_error(e.inner())
-            ),
-            path => format!(
-                "invalid JSON payload at {path}: {}",
-                crate::input::describe_error(e.inner())
-            ),
+        .map_err(|e| Refusal::Json {
+            path: e.path().to_string(),
+            source: e.into_inner(),
         })
 }
 

@@ -4,7 +4,8 @@
 
 use super::{Result, Stamp, Store};
 use crate::event::Context;
-use crate::summary::{self, AgentEdits, EditGroup, Facts, Launch, SwarmRow, TaskCount};
+use crate::event::Swarm;
+use crate::summary::{self, AgentEdits, EditGroup, Facts, Launch, TaskCount};
 use crate::time::Time;
 use crate::transcript::Usage;
 use libsql::named_params;
@@ -302,7 +303,7 @@ impl Store {
                 named_params! {":session": sid},
             )
             .await?;
-        let swarm: Vec<SwarmRow> = self
+        let swarm: Vec<Swarm> = self
             .typed(
                 "SELECT event AS kind, agent_id, agent_type, tool_use_id, status, duration_ms,
                         tokens

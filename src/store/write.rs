@@ -443,8 +443,9 @@ impl Store {
         else {
             return Ok(0);
         };
-        let (mut launch, mut agent_type) = (a.tool_use_id.clone(), a.agent_type.clone());
-        if a.kind == "stop" && a.agent_id.is_none() && launch.is_none() {
+        let (mut launch, mut agent_type) =
+            (a.swarm.tool_use_id.clone(), a.swarm.agent_type.clone());
+        if a.swarm.kind == "stop" && a.swarm.agent_id.is_none() && launch.is_none() {
             // A client that does not say which subagent stopped: the session's one open
             // launch, when there is exactly one.
             #[derive(serde::Deserialize)]
@@ -479,15 +480,15 @@ impl Store {
                 ":id": id.as_str(),
                 ":session": sid,
                 ":key": key.as_str(),
-                ":event": a.kind,
-                ":agent_id": a.agent_id.as_deref(),
+                ":event": a.swarm.kind.as_str(),
+                ":agent_id": a.swarm.agent_id.as_deref(),
                 ":agent_type": agent_type.as_deref(),
-                ":status": a.status.as_deref(),
+                ":status": a.swarm.status.as_deref(),
                 ":detail": a.detail.as_deref(),
                 ":now": at.now,
                 ":tool_use_id": launch.as_deref(),
-                ":duration_ms": a.duration_ms.map(|v| v as i64),
-                ":tokens": a.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+                ":duration_ms": a.swarm.duration_ms.map(|v| v as i64),
+                ":tokens": a.swarm.tokens.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
                 ":tool_count": a.tool_count.map(|v| v as i64),
             },
         )

@@ -17,6 +17,7 @@
 //! Not embedded replicas, nor libsql's offline writes: their state is guarded inside one
 //! process, while dozens of hook processes share this file.
 
+mod link;
 pub mod live;
 mod remote;
 pub mod seal;
@@ -25,11 +26,42 @@ mod token;
 
 use crate::config::Mode;
 use crate::resolve::Resolved;
-use crate::store::{Column, SHARED, Shared, Store, cursor_key};
+use crate::store::{Column, SHARED, Shared, Store, StoreError};
+use link::{Link, Table, cursor, push_key};
 use remote::Server;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
+
+/// Why a sync, its status or a ping failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(
+        "database.mode is \"local\" for {}: set mode = \"sync\" and url in hooks.toml \
+         (see the README, \"Team memory with Turso\")",
+        .0.display()
+    )]
+    LocalMode(PathBuf),
+    #[error("database.mode is \"sync\" but database.url is not set")]
+    NoUrl,
+    #[error(transparent)]
+    Token(#[from] token::TokenError),
+    #[error(transparent)]
+    Seal(#[from] seal::SealError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// What the server said, or why it could not be asked (`remote` says it in words).
+    #[error("{0}")]
+    Server(String),
+    #[error("the sync took more than sync.timeout_secs ({0} s); the next one goes on")]
+    Timeout(u64),
+    #[error("cannot open the sync lock {}: {source}", .path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,20 +127,16 @@ pub struct Status {
 }
 
 /// The server and token of a resolved configuration, or what is missing.
-fn server_of(to: &Resolved) -> Result<(String, String), String> {
+fn server_of(to: &Resolved) -> Result<(String, String), SyncError> {
     let db = &to.config().database;
     if db.mode != Mode::Sync {
-        return Err(format!(
-            "database.mode is \"local\" for {}: set mode = \"sync\" and url in hooks.toml \
-             (see the README, \"Team memory with Turso\")",
-            to.db.display()
-        ));
+        return Err(SyncError::LocalMode(to.db.clone()));
     }
     let url = db
         .url
         .clone()
         .filter(|u| !u.trim().is_empty())
-        .ok_or("database.mode is \"sync\" but database.url is not set")?;
+        .ok_or(SyncError::NoUrl)?;
     let token = token::find(db, &url)?;
     Ok((url, token))
 }
@@ -142,7 +170,7 @@ pub async fn run(
     store: &Store,
     what: What,
     progress: &mut dyn FnMut(&str),
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, SyncError> {
     let Some(_lock) = Lock::take(&to.db)? else {
         return Ok(None);
     };
@@ -172,14 +200,9 @@ pub async fn run(
         ),
     )
     .await
-    .unwrap_or_else(|_| {
-        Err(format!(
-            "the sync took more than sync.timeout_secs ({} s); the next one goes on",
-            c.timeout_secs
-        ))
-    });
+    .unwrap_or(Err(SyncError::Timeout(c.timeout_secs)));
     let now = crate::time::Time::now().into_string();
-    let state = |e: &Result<Report, String>| -> Vec<(&'static str, String)> {
+    let state = |e: &Result<Report, SyncError>| -> Vec<(&'static str, String)> {
         match e {
             Ok(_) => vec![("last_error", String::new())],
             Err(message) => vec![("last_error", format!("{now} {message}"))],
@@ -195,11 +218,10 @@ pub async fn run(
 
 /// The projects of this database that are shared: the current one and those of the rows
 /// recorded here (a database may be one file for several projects), as the user chose.
-async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, String> {
-    share::shared_in(to.config(), store, Some(&to.project.id))
-        .await
-        .map(Option::unwrap_or_default)
-        .map_err(|e| e.to_string())
+async fn shared_projects(to: &Resolved, store: &Store) -> Result<Vec<String>, SyncError> {
+    Ok(share::shared_in(to.config(), store, Some(&to.project.id))
+        .await?
+        .unwrap_or_default())
 }
 
 /// The push and the pull of the `projects` shared.
@@ -211,54 +233,29 @@ async fn exchange(
     projects: &[String],
     what: What,
     progress: &mut dyn FnMut(&str),
-) -> Result<Report, String> {
+) -> Result<Report, SyncError> {
     let c = &to.config().sync;
-    let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms)).await?;
-    let err = |e: crate::store::StoreError| e.to_string();
-    let stream = store.machine().map_err(err)?.clone();
-    let machine = stream.machine.clone();
-    // Each table's columns here, and on the server (sealed: fewer, and the sealed part).
-    let mut tables: Vec<(Shared, Vec<Column>)> = Vec::new();
-    let mut on_server: Vec<(Shared, Vec<Column>)> = Vec::new();
-    for t in SHARED {
-        let columns = store.shared_columns(t).await.map_err(err)?;
-        on_server.push((
-            *t,
-            match seal {
-                Some(_) => seal::Seal::server_columns(t, &columns),
-                None => columns.clone(),
-            },
-        ));
-        tables.push((*t, columns));
-    }
+    let server = Server::new(url, token, Duration::from_millis(c.request_timeout_ms))
+        .await
+        .map_err(SyncError::Server)?;
+    let stream = store.machine()?.clone();
+    let (tables, on_server) = columns(store, seal).await?;
     let now = crate::time::Time::now();
     // Two requests when there is nothing to do: this one, and the survey.
     let look = server
         .look(
             &on_server,
-            &machine,
+            &stream.machine,
             &label(to),
             &now,
             seal.map(|s| s.check()).as_deref(),
         )
-        .await?;
-    let (server_id, mut generation) = match look.id {
-        Some(id) => (id, look.generation),
-        None => {
-            let (id, created) = server.prepare(&on_server).await?;
-            // A table made anew holds none of the rows the others pulled: they start over.
-            let generation = if created {
-                server.new_generation().await?
-            } else {
-                look.generation
-            };
-            (id, generation)
-        }
-    };
+        .await
+        .map_err(SyncError::Server)?;
+    let (server_id, generation) = identify(&server, &on_server, &look).await?;
     store
         .set_sync_state(&[("server", server_id.clone())])
-        .await
-        .map_err(err)?;
+        .await?;
     let projects_json = serde_json::to_string(projects).expect("strings");
     let server_projects = match seal {
         Some(s) => {
@@ -267,310 +264,97 @@ async fn exchange(
         }
         None => projects_json.clone(),
     };
-    let mut cursors = Vec::new();
-    for (t, _) in &tables {
-        let key = pull_key(&server_id, &generation, &projects_json, t);
-        cursors.push(pull_cursor(store, &key).await?);
-    }
-    let batch = c.batch_rows.max(1);
-    let after: Vec<i64> = cursors.iter().map(|(seq, _)| *seq).collect();
-    let mut survey = server
-        .survey(&on_server, &server_projects, &machine, &after, batch)
-        .await?;
-    // Rows this machine pulled are gone from the server (a dropped table, a restore from an
-    // earlier copy): rows sent since may sit below its cursors, here and on every machine.
-    // A new generation makes every machine pull everything again.
-    let lost = tables
-        .iter()
-        .zip(&survey)
-        .zip(&cursors)
-        .any(|(((t, _), s), (after, key))| {
-            *after > 0
-                && (s.last < *after
-                    // A row that only arrives is never removed from the server; a summary
-                    // moves to the end when it changes.
-                    || !t.versioned && key.is_some() && s.at_cursor != *key)
-        });
-    if lost {
-        generation = server.new_generation().await?;
-        for s in &mut survey {
-            s.page = None;
-        }
-    }
-    let mut report = Report {
-        machine: machine.clone(),
-        projects: projects.to_vec(),
-        heads: survey.iter().map(|s| s.last).collect(),
-        ..Report::default()
-    };
-    let link = Link {
+    let mut link = Link {
         store,
         server: &server,
         server_id: &server_id,
-        generation: &generation,
+        generation,
         stream: &stream,
         projects: projects_json,
         server_projects,
         list: projects,
         seal,
-        batch,
+        batch: c.batch_rows.max(1),
     };
-    let tables: Vec<_> = tables
+    let survey = link.survey(&on_server).await?;
+    let mut report = Report {
+        machine: stream.machine.clone(),
+        projects: projects.to_vec(),
+        heads: survey.iter().map(|s| s.last).collect(),
+        ..Report::default()
+    };
+    let tables: Vec<Table> = tables
         .iter()
         .zip(&on_server)
         .map(|((t, here), (_, there))| (t, here.as_slice(), there.as_slice()))
         .collect();
     if what.push {
-        // What the server holds of this machine's stream: less than was sent (a dropped
-        // table, a restore from an earlier copy) is sent again.
-        for ((t, here, there), s) in tables.iter().zip(&survey) {
-            let (n, superseded) = link.push(t, here, there, s.held, progress).await?;
-            report.pushed.insert(t.name, n);
-            if superseded > 0 {
-                report.superseded.insert(t.name, superseded);
-            }
-        }
-        store
-            .set_sync_state(&[("last_push", now.to_string())])
-            .await
-            .map_err(err)?;
+        link.push_all(&tables, &survey, &mut report, progress)
+            .await?;
+        store.set_sync_state(&[("last_push", now.to_string())]).await?;
     }
     if what.pull {
-        store
-            .store_machines(&look.machines, &now)
-            .await
-            .map_err(err)?;
-        for ((t, here, there), s) in tables.iter().zip(survey) {
-            let (n, refused) = link.pull(t, here, there, s.page, progress).await?;
-            report.pulled.insert(t.name, n);
-            if refused > 0 {
-                tracing::warn!(
-                    "refused {refused} {} rows from the server: not of a project shared here",
-                    t.name
-                );
-                report.refused.insert(t.name, refused);
-            }
-        }
+        store.store_machines(&look.machines, &now).await?;
+        link.pull_all(&tables, survey, &mut report, progress)
+            .await?;
         store
             .derive_pulled(&crate::time::Time::now())
-            .await
-            .map_err(err)?;
+            .await?;
         report.machines = look
             .machines
             .into_iter()
-            .filter(|(id, _)| *id != machine)
+            .filter(|(id, _)| *id != stream.machine)
             .map(|(_, l)| l)
             .collect();
-        store
-            .set_sync_state(&[("last_pull", now.to_string())])
-            .await
-            .map_err(err)?;
+        store.set_sync_state(&[("last_pull", now.to_string())]).await?;
     }
     Ok(report)
 }
 
-/// This machine, its database and one server, for the push and pull of each table.
-struct Link<'a> {
-    store: &'a Store,
-    server: &'a Server,
-    server_id: &'a str,
-    generation: &'a str,
-    stream: &'a crate::store::Stream,
-    /// The projects shared, as a JSON array, as the server knows them (sealed: by their
-    /// keyed hashes), and as they are.
-    projects: String,
-    server_projects: String,
-    list: &'a [String],
-    seal: Option<&'a seal::Seal>,
-    batch: usize,
-}
+/// Each shared table's columns here, and on the server (sealed: fewer, and the sealed part).
+type Columns = Vec<(Shared, Vec<Column>)>;
 
-impl Link<'_> {
-    /// Sends this machine's rows of `t` (`columns` here, `on_server` there) past what the
-    /// server `held` of its stream and past what was sent before (the lower of the two: a
-    /// server that lost rows gets them again; one claiming more than was sent is not
-    /// believed), batch by batch. A value the server holds a later version of is replaced
-    /// here by that version at once. Returns the rows the server took, and those superseded.
-    async fn push(
-        &self,
-        t: &Shared,
-        columns: &[Column],
-        on_server: &[Column],
-        held: i64,
-        progress: &mut dyn FnMut(&str),
-    ) -> Result<(u64, u64), String> {
-        let err = |e: crate::store::StoreError| e.to_string();
-        let key = push_key(self.server_id, self.stream, &self.projects, t);
-        let mut after = cursor(self.store, &key)
-            .await?
-            .min(held)
-            .max(self.stream.from);
-        let (mut sent, mut taken, mut superseded) = (0usize, 0u64, 0u64);
-        loop {
-            let rows = self
-                .store
-                .unpushed(t, columns, &self.projects, after, self.batch)
-                .await
-                .map_err(err)?;
-            let Some(&(last, _)) = rows.last() else {
-                break;
-            };
-            let objects: Vec<&str> = rows.iter().map(|(_, o)| o.as_str()).collect();
-            let mut objects = format!("[{}]", objects.join(","));
-            if let Some(s) = self.seal {
-                objects = s.seal(t, &objects)?;
-            }
-            let pushed = self
-                .server
-                .push(t, on_server, &objects, &self.stream.machine)
-                .await?;
-            taken += pushed.taken;
-            // Stored before the cursor moves: a sync killed in between sends the value again,
-            // and learns again that it lost.
-            if let Some(winners) = pushed.superseded {
-                let rows = match self.seal {
-                    Some(s) => s.open(t, &winners.rows, self.list)?,
-                    None => winners.rows,
-                };
-                self.store
-                    .store_pulled(
-                        t,
-                        columns,
-                        &self.projects,
-                        &rows,
-                        None,
-                        &mut crate::store::Pace::default(),
-                    )
-                    .await
-                    .map_err(err)?;
-                superseded += winners.rows_count as u64;
-            }
-            // Only once the server has them: a sync killed before this sends them again, and
-            // the server ignores what it has.
-            after = last;
-            self.store
-                .set_sync_state(&[(key.as_str(), after.to_string())])
-                .await
-                .map_err(err)?;
-            sent += rows.len();
-            progress(&format!("pushed {sent} {} rows", t.name));
-            if rows.len() < self.batch {
-                break;
-            }
-        }
-        Ok((taken, superseded))
+async fn columns(
+    store: &Store,
+    seal: Option<&seal::Seal>,
+) -> Result<(Columns, Columns), SyncError> {
+    let (mut here, mut there) = (Vec::new(), Vec::new());
+    for t in SHARED {
+        let columns = store.shared_columns(t).await?;
+        there.push((
+            *t,
+            match seal {
+                Some(_) => seal::Seal::server_columns(t, &columns),
+                None => columns.clone(),
+            },
+        ));
+        here.push((*t, columns));
     }
+    Ok((here, there))
+}
 
-    /// Takes the other machines' rows of `t`, from `first` (the survey's page) on, page by
-    /// page, each stored with the cursor past it.
-    async fn pull(
-        &self,
-        t: &Shared,
-        columns: &[Column],
-        on_server: &[Column],
-        first: Option<Option<remote::Page>>,
-        progress: &mut dyn FnMut(&str),
-    ) -> Result<(u64, u64), String> {
-        let key = pull_key(self.server_id, self.generation, &self.projects, t);
-        let (mut after, _) = pull_cursor(self.store, &key).await?;
-        let (mut stored, mut refused) = (0, 0);
-        let mut pace = crate::store::Pace::default();
-        let mut next = first;
-        loop {
-            let page = match next.take() {
-                Some(page) => page,
-                None => {
-                    self.server
-                        .pull(
-                            t,
-                            on_server,
-                            &self.server_projects,
-                            after,
-                            &self.stream.machine,
-                            self.batch,
-                        )
-                        .await?
-                }
-            };
-            let Some(p) = page else {
-                break;
-            };
-            let (last, last_key) = &p.last;
-            let rows = match self.seal {
-                Some(s) => s.open(t, &p.rows, self.list)?,
-                None => p.rows,
-            };
-            let (s, r) = self
-                .store
-                .store_pulled(
-                    t,
-                    columns,
-                    &self.projects,
-                    &rows,
-                    Some((&key, format!("{last} {last_key}"))),
-                    &mut pace,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            (stored, refused) = (stored + s, refused + r);
-            after = *last;
-            progress(&format!("pulled {stored} {} rows", t.name));
-            // A page short of a batch was the last.
-            if p.rows_count < self.batch {
-                break;
-            }
-        }
-        Ok((stored, refused))
+/// The server's id and generation, from what the first request found; a server whose tables
+/// are incomplete gets what is missing, and one whose tables were made anew a new generation
+/// (they hold none of the rows the others pulled: they start over).
+async fn identify(
+    server: &Server,
+    on_server: &[(Shared, Vec<Column>)],
+    look: &remote::Look,
+) -> Result<(String, String), SyncError> {
+    if let Some(id) = &look.id {
+        return Ok((id.clone(), look.generation.clone()));
     }
-}
-
-/// Where this machine's push of `t` to the server `server_id` stands, for the set of
-/// `projects` shared (see [`crate::store::push_scope`]).
-fn push_key(server_id: &str, stream: &crate::store::Stream, projects: &str, t: &Shared) -> String {
-    let scope = crate::store::push_scope(server_id, &stream.machine, projects);
-    cursor_key(&scope, "push", t)
-}
-
-/// Where this machine's pull of `t` from the server `server_id` stands, in its generation,
-/// for the set of `projects` shared (a JSON array): a project shared later is pulled from the
-/// start.
-fn pull_key(server_id: &str, generation: &str, projects: &str, t: &Shared) -> String {
-    let scope = if generation.is_empty() {
-        server_id.to_owned()
-    } else {
-        format!("{server_id}/{generation}")
+    let (id, created) = server.prepare(on_server).await.map_err(SyncError::Server)?;
+    let generation = match created {
+        true => server.new_generation().await.map_err(SyncError::Server)?,
+        false => look.generation.clone(),
     };
-    let set = &crate::trust::digest(projects.as_bytes())[..16];
-    format!("{}#{set}", cursor_key(&scope, "pull", t))
-}
-
-/// A pull cursor: the server's sequence of the last row pulled, and that row's key (absent
-/// in a cursor written before keys were kept).
-async fn pull_cursor(store: &Store, key: &str) -> Result<(i64, Option<String>), String> {
-    let value = store
-        .sync_state(key)
-        .await
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
-    let (seq, row) = match value.split_once(' ') {
-        Some((seq, row)) => (seq, Some(row.to_owned())),
-        None => (value.as_str(), None),
-    };
-    Ok((seq.parse().unwrap_or(0), row))
-}
-
-async fn cursor(store: &Store, key: &str) -> Result<i64, String> {
-    Ok(store
-        .sync_state(key)
-        .await
-        .map_err(|e| e.to_string())?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0))
+    Ok((id, generation))
 }
 
 /// Where a sync of this database stands; without a database (nothing recorded yet), only
 /// whether the project is shared.
-pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, String> {
+pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, SyncError> {
     let mut status = Status {
         mode: to.config().database.mode,
         server: shown_server(to),
@@ -589,36 +373,27 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
     let Some(store) = store else {
         return Ok(status);
     };
-    let err = |e: crate::store::StoreError| e.to_string();
     let projects = serde_json::to_string(&shared_projects(to, store).await?).expect("strings");
-    let server_id = store
-        .sync_state("server")
-        .await
-        .map_err(err)?
-        .unwrap_or_default();
-    let stream = store.machine().map_err(err)?;
+    let server_id = store.sync_state("server").await?.unwrap_or_default();
+    let stream = store.machine()?;
     for t in SHARED {
-        let columns = store.shared_columns(t).await.map_err(err)?;
+        let columns = store.shared_columns(t).await?;
         let after = cursor(store, &push_key(&server_id, stream, &projects, t))
             .await?
             .max(stream.from);
-        let n = store
-            .pending(t, &columns, &projects, after)
-            .await
-            .map_err(err)?;
+        let n = store.pending(t, &columns, &projects, after).await?;
         status.pending.insert(t.name, n);
         let refused = cursor(store, &format!("refused.{}", t.name)).await?;
         if refused > 0 {
             status.refused.insert(t.name, refused);
         }
     }
-    (status.quarantined, status.quarantine_reason) = store.quarantined().await.map_err(err)?;
+    (status.quarantined, status.quarantine_reason) = store.quarantined().await?;
     let state = |k: &'static str| async move {
         store
             .sync_state(k)
             .await
             .map(|v| v.filter(|v| !v.is_empty()))
-            .map_err(err)
     };
     status.machine = Some(stream.machine.clone());
     status.last_push = state("last_push").await?;
@@ -628,11 +403,16 @@ pub async fn status(to: &Resolved, store: Option<&Store>) -> Result<Status, Stri
 }
 
 /// Whether the server answers a trivial request, and how fast: for doctor, never for a hook.
-pub async fn ping(to: &Resolved) -> Result<Duration, String> {
+pub async fn ping(to: &Resolved) -> Result<Duration, SyncError> {
     let (url, token) = server_of(to)?;
     let started = Instant::now();
     let deadline = Duration::from_millis(to.config().sync.request_timeout_ms);
-    Server::new(&url, &token, deadline).await?.ping().await?;
+    Server::new(&url, &token, deadline)
+        .await
+        .map_err(SyncError::Server)?
+        .ping()
+        .await
+        .map_err(SyncError::Server)?;
     Ok(started.elapsed())
 }
 
@@ -687,16 +467,23 @@ impl Lock {
     }
 
     /// The lock, or `None` when another process holds it.
-    fn take(db: &std::path::Path) -> Result<Option<Lock>, String> {
+    fn take(db: &std::path::Path) -> Result<Option<Lock>, SyncError> {
         Lock::take_at(&crate::paths::sync_lock(db))
     }
 
     /// The lock of the file `path` (its time set to now), or `None` when another process
     /// holds it.
-    fn take_at(path: &std::path::Path) -> Result<Option<Lock>, String> {
+    fn take_at(path: &std::path::Path) -> Result<Option<Lock>, SyncError> {
         Lock::touch(path);
-        let file = crate::paths::open_append(path)
-            .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
+        let file = match crate::paths::open_append(path) {
+            Ok(file) => file,
+            Err(source) => {
+                return Err(SyncError::Lock {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
         Ok(crate::paths::try_lock(&file).then_some(Lock(file)))
     }
 

@@ -13,12 +13,54 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The column that holds a row's sealed part on the server.
 pub const SEALED: &str = "sealed";
 
 const KEY_VARIABLE: &str = "FLOWHOOK_TEAM_KEY";
+
+/// Why rows cannot be sealed or opened, or the key not used or made.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("sync.encrypt is on but no key file can be named")]
+    NoKeyFile,
+    #[error(
+        "sync.encrypt is on but there is no team key: set {}, or put the team's key in {} \
+         (`flowhook sync --init-key` makes a new one)",
+        KEY_VARIABLE,
+        .0.display()
+    )]
+    NoKey(PathBuf),
+    #[error(transparent)]
+    KeyFile(#[from] super::token::SecretError),
+    #[error("the team key is not 64 hexadecimal digits")]
+    BadKey,
+    /// Rows that are not a JSON array of objects; `doing` is `seal` or `open`.
+    #[error("{doing} {table}: {source}")]
+    Rows {
+        doing: &'static str,
+        table: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("cannot seal a {0} row")]
+    Seal(&'static str),
+    #[error(
+        "a {0} row from the server does not open with this team key: the key is not the \
+         team's, or the row was changed on the server; nothing was stored"
+    )]
+    Open(&'static str),
+    #[error(
+        "{} exists already: flowhook never replaces a team key (remove it first if you mean to)",
+        .0.display()
+    )]
+    KeyExists(PathBuf),
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 pub struct Seal {
     cipher: XChaCha20Poly1305,
@@ -35,7 +77,7 @@ pub fn key_file(c: &Sync) -> Option<PathBuf> {
 
 impl Seal {
     /// The team key, when `sync.encrypt` is on; a missing or malformed one is an error.
-    pub fn load(c: &Sync) -> Result<Option<Seal>, String> {
+    pub fn load(c: &Sync) -> Result<Option<Seal>, SealError> {
         if !c.encrypt {
             return Ok(None);
         }
@@ -45,20 +87,16 @@ impl Seal {
         {
             Some(k) => k,
             None => {
-                let file = key_file(c).ok_or("sync.encrypt is on but no key file can be named")?;
+                let file = key_file(c).ok_or(SealError::NoKeyFile)?;
                 if !file.exists() {
-                    return Err(format!(
-                        "sync.encrypt is on but there is no team key: set {KEY_VARIABLE}, or put \
-                         the team's key in {} (`flowhook sync --init-key` makes a new one)",
-                        file.display()
-                    ));
+                    return Err(SealError::NoKey(file));
                 }
                 super::token::read_secret(&file, "sync.key_file")?
             }
         };
         let bytes = decode_hex(hex.trim())
             .filter(|b| b.len() == 32)
-            .ok_or("the team key is not 64 hexadecimal digits")?;
+            .ok_or(SealError::BadKey)?;
         let mut key = [0u8; 32];
         key.copy_from_slice(&bytes);
         Ok(Some(Seal {
@@ -109,9 +147,9 @@ impl Seal {
     }
 
     /// Rows of `t` to push (a JSON array of objects) as the server may see them.
-    pub fn seal(&self, t: &Shared, rows: &str) -> Result<String, String> {
+    pub fn seal(&self, t: &Shared, rows: &str) -> Result<String, SealError> {
         let rows: Vec<Map<String, Value>> =
-            serde_json::from_str(rows).map_err(|e| format!("seal {}: {e}", t.name))?;
+            serde_json::from_str(rows).map_err(rows_error("seal", t))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let (mut plain, mut secret) = (Map::new(), Map::new());
@@ -153,7 +191,7 @@ impl Seal {
                         aad: &aad,
                     },
                 )
-                .map_err(|_| format!("cannot seal a {} row", t.name))?;
+                .map_err(|_| SealError::Seal(t.name))?;
             let mut bytes = nonce.to_vec();
             bytes.extend(sealed);
             plain.insert(SEALED.to_owned(), Value::from(crate::text::hex(&bytes)));
@@ -166,9 +204,9 @@ impl Seal {
     /// whose hash it carries (another is left as its hash, and refused as not shared here).
     /// A row that does not open (another key, or changed on the server) is an error: nothing
     /// of the page is stored.
-    pub fn open(&self, t: &Shared, rows: &str, projects: &[String]) -> Result<String, String> {
+    pub fn open(&self, t: &Shared, rows: &str, projects: &[String]) -> Result<String, SealError> {
         let rows: Vec<Map<String, Value>> =
-            serde_json::from_str(rows).map_err(|e| format!("open {}: {e}", t.name))?;
+            serde_json::from_str(rows).map_err(rows_error("open", t))?;
         let hashes: Vec<(String, &String)> =
             projects.iter().map(|p| (self.project(p), p)).collect();
         let mut out = Vec::with_capacity(rows.len());
@@ -192,14 +230,10 @@ impl Seal {
                     .ok()
             });
             let Some(opened) = opened else {
-                return Err(format!(
-                    "a {} row from the server does not open with this team key: the key is \
-                     not the team's, or the row was changed on the server; nothing was stored",
-                    t.name
-                ));
+                return Err(SealError::Open(t.name));
             };
             let secret: Map<String, Value> =
-                serde_json::from_slice(&opened).map_err(|e| format!("open {}: {e}", t.name))?;
+                serde_json::from_slice(&opened).map_err(rows_error("open", t))?;
             let hash = row.get("project").and_then(Value::as_str);
             if let Some((_, id)) = hashes.iter().find(|(h, _)| Some(h.as_str()) == hash) {
                 row.insert("project".to_owned(), Value::from(id.as_str()));
@@ -208,6 +242,15 @@ impl Seal {
             out.push(Value::Object(row));
         }
         Ok(Value::Array(out).to_string())
+    }
+}
+
+fn rows_error(doing: &'static str, t: &Shared) -> impl Fn(serde_json::Error) -> SealError {
+    let table = t.name;
+    move |source| SealError::Rows {
+        doing,
+        table,
+        source,
     }
 }
 
@@ -231,23 +274,23 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// A new team key in a new owner-only file at `path` (never over an existing one).
-pub fn init_key(path: &std::path::Path) -> Result<(), String> {
+pub fn init_key(path: &Path) -> Result<(), SealError> {
     use std::io::Write;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| SealError::Io { path, source }
+    };
     if let Some(dir) = path.parent() {
-        crate::paths::private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        crate::paths::private_dir(dir).map_err(io(dir))?;
     }
     let key = XChaCha20Poly1305::generate_key(&mut OsRng);
     let mut f = crate::paths::create_new(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!(
-            "{} exists already: flowhook never replaces a team key (remove it first if you \
-             mean to)",
-            path.display()
-        ),
-        _ => format!("{}: {e}", path.display()),
+        std::io::ErrorKind::AlreadyExists => SealError::KeyExists(path.to_owned()),
+        _ => io(path)(e),
     })?;
     f.write_all(format!("{}\n", crate::text::hex(&key)).as_bytes())
         .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(io(path))
 }
 
 #[cfg(test)]

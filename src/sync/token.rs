@@ -4,12 +4,43 @@
 
 use crate::config::Database;
 use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 const DEFAULT_VARIABLES: &[&str] = &["FLOWHOOK_AUTH_TOKEN", "TURSO_AUTH_TOKEN"];
 
+/// Why there is no token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "no token for {url}: set {variables} or database.token_file (a file only you can read)"
+    )]
+    Missing { url: String, variables: String },
+    #[error(transparent)]
+    File(#[from] SecretError),
+}
+
+/// Why a secret file was not used; `what` is the setting that names it.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{what} {}: {source}", .path.display())]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what} {} can be read by others (mode {mode:o}): run chmod 600 on it", .path.display())]
+    Open {
+        what: &'static str,
+        path: PathBuf,
+        mode: u32,
+    },
+    #[error("{what} {} is empty", .path.display())]
+    Empty { what: &'static str, path: PathBuf },
+}
+
 /// The token for `url`. A plain `http://` server (one on your own network) may need none:
 /// then the token is empty.
-pub fn find(db: &Database, url: &str) -> Result<String, String> {
+pub fn find(db: &Database, url: &str) -> Result<String, TokenError> {
     let variables: Vec<&str> = match &db.token_env {
         Some(v) => vec![v.as_str()],
         None => DEFAULT_VARIABLES.to_vec(),
@@ -22,16 +53,18 @@ pub fn find(db: &Database, url: &str) -> Result<String, String> {
         }
     }
     if let Some(file) = &db.token_file {
-        return read_secret(&crate::paths::expand_home(file), "database.token_file");
+        return Ok(read_secret(
+            &crate::paths::expand_home(file),
+            "database.token_file",
+        )?);
     }
     if url.starts_with("http://") {
         return Ok(String::new());
     }
-    Err(format!(
-        "no token for {}: set {} or database.token_file (a file only you can read)",
-        shown(url),
-        variables.join(" or ")
-    ))
+    Err(TokenError::Missing {
+        url: shown(url),
+        variables: variables.join(" or "),
+    })
 }
 
 /// The server's URL as flowhook says it anywhere (output, errors, the log): a token written
@@ -77,21 +110,29 @@ pub fn shown(url: &str) -> String {
 }
 
 /// A secret from a file only its owner can read; `what` names the setting in errors.
-pub fn read_secret(path: &std::path::Path, what: &str) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+pub fn read_secret(path: &Path, what: &'static str) -> Result<String, SecretError> {
+    let read = |source| SecretError::Read {
+        what,
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if meta.uid() != crate::paths::euid() || meta.mode() & 0o077 != 0 {
-        return Err(format!(
-            "{what} {} can be read by others (mode {:o}): run chmod 600 on it",
-            path.display(),
-            meta.mode() & 0o777
-        ));
+        return Err(SecretError::Open {
+            what,
+            path: path.to_owned(),
+            mode: meta.mode() & 0o777,
+        });
     }
     let secret = std::fs::read_to_string(path)
-        .map_err(|e| format!("{what} {}: {e}", path.display()))?
+        .map_err(read)?
         .trim()
         .to_owned();
     if secret.is_empty() {
-        return Err(format!("{what} {} is empty", path.display()));
+        return Err(SecretError::Empty {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(secret)
 }
@@ -122,7 +163,7 @@ mod tests {
             "secret-token-value"
         );
         let (_d, db) = with_file(0o644);
-        let e = find(&db, "libsql://x.turso.io").unwrap_err();
+        let e = find(&db, "libsql://x.turso.io").unwrap_err().to_string();
         assert!(
             e.contains("chmod 600") && !e.contains("secret-token"),
             "{e}"
@@ -151,7 +192,8 @@ mod tests {
             },
             "libsql://x.turso.io?authToken=s3cr3t",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(!e.contains("s3cr3t"), "{e}");
     }
 
@@ -162,7 +204,7 @@ mod tests {
             ..Database::default()
         };
         assert_eq!(find(&db, "http://127.0.0.1:8080").unwrap(), "");
-        let e = find(&db, "libsql://x.turso.io").unwrap_err();
+        let e = find(&db, "libsql://x.turso.io").unwrap_err().to_string();
         assert!(e.contains("FLOWHOOK_TEST_NO_SUCH_VARIABLE"), "{e}");
     }
 }
