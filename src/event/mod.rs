@@ -12,15 +12,19 @@
 //! without a payload). Every text an event will store is redacted here, before it is
 //! bounded, so that a bound never keeps part of a secret.
 
+pub mod agent;
 mod cli;
 pub mod edit;
 pub mod flags;
 mod lifecycle;
 mod name;
+#[cfg(feature = "agents")]
+mod patch;
 mod prompt;
 mod tool;
 pub mod wire;
 
+pub use agent::Agent;
 use edit::EditFacts;
 use flags::{Command, Invocation};
 pub use name::Name;
@@ -37,7 +41,10 @@ pub struct Context {
     pub agent_type: Option<String>,
     pub prompt_id: Option<String>,
     /// The hook event as Claude Code named it (`PostToolUse`), or `cli:<word>` for flags only.
+    /// Another agent's event is named by its Claude Code equivalent.
     pub hook_event: String,
+    /// The coding agent that sent it.
+    pub agent: Agent,
 }
 
 /// The events flowhook records.
@@ -177,6 +184,9 @@ impl Subagent {
 pub struct Normalised {
     pub ctx: Context,
     pub event: Event,
+    /// More edits of the same call: a Codex `apply_patch` edits several files at once (the
+    /// first is `event`). Stored with it, in the same transaction.
+    pub more: Vec<Edit>,
 }
 
 impl Normalised {
@@ -200,6 +210,8 @@ pub struct Env {
     pub session_id: Option<String>,
     /// The working directory, for calls whose payload names none.
     pub cwd: Option<String>,
+    /// The agent that sent the payload (see [`agent::detect`]).
+    pub agent: Agent,
     pub task_chars: usize,
     pub diff_bytes: usize,
     /// `redact.extra_patterns`, compiled.
@@ -217,6 +229,7 @@ impl Env {
         Env {
             session_id,
             cwd,
+            agent: Agent::ClaudeCode,
             task_chars: limits.task_chars,
             diff_bytes: limits.diff_bytes,
             patterns,
@@ -305,11 +318,17 @@ pub fn normalise(
             .filter(|a| !a.is_empty() && a != "unknown"),
         agent_type: p.agent_type.clone().filter(|t| !t.is_empty()),
         cwd: p.cwd.clone().filter(|c| !c.is_empty()),
-        transcript_path: p.transcript_path.clone(),
+        // Another agent's transcript is in its own format, which the reader would misread.
+        transcript_path: p
+            .transcript_path
+            .clone()
+            .filter(|_| env.agent == Agent::ClaudeCode),
         prompt_id: p.prompt_id.clone(),
         hook_event: event_name.clone(),
+        agent: env.agent,
     };
     let tool = p.tool_name.as_deref().unwrap_or("");
+    let mut more = Vec::new();
 
     let event = match Name::parse(&event_name) {
         Name::UserPromptSubmit => prompt::prompt(p, env)?,
@@ -317,7 +336,7 @@ pub fn normalise(
             if p.tool_name.is_none() {
                 return Err(format!("{event_name} payload has no tool_name"));
             }
-            tool::tool(name, tool, p, env)?
+            tool::tool(name, tool, p, env, &mut more)?
         }
         name @ (Name::SessionStart
         | Name::SessionEnd
@@ -341,7 +360,7 @@ pub fn normalise(
         tracing::debug!(event = event_name, tool, "not an event flowhook records");
         return Ok(None);
     };
-    let mut n = Normalised { ctx, event };
+    let mut n = Normalised { ctx, event, more };
     n.redact_fields(env);
     Ok(Some(n))
 }
@@ -391,11 +410,17 @@ impl Normalised {
         for f in fields {
             env.redact(f);
         }
-        if let Some(key) = key
-            && let Key::Natural(id) = key
-            && crate::redact::redact(id, &env.patterns) != id.as_str()
-        {
-            *key = Key::Content(key_of(&[id]));
+        let keys = key.into_iter().chain(self.more.iter_mut().map(|e| {
+            env.redact(&mut e.tool);
+            e.tool_use_id.iter_mut().for_each(|id| env.redact(id));
+            &mut e.key
+        }));
+        for key in keys {
+            if let Key::Natural(id) = key
+                && crate::redact::redact(id, &env.patterns) != id.as_str()
+            {
+                *key = Key::Content(key_of(&[id]));
+            }
         }
     }
 }
@@ -446,6 +471,7 @@ mod tests {
         Env {
             session_id: None,
             cwd: Some("/w".into()),
+            agent: Agent::ClaudeCode,
             task_chars: 100,
             diff_bytes: 4096,
             patterns: Vec::new(),

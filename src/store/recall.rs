@@ -306,6 +306,7 @@ impl Store {
                 task: None,
                 files: Vec::new(),
                 also: Vec::new(),
+                agent: None,
             })
             .collect();
         for row in &tasks {
