@@ -83,6 +83,14 @@ fn patched(p: &Payload, env: &Env) -> Result<Vec<Edit>, String> {
         .into_iter()
         .enumerate()
         .map(|(i, mut facts)| {
+            // Patch paths are relative to the session's directory: stored as the other
+            // agents' are, absolute, so that recall finds the same file under one name.
+            if let Some(cwd) = p.cwd.as_deref().filter(|_| !facts.file.starts_with('/')) {
+                facts.file = std::path::Path::new(cwd)
+                    .join(&facts.file)
+                    .to_string_lossy()
+                    .into_owned();
+            }
             env.redact(&mut facts.file);
             env.redact(&mut facts.diff);
             // One call, several files: each file's edit has its own id.

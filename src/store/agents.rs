@@ -8,14 +8,17 @@ use std::collections::HashMap;
 
 impl Store {
     /// Records `ctx.agent` as its session's agent unless one is recorded already: a session
-    /// is one agent's (a Claude Code hook line and a Codex one never share a session id).
+    /// is one agent's. Claude Code is what a payload without any other agent's mark is taken
+    /// for (a Codex `SessionStart` has no `turn_id`): another agent's event overrides it.
     pub async fn record_agent(&self, ctx: &Context) -> Result<()> {
         self.run(
             "UPDATE session_summaries SET agent = :agent
-             WHERE session_id = :session AND agent IS NULL",
+             WHERE session_id = :session
+               AND (agent IS NULL OR (agent = :claude AND :agent <> :claude))",
             named_params! {
                 ":agent": ctx.agent.as_str(),
                 ":session": ctx.session_id.as_str(),
+                ":claude": crate::event::Agent::ClaudeCode.as_str(),
             },
         )
         .await?;
