@@ -443,3 +443,155 @@ fn codex() -> PathBuf {
     );
     std::path::absolute(c).unwrap()
 }
+
+/// The scripted Responses-API server (tools/record/fake_responses.py) playing `turns`.
+struct Model {
+    child: std::process::Child,
+    port: u16,
+    requests: PathBuf,
+}
+
+impl Model {
+    fn start(dir: &Path, turns: Value) -> Model {
+        std::fs::create_dir_all(dir).unwrap();
+        let script = dir.join("script.json");
+        std::fs::write(&script, turns.to_string()).unwrap();
+        let (requests, port_file) = (dir.join("requests.jsonl"), dir.join("port"));
+        let child = std::process::Command::new("python3")
+            .arg(repo().join("tools/record/fake_responses.py"))
+            .args([&script, &requests, &port_file])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 for the model server");
+        let started = std::time::Instant::now();
+        let port = loop {
+            if let Some(p) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+            {
+                break p;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "the model server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Model {
+            child,
+            port,
+            requests,
+        }
+    }
+
+    /// Every request body the client sent, as text.
+    fn requests(&self) -> String {
+        std::fs::read_to_string(&self.requests).unwrap_or_default()
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `codex exec PROMPT` in the world's project against `model`, with flowhook installed the
+/// way a user installs it (`flowhook install --agent codex --user`). Hook trust is bypassed
+/// for this one invocation (a person trusts the hook once, with /hooks).
+fn run_codex(w: &World, model: &Model, prompt: &str) {
+    let home = w.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"scripted\"\napproval_policy = \"never\"\n\
+             sandbox_mode = \"danger-full-access\"\n[model_providers.scripted]\nname = \"scripted\"\n\
+             base_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
+             env_key = \"SCRIPTED_KEY\"\n[features]\nhooks = true\n",
+            model.port
+        ),
+    )
+    .unwrap();
+    let mut install = w.cmd(&["install", "--agent", "codex", "--user"]);
+    install.env("CODEX_HOME", &home);
+    succeeded(&mut install);
+    let out = std::process::Command::new(codex())
+        .args([
+            "exec",
+            "--dangerously-bypass-hook-trust",
+            "--skip-git-repo-check",
+            prompt,
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.home())
+        .env("TMPDIR", w.path().join("tmp"))
+        .env("FLOWHOOK_DB", w.db())
+        .env("CODEX_HOME", &home)
+        .env("SCRIPTED_KEY", "offline")
+        .current_dir(w.project())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codex");
+    assert!(
+        out.status.success(),
+        "codex failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The real Codex CLI, offline: its own hook calls store its session (the prompt, one edit
+/// per file of its apply_patch), Claude Code is given that work, and Codex's next request to
+/// the model carries what Claude Code did in between, injected by flowhook.
+#[test]
+fn codex_real_client_end_to_end() {
+    let w = World::new();
+    let patch = "*** Begin Patch\n*** Add File: src/tokenizer.rs\n+pub fn tokens() {}\n+// unicode\n\
+                 *** Add File: notes.md\n+done\n*** End Patch\n";
+    let model = Model::start(
+        &w.path().join("model-1"),
+        json!([{"call": {"name": "apply_patch", "custom": true, "input": patch}}, {"text": "Done."}]),
+    );
+    run_codex(&w, &model, "make the tokenizer handle unicode");
+    assert!(
+        w.project().join("src/tokenizer.rs").is_file(),
+        "codex applied no patch"
+    );
+    let sessions = w.query("SELECT session_id, agent, prompts, edits FROM session_summaries");
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let codex_session = sessions[0][0].clone();
+    assert_eq!(sessions[0][1..], ["codex", "1", "2"], "{sessions:?}");
+    let (_, prompts, edits) = recorded(&w, &codex_session);
+    assert_eq!(prompts, ["make the tokenizer handle unicode"]);
+    assert_eq!(edits, [e("src/tokenizer.rs", 2, 0), e("notes.md", 1, 0)]);
+
+    // Claude Code in the same project is given Codex's work, and says whose it was.
+    let text = "tokenizer.rs breaks on unicode";
+    let out = w.hook(&[], &prompt_with_id("claude-1", "p1", w.project(), text));
+    assert_hook_contract(&out, text);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("context for Claude Code");
+    let context = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(
+        context.contains("codex session") && context.contains("src/tokenizer.rs (+2 -0)"),
+        "{context}"
+    );
+
+    // Claude Code's own work, then Codex again: its request to the model carries it.
+    claude_session(
+        &w,
+        "claude-2",
+        "rewrite the lexer tables",
+        &w.project().join("src/lexer.rs"),
+    );
+    let model = Model::start(&w.path().join("model-2"), json!([{"text": "Looked."}]));
+    run_codex(&w, &model, "lexer.rs tables look wrong");
+    let requests = model.requests();
+    assert!(
+        requests.contains("rewrite the lexer tables") && requests.contains("src/lexer.rs"),
+        "the injected context did not reach the model: {requests}"
+    );
+}
