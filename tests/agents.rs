@@ -35,7 +35,7 @@ fn feed(w: &World, name: &str, args: &[&str]) -> Vec<String> {
 }
 
 /// The session's agent, prompts and edits (file relative to the project, +, -), in order.
-fn recorded(w: &World, session: &str) -> (String, Vec<String>, Vec<(String, String, String)>) {
+fn recorded(w: &World, session: &str) -> (String, Vec<String>, Vec<Edit>) {
     let agent = w.query(&format!(
         "SELECT coalesce(agent, 'NULL') FROM session_summaries WHERE session_id = '{session}'"
     ));
@@ -61,18 +61,24 @@ fn recorded(w: &World, session: &str) -> (String, Vec<String>, Vec<(String, Stri
     )
 }
 
-fn e(file: &str, added: u32, removed: u32) -> (String, String, String) {
+fn e(file: &str, added: u32, removed: u32) -> Edit {
     (file.to_owned(), added.to_string(), removed.to_string())
 }
 
-/// What each agent's fixture must store: session, agent, prompts, edits.
-fn expected() -> Vec<(
+/// An edit as stored: the file relative to the project, lines added, lines removed.
+type Edit = (String, String, String);
+
+/// A fixture, the session it records, its agent, its prompts and its edits.
+type Expected = (
     &'static str,
     &'static str,
     &'static str,
     Vec<&'static str>,
-    Vec<(String, String, String)>,
-)> {
+    Vec<Edit>,
+);
+
+/// What each agent's fixture must store.
+fn expected() -> Vec<Expected> {
     vec![
         (
             "codex-0.171.0.jsonl",

@@ -117,6 +117,7 @@ pub fn facts(
 
 /// The facts of an edit given as diff lines (`@@` headers, ` `, `-` and `+` lines), as
 /// Codex's `apply_patch` gives them: counted, and kept as the bounded diff.
+#[cfg(feature = "agents")]
 pub fn from_lines(
     file: String,
     kind: &'static str,

@@ -151,11 +151,7 @@ impl Target {
     fn ours_in(&self, list: &[Value]) -> usize {
         match self.shape {
             Shape::Flat => list.iter().filter(|h| runs_flowhook(h)).count(),
-            Shape::Grouped => list
-                .iter()
-                .flat_map(handlers)
-                .filter(|h| runs_flowhook(h))
-                .count(),
+            Shape::Grouped => list.iter().flat_map(handlers).filter(runs_flowhook).count(),
         }
     }
 
