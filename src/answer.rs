@@ -47,6 +47,17 @@ impl Answer {
         }
     }
 
+    /// The same context as another agent reads it (see `event::agent`), or `None` when it
+    /// reads none for this event. Only the keys its schema allows: Codex rejects any other.
+    pub fn for_agent(self, agent: crate::event::Agent) -> Option<Answer> {
+        let event = agent.answers(&self.hook_specific_output.hook_event_name)?;
+        Some(Answer::context(
+            event,
+            self.hook_specific_output.additional_context,
+            None,
+        ))
+    }
+
     /// The exact bytes a hook prints: one JSON object, no newline.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an answer always serialises")

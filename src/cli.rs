@@ -575,6 +575,34 @@ pub struct InstallArgs {
     /// PATH is 2.1.139 or later)
     #[arg(long, value_enum, default_value_t = FormArg::Auto)]
     pub form: FormArg,
+    /// Another coding agent's hook file instead of Claude Code's: codex (.codex/hooks.json),
+    /// gemini (.gemini/settings.json), cursor (.cursor/hooks.json) or copilot
+    /// (.github/hooks/flowhook.json); with --user, the one in your home directory
+    #[cfg(feature = "agents")]
+    #[arg(long, value_enum, conflicts_with_all = ["local", "mcp", "replace_claude_flow"])]
+    pub agent: Option<AgentArg>,
+}
+
+/// The agents `install --agent` wires.
+#[cfg(feature = "agents")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentArg {
+    Codex,
+    Gemini,
+    Cursor,
+    Copilot,
+}
+
+#[cfg(feature = "agents")]
+impl From<AgentArg> for crate::event::Agent {
+    fn from(a: AgentArg) -> Self {
+        match a {
+            AgentArg::Codex => crate::event::Agent::Codex,
+            AgentArg::Gemini => crate::event::Agent::Gemini,
+            AgentArg::Cursor => crate::event::Agent::Cursor,
+            AgentArg::Copilot => crate::event::Agent::Copilot,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

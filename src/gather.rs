@@ -110,7 +110,7 @@ pub async fn gather(
         .into_iter()
         .filter_map(|item| scores.remove(&item.key).map(|s| (item, s)))
         .collect();
-    let items = collapse(items);
+    let items = with_agents(store, collapse(items)).await?;
     // Facts about the files the task names come first: short, and about exactly what it
     // asks. A resumed session's own summary comes before everything.
     let basenames: Vec<&str> = query.files.iter().map(|f| f.basename.as_str()).collect();
@@ -220,4 +220,24 @@ async fn team_now(
         }
     };
     Ok(lines(&edits, &tasks, &mine, now))
+}
+
+/// Each item with the agent of its session, when that is not Claude Code: a Codex session's
+/// work recalled in Claude Code says it was Codex's.
+async fn with_agents(
+    store: &Store,
+    mut items: Vec<(Item, Score)>,
+) -> crate::store::Result<Vec<(Item, Score)>> {
+    let sessions: Vec<&str> = items
+        .iter()
+        .map(|(i, _)| i.key.session_id.as_str())
+        .collect();
+    let agents = store.agents_of(&sessions).await?;
+    for (item, _) in &mut items {
+        item.agent = agents
+            .get(&item.key.session_id)
+            .filter(|a| a.as_str() != crate::event::Agent::ClaudeCode.as_str())
+            .cloned();
+    }
+    Ok(items)
 }

@@ -73,9 +73,10 @@ pub fn render(t: &Timeline, markdown: bool) -> String {
     if markdown {
         let _ = writeln!(
             out,
-            "# Session {}\n\nProject: `{}`\n",
+            "# Session {}\n\nProject: `{}`  \nAgent: {}\n",
             Shown::line(&s.session_id),
-            Shown::line(&s.project)
+            Shown::line(&s.project),
+            Shown::line(s.agent.as_deref().unwrap_or("not recorded"))
         );
     } else {
         let _ = writeln!(
@@ -86,8 +87,9 @@ pub fn render(t: &Timeline, markdown: bool) -> String {
         );
         let _ = writeln!(
             out,
-            "Recorded on {}\n",
-            Shown::line(s.machine.as_deref().unwrap_or("this machine"))
+            "Recorded on {}, agent {}\n",
+            Shown::line(s.machine.as_deref().unwrap_or("this machine")),
+            Shown::line(s.agent.as_deref().unwrap_or("not recorded"))
         );
     }
     if let Some(summary) = &t.summary {

@@ -1181,3 +1181,271 @@ fn install_then_uninstall_gives_back_the_file_byte_for_byte() {
         "{\n  \"model\": \"opus\",\n  \"x\": 1,\n  \"y\": 2\n}\n"
     );
 }
+
+/// Each other agent's hook file (issue 25), as a user may already have it: four-space
+/// indentation, another tool's hook on an event flowhook wires, and keys flowhook does not know.
+fn agent_files() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "codex",
+            ".codex/hooks.json",
+            "{\n    \"hooks\": {\n        \"Stop\": [\n            {\n                \"hooks\": [\n                    {\n                        \"type\": \"command\",\n                        \"command\": \"notify-send done\"\n                    }\n                ]\n            }\n        ],\n        \"PreToolUse\": []\n    }\n}\n",
+        ),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "{\n    \"theme\": \"GitHub\",\n    \"hooks\": {\n        \"AfterTool\": [\n            {\n                \"matcher\": \"run_shell_command\",\n                \"hooks\": [\n                    {\n                        \"type\": \"command\",\n                        \"command\": \"./audit.sh\"\n                    }\n                ]\n            }\n        ]\n    },\n    \"mcpServers\": {}\n}\n",
+        ),
+        (
+            "cursor",
+            ".cursor/hooks.json",
+            "{\n    \"version\": 1,\n    \"hooks\": {\n        \"afterFileEdit\": [\n            {\n                \"command\": \"./format.sh\"\n            }\n        ]\n    }\n}\n",
+        ),
+        (
+            "copilot",
+            ".github/hooks/flowhook.json",
+            "{\n    \"version\": 1,\n    \"hooks\": {\n        \"sessionEnd\": [\n            {\n                \"type\": \"command\",\n                \"bash\": \"./cleanup.sh\",\n                \"timeoutSec\": 10\n            }\n        ]\n    }\n}\n",
+        ),
+    ]
+}
+
+/// The command lines flowhook wired into an agent's file (Copilot's `bash`, others' `command`).
+fn agent_lines(v: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (event, list) in v["hooks"].as_object().into_iter().flatten() {
+        for entry in list.as_array().into_iter().flatten() {
+            let handlers = match entry.get("hooks") {
+                Some(h) => h.as_array().unwrap().clone(),
+                None => vec![entry.clone()],
+            };
+            for h in handlers {
+                let line = h.get("command").or(h.get("bash")).and_then(Value::as_str);
+                if let Some(line) = line.filter(|l| l.contains("flowhook")) {
+                    out.push((event.clone(), line.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_agents_file_is_wired_once_kept_otherwise_and_given_back_byte_for_byte() {
+    for (agent, rel, text) in agent_files() {
+        let w = World::new();
+        let file = w.project().join(rel);
+        put(&file, text);
+        // A dry run shows the change and writes nothing.
+        let dry = ok(&flowhook(&w, &["install", "--agent", agent, "--dry-run"]));
+        assert!(
+            dry.contains("+") && dry.contains("--agent"),
+            "{agent}: {dry}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{agent}");
+        assert!(backups(file.parent().unwrap()).is_empty(), "{agent}");
+
+        let said = ok(&flowhook(&w, &["install", "--agent", agent]));
+        assert!(said.contains("wired"), "{agent}: {said}");
+        let on = std::fs::read_to_string(&file).unwrap();
+        let after: Value = serde_json::from_str(&on).unwrap();
+        let before: Value = serde_json::from_str(text).unwrap();
+        // Theirs kept, in place; ours once per event, naming the agent.
+        for (event, list) in before["hooks"].as_object().unwrap() {
+            let kept: Vec<Value> = after["hooks"][event]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| !g.to_string().contains("flowhook"))
+                .cloned()
+                .collect();
+            assert_eq!(&Value::Array(kept), list, "{agent}: {event}");
+        }
+        let lines = agent_lines(&after);
+        assert!(lines.len() >= 3, "{agent}: {on}");
+        let mut events: Vec<&String> = lines.iter().map(|(e, _)| e).collect();
+        events.dedup();
+        assert_eq!(events.len(), lines.len(), "{agent}: wired twice: {on}");
+        assert!(
+            lines
+                .iter()
+                .all(|(_, l)| l.ends_with(&format!("hook --agent {agent}"))),
+            "{agent}: {lines:?}"
+        );
+        assert!(
+            on.lines().nth(1).unwrap().starts_with("    "),
+            "{agent}: {on}"
+        );
+        assert_eq!(backups(file.parent().unwrap()).len(), 1, "{agent}");
+
+        // Idempotent: nothing to change, no new backup.
+        assert!(ok(&flowhook(&w, &["install", "--agent", agent])).contains("already wired"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), on, "{agent}");
+        assert_eq!(backups(file.parent().unwrap()).len(), 1, "{agent}");
+
+        // Uninstall takes only flowhook's entries out: the file is as it was.
+        ok(&flowhook(&w, &["uninstall", "--agent", agent]));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{agent}");
+    }
+}
+
+#[test]
+fn each_agents_installed_command_runs_as_written_and_records_that_agent() {
+    let payloads = [
+        (
+            "codex",
+            json!({"session_id": "s-codex", "turn_id": "t", "hook_event_name": "UserPromptSubmit",
+            "prompt": "codex task", "model": "m", "permission_mode": "default"}),
+        ),
+        (
+            "gemini",
+            json!({"session_id": "s-gemini", "hook_event_name": "BeforeAgent",
+            "prompt": "gemini task", "timestamp": "2026-12-01T00:00:00Z"}),
+        ),
+        (
+            "cursor",
+            json!({"conversation_id": "s-cursor", "hook_event_name": "beforeSubmitPrompt",
+            "prompt": "cursor task"}),
+        ),
+        (
+            "copilot",
+            json!({"sessionId": "s-copilot", "timestamp": 1, "prompt": "copilot task"}),
+        ),
+    ];
+    let w = World::new();
+    for (agent, payload) in &payloads {
+        ok(&flowhook(&w, &["install", "--agent", agent]));
+        let (_, rel, _) = agent_files()
+            .into_iter()
+            .find(|(a, _, _)| a == agent)
+            .unwrap();
+        let lines = agent_lines(&read(&w.project().join(rel)));
+        let prompt_event = [
+            "UserPromptSubmit",
+            "BeforeAgent",
+            "beforeSubmitPrompt",
+            "userPromptSubmitted",
+        ];
+        let (_, line) = lines
+            .iter()
+            .find(|(e, _)| prompt_event.contains(&e.as_str()))
+            .unwrap();
+        // The agents run the line through a shell, in the project, with the payload on stdin.
+        let mut payload = payload.clone();
+        payload["cwd"] = w.project().to_string_lossy().as_ref().into();
+        let out = run_handler(
+            &w,
+            &json!({"command": line}),
+            payload.to_string().as_bytes(),
+        );
+        assert_hook_contract(&out, agent);
+    }
+    let db = w.project().join(".swarm/flowhook.db");
+    assert_eq!(
+        query(
+            &db,
+            "SELECT session_id, agent FROM session_summaries ORDER BY session_id"
+        ),
+        rows![
+            ["s-codex", "codex"],
+            ["s-copilot", "copilot"],
+            ["s-cursor", "cursor"],
+            ["s-gemini", "gemini"],
+        ]
+    );
+}
+
+#[test]
+fn an_agents_file_that_leaves_the_project_or_is_read_only_is_left_as_it_is() {
+    for (agent, rel, text) in agent_files() {
+        // A link out of the project, at the file or at its directory.
+        for at_dir in [false, true] {
+            let w = World::new();
+            let target = w.home().join("elsewhere.json");
+            put(&target, text);
+            let file = w.project().join(rel);
+            let link = if at_dir {
+                file.parent().unwrap().to_path_buf()
+            } else {
+                file.clone()
+            };
+            std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+            if at_dir {
+                std::fs::create_dir_all(w.home().join("dir")).unwrap();
+                put(&w.home().join("dir").join(file.file_name().unwrap()), text);
+                symlink(w.home().join("dir"), &link).unwrap();
+            } else {
+                symlink(&target, &link).unwrap();
+            }
+            let before = files_below(&w.home());
+            let out = flowhook(&w, &["install", "--agent", agent]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{agent} {rel}: {stderr}");
+            assert!(stderr.contains("symbolic link"), "{agent}: {stderr}");
+            assert_eq!(files_below(&w.home()), before, "{agent}: written through");
+        }
+        // Read-only: nothing changes, no backup, no temporary file.
+        let w = World::new();
+        let file = w.project().join(rel);
+        put(&file, text);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let out = flowhook(&w, &["install", "--agent", agent]);
+        assert_eq!(out.status.code(), Some(2), "{agent}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is read-only"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{agent}");
+        assert!(backups(file.parent().unwrap()).is_empty(), "{agent}");
+    }
+}
+
+#[test]
+fn user_files_of_each_agent_and_doctor_over_them() {
+    let w = World::new();
+    for agent in ["codex", "gemini", "cursor"] {
+        ok(&flowhook(&w, &["install", "--agent", agent, "--user"]));
+    }
+    for rel in [
+        ".codex/hooks.json",
+        ".gemini/settings.json",
+        ".cursor/hooks.json",
+    ] {
+        assert!(!agent_lines(&read(&w.home().join(rel))).is_empty(), "{rel}");
+    }
+    // Codex's home moves with CODEX_HOME.
+    let mut c = w.cmd_in_project(&["install", "--agent", "codex", "--user"]);
+    c.env("CODEX_HOME", w.path().join("ch"));
+    ok(&run_cmd(c));
+    assert!(w.path().join("ch/hooks.json").is_file());
+    // Copilot reads no user file: said, nothing written.
+    let out = flowhook(&w, &["install", "--agent", "copilot", "--user"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--project"));
+
+    // Doctor names them; an event taken out and a binary gone are problems.
+    let (_, text, json) = doctor(&w, ".");
+    assert!(text.contains(".gemini/settings.json"), "{text}");
+    assert_eq!(json["agents"].as_array().unwrap().len(), 3, "{json}");
+    let gemini = w.home().join(".gemini/settings.json");
+    let mut v = read(&gemini);
+    v["hooks"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("BeforeAgent");
+    put(&gemini, &v.to_string());
+    let cursor = w.home().join(".cursor/hooks.json");
+    let (_, line) = agent_lines(&read(&cursor)).remove(0);
+    let bin = line.split('\'').nth(1).unwrap().to_owned();
+    let moved = std::fs::read_to_string(&cursor)
+        .unwrap()
+        .replace(&bin, "/nowhere/flowhook");
+    put(&cursor, &moved);
+    let (_, text, json) = doctor(&w, ".");
+    let problems = json["problems"].to_string();
+    assert!(
+        problems.contains("gemini's BeforeAgent not wired"),
+        "{text}"
+    );
+    assert!(problems.contains("/nowhere/flowhook"), "{text}");
+    assert!(
+        problems.contains("flowhook install --agent cursor --user"),
+        "{text}"
+    );
+}

@@ -24,6 +24,8 @@ struct Report {
     config: ConfigInfo,
     database: Database,
     hooks: Vec<String>,
+    /// Other agents' hook files that run flowhook (feature `agents`).
+    agents: Vec<String>,
     spooled: usize,
     recent_log: Vec<String>,
     sync: SyncInfo,
@@ -168,6 +170,14 @@ async fn report(setup: &super::Setup) -> Report {
         },
     ));
 
+    #[cfg(feature = "agents")]
+    let agents = {
+        let (found, findings) = crate::install::agents::doctor(&r.project.root);
+        problems.extend(findings);
+        found.iter().map(|p| p.display().to_string()).collect()
+    };
+    #[cfg(not(feature = "agents"))]
+    let agents = Vec::new();
     let spooled = crate::spool::pending(&r.db).len();
     if spooled > 0 {
         problems.push(Finding {
@@ -193,6 +203,7 @@ async fn report(setup: &super::Setup) -> Report {
             .iter()
             .map(|s| s.path.display().to_string())
             .collect(),
+        agents,
         spooled,
         recent_log: recent_warnings(&r.log),
         sync,
@@ -519,6 +530,9 @@ fn text(r: &Report) -> String {
             r.hooks.join(", ")
         },
     );
+    if !r.agents.is_empty() {
+        line("agents", r.agents.join(", "));
+    }
     line("spool", format!("{} waiting", r.spooled));
     #[cfg(feature = "team")]
     if r.database.mode == Mode::Sync {

@@ -12,6 +12,10 @@ pub fn install(args: InstallArgs) -> super::Result {
     let bin = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .map_err(|e| format!("cannot tell where this binary is: {e}"))?;
+    #[cfg(feature = "agents")]
+    if let Some(agent) = args.agent {
+        return agent_file(&args, agent.into(), Some(&bin));
+    }
     let (form, why) = form(args.form);
     #[cfg(not(feature = "mcp"))]
     if args.mcp {
@@ -51,6 +55,10 @@ pub fn install(args: InstallArgs) -> super::Result {
 }
 
 pub fn uninstall(args: InstallArgs) -> super::Result {
+    #[cfg(feature = "agents")]
+    if let Some(agent) = args.agent {
+        return agent_file(&args, agent.into(), None);
+    }
     if args.mcp {
         let mut file = mcp_file(&args)?;
         let (_, outcome) = change(
@@ -69,6 +77,50 @@ pub fn uninstall(args: InstallArgs) -> super::Result {
     }
     let said = outcome.say("no flowhook hook in", "unwired", "would unwire (dry run)");
     say!("{said}: {}", file.shown().display());
+    Ok(())
+}
+
+/// Another agent's hook file: flowhook wired into it (`bin`), or taken out of it (`None`),
+/// with the same guarantees as Claude Code's settings (see `install::agents`).
+#[cfg(feature = "agents")]
+fn agent_file(
+    args: &InstallArgs,
+    agent: crate::event::Agent,
+    bin: Option<&std::path::Path>,
+) -> super::Result {
+    let t = install::agents::target(agent).expect("every --agent has a file");
+    let mut file = match args.user {
+        true => Place::user(&t.user_file()?),
+        false => Place::project(&project_root(args)?, t.project),
+    }
+    .map_err(|e| e.to_string())?;
+    let Some(bin) = bin else {
+        let (changes, outcome) = change(&mut file, "uninstall", args.dry_run, |c| t.uninstall(c))?;
+        let said = outcome.say("no flowhook hook in", "unwired", "would unwire (dry run)");
+        say!(
+            "{said}: {} ({} entries)",
+            file.shown().display(),
+            changes.removed.len()
+        );
+        return Ok(());
+    };
+    let (_, outcome) = change(&mut file, "install", args.dry_run, |c| t.install(c, bin))?;
+    let said = outcome.say(
+        "already wired: nothing to change",
+        "wired",
+        "would wire (dry run)",
+    );
+    say!(
+        "{said}: {} ({agent}: {} events, {})",
+        file.shown().display(),
+        t.events.len(),
+        bin.display()
+    );
+    if agent == crate::event::Agent::Codex && outcome != Outcome::Unchanged {
+        say!(
+            "Codex runs a new or changed hook only once you trust it: review it with /hooks              in Codex (a project's .codex/ is read only once the project is trusted)."
+        );
+    }
     Ok(())
 }
 

@@ -55,6 +55,8 @@ said_as_line!(crate::setup::SetupError, crate::show::FindError);
 said_as_line!(crate::mcp::ServeError);
 #[cfg(feature = "team")]
 said_as_line!(crate::sync::SyncError, crate::sync::seal::SealError);
+#[cfg(feature = "agents")]
+said_as_line!(crate::install::agents::NoUserFile);
 
 /// The error of a command this binary was built without (`cargo build --no-default-features`).
 #[cfg(not(all(feature = "team", feature = "mcp")))]

@@ -40,7 +40,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
         .unwrap_or(0)
         .max("MACHINE".len());
     let mut out = format!(
-        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<width$}  PROJECT\n",
+        "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<11}  {:<width$}  PROJECT\n",
         "STARTED (UTC)",
         "DURATION",
         "PROMPTS",
@@ -50,6 +50,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
         "+/-",
         "END",
         "SESSION",
+        "AGENT",
         "MACHINE"
     );
     for r in &rows {
@@ -60,7 +61,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
             .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(
             out,
-            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<width$}  {}",
+            "{:<16}  {:>8}  {:>7}  {:>9}  {:>5}  {:>5}  {:>13}  {:<17}  {:<8}  {:<11}  {:<width$}  {}",
             minute(&r.started_at),
             duration,
             r.prompts,
@@ -70,6 +71,7 @@ pub fn list(args: SessionsArgs) -> super::Result {
             format!("+{} -{}", r.lines_added, r.lines_removed),
             Shown::line(end_of(r)).to_string(),
             Shown::line(short(&r.session_id)).to_string(),
+            agent(r),
             machine(r),
             Shown::line(&r.project)
         );
@@ -94,6 +96,11 @@ fn minute(t: &str) -> String {
 /// The machine that recorded a session, as the table shows it.
 fn machine(r: &SessionRow) -> String {
     Shown::line(r.machine.as_deref().unwrap_or(HERE)).to_string()
+}
+
+/// The agent that ran a session, as the table shows it (`-`: not recorded).
+fn agent(r: &SessionRow) -> String {
+    Shown::line(r.agent.as_deref().unwrap_or("-")).to_string()
 }
 
 /// How a session ended, as the table shows it.

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditFacts {
     pub file: String,
-    /// `create`, `update` (a Write over an existing file) or `edit`.
+    /// `create`, `update` (a Write over an existing file), `edit` or `delete` (Codex).
     pub kind: &'static str,
     pub lines_added: u64,
     pub lines_removed: u64,
@@ -113,6 +113,28 @@ pub fn facts(
             Ok(diff.finish(file, "edit", added, removed, None))
         }
     }
+}
+
+/// The facts of an edit given as diff lines (`@@` headers, ` `, `-` and `+` lines), as
+/// Codex's `apply_patch` gives them: counted, and kept as the bounded diff.
+#[cfg(feature = "agents")]
+pub fn from_lines(
+    file: String,
+    kind: &'static str,
+    lines: &[&str],
+    diff_limit: usize,
+) -> EditFacts {
+    let mut diff = Diff::new(diff_limit);
+    let (mut added, mut removed) = (0, 0);
+    for l in lines {
+        match l.as_bytes().first() {
+            Some(b'+') => added += 1,
+            Some(b'-') => removed += 1,
+            _ => {}
+        }
+        diff.line(l);
+    }
+    diff.finish(file, kind, added, removed, None)
 }
 
 fn lines(d: Option<&TextDigest>) -> u64 {

@@ -52,6 +52,10 @@ pub struct Flags {
     pub file: Option<String>,
     /// `--session-id`, when a wrapper passes one.
     pub session_id: Option<String>,
+    /// `--agent codex|gemini|cursor|copilot|claude-code`: the coding agent whose hook line
+    /// this is (what `install --agent` writes). Any other `--agent` value is claude-flow's
+    /// agent id.
+    pub client: Option<super::Agent>,
 }
 
 /// A parsed hook call.
@@ -276,7 +280,10 @@ fn parse_flags(args: &[String]) -> Flags {
             v
         });
         if let Some(v) = value.filter(|v| !v.is_empty()) {
-            *slot = Some(v);
+            match super::Agent::parse(&v).filter(|_| name == "agent") {
+                Some(agent) => flags.client = Some(agent),
+                None => *slot = Some(v),
+            }
         }
     }
     flags

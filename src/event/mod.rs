@@ -12,16 +12,20 @@
 //! without a payload). Every text an event will store is redacted here, before it is
 //! bounded, so that a bound never keeps part of a secret.
 
+pub mod agent;
 mod cli;
 pub mod edit;
 pub mod flags;
 mod lifecycle;
 mod name;
+#[cfg(feature = "agents")]
+mod patch;
 mod prompt;
 mod refusal;
 mod tool;
 pub mod wire;
 
+pub use agent::Agent;
 use edit::EditFacts;
 use flags::{Command, Invocation};
 pub use name::Name;
@@ -45,7 +49,10 @@ pub struct Context {
     pub agent_type: Option<String>,
     pub prompt_id: Option<String>,
     /// The hook event as Claude Code named it (`PostToolUse`), or `cli:<word>` for flags only.
+    /// Another agent's event is named by its Claude Code equivalent.
     pub hook_event: String,
+    /// The coding agent that sent it.
+    pub agent: Agent,
 }
 
 impl Context {
@@ -191,6 +198,9 @@ pub struct Subagent {
 pub struct Normalised {
     pub ctx: Context,
     pub event: Event,
+    /// More edits of the same call: a Codex `apply_patch` edits several files at once (the
+    /// first is `event`). Stored with it, in the same transaction.
+    pub more: Vec<Edit>,
 }
 
 impl Normalised {
@@ -214,6 +224,8 @@ pub struct Env {
     pub session_id: Option<String>,
     /// The working directory, for calls whose payload names none.
     pub cwd: Option<String>,
+    /// The agent that sent the payload (see [`agent::detect`]).
+    pub agent: Agent,
     pub task_chars: usize,
     pub diff_bytes: usize,
     /// `redact.extra_patterns`, compiled.
@@ -231,6 +243,7 @@ impl Env {
         Env {
             session_id,
             cwd,
+            agent: Agent::ClaudeCode,
             task_chars: limits.task_chars,
             diff_bytes: limits.diff_bytes,
             patterns,
@@ -312,11 +325,17 @@ pub fn normalise(
             .filter(|a| !a.is_empty() && a != "unknown"),
         agent_type: p.agent_type.clone().filter(|t| !t.is_empty()),
         cwd: p.cwd.clone().filter(|c| !c.is_empty()),
-        transcript_path: p.transcript_path.clone(),
+        // Another agent's transcript is in its own format, which the reader would misread.
+        transcript_path: p
+            .transcript_path
+            .clone()
+            .filter(|_| env.agent == Agent::ClaudeCode),
         prompt_id: p.prompt_id.clone(),
         hook_event: event_name.clone(),
+        agent: env.agent,
     };
     let tool = p.tool_name.as_deref().unwrap_or("");
+    let mut more = Vec::new();
 
     let event = match Name::parse(&event_name) {
         Name::UserPromptSubmit => prompt::prompt(p, env)?,
@@ -324,7 +343,7 @@ pub fn normalise(
             if p.tool_name.is_none() {
                 return Err(Refusal::NoToolName(event_name));
             }
-            tool::tool(name, tool, p, env)?
+            tool::tool(name, tool, p, env, &mut more)?
         }
         name @ (Name::SessionStart
         | Name::SessionEnd
@@ -348,7 +367,7 @@ pub fn normalise(
         tracing::debug!(event = event_name, tool, "not an event flowhook records");
         return Ok(None);
     };
-    let mut n = Normalised { ctx, event };
+    let mut n = Normalised { ctx, event, more };
     n.redact_fields(env);
     Ok(Some(n))
 }
@@ -398,11 +417,17 @@ impl Normalised {
         for f in fields {
             env.redact(f);
         }
-        if let Some(key) = key
-            && let Key::Natural(id) = key
-            && crate::redact::redact(id, &env.patterns) != id.as_str()
-        {
-            *key = Key::Content(key_of(&[id]));
+        let keys = key.into_iter().chain(self.more.iter_mut().map(|e| {
+            env.redact(&mut e.tool);
+            e.tool_use_id.iter_mut().for_each(|id| env.redact(id));
+            &mut e.key
+        }));
+        for key in keys {
+            if let Key::Natural(id) = key
+                && crate::redact::redact(id, &env.patterns) != id.as_str()
+            {
+                *key = Key::Content(key_of(&[id]));
+            }
         }
     }
 }
@@ -451,6 +476,7 @@ mod tests {
         Env {
             session_id: None,
             cwd: Some("/w".into()),
+            agent: Agent::ClaudeCode,
             task_chars: 100,
             diff_bytes: 4096,
             patterns: Vec::new(),

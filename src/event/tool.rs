@@ -12,8 +12,18 @@ pub(super) fn tool(
     tool: &str,
     p: &Payload,
     env: &Env,
+    more: &mut Vec<Edit>,
 ) -> Result<Option<Event>, Refusal> {
     let agent_tool = matches!(tool, "Agent" | "Task");
+    #[cfg(feature = "agents")]
+    if name == Name::PostToolUse && tool == "apply_patch" {
+        let mut edits = patched(p, env)?.into_iter();
+        let first = edits.next();
+        more.extend(edits);
+        return Ok(first.map(Event::Edit));
+    }
+    #[cfg(not(feature = "agents"))]
+    let _ = more;
     Ok(Some(match name {
         Name::PreToolUse if agent_tool => Event::Task(launch(tool, p, env)?),
         Name::PostToolUse if EDIT_TOOLS.contains(&tool) => Event::Edit(edited(tool, p, env)?),
@@ -67,6 +77,46 @@ fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, Refusal> {
     env.redact(&mut facts.file);
     env.redact(&mut facts.diff);
     Ok(Edit::new(p.tool_use_id.clone(), tool, facts, p.duration_ms))
+}
+
+/// Codex's `apply_patch`: one edit per file of the patch. Its `tool_input` is the patch
+/// text, or an object holding it in `command` (codex-cli 0.171), `patch` or `input`.
+#[cfg(feature = "agents")]
+fn patched(p: &Payload, env: &Env) -> Result<Vec<Edit>, Refusal> {
+    let input: Option<serde_json::Value> = parse_tool("tool_input", p.tool_input)?;
+    let text = match &input {
+        Some(serde_json::Value::String(s)) => Some(s.as_str()),
+        Some(serde_json::Value::Object(o)) => ["command", "patch", "input"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(|v| v.as_str())),
+        _ => None,
+    };
+    let Some(text) = text else {
+        return Err(Refusal::Missing("apply_patch tool_input holds no patch text"));
+    };
+    let files = super::patch::edits(text, env.diff_bytes);
+    Ok(files
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut facts)| {
+            // Patch paths are relative to the session's directory: stored as the other
+            // agents' are, absolute, so that recall finds the same file under one name.
+            if let Some(cwd) = p.cwd.as_deref().filter(|_| !facts.file.starts_with('/')) {
+                facts.file = std::path::Path::new(cwd)
+                    .join(&facts.file)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+            env.redact(&mut facts.file);
+            env.redact(&mut facts.diff);
+            // One call, several files: each file's edit has its own id.
+            let id = p.tool_use_id.as_ref().map(|id| match i {
+                0 => id.clone(),
+                _ => format!("{id}#{i}"),
+            });
+            Edit::new(id, "apply_patch", facts, p.duration_ms)
+        })
+        .collect())
 }
 
 /// What the Agent tool returned: the subagent's outcome (or its failure), linked to its

@@ -61,6 +61,16 @@ pub struct Payload<'a> {
     pub last_assistant_message: Option<String>,
     /// `PostToolUseFailure`.
     pub error: Option<String>,
+    #[cfg(feature = "agents")]
+    /// Codex CLI's, on every event: tells a Codex payload without `--agent` apart.
+    pub turn_id: Option<String>,
+    #[cfg(feature = "agents")]
+    /// Cursor's session.
+    pub conversation_id: Option<String>,
+    #[cfg(feature = "agents")]
+    /// GitHub Copilot CLI's session, in its camelCase payloads.
+    #[serde(rename = "sessionId")]
+    pub session_id_camel: Option<String>,
 }
 
 /// `tool_input` of Write, Edit, MultiEdit and NotebookEdit: one lenient struct, since they

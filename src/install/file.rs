@@ -123,8 +123,9 @@ enum Dir {
     Open(File),
     /// The user's own directory, not there yet: made by its path.
     MissingAt(PathBuf),
-    /// A directory below a project's root, not there yet: its parent's handle and its name.
-    MissingBelow(File, CString),
+    /// Directories below a project's root, not there yet: the handle of the last one that
+    /// is, and the names of those to make below it, in order (`.github/hooks/`).
+    MissingBelow(File, Vec<CString>),
 }
 
 /// A settings file, found but not yet read.
@@ -200,9 +201,11 @@ impl Place {
             let c = path_c(OsStr::new(part));
             match open_dir(&c, parent.as_raw_fd(), true) {
                 Ok(d) => parent = d,
-                Err(e) if e.kind() == io::ErrorKind::NotFound && i + 1 == dirs.len() => {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let missing = dirs[i..].iter().map(|d| path_c(OsStr::new(d))).collect();
+                    shown.extend(&dirs[i + 1..]);
                     return Ok(Place {
-                        dir: Dir::MissingBelow(parent, c),
+                        dir: Dir::MissingBelow(parent, missing),
                         lock: None,
                         name: path_c(OsStr::new(name)),
                         real_dir: shown.clone(),
@@ -339,16 +342,23 @@ impl Place {
                 std::fs::create_dir_all(p)?;
                 open_dir(&path_c(p.as_os_str()), libc::AT_FDCWD, false)
             }
-            Dir::MissingBelow(parent, name) => {
-                // SAFETY: a valid directory handle and NUL-terminated name.
-                let made = unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o777) };
-                if made != 0 {
-                    let e = io::Error::last_os_error();
-                    if e.kind() != io::ErrorKind::AlreadyExists {
-                        return Err(e);
+            Dir::MissingBelow(parent, names) => {
+                let mut dir: Option<File> = None;
+                for name in names {
+                    let at = dir.as_ref().unwrap_or(parent).as_raw_fd();
+                    // SAFETY: a valid directory handle and NUL-terminated name.
+                    let made = unsafe { libc::mkdirat(at, name.as_ptr(), 0o777) };
+                    if made != 0 {
+                        let e = io::Error::last_os_error();
+                        if e.kind() != io::ErrorKind::AlreadyExists {
+                            return Err(e);
+                        }
                     }
+                    // Opened without following a link, like every component: one planted
+                    // since is refused.
+                    dir = Some(open_dir(name, at, true)?);
                 }
-                open_dir(name, parent.as_raw_fd(), true)
+                Ok(dir.expect("at least one directory is missing"))
             }
         }
     }

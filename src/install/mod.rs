@@ -6,6 +6,8 @@
 //! lists and groups included: only a list or group flowhook itself emptied is taken out.
 //! `file` is how the file itself is found, locked and replaced.
 
+#[cfg(feature = "agents")]
+pub mod agents;
 pub mod check;
 pub mod diff;
 pub mod file;

@@ -60,6 +60,8 @@ pub struct Item {
     /// Items of other sessions that did the same (the same task on the same files), shown
     /// on this one's line instead of their own.
     pub also: Vec<ItemKey>,
+    /// The coding agent of its session when another than Claude Code (`codex`, ...).
+    pub agent: Option<String>,
 }
 
 impl Item {
@@ -257,8 +259,11 @@ pub const TASK_CHARS: usize = 160;
 /// The files the task names come first and are always listed; the others as room allows.
 pub fn line(item: &Item, now: DateTime<Utc>, query: &super::Query) -> String {
     let mut s = format!(
-        "{}, session {}",
+        "{}, {}session {}",
         relative_date(&item.when, now),
+        item.agent
+            .as_deref()
+            .map_or(String::new(), |a| format!("{a} ")),
         item.key.session_id.chars().take(8).collect::<String>()
     );
     if let Some(task) = &item.task {
@@ -388,6 +393,7 @@ mod tests {
             when: "2026-11-21T09:00:00Z".into(),
             task: Some(task.into()),
             also: vec![],
+            agent: None,
             files: vec![
                 ("src/auth.rs".into(), 40, 12),
                 ("src/login.rs".into(), 3, 1),
@@ -421,6 +427,7 @@ mod tests {
             task: Some("é".repeat(200)),
             files: vec![],
             also: vec![],
+            agent: None,
         };
         let l = line(&i, now(), &super::super::Query::default());
         assert!(l.contains('…') && l.ends_with("no edits"));

@@ -86,6 +86,11 @@ impl Recorder {
                 .flatten();
             Answer::context(&n.ctx.hook_event, recalled.text.clone(), updated)
         });
+        // Another agent reads context under its own event name, or not at all.
+        let answer = match n.ctx.agent {
+            crate::event::Agent::ClaudeCode => answer,
+            agent => answer.and_then(|a| a.for_agent(agent)),
+        };
         Ok(Ready {
             heard,
             project,
@@ -113,6 +118,15 @@ impl Recorder {
         };
         let w = store.write().await?;
         let written = w.event(n, &stamp, p.usage.as_ref()).await?;
+        for edit in &n.more {
+            let also = Normalised {
+                ctx: n.ctx.clone(),
+                event: Event::Edit(edit.clone()),
+                more: Vec::new(),
+            };
+            w.event(&also, &stamp, None).await?;
+        }
+        store.record_agent(&n.ctx).await?;
         if answered {
             w.mark_given(&n.ctx.session_id, &p.project, &p.recalled.given(), now)
                 .await?;

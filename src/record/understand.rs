@@ -116,7 +116,8 @@ impl Recorder {
         inv: &Invocation,
         origin: &Origin,
     ) -> Understood {
-        let parsed = parse(bytes, too_large);
+        let mut translated = None;
+        let (agent, parsed) = read(bytes, &mut translated, too_large, inv);
         let payload_cwd = match &parsed {
             Ok(Some(p)) => p.cwd.clone().filter(|c| !c.is_empty()),
             _ => None,
@@ -126,12 +127,13 @@ impl Recorder {
             .or_else(|| origin.cwd.clone())
             .unwrap_or_else(|| ".".to_owned());
         let to = self.resolved(&dir, origin);
-        let env = event::Env::new(
+        let mut env = event::Env::new(
             &to.config().limits,
             origin.session.clone(),
             origin.cwd.clone(),
             to.patterns.clone(),
         );
+        env.agent = agent;
         let payload = match parsed {
             Ok(p) => p,
             Err(reason) => return Understood::refused(reason.to_string(), to),
@@ -165,13 +167,43 @@ pub fn understand_only(stdin: &[u8], inv: &Invocation) -> Result<bool, Refusal> 
         Vec::new(),
     );
     let once = |bytes: &[u8]| -> Result<bool, Refusal> {
-        let payload = parse(bytes, false)?;
-        Ok(event::normalise(payload.as_ref(), inv, &env)?.is_some())
+        let mut translated = None;
+        let (agent, payload) = read(bytes, &mut translated, false, inv);
+        let env = event::Env {
+            agent,
+            ..env.clone()
+        };
+        Ok(event::normalise(payload?.as_ref(), inv, &env)?.is_some())
     };
     once(stdin).or_else(|e| match crate::input::repaired(stdin) {
         Some(bytes) => once(&bytes).map_err(|_| e),
         None => Err(e),
     })
+}
+
+/// The agent that sent `bytes` and its payload in Claude Code's words: another agent's is
+/// rewritten into `translated` and read from there (see `event::agent`). A Claude Code
+/// payload is parsed once, as before.
+fn read<'a>(
+    bytes: &'a [u8],
+    translated: &'a mut Option<Vec<u8>>,
+    too_large: bool,
+    inv: &Invocation,
+) -> (event::Agent, Result<Option<Payload<'a>>, Refusal>) {
+    let first = parse(bytes, too_large);
+    let agent = match &first {
+        Ok(Some(p)) => event::agent::detect(inv.flags.client, p),
+        _ => inv.flags.client.unwrap_or_default(),
+    };
+    #[cfg(feature = "agents")]
+    if first.as_ref().is_ok_and(Option::is_some) {
+        *translated = event::agent::translate(agent, bytes);
+    }
+    let translated: &'a Option<Vec<u8>> = translated;
+    match translated {
+        Some(own) => (agent, parse(own, false)),
+        None => (agent, first),
+    }
 }
 
 /// The payload, `None` for an empty stdin, or what is wrong with it.

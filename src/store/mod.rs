@@ -25,6 +25,7 @@
 //! usage_count, which counts what recall handed out), and session_summaries' counts, metrics
 //! and summary.
 
+mod agents;
 mod ending;
 mod knowledge;
 mod live;
@@ -69,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_agent_memory_sync.sql"),
     include_str!("migrations/0009_stream.sql"),
     include_str!("migrations/0010_memory_clock.sql"),
+    include_str!("migrations/0011_agent.sql"),
 ];
 
 /// The schema version that brought the stream (0009): a file migrated from before it may be
@@ -85,7 +87,7 @@ pub const APPLICATION_ID: i64 = 0x466C_486B;
 /// of someone else's, which would run on flowhook's writes: one whose schema differs is
 /// refused. A new migration changes it (the test `the_schema_hash_is_what_the_migrations_make`
 /// prints the new value).
-const SCHEMA_SHA256: &str = "253859afa07a3f668d85cf9f96cabf1b858c2047dd3982db0f4b7b8bf3466eb7";
+const SCHEMA_SHA256: &str = "b53620085ecbc85bacb3532322794ea4a16e862ebf17a01b0641f7f557e24f8a";
 
 /// The schema as compared: every object's type, name, table and SQL, in a fixed order.
 const SCHEMA_SQL: &str = "SELECT coalesce(group_concat(type || char(31) || name || char(31) ||

@@ -24,12 +24,15 @@ pub struct SessionRow {
     /// The machine that recorded it (its label), when it was pulled from the team server;
     /// `None`: this one.
     pub machine: Option<String>,
+    /// The coding agent that ran it (`codex`, ...; migration 0011); `None`: recorded before,
+    /// or pulled from the team server.
+    pub agent: Option<String>,
 }
 
 const SESSION_ROW: &str = "SELECT session_id, project, started_at, ended_at, end_reason,
      prompts, tasks AS subagents, edits, files_touched, lines_added, lines_removed,
      (SELECT coalesce(max(m.label), session_summaries.origin) FROM machines m
-      WHERE m.id = session_summaries.origin) AS machine
+      WHERE m.id = session_summaries.origin) AS machine, agent
      FROM session_summaries";
 
 /// Everything `flowhook show` draws.

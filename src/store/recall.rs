@@ -386,6 +386,7 @@ impl Store {
                 task: None,
                 files: Vec::new(),
                 also: Vec::new(),
+                agent: None,
             })
             .collect();
         for t in tasks {

@@ -142,6 +142,7 @@ impl Store {
                     ..n.ctx.clone()
                 },
                 event: n.event.clone(),
+                more: Vec::new(),
             };
             &own
         } else {

@@ -1,0 +1,603 @@
+//! Every coding agent, one memory (issue 25): Codex CLI, Gemini CLI, Cursor and Copilot CLI
+//! payloads through the built binary, as each agent calls it. The Codex payloads in
+//! fixtures/agents/codex-0.171.0.jsonl were recorded from the real client (see
+//! `codex_real_client_end_to_end`); the others are built from each agent's published reference.
+//! Each fixture is fed with `--agent` (what `install --agent` writes) and without it (the
+//! payload's shape says which agent), and what was stored is checked row by row.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// A fixture's lines with its recorded project directory replaced by `dir`.
+fn lines(name: &str, dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(fixture(&format!("agents/{name}"))).unwrap();
+    let dir = dir.to_string_lossy();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.replace("/work/proj", &dir).replace("/tmp/cx/proj", &dir))
+        .collect()
+}
+
+/// Every line of `name` as its own hook call with `args`; each must keep the hook contract.
+/// Returns each call's stdout.
+fn feed(w: &World, name: &str, args: &[&str]) -> Vec<String> {
+    lines(name, &w.project())
+        .iter()
+        .map(|l| {
+            let out = w.hook(args, l.as_bytes());
+            assert_hook_contract(&out, l);
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect()
+}
+
+/// The session's agent, prompts and edits (file relative to the project, +, -), in order.
+fn recorded(w: &World, session: &str) -> (String, Vec<String>, Vec<Edit>) {
+    let agent = w.query(&format!(
+        "SELECT coalesce(agent, 'NULL') FROM session_summaries WHERE session_id = '{session}'"
+    ));
+    let prompts = w
+        .query(&format!(
+            "SELECT task FROM task_log WHERE session_id = '{session}' ORDER BY created_at, rowid"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let edits = w
+        .query(&format!(
+            "SELECT rel_path, lines_added, lines_removed FROM edit_history
+             WHERE session_id = '{session}' ORDER BY created_at, rowid"
+        ))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
+    (
+        agent.first().map_or("none".into(), |r| r[0].clone()),
+        prompts,
+        edits,
+    )
+}
+
+fn e(file: &str, added: u32, removed: u32) -> Edit {
+    (file.to_owned(), added.to_string(), removed.to_string())
+}
+
+/// An edit as stored: the file relative to the project, lines added, lines removed.
+type Edit = (String, String, String);
+
+/// A fixture, the session it records, its agent, its prompts and its edits.
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<&'static str>,
+    Vec<Edit>,
+);
+
+/// What each agent's fixture must store.
+fn expected() -> Vec<Expected> {
+    vec![
+        (
+            "codex-0.171.0.jsonl",
+            "01a24a9d-3781-7ff2-a6de-ab3b7cfea5b9",
+            "codex",
+            vec!["add notes"],
+            // One apply_patch call, two files: a new one and a changed one.
+            vec![e("notes.md", 2, 0), e("a.txt", 1, 1)],
+        ),
+        (
+            "gemini-docs.jsonl",
+            "gem-1",
+            "gemini",
+            vec!["rename the parser module"],
+            vec![e("src/parser.rs", 2, 0), e("src/lib.rs", 2, 1)],
+        ),
+        (
+            "cursor-docs.jsonl",
+            "cur-1",
+            "cursor",
+            vec!["speed up the tokenizer"],
+            vec![e("src/tokenizer.rs", 3, 3)],
+        ),
+        (
+            "copilot-docs.jsonl",
+            "cop-1",
+            "copilot",
+            vec!["fix the login bug"],
+            vec![e("src/login.rs", 1, 0), e("src/auth.rs", 2, 1)],
+        ),
+        (
+            "copilot-docs-pascal.jsonl",
+            "cop-2",
+            "copilot",
+            vec!["tidy the config loader"],
+            vec![e("src/config.rs", 1, 1)],
+        ),
+    ]
+}
+
+#[test]
+fn each_agents_session_is_recorded_with_its_agent() {
+    for (file, session, agent, prompts, edits) in expected() {
+        let w = World::new();
+        feed(&w, file, &["hook", "--agent", agent]);
+        let (got_agent, got_prompts, got_edits) = recorded(&w, session);
+        assert_eq!(got_agent, agent, "{file}");
+        assert_eq!(got_prompts, prompts, "{file}");
+        assert_eq!(got_edits, edits, "{file}");
+        assert_eq!(w.count("SELECT count(*) FROM rejected_events"), 0, "{file}");
+    }
+}
+
+#[test]
+fn each_agent_is_told_apart_by_shape_without_the_flag() {
+    for (file, session, agent, prompts, edits) in expected() {
+        // Copilot's PascalCase payloads are Claude Code's in shape: only the flag tells.
+        if file == "copilot-docs-pascal.jsonl" {
+            continue;
+        }
+        let w = World::new();
+        feed(&w, file, &[]);
+        let (got_agent, got_prompts, got_edits) = recorded(&w, session);
+        assert_eq!(got_agent, agent, "{file}");
+        assert_eq!(got_prompts, prompts, "{file}");
+        assert_eq!(got_edits, edits, "{file}");
+    }
+}
+
+#[test]
+fn a_session_ends_as_each_agent_can_end_it() {
+    let w = World::new();
+    for (file, _, agent, _, _) in expected() {
+        feed(&w, file, &["hook", "--agent", agent]);
+    }
+    // Codex and Cursor end turns (Stop, stop), Gemini and Copilot their sessions.
+    let ended = w.query(
+        "SELECT session_id, last_event FROM session_summaries WHERE ended_at IS NOT NULL
+         ORDER BY session_id",
+    );
+    assert_eq!(
+        ended,
+        rows![
+            ["01a24a9d-3781-7ff2-a6de-ab3b7cfea5b9", "Stop"],
+            ["cop-1", "SessionEnd"],
+            ["cop-2", "SessionEnd"],
+            ["cur-1", "Stop"],
+            ["gem-1", "SessionEnd"],
+        ]
+    );
+}
+
+/// A Claude Code session's prompt and edit in `dir`.
+fn claude_session(w: &World, session: &str, text: &str, file: &Path) {
+    let out = w.hook(
+        &[],
+        &prompt_with_id(session, &format!("{session}-p"), w.project(), text),
+    );
+    assert_hook_contract(&out, text);
+    let mut edit = edit_template();
+    edit["session_id"] = session.into();
+    edit["cwd"] = w.project().to_string_lossy().as_ref().into();
+    edit["tool_use_id"] = format!("{session}-t").into();
+    edit["prompt_id"] = format!("{session}-p").into();
+    edit["tool_input"]["file_path"] = file.to_string_lossy().as_ref().into();
+    let out = w.hook(&[], edit.to_string().as_bytes());
+    assert_hook_contract(&out, "edit");
+}
+
+/// A prompt of `agent` in its own words, in the world's project.
+fn prompt_of(agent: &str, w: &World, session: &str, text: &str) -> Value {
+    let dir = w.project().to_string_lossy().into_owned();
+    match agent {
+        "codex" => json!({"session_id": session, "turn_id": "t1", "transcript_path": null,
+            "cwd": dir, "hook_event_name": "UserPromptSubmit", "model": "gpt-5.5",
+            "permission_mode": "default", "prompt": text}),
+        "gemini" => json!({"session_id": session, "transcript_path": "/t", "cwd": dir,
+            "hook_event_name": "BeforeAgent", "timestamp": "2026-12-01T10:00:00Z", "prompt": text}),
+        "cursor" => json!({"conversation_id": session, "generation_id": "g1",
+            "workspace_roots": [dir], "hook_event_name": "beforeSubmitPrompt", "prompt": text}),
+        "copilot" => json!({"sessionId": session, "timestamp": 1, "cwd": dir, "prompt": text}),
+        _ => json!({"session_id": session, "cwd": dir, "hook_event_name": "UserPromptSubmit",
+            "prompt": text}),
+    }
+}
+
+#[test]
+fn claude_codes_work_is_recalled_in_each_agents_own_answer() {
+    let w = World::new();
+    let file = w.project().join("src/tokenizer.rs");
+    claude_session(&w, "claude-1", "make the tokenizer handle unicode", &file);
+    for agent in ["codex", "gemini", "cursor", "copilot"] {
+        let session = format!("{agent}-recall");
+        let p = prompt_of(agent, &w, &session, "tokenizer.rs breaks on unicode again");
+        let out = w.hook(&["hook", "--agent", agent], p.to_string().as_bytes());
+        assert_hook_contract(&out, agent);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        match agent {
+            // Codex's output schema has additionalProperties: false at both levels: exactly
+            // these keys.
+            "codex" | "gemini" => {
+                let v: Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("{agent}: {e}: {stdout:?}"));
+                let event = if agent == "codex" {
+                    "UserPromptSubmit"
+                } else {
+                    "BeforeAgent"
+                };
+                let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+                assert_eq!(keys, ["hookSpecificOutput"], "{agent}: {stdout}");
+                let inner = v["hookSpecificOutput"].as_object().unwrap();
+                let keys: Vec<&String> = inner.keys().collect();
+                assert_eq!(keys, ["hookEventName", "additionalContext"], "{agent}");
+                assert_eq!(inner["hookEventName"], event, "{agent}");
+                let context = inner["additionalContext"].as_str().unwrap();
+                assert!(
+                    context.contains("make the tokenizer handle unicode"),
+                    "{context}"
+                );
+                assert!(context.contains("src/tokenizer.rs"), "{context}");
+            }
+            // Cursor's beforeSubmitPrompt and Copilot's userPromptSubmitted read no context.
+            _ => assert_eq!(stdout, "", "{agent}"),
+        }
+        assert_eq!(recorded(&w, &session).0, agent);
+    }
+}
+
+#[test]
+fn each_agents_work_is_recalled_in_claude_code_and_says_whose_it_was() {
+    for (file, _, agent, prompts, edits) in expected() {
+        let w = World::new();
+        feed(&w, file, &["hook", "--agent", agent]);
+        // A Claude Code prompt naming the file the agent edited.
+        let edited = &edits[0].0;
+        let text = format!("{} — look at {edited} again", prompts[0]);
+        let out = w.hook(&[], &prompt_with_id("claude-2", "p9", w.project(), &text));
+        assert_hook_contract(&out, &text);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{file}: no context for {text}"));
+        let context = v["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap();
+        assert!(context.contains(prompts[0]), "{file}: {context}");
+        assert!(context.contains(edited.as_str()), "{file}: {context}");
+        assert!(
+            context.contains(&format!("{agent} session")),
+            "{file}: the agent is not said: {context}"
+        );
+    }
+}
+
+#[test]
+fn sessions_and_show_say_which_agent() {
+    let w = World::new();
+    feed(&w, "gemini-docs.jsonl", &["hook", "--agent", "gemini"]);
+    claude_session(&w, "claude-1", "something else", &w.project().join("x.rs"));
+    let out = succeeded(&mut w.cmd(&["sessions", "--json"]));
+    let agents: Vec<(String, Value)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["session_id"].as_str().unwrap().to_owned(),
+                v["agent"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        agents.contains(&("gem-1".into(), json!("gemini"))),
+        "{agents:?}"
+    );
+    assert!(
+        agents.contains(&("claude-1".into(), json!("claude-code"))),
+        "{agents:?}"
+    );
+    let table = String::from_utf8(succeeded(&mut w.cmd(&["sessions"])).stdout).unwrap();
+    assert!(
+        table.contains("AGENT") && table.contains("gemini"),
+        "{table}"
+    );
+    let show = String::from_utf8(succeeded(&mut w.cmd(&["show", "gem-1"])).stdout).unwrap();
+    assert!(show.contains("agent gemini"), "{show}");
+}
+
+#[test]
+fn a_codex_session_start_without_its_mark_is_claimed_by_the_codex_events_after_it() {
+    // Codex's SessionStart carries no turn_id: without --agent it reads as Claude Code's,
+    // and the session's later events, which do, say it is Codex's.
+    let w = World::new();
+    feed(&w, "codex-0.171.0.jsonl", &[]);
+    assert_eq!(
+        recorded(&w, "01a24a9d-3781-7ff2-a6de-ab3b7cfea5b9").0,
+        "codex"
+    );
+}
+
+#[test]
+fn codex_transcripts_are_not_read_as_claude_codes() {
+    let w = World::new();
+    let rollout = w.path().join("rollout.jsonl");
+    // A Codex rollout line that would count as usage if read as Claude Code's transcript.
+    std::fs::write(
+        &rollout,
+        r#"{"type":"assistant","message":{"model":"x","usage":{"input_tokens":999,"output_tokens":999}}}"#,
+    )
+    .unwrap();
+    for l in lines("codex-0.171.0.jsonl", &w.project()) {
+        let mut v: Value = serde_json::from_str(&l).unwrap();
+        v["transcript_path"] = rollout.to_string_lossy().as_ref().into();
+        let out = w.hook(&["hook", "--agent", "codex"], v.to_string().as_bytes());
+        assert_hook_contract(&out, &l);
+    }
+    assert_eq!(
+        w.query("SELECT coalesce(transcript_path, 'none') FROM session_summaries"),
+        rows![["none"]]
+    );
+}
+
+/// Hostile and odd inputs per agent: each keeps the hook contract, hurts nothing, and a
+/// foreign tool named like Claude Code's is not read as Claude Code's.
+#[test]
+fn hostile_payloads_of_each_agent_never_hurt_it() {
+    let w = World::new();
+    let dir = w.project().to_string_lossy().into_owned();
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "codex",
+            json!({"session_id": "h1", "turn_id": "t", "cwd": dir, "hook_event_name": "PostToolUse",
+            "tool_name": "apply_patch", "tool_input": {"command": 42}, "tool_use_id": "c1"}),
+        ),
+        (
+            "codex",
+            json!({"session_id": "h1", "turn_id": "t", "cwd": dir, "hook_event_name": "PostToolUse",
+            "tool_name": "apply_patch", "tool_input": "*** Begin Patch\n*** End Patch", "tool_use_id": "c2"}),
+        ),
+        (
+            "codex",
+            json!({"session_id": "h1", "turn_id": "t", "cwd": dir, "hook_event_name": "PostToolUse",
+            "tool_name": "apply_patch", "tool_input": {"command": "*** Update File: ../../etc/passwd\n+root::0:0\n"},
+            "tool_use_id": "c3"}),
+        ),
+        (
+            "gemini",
+            json!({"session_id": "h2", "cwd": dir, "hook_event_name": "AfterTool",
+            "tool_name": "Write", "tool_input": {"file_path": "/etc/x", "content": "x"}}),
+        ),
+        (
+            "gemini",
+            json!({"session_id": "h2", "cwd": dir, "hook_event_name": "BeforeAgent", "prompt": 7}),
+        ),
+        (
+            "cursor",
+            json!({"conversation_id": ["x"], "hook_event_name": "afterFileEdit", "edits": "no"}),
+        ),
+        (
+            "cursor",
+            json!({"conversation_id": "h3", "workspace_roots": [], "hook_event_name": "afterFileEdit",
+            "file_path": dir.clone() + "/a", "edits": [{"old_string": null, "new_string": {"x": 1}}]}),
+        ),
+        (
+            "cursor",
+            json!({"conversation_id": "h3", "hook_event_name": "beforeSubmitPrompt"}),
+        ),
+        (
+            "copilot",
+            json!({"sessionId": "h4", "toolName": "edit", "toolArgs": "{not json", "toolResult": {}}),
+        ),
+        (
+            "copilot",
+            json!({"sessionId": "h4", "toolName": "create", "toolArgs": [1, 2], "toolResult": {}}),
+        ),
+        ("copilot", json!({"sessionId": 5, "prompt": "x"})),
+        ("copilot", json!({})),
+    ];
+    for (agent, v) in &cases {
+        for args in [vec!["hook", "--agent", agent], vec![]] {
+            let input = v.to_string();
+            let out = w.hook(&args, input.as_bytes());
+            assert_hook_contract(&out, &input);
+            assert_eq!(out.stdout, b"", "{agent} {input}");
+        }
+    }
+    // Not a byte outside the project was written, and no foreign Write was read as one.
+    assert_eq!(
+        w.count("SELECT count(*) FROM edit_history WHERE file = '/etc/x' OR tool = 'Write'"),
+        0
+    );
+    // Non-JSON and truncated input with the flag: the contract holds too.
+    for agent in ["codex", "gemini", "cursor", "copilot"] {
+        for input in [
+            &b"not json"[..],
+            b"{\"sessionId\": \"x\", \"prompt\": ",
+            b"[1,2]",
+            b"",
+        ] {
+            let out = w.hook(&["hook", "--agent", agent], input);
+            assert_hook_contract(&out, &String::from_utf8_lossy(input));
+            assert_eq!(out.stdout, b"");
+        }
+    }
+}
+
+#[test]
+fn an_agent_word_that_is_no_agent_stays_claude_flows_agent_id() {
+    let w = World::new();
+    let out = w.hook(
+        &["hook", "--agent", "coder-7"],
+        &prompt_with_id("s1", "p1", w.project(), "do the thing"),
+    );
+    assert_hook_contract(&out, "prompt");
+    assert_eq!(
+        w.query("SELECT agent_id, (SELECT agent FROM session_summaries) FROM task_log"),
+        rows![["coder-7", "claude-code"]]
+    );
+}
+
+/// The Codex CLI at the version tools/install-codex.sh pins, in .tools/codex (`CODEX=…`
+/// runs another one).
+fn codex() -> PathBuf {
+    let c = std::env::var_os("CODEX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/codex/node_modules/.bin/codex"));
+    assert!(
+        c.exists(),
+        "no Codex CLI at {}: run tools/install-codex.sh (or set CODEX)",
+        c.display()
+    );
+    std::path::absolute(c).unwrap()
+}
+
+/// The scripted Responses-API server (tools/record/fake_responses.py) playing `turns`.
+struct Model {
+    child: std::process::Child,
+    port: u16,
+    requests: PathBuf,
+}
+
+impl Model {
+    fn start(dir: &Path, turns: Value) -> Model {
+        std::fs::create_dir_all(dir).unwrap();
+        let script = dir.join("script.json");
+        std::fs::write(&script, turns.to_string()).unwrap();
+        let (requests, port_file) = (dir.join("requests.jsonl"), dir.join("port"));
+        let child = std::process::Command::new("python3")
+            .arg(repo().join("tools/record/fake_responses.py"))
+            .args([&script, &requests, &port_file])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 for the model server");
+        let started = std::time::Instant::now();
+        let port = loop {
+            if let Some(p) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+            {
+                break p;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "the model server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Model {
+            child,
+            port,
+            requests,
+        }
+    }
+
+    /// Every request body the client sent, as text.
+    fn requests(&self) -> String {
+        std::fs::read_to_string(&self.requests).unwrap_or_default()
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `codex exec PROMPT` in the world's project against `model`, with flowhook installed the
+/// way a user installs it (`flowhook install --agent codex --user`). Hook trust is bypassed
+/// for this one invocation (a person trusts the hook once, with /hooks).
+fn run_codex(w: &World, model: &Model, prompt: &str) {
+    let home = w.path().join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"scripted\"\napproval_policy = \"never\"\n\
+             sandbox_mode = \"danger-full-access\"\n[model_providers.scripted]\nname = \"scripted\"\n\
+             base_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
+             env_key = \"SCRIPTED_KEY\"\n[features]\nhooks = true\n",
+            model.port
+        ),
+    )
+    .unwrap();
+    let mut install = w.cmd(&["install", "--agent", "codex", "--user"]);
+    install.env("CODEX_HOME", &home);
+    succeeded(&mut install);
+    let out = std::process::Command::new(codex())
+        .args([
+            "exec",
+            "--dangerously-bypass-hook-trust",
+            "--skip-git-repo-check",
+            prompt,
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.home())
+        .env("TMPDIR", w.path().join("tmp"))
+        .env("FLOWHOOK_DB", w.db())
+        .env("CODEX_HOME", &home)
+        .env("SCRIPTED_KEY", "offline")
+        .current_dir(w.project())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run codex");
+    assert!(
+        out.status.success(),
+        "codex failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The real Codex CLI, offline: its own hook calls store its session (the prompt, one edit
+/// per file of its apply_patch), Claude Code is given that work, and Codex's next request to
+/// the model carries what Claude Code did in between, injected by flowhook.
+#[test]
+fn codex_real_client_end_to_end() {
+    let w = World::new();
+    let patch = "*** Begin Patch\n*** Add File: src/tokenizer.rs\n+pub fn tokens() {}\n+// unicode\n\
+                 *** Add File: notes.md\n+done\n*** End Patch\n";
+    let model = Model::start(
+        &w.path().join("model-1"),
+        json!([{"call": {"name": "apply_patch", "custom": true, "input": patch}}, {"text": "Done."}]),
+    );
+    run_codex(&w, &model, "make the tokenizer handle unicode");
+    assert!(
+        w.project().join("src/tokenizer.rs").is_file(),
+        "codex applied no patch"
+    );
+    let sessions = w.query("SELECT session_id, agent, prompts, edits FROM session_summaries");
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let codex_session = sessions[0][0].clone();
+    assert_eq!(sessions[0][1..], ["codex", "1", "2"], "{sessions:?}");
+    let (_, prompts, edits) = recorded(&w, &codex_session);
+    assert_eq!(prompts, ["make the tokenizer handle unicode"]);
+    assert_eq!(edits, [e("src/tokenizer.rs", 2, 0), e("notes.md", 1, 0)]);
+
+    // Claude Code in the same project is given Codex's work, and says whose it was.
+    let text = "tokenizer.rs breaks on unicode";
+    let out = w.hook(&[], &prompt_with_id("claude-1", "p1", w.project(), text));
+    assert_hook_contract(&out, text);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("context for Claude Code");
+    let context = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(
+        context.contains("codex session") && context.contains("src/tokenizer.rs (+2 -0)"),
+        "{context}"
+    );
+
+    // Claude Code's own work, then Codex again: its request to the model carries it.
+    claude_session(
+        &w,
+        "claude-2",
+        "rewrite the lexer tables",
+        &w.project().join("src/lexer.rs"),
+    );
+    let model = Model::start(&w.path().join("model-2"), json!([{"text": "Looked."}]));
+    run_codex(&w, &model, "lexer.rs tables look wrong");
+    let requests = model.requests();
+    assert!(
+        requests.contains("rewrite the lexer tables") && requests.contains("src/lexer.rs"),
+        "the injected context did not reach the model: {requests}"
+    );
+}
