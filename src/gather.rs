@@ -191,7 +191,7 @@ pub async fn gather(
     })
 }
 
-/// The "now" lines (recall/now.rs) for `session` of `project`: nothing to read further when
+/// The "now" lines (now.rs) for `session` of `project`: nothing to read further when
 /// no other machine wrote a row of it lately, which is always so in local mode.
 async fn team_now(
     store: &Store,
@@ -200,7 +200,7 @@ async fn team_now(
     session: &str,
     now: DateTime<Utc>,
 ) -> crate::store::Result<Vec<String>> {
-    use crate::recall::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
+    use crate::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
     let since = |minutes| crate::time::Time::at(now - chrono::TimeDelta::minutes(minutes));
     let edits = store
         .team_edits(project, since(WINDOW_MINUTES).as_str(), 200)

@@ -20,6 +20,7 @@ mod install;
 mod log;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod now;
 mod paths;
 mod project;
 mod recall;

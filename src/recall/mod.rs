@@ -23,7 +23,6 @@
 //! text whose words match nothing: no stdout at all. A resumed or compacted session is given
 //! its own summary and work so far.
 
-pub mod now;
 mod query;
 mod rank;
 

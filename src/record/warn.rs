@@ -9,7 +9,7 @@ use super::Recorder;
 use super::understand::BeforeEdit;
 use crate::answer::Answer;
 use crate::config::Mode;
-use crate::recall::now::{TASK_MINUTES, WARN_MINUTES, before_edit};
+use crate::now::{TASK_MINUTES, WARN_MINUTES, before_edit};
 use chrono::{DateTime, TimeDelta, Utc};
 
 impl Recorder {

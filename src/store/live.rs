@@ -1,5 +1,5 @@
 //! The team's present: other machines' rows (pulled: `origin` set) of one project in a recent
-//! window, for the pre-task "now" part (recall/now.rs) and the warning before an edit. Reads
+//! window, for the pre-task "now" part (now.rs) and the warning before an edit. Reads
 //! only, each a range of the `(project, created_at)` indexes or of a session's key: local mode,
 //! where no row has an origin, pays a scan of the window's own rows and finds nothing.
 //!
