@@ -40,7 +40,7 @@ pub(crate) use {say, say_part, tell};
 pub type Result = std::result::Result<(), String>;
 
 /// The error of a command this binary was built without (`cargo build --no-default-features`).
-#[cfg(not(all(feature = "team", feature = "mcp")))]
+#[cfg(not(all(feature = "team", feature = "mcp", feature = "ui")))]
 pub fn without(what: &str, feature: &str) -> String {
     format!(
         "this flowhook was built without {what} (cargo feature `{feature}`): hook calls record \

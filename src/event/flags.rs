@@ -98,6 +98,7 @@ pub const COMMANDS: &[&str] = &[
     "doctor",
     "mcp",
     "memory",
+    "ui",
     "help",
 ];
 

@@ -22,6 +22,8 @@
 //! usage_count, which counts what recall handed out), and session_summaries' counts, metrics
 //! and summary.
 
+#[cfg(feature = "ui")]
+pub mod browse;
 mod ending;
 mod knowledge;
 mod maintain;
@@ -38,6 +40,8 @@ mod write;
 #[cfg(feature = "team")]
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
+#[cfg(any(feature = "mcp", feature = "ui"))]
+pub use read::FileChange;
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;
 #[cfg(feature = "team")]
