@@ -131,7 +131,11 @@ pub fn tree(t: &Timeline) -> Vec<(usize, Option<bool>)> {
                 .map(|(j, _)| j)
                 .collect();
             let n = own.len();
-            out.extend(own.into_iter().enumerate().map(|(k, j)| (j, Some(k + 1 == n))));
+            out.extend(
+                own.into_iter()
+                    .enumerate()
+                    .map(|(k, j)| (j, Some(k + 1 == n))),
+            );
         }
     }
     out

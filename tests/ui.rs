@@ -4,6 +4,8 @@
 //! headless Chromium loading the pages (no script from a row runs, first paint under a
 //! second), with a screenshot of each in target/ui-screenshots/.
 
+#![cfg(feature = "ui")]
+
 mod common;
 
 use common::*;
@@ -168,8 +170,18 @@ fn only_a_request_with_the_token_on_its_own_host_gets_in() {
         ui.raw("GET", "/static/app.js", &[], ""),
         ui.raw("GET", &format!("/?token={}", "0".repeat(64)), &[], ""),
         ui.raw("GET", "/?token=", &[], ""),
-        ui.raw("GET", "/", &[("Cookie", &format!("flowhook_ui_{}=x", ui.port))], ""),
-        ui.raw("GET", "/", &[("Cookie", &format!("flowhook_ui_1={}", ui.token))], ""),
+        ui.raw(
+            "GET",
+            "/",
+            &[("Cookie", &format!("flowhook_ui_{}=x", ui.port))],
+            "",
+        ),
+        ui.raw(
+            "GET",
+            "/",
+            &[("Cookie", &format!("flowhook_ui_1={}", ui.token))],
+            "",
+        ),
     ] {
         assert_eq!(a.status, 403, "{}", a.head);
         assert_eq!(a.header("content-security-policy").as_deref(), Some(CSP));
@@ -177,9 +189,17 @@ fn only_a_request_with_the_token_on_its_own_host_gets_in() {
     }
 
     // The token once: a cookie (HttpOnly, SameSite=Strict) and the same URL without it.
-    let first = ui.raw("GET", &format!("/sessions?page=0&token={}", ui.token), &[], "");
+    let first = ui.raw(
+        "GET",
+        &format!("/sessions?page=0&token={}", ui.token),
+        &[],
+        "",
+    );
     assert_eq!(first.status, 303, "{}", first.head);
-    assert_eq!(first.header("location").as_deref(), Some("/sessions?page=0"));
+    assert_eq!(
+        first.header("location").as_deref(),
+        Some("/sessions?page=0")
+    );
     let cookie = first.header("set-cookie").unwrap();
     assert_eq!(
         cookie,
@@ -189,14 +209,20 @@ fn only_a_request_with_the_token_on_its_own_host_gets_in() {
     let ok = ui.get("/");
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.header("content-security-policy").as_deref(), Some(CSP));
-    assert_eq!(ok.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        ok.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     assert_eq!(ok.header("referrer-policy").as_deref(), Some("no-referrer"));
     assert!(ok.body.contains("<h1>Projects</h1>"), "{}", ok.body);
     // `localhost` is this server too.
     let local = ui.raw(
         "GET",
         "/",
-        &[("Host", &format!("localhost:{}", ui.port)), ("Cookie", &ui.cookie())],
+        &[
+            ("Host", &format!("localhost:{}", ui.port)),
+            ("Cookie", &ui.cookie()),
+        ],
         "",
     );
     assert_eq!(local.status, 200);
@@ -209,7 +235,12 @@ fn only_a_request_with_the_token_on_its_own_host_gets_in() {
         format!("127.0.0.1.evil.example:{}", ui.port),
         String::new(),
     ] {
-        let a = ui.raw("GET", "/api/projects", &[("Host", &host), ("Cookie", &ui.cookie())], "");
+        let a = ui.raw(
+            "GET",
+            "/api/projects",
+            &[("Host", &host), ("Cookie", &ui.cookie())],
+            "",
+        );
         assert_eq!(a.status, 403, "Host {host:?}");
     }
 
@@ -239,12 +270,22 @@ fn it_listens_on_loopback_only() {
     let port = format!(":{:04X} ", ui.port);
     let ours: Vec<&str> = listening
         .lines()
-        .filter(|l| l.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").ends_with(&port)))
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| format!("{a} ").ends_with(&port))
+        })
         .filter(|l| l.split_whitespace().nth(3) == Some("0A"))
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     // 0100007F: 127.0.0.1.
-    assert!(ours[0].split_whitespace().nth(1).unwrap().starts_with("0100007F:"));
+    assert!(
+        ours[0]
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .starts_with("0100007F:")
+    );
 }
 
 #[test]
@@ -257,13 +298,14 @@ fn the_json_pages_say_what_the_hook_stored() {
     let projects = ui.api("/projects")["projects"].as_array().unwrap().clone();
     let distinct = w.count("SELECT count(DISTINCT project) FROM session_summaries");
     assert_eq!(projects.len() as i64, distinct);
-    let last: Vec<&str> = projects.iter().map(|p| p["last_at"].as_str().unwrap()).collect();
+    let last: Vec<&str> = projects
+        .iter()
+        .map(|p| p["last_at"].as_str().unwrap())
+        .collect();
     assert!(last.windows(2).all(|p| p[0] >= p[1]), "{last:?}");
 
     // The 143-edit session of the corpus: its counts and every edit on its page.
-    let big = w.query(
-        "SELECT session_id, project FROM session_summaries WHERE edits = 143",
-    );
+    let big = w.query("SELECT session_id, project FROM session_summaries WHERE edits = 143");
     assert_eq!(big.len(), 1, "{big:?}");
     let (sid, project) = (&big[0][0], &big[0][1]);
     let s = ui.api(&format!("/session?id={}", enc(sid)));
@@ -278,10 +320,8 @@ fn the_json_pages_say_what_the_hook_stored() {
     assert_eq!(html.matches("<details>").count(), 143);
 
     // The same events `flowhook show --json` prints, drawn in the same tree.
-    let shown: Value = serde_json::from_slice(
-        &succeeded(&mut w.cmd(&["show", sid, "--json"])).stdout,
-    )
-    .unwrap();
+    let shown: Value =
+        serde_json::from_slice(&succeeded(&mut w.cmd(&["show", sid, "--json"])).stdout).unwrap();
     assert_eq!(shown["events"], s["timeline"]["events"]);
 
     // The session whose subagent wrote sub.txt: under its launch, the subagent's start,
@@ -296,7 +336,10 @@ fn the_json_pages_say_what_the_hook_stored() {
         .iter()
         .map(|t| (&events[t[0].as_u64().unwrap() as usize], &t[1]))
         .collect();
-    let launch = tree.iter().position(|(e, _)| e["kind"] == "launch").unwrap();
+    let launch = tree
+        .iter()
+        .position(|(e, _)| e["kind"] == "launch")
+        .unwrap();
     let children: Vec<(&str, &Value, &Value)> = tree[launch + 1..]
         .iter()
         .take_while(|(_, last)| !last.is_null())
@@ -322,13 +365,27 @@ fn the_json_pages_say_what_the_hook_stored() {
         .collect();
     assert_eq!(all["total"], cli.len());
     let by_edits = ui.api(&format!("/sessions?project={}&sort=edits", enc(project)));
-    assert_eq!(by_edits["sessions"][0]["session_id"].as_str(), Some(sid.as_str()));
-    let asc = ui.api(&format!("/sessions?project={}&sort=edits&desc=false", enc(project)));
-    let e: Vec<i64> = asc["sessions"].as_array().unwrap().iter().map(|s| s["edits"].as_i64().unwrap()).collect();
+    assert_eq!(
+        by_edits["sessions"][0]["session_id"].as_str(),
+        Some(sid.as_str())
+    );
+    let asc = ui.api(&format!(
+        "/sessions?project={}&sort=edits&desc=false",
+        enc(project)
+    ));
+    let e: Vec<i64> = asc["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["edits"].as_i64().unwrap())
+        .collect();
     assert!(e.windows(2).all(|p| p[0] <= p[1]), "{e:?}");
     assert_eq!(ui.get("/api/sessions?sort=nope").status, 400);
     let everything = ui.api("/sessions")["total"].as_i64().unwrap();
-    assert_eq!(everything, w.count("SELECT count(*) FROM session_summaries"));
+    assert_eq!(
+        everything,
+        w.count("SELECT count(*) FROM session_summaries")
+    );
     let page2 = ui.api("/sessions?page=1");
     assert_eq!(
         page2["sessions"].as_array().unwrap().len() as i64,
@@ -351,14 +408,29 @@ fn the_json_pages_say_what_the_hook_stored() {
         .clone();
     let hits = ui.api(&format!("/search?q={}", enc(&file)));
     assert!(
-        hits["hits"].as_array().unwrap().iter().any(|h| h["kind"] == "edit" && h["text"] == file.as_str()),
+        hits["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "edit" && h["text"] == file.as_str()),
         "{hits}"
     );
     let found = ui.get(&format!("/search?q={}", enc(&file))).body;
-    assert!(found.contains(&format!("href=\"/file?project={}&amp;path={}\"", enc(project), enc(&file))), "{found}");
+    assert!(
+        found.contains(&format!(
+            "href=\"/file?project={}&amp;path={}\"",
+            enc(project),
+            enc(&file)
+        )),
+        "{found}"
+    );
 
     // A file: its history, as edit_history has it.
-    let f = ui.api(&format!("/file?project={}&path={}", enc(project), enc(&file)));
+    let f = ui.api(&format!(
+        "/file?project={}&path={}",
+        enc(project),
+        enc(&file)
+    ));
     let n = w.count(&format!(
         "SELECT count(*) FROM edit_history WHERE project = '{project}' AND rel_path = '{file}'"
     ));
@@ -366,14 +438,27 @@ fn the_json_pages_say_what_the_hook_stored() {
 
     // The overview: days add up to the project's sessions.
     let o = ui.api(&format!("/overview?project={}", enc(project)));
-    let days: i64 = o["days"].as_array().unwrap().iter().map(|d| d["sessions"].as_i64().unwrap()).sum();
+    let days: i64 = o["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["sessions"].as_i64().unwrap())
+        .sum();
     assert_eq!(days, cli.len() as i64);
-    assert!(ui.get(&format!("/overview?project={}", enc(project))).body.contains("<svg"));
+    assert!(
+        ui.get(&format!("/overview?project={}", enc(project)))
+            .body
+            .contains("<svg")
+    );
 
     // Why: the first prompt's candidates, as `flowhook context --explain` ranks them.
     let x = ui.api(&format!("/explain?id={}&n=0", enc(sid)));
     assert!(x["prompt"].as_str().unwrap().contains("duplicate"), "{x}");
-    assert_eq!(ui.get(&format!("/api/explain?id={}&n=999", enc(sid))).status, 404);
+    assert_eq!(
+        ui.get(&format!("/api/explain?id={}&n=999", enc(sid)))
+            .status,
+        404
+    );
     assert_eq!(ui.get("/api/session?id=nope").status, 404);
 }
 
@@ -398,7 +483,12 @@ fn hostile_world() -> (World, String) {
     e["tool_input"]["new_string"] = json!(HOSTILE);
     w.hook(&[], &serde_json::to_vec(&e).unwrap());
     succeeded(&mut w.cmd(&["memory", "set", "<script>k</script>", HOSTILE]));
-    w.hook(&[], json!({"session_id": sid, "cwd": dir, "hook_event_name": "SessionEnd", "reason": "other"}).to_string().as_bytes());
+    w.hook(
+        &[],
+        json!({"session_id": sid, "cwd": dir, "hook_event_name": "SessionEnd", "reason": "other"})
+            .to_string()
+            .as_bytes(),
+    );
     (w, sid.to_owned())
 }
 
@@ -428,28 +518,54 @@ fn hostile_rows_render_as_inert_bounded_text() {
         assert_eq!(a.status, 200, "{path}: {}", a.body);
         let b = &a.body;
         // Our one script, and no other; no markup from a row.
-        let scripts: Vec<&str> = b.match_indices("<script").map(|(i, _)| b.get(i..i + 40).unwrap_or("")).collect();
+        let scripts: Vec<&str> = b
+            .match_indices("<script")
+            .map(|(i, _)| b.get(i..i + 40).unwrap_or(""))
+            .collect();
         assert_eq!(scripts.len(), 1, "{path}: {scripts:?}");
         assert!(!b.contains("<img"), "{path}");
         assert!(!b.contains("</textarea></pre>"), "{path}");
         assert!(!b.contains("onerror=\""), "{path}");
         // Every link is this server's own path.
         for href in b.split("href=\"").skip(1) {
-            assert!(href.starts_with('/'), "{path}: href={}", &href[..href.len().min(60)]);
+            assert!(
+                href.starts_with('/'),
+                "{path}: href={}",
+                &href[..href.len().min(60)]
+            );
         }
         // No raw escape or bidi control reaches the page.
-        assert!(!b.contains('\u{1b}') && !b.contains('\u{202e}') && !b.contains('\u{7}'), "{path}");
+        assert!(
+            !b.contains('\u{1b}') && !b.contains('\u{202e}') && !b.contains('\u{7}'),
+            "{path}"
+        );
         // A 5 MB prompt is a bounded page.
         assert!(b.len() < 1 << 20, "{path}: {} bytes", b.len());
     }
     let s = ui.get(&format!("/session?id={sid}")).body;
-    assert!(s.contains("&lt;script&gt;document.body.dataset.pwned"), "{s}");
-    assert!(s.contains("\\x1b]52;c;") && s.contains("\\u{202e}evil"), "{s}");
-    let m = ui.get(&format!("/memory?project={}", enc(&w.query("SELECT project FROM session_summaries")[0][0]))).body;
+    assert!(
+        s.contains("&lt;script&gt;document.body.dataset.pwned"),
+        "{s}"
+    );
+    assert!(
+        s.contains("\\x1b]52;c;") && s.contains("\\u{202e}evil"),
+        "{s}"
+    );
+    let m = ui
+        .get(&format!(
+            "/memory?project={}",
+            enc(&w.query("SELECT project FROM session_summaries")[0][0])
+        ))
+        .body;
     assert!(m.contains("&lt;script&gt;k&lt;/script&gt;"), "{m}");
     // JSON keeps the text as stored (escaped as JSON must).
     let j = ui.get(&format!("/api/session?id={sid}"));
-    assert!(j.json()["timeline"]["events"][0]["text"].as_str().unwrap().contains("<script>"));
+    assert!(
+        j.json()["timeline"]["events"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("<script>")
+    );
 }
 
 #[test]
@@ -463,7 +579,12 @@ fn with_allow_edit_a_confirmed_post_deletes_a_memory_key_or_a_session() {
     let ui = start(&w, &["--allow-edit"]);
     let origin = format!("http://{}", ui.host());
     let post = |path: &str, body: &str| {
-        ui.raw("POST", path, &[("Cookie", &ui.cookie()), ("Origin", &origin)], body)
+        ui.raw(
+            "POST",
+            path,
+            &[("Cookie", &ui.cookie()), ("Origin", &origin)],
+            body,
+        )
     };
     let key = format!(
         "project={}&namespace=default&key=deploy&agent_id=system",
@@ -480,24 +601,49 @@ fn with_allow_edit_a_confirmed_post_deletes_a_memory_key_or_a_session() {
     let a = post("/memory/delete", &format!("{key}&confirm=yes"));
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!((live("deploy"), live("keep")), (0, 1));
-    assert!(ui.get(&format!("/memory?project={}", enc(&project))).body.contains("this one"));
+    assert!(
+        ui.get(&format!("/memory?project={}", enc(&project)))
+            .body
+            .contains("this one")
+    );
 
     let edits = w.count("SELECT count(*) FROM edit_history");
     assert!(edits > 0);
     assert_eq!(post("/session/delete", &format!("id={sid}")).status, 403);
     assert_eq!(w.count("SELECT count(*) FROM edit_history"), edits);
-    assert_eq!(post("/session/delete", &format!("id={sid}&confirm=yes")).status, 303);
-    for table in ["session_summaries", "task_log", "edit_history", "swarm_coordination", "file_sessions"] {
-        assert_eq!(w.count(&format!("SELECT count(*) FROM {table}")), 0, "{table}");
+    assert_eq!(
+        post("/session/delete", &format!("id={sid}&confirm=yes")).status,
+        303
+    );
+    for table in [
+        "session_summaries",
+        "task_log",
+        "edit_history",
+        "swarm_coordination",
+        "file_sessions",
+    ] {
+        assert_eq!(
+            w.count(&format!("SELECT count(*) FROM {table}")),
+            0,
+            "{table}"
+        );
     }
-    assert_eq!(post("/session/delete", &format!("id={sid}&confirm=yes")).status, 404);
+    assert_eq!(
+        post("/session/delete", &format!("id={sid}&confirm=yes")).status,
+        404
+    );
 }
 
 /// Headless Chromium, or `None` (a skip) outside CI: under CI=true its absence fails.
 fn chromium() -> Option<String> {
     let found = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
     if found.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -531,7 +677,11 @@ fn browse(browser: &str, ui: &Ui, path: &str, shot: &str) -> String {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(dom.contains("</html>"), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        dom.contains("</html>"),
+        "{path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = repo().join("target/ui-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join(format!("{shot}.png"));
@@ -575,7 +725,10 @@ fn in_a_real_browser_pages_render_and_no_stored_script_runs() {
         let (dom, paint) = first_paint(&browser, &ui, path, &format!("hostile-{n}"));
         assert!(dom.contains("<main>"), "{path}: {dom}");
         assert!(!dom.contains("data-pwned"), "{path}: a stored script ran");
-        assert!(!dom.contains("<title>pwned"), "{path}: a stored handler ran");
+        assert!(
+            !dom.contains("<title>pwned"),
+            "{path}: a stored handler ran"
+        );
         assert_eq!(dom.matches("<script").count(), 1, "{path}");
         assert!(!dom.contains("<img"), "{path}");
         assert!(paint < 1000, "{path}: first paint after {paint} ms");
@@ -590,12 +743,22 @@ fn in_a_real_browser_the_corpus_pages_show_what_was_recorded() {
     let ui = start(&w, &[]);
     let big = w.query("SELECT session_id, project FROM session_summaries WHERE edits = 143");
     let (sid, project) = (&big[0][0], &big[0][1]);
-    let dom = browse(&browser, &ui, &format!("/session?id={}", enc(sid)), "session");
+    let dom = browse(
+        &browser,
+        &ui,
+        &format!("/session?id={}", enc(sid)),
+        "session",
+    );
     assert!(dom.contains(r#"<dd id="edits">143</dd>"#), "{dom}");
     assert!(dom.contains("+4731"));
     assert_eq!(dom.matches("class=\"ev edit").count(), 143);
     let sub = &w.query("SELECT session_id FROM edit_history WHERE file LIKE '%/sub.txt'")[0][0];
-    let dom = browse(&browser, &ui, &format!("/session?id={}", enc(sub)), "subagent");
+    let dom = browse(
+        &browser,
+        &ui,
+        &format!("/session?id={}", enc(sub)),
+        "subagent",
+    );
     let drawn: Vec<&str> = dom
         .split("<li class=\"ev ")
         .skip(1)
@@ -603,7 +766,14 @@ fn in_a_real_browser_the_corpus_pages_show_what_was_recorded() {
         .collect();
     assert_eq!(
         drawn,
-        ["prompt", "launch", "start sub", "edit sub", "stop sub", "result sub"],
+        [
+            "prompt",
+            "launch",
+            "start sub",
+            "edit sub",
+            "stop sub",
+            "result sub"
+        ],
         "the subagent's own events hang under its launch"
     );
     for (path, shot) in [

@@ -3,10 +3,9 @@
 
 use super::{App, view};
 use crate::store::browse::{
-    DayRow, EditDiff, FileFacts, FileRow, Given, Hit, MachineRow, ProjectRow, SessionFilter,
-    SortBy,
+    DayRow, EditDiff, FileFacts, FileRow, Given, Hit, MachineRow, ProjectRow, SessionFilter, SortBy,
 };
-use crate::store::{Memory, SessionRow, Timeline, StoreError};
+use crate::store::{Memory, SessionRow, StoreError, Timeline};
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
@@ -73,12 +72,18 @@ pub fn router(app: Arc<App>) -> axum::Router {
     let r = page!(r, "/memory", memory, view::memory);
     let r = page!(r, "/team", team, view::team);
     let r = page!(r, "/search", search, view::search);
-    r.route("/api/projects", get(|State(app): State<Arc<App>>| async move {
-        projects(&app, NoQuery {}).await.map(Json)
-    }))
+    r.route(
+        "/api/projects",
+        get(
+            |State(app): State<Arc<App>>| async move { projects(&app, NoQuery {}).await.map(Json) },
+        ),
+    )
     .route("/memory/delete", post(forget))
     .route("/session/delete", post(delete_session))
-    .route("/static/style.css", get(|| async { asset("text/css", include_str!("assets/style.css")) }))
+    .route(
+        "/static/style.css",
+        get(|| async { asset("text/css", include_str!("assets/style.css")) }),
+    )
     .route(
         "/static/app.js",
         get(|| async { asset("text/javascript", include_str!("assets/app.js")) }),
@@ -130,7 +135,10 @@ async fn overview(app: &App, q: ProjectQuery) -> Loaded<Overview> {
         days: s.activity(Some(&q.project), 60).await?,
         top_files: s.top_files(&q.project, 15).await?,
         machines: s.machines_active(Some(&q.project)).await?,
-        last_sessions: s.sessions_page(&filter, SortBy::StartedAt, true, 10, 0).await?.0,
+        last_sessions: s
+            .sessions_page(&filter, SortBy::StartedAt, true, 10, 0)
+            .await?
+            .0,
         project: q.project,
     })
 }
@@ -386,7 +394,9 @@ pub struct MemoryKey {
 
 fn may_edit<T>(app: &App, form: &Confirmed<T>) -> Loaded<()> {
     if !app.allow_edit {
-        return Err(UiError::Refused("read-only: start flowhook ui with --allow-edit"));
+        return Err(UiError::Refused(
+            "read-only: start flowhook ui with --allow-edit",
+        ));
     }
     if form.confirm.as_deref() != Some("yes") {
         return Err(UiError::Refused("not confirmed"));
@@ -403,7 +413,10 @@ async fn forget(
     app.store
         .forget(&k.project, &k.namespace, &k.key, Some(&k.agent_id))
         .await?;
-    Ok(Redirect::to(&view::link("/memory", &[("project", &k.project)])))
+    Ok(Redirect::to(&view::link(
+        "/memory",
+        &[("project", &k.project)],
+    )))
 }
 
 async fn delete_session(

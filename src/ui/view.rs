@@ -6,8 +6,8 @@
 
 use super::App;
 use super::pages::{
-    Explain, File, Memories, Overview, PAGE, Projects, Search, Session, Sessions,
-    SessionsQuery, Team,
+    Explain, File, Memories, Overview, PAGE, Projects, Search, Session, Sessions, SessionsQuery,
+    Team,
 };
 use crate::store::SessionRow;
 use crate::store::browse::{MachineRow, SortBy};
@@ -42,7 +42,10 @@ fn block(s: &str, max: usize) -> String {
 
 /// `2026-11-22 09:14` of a stored time.
 fn minute(t: &str) -> String {
-    line(&t.replacen('T', " ", 1).chars().take(16).collect::<String>(), 64)
+    line(
+        &t.replacen('T', " ", 1).chars().take(16).collect::<String>(),
+        64,
+    )
 }
 
 fn machine_name(label: Option<&str>, origin: Option<&str>) -> String {
@@ -85,7 +88,11 @@ fn layout(title: &str, project: Option<&str>, body: Markup) -> Markup {
 }
 
 pub fn error(message: &str) -> Markup {
-    layout("error", None, html! { h1 { "Not here" } p.error { (line(message, 500)) } })
+    layout(
+        "error",
+        None,
+        html! { h1 { "Not here" } p.error { (line(message, 500)) } },
+    )
 }
 
 pub fn projects(_: &App, d: &Projects) -> Markup {
@@ -118,7 +125,15 @@ fn session_table(rows: &[SessionRow], sort: Option<&SessionsQuery>) -> Markup {
             next.sort = by;
             next.desc = Some(desc);
             next.page = 0;
-            let mark = if q.sort == by { if q.desc.unwrap_or(true) { " ▼" } else { " ▲" } } else { "" };
+            let mark = if q.sort == by {
+                if q.desc.unwrap_or(true) {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
+            } else {
+                ""
+            };
             html! { th { a href=(query_link("/sessions", &next)) { (label) (mark) } } }
         }
         None => html! { th { (label) } },
@@ -296,7 +311,10 @@ pub fn session(app: &App, d: &Session) -> Markup {
             prompts += 1;
         }
     }
-    let metrics = t.metrics.as_ref().and_then(|m| serde_json::to_value(m).ok());
+    let metrics = t
+        .metrics
+        .as_ref()
+        .and_then(|m| serde_json::to_value(m).ok());
     layout(
         &format!("session {}", s.session_id),
         Some(&s.project),
@@ -450,14 +468,12 @@ pub fn file(_: &App, d: &File) -> Markup {
 }
 
 pub fn memory(app: &App, d: &Memories) -> Markup {
-    let ttl = |expires: &str| {
-        match (
-            chrono::DateTime::parse_from_rfc3339(expires),
-            chrono::DateTime::parse_from_rfc3339(&d.now),
-        ) {
-            (Ok(e), Ok(n)) => crate::summary::human_duration((e - n).num_milliseconds().max(0) as u64),
-            _ => line(expires, 40),
-        }
+    let ttl = |expires: &str| match (
+        chrono::DateTime::parse_from_rfc3339(expires),
+        chrono::DateTime::parse_from_rfc3339(&d.now),
+    ) {
+        (Ok(e), Ok(n)) => crate::summary::human_duration((e - n).num_milliseconds().max(0) as u64),
+        _ => line(expires, 40),
     };
     layout(
         "agent memory",
