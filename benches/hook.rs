@@ -511,7 +511,7 @@ fn ui_bench(db: &Path, runs: usize) -> (f64, Vec<(&'static str, f64)>) {
         ),
         (
             "sessions, sorted, page 20",
-            format!("/sessions?sort=lines_added&page=20"),
+            "/sessions?sort=lines_added&page=20".into(),
         ),
         ("a session", format!("/session?id={}", enc(&typical))),
         (

@@ -40,7 +40,7 @@ mod write;
 #[cfg(feature = "team")]
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
-#[cfg(any(feature = "mcp", feature = "ui"))]
+#[cfg(feature = "ui")]
 pub use read::FileChange;
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use stream::Stream;

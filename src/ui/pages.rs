@@ -204,7 +204,7 @@ pub struct IdQuery {
 }
 
 /// Edits shown with their diff on a session page; the rest with their counts only.
-const DIFFS: u32 = 2000;
+const DIFFS: u32 = 500;
 
 #[derive(Serialize)]
 pub struct Session {
