@@ -438,6 +438,111 @@ fn mcp_bench(db: &Path, runs: usize) -> (f64, f64) {
     (first, stats(&samples).p50)
 }
 
+/// `flowhook ui` on a history: ms from spawn to its address printed, and each page's p95
+/// server time (its Server-Timing header) over `runs` requests.
+fn ui_bench(db: &Path, runs: usize) -> (f64, Vec<(&'static str, f64)>) {
+    use std::io::{BufRead, BufReader, Read};
+    let started = Instant::now();
+    let mut child = Command::new(bin())
+        .args(["ui", "--no-open", "--port", "0", "--db"])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flowhook ui");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let first = started.elapsed().as_secs_f64() * 1000.0;
+    let url = line
+        .trim()
+        .trim_start_matches("flowhook ui: http://127.0.0.1:");
+    let (port, rest) = url.split_once('/').expect("an address");
+    let cookie = format!(
+        "flowhook_ui_{port}={}",
+        rest.split_once("token=").unwrap().1
+    );
+    let get = |path: &str| -> (String, f64) {
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 200"),
+            "ui {path}: {}",
+            &out[..out.len().min(300)]
+        );
+        let ms = out
+            .lines()
+            .find_map(|l| l.strip_prefix("server-timing: app;dur="))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("server-timing");
+        (out.split_once("\r\n\r\n").unwrap().1.to_owned(), ms)
+    };
+    let json = |path: &str| -> serde_json::Value { serde_json::from_str(&get(path).0).unwrap() };
+    let project = "%2Fbench%2Falpha";
+    let sessions = json(&format!("/api/sessions?project={project}&sort=edits"));
+    let longest = sessions["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let typical = sessions["sessions"][25]["session_id"]
+        .as_str()
+        .unwrap_or(&longest)
+        .to_owned();
+    let overview = json(&format!("/api/overview?project={project}"));
+    let file = overview["top_files"][0]["file"]
+        .as_str()
+        .unwrap_or("README.md")
+        .to_owned();
+    let enc = |v: &str| v.replace('/', "%2F");
+    let pages: Vec<(&'static str, String)> = vec![
+        ("projects", "/".into()),
+        ("overview", format!("/overview?project={project}")),
+        ("sessions", format!("/sessions?project={project}")),
+        (
+            "sessions, text filter",
+            format!("/sessions?q=parser+error&project={project}"),
+        ),
+        (
+            "sessions, sorted, page 20",
+            "/sessions?sort=lines_added&page=20".into(),
+        ),
+        ("a session", format!("/session?id={}", enc(&typical))),
+        (
+            "the longest session",
+            format!("/session?id={}", enc(&longest)),
+        ),
+        (
+            "why (explain)",
+            format!("/explain?id={}&n=0", enc(&typical)),
+        ),
+        (
+            "a file",
+            format!("/file?project={project}&path={}", enc(&file)),
+        ),
+        ("agent memory", format!("/memory?project={project}")),
+        ("team", "/team".into()),
+        ("search", "/search?q=login+redirect".into()),
+    ];
+    let timed = pages
+        .into_iter()
+        .map(|(name, path)| {
+            let mut ms: Vec<f64> = (0..runs + 2).map(|_| get(&path).1).skip(2).collect();
+            ms.sort_by(f64::total_cmp);
+            (name, ms[(ms.len() * 95 / 100).min(ms.len() - 1)])
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    (first, timed)
+}
+
 /// 16 writers at once, 200 post-edits each (fewer in smoke mode): events per second, and rows
 /// lost (must be 0).
 fn concurrency(dir: &Path, per_writer: usize, template: &serde_json::Value) -> (f64, i64) {
@@ -744,6 +849,10 @@ fn main() {
         .unwrap_or(0);
     let (mcp_first, mcp_search) =
         mcp_bench(&dir.join(format!("history-{mcp_size}.db")), o.runs.min(100));
+    let (ui_first, ui_pages) = ui_bench(
+        &dir.join(format!("history-{mcp_size}.db")),
+        if o.smoke { 5 } else { 50 },
+    );
     let mut report = format!(
         "Machine: {}. {} binary ({}), {} runs per row (100 for the 1 MB Write and \
          session-end), whole processes with stdin piped. Times in ms; RSS is the peak of 5 runs \
@@ -773,6 +882,15 @@ fn main() {
     report.push_str(&format!(
         "MCP server at {mcp_size} rows: start to first answer {mcp_first:.1} ms; search_memory \
          p50 {mcp_search:.1} ms.\n"
+    ));
+    report.push_str(&format!(
+        "Web viewer (`flowhook ui`) at {mcp_size} rows: address printed {ui_first:.1} ms after \
+         spawn; p95 server time per page (ms): {}.\n",
+        ui_pages
+            .iter()
+            .map(|(n, ms)| format!("{n} {ms:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     for (encrypt, (push, pull, arrived)) in team.iter().filter_map(|(e, t)| Some((e, (*t)?))) {
         report.push_str(&format!(
@@ -830,6 +948,13 @@ fn main() {
         failures.push(format!(
             "MCP: first answer {mcp_first:.1} ms (limit {first_limit}), search_memory p50 \
              {mcp_search:.1} ms (limit {search_limit})"
+        ));
+    }
+    checks += 1;
+    let page_limit = if o.smoke { 500.0 } else { 100.0 };
+    if let Some((name, ms)) = ui_pages.iter().find(|(_, ms)| *ms > page_limit) {
+        failures.push(format!(
+            "ui: {name} served in {ms:.1} ms p95 (limit {page_limit})"
         ));
     }
     checks += 1;

@@ -252,6 +252,36 @@ Example:\n  flowhook mcp --read-only"
     /// Read and write agent memory: values stored on purpose, by namespace and key
     #[command(subcommand)]
     Memory(MemoryCommand),
+
+    /// Browse the memory in a web browser: sessions, files, subagents, agent memory, the team
+    #[command(
+        after_help = "Serves a local web viewer on 127.0.0.1 (nothing else can reach it) and \
+prints its address with a secret token, as Jupyter does: only a browser given that address \
+gets in. Pages: projects, a project's overview, sessions (filter, sort, page), a session \
+(timeline, diffs, subagent tree, what recall injected and why), a file, agent memory, the team, \
+search; each also as JSON under /api/. Read-only unless --allow-edit, which permits deleting a \
+memory key or a session. Stops on Ctrl-C.\n\n\
+Examples:\n  flowhook ui\n  flowhook ui --project . --port 8765 --no-open"
+    )]
+    Ui(UiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Port on 127.0.0.1 (0: any free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Print the address only; do not open a browser
+    #[arg(long)]
+    pub no_open: bool,
+    /// Open on this project: a directory (resolved as the hook does) or an identity as stored
+    #[arg(long, value_name = "DIR|ID")]
+    pub project: Option<String>,
+    /// Allow deleting a memory key or a session (each confirmed)
+    #[arg(long)]
+    pub allow_edit: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Subcommand)]

@@ -44,7 +44,62 @@ pub struct Recalled {
     pub memories: Vec<(crate::store::Memory, bool)>,
 }
 
+/// Why each candidate was or was not injected: `flowhook context --explain --json` and the
+/// viewer's "why" table.
+#[derive(Debug, serde::Serialize)]
+pub struct Explained {
+    pub facts: Vec<ExplainedFact>,
+    pub items: Vec<ExplainedItem>,
+    /// The context a pre-task would print.
+    pub text: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ExplainedFact {
+    pub fact: Fact,
+    pub injected: bool,
+    pub line: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ExplainedItem {
+    pub rank: usize,
+    pub injected: bool,
+    pub item: String,
+    pub score: Score,
+    pub line: String,
+}
+
 impl Recalled {
+    /// Every candidate for `text` with its score and the line it is (or would be) given as.
+    pub fn explained(&self, text: &str, now: DateTime<Utc>) -> Explained {
+        let query = Query::parse(text);
+        Explained {
+            facts: self
+                .facts
+                .iter()
+                .map(|(f, injected)| ExplainedFact {
+                    fact: f.clone(),
+                    injected: *injected,
+                    line: fact_line(f, now),
+                })
+                .collect(),
+            items: self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (item, score, injected))| ExplainedItem {
+                    rank: i + 1,
+                    injected: *injected,
+                    item: item.key.id(),
+                    score: score.clone(),
+                    line: line(item, now, &query),
+                })
+                .collect(),
+            text: self.text.clone(),
+        }
+    }
+
     /// The `recall_log` ids of what was injected (items folded into an injected one count).
     pub fn given(&self) -> Vec<String> {
         let facts = self.facts.iter().filter(|f| f.1).map(|f| f.0.id());

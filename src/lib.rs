@@ -47,6 +47,8 @@ mod text;
 mod time;
 mod transcript;
 mod trust;
+#[cfg(feature = "ui")]
+mod ui;
 mod watchdog;
 
 use clap::Parser;
@@ -188,6 +190,10 @@ fn command(command: cli::Command) -> ExitCode {
         #[cfg(not(feature = "mcp"))]
         cli::Command::Mcp(_) => Err(cmd::without("the MCP server", "mcp")),
         cli::Command::Memory(c) => cmd::memory::run(c),
+        #[cfg(feature = "ui")]
+        cli::Command::Ui(a) => ui::run(a),
+        #[cfg(not(feature = "ui"))]
+        cli::Command::Ui(_) => Err(cmd::without("the web viewer", "ui")),
         cli::Command::Bench(cli::BenchCommand::Seed(a)) => cmd::bench::seed(a),
         cli::Command::Hook
         | cli::Command::PreTask(_)

@@ -104,6 +104,24 @@ pub fn render(t: &Timeline, markdown: bool) -> String {
             "Timeline (UTC):"
         }
     );
+    for (i, under) in tree(t) {
+        let branch = match under {
+            None => "",
+            Some(false) => "  ├─ ",
+            Some(true) => "  └─ ",
+        };
+        let _ = writeln!(out, "{}", event_line(&t.events[i], branch));
+    }
+    if markdown {
+        out.push_str("```\n");
+    }
+    out
+}
+
+/// The timeline as drawn, as indices into `t.events`: each subagent's own events follow the
+/// launch that started it, with `Some(last)` (whether it is the launch's last); the rest
+/// `None`, in the order they happened. Stops that say nothing are left out.
+pub fn tree(t: &Timeline) -> Vec<(usize, Option<bool>)> {
     // Which agent each launch started: results carry both ids.
     let agent_of_launch = |tool_use_id: &str| {
         t.events
@@ -117,34 +135,31 @@ pub fn render(t: &Timeline, markdown: bool) -> String {
         .filter(|e| e.kind == "launch")
         .filter_map(|e| e.tool_use_id.as_deref().and_then(agent_of_launch))
         .collect();
-    let shown = t.events.iter().filter(|e| !is_noise(e));
-    for e in shown.clone().filter(|e| {
+    let shown = t.events.iter().enumerate().filter(|(_, e)| !is_noise(e));
+    let mut out = Vec::new();
+    for (i, e) in shown.clone().filter(|(_, e)| {
         e.agent_id.is_none() || !launched.contains(e.agent_id.as_ref().expect("checked"))
     }) {
         // A result that belongs to a launch is drawn under it.
         if e.kind == "result" && e.agent_id.as_ref().is_some_and(|a| launched.contains(a)) {
             continue;
         }
-        let _ = writeln!(out, "{}", event_line(e, ""));
+        out.push((i, None));
         if e.kind == "launch"
             && let Some(agent) = e.tool_use_id.as_deref().and_then(agent_of_launch)
         {
-            let own: Vec<_> = shown
+            let own: Vec<usize> = shown
                 .clone()
-                .filter(|x| x.agent_id.as_deref() == Some(agent.as_str()))
+                .filter(|(_, x)| x.agent_id.as_deref() == Some(agent.as_str()))
+                .map(|(j, _)| j)
                 .collect();
-            for (i, x) in own.iter().enumerate() {
-                let branch = if i + 1 == own.len() {
-                    "  └─ "
-                } else {
-                    "  ├─ "
-                };
-                let _ = writeln!(out, "{}", event_line(x, branch));
-            }
+            let n = own.len();
+            out.extend(
+                own.into_iter()
+                    .enumerate()
+                    .map(|(k, j)| (j, Some(k + 1 == n))),
+            );
         }
-    }
-    if markdown {
-        out.push_str("```\n");
     }
     out
 }

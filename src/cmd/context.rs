@@ -50,25 +50,15 @@ pub fn run(args: ContextArgs) -> super::Result {
 
 fn explain(r: &crate::gather::Recalled, text: &str, json: bool) {
     let now = chrono::Utc::now();
-    let query = recall::Query::parse(text);
     if json {
-        let items: Vec<serde_json::Value> = r
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, (item, score, injected))| {
-                serde_json::json!({"rank": i + 1, "injected": injected, "item": item.key.id(),
-                    "score": score, "line": recall::line(item, now, &query)})
-            })
-            .collect();
-        let facts: Vec<serde_json::Value> = r
-            .facts
-            .iter()
-            .map(|(f, injected)| serde_json::json!({"fact": f, "injected": injected, "line": recall::fact_line(f, now)}))
-            .collect();
-        println!("{}", serde_json::json!({"facts": facts, "items": items}));
+        let e = r.explained(text, now);
+        println!(
+            "{}",
+            serde_json::json!({"facts": e.facts, "items": e.items})
+        );
         return;
     }
+    let query = recall::Query::parse(text);
     if let Some(s) = &r.own_summary {
         say!("  this session so far: {}", s.replace('\n', " "));
     }

@@ -522,6 +522,13 @@ fn text(r: &Report) -> String {
             (None, true) => format!("{path} (unreadable)"),
         },
     );
+    #[cfg(feature = "ui")]
+    if d.rows.is_some() {
+        line(
+            "browse",
+            "flowhook ui (sessions, files, subagents and the team in your browser)".into(),
+        );
+    }
     line(
         "hooks",
         if r.hooks.is_empty() {

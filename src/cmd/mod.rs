@@ -59,7 +59,7 @@ said_as_line!(crate::sync::SyncError, crate::sync::seal::SealError);
 said_as_line!(crate::install::agents::NoUserFile);
 
 /// The error of a command this binary was built without (`cargo build --no-default-features`).
-#[cfg(not(all(feature = "team", feature = "mcp")))]
+#[cfg(not(all(feature = "team", feature = "mcp", feature = "ui")))]
 pub fn without(what: &str, feature: &str) -> String {
     format!(
         "this flowhook was built without {what} (cargo feature `{feature}`): hook calls record \

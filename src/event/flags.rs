@@ -102,6 +102,7 @@ pub const COMMANDS: &[&str] = &[
     "doctor",
     "mcp",
     "memory",
+    "ui",
     "help",
 ];
 

@@ -26,6 +26,8 @@
 //! and summary.
 
 mod agents;
+#[cfg(feature = "ui")]
+pub mod browse;
 mod ending;
 mod knowledge;
 mod live;
@@ -45,6 +47,8 @@ pub use live::{TeamEdit, TeamTask};
 #[cfg(feature = "team")]
 pub use memory::LATEST_VERSION;
 pub use memory::{MAX_TTL_SECONDS, Memory, Slot, expiry};
+#[cfg(feature = "ui")]
+pub use read::FileChange;
 pub use read::{SessionRow, Timeline, TimelineEvent};
 pub use row::ColumnError;
 pub use stream::Stream;

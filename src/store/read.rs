@@ -29,7 +29,7 @@ pub struct SessionRow {
     pub agent: Option<String>,
 }
 
-const SESSION_ROW: &str = "SELECT session_id, project, started_at, ended_at, end_reason,
+pub(super) const SESSION_ROW: &str = "SELECT session_id, project, started_at, ended_at, end_reason,
      prompts, tasks AS subagents, edits, files_touched, lines_added, lines_removed,
      (SELECT coalesce(max(m.label), session_summaries.origin) FROM machines m
       WHERE m.id = session_summaries.origin) AS machine, agent
@@ -258,7 +258,7 @@ impl Store {
     }
     /// Every change recorded to one file (by project-relative path, path or basename), newest
     /// first, with the task each belonged to.
-    #[cfg(feature = "mcp")]
+    #[cfg(any(feature = "mcp", feature = "ui"))]
     pub async fn file_history(
         &self,
         project: Option<&str>,
@@ -284,7 +284,7 @@ impl Store {
 }
 
 /// One row of `file_history`.
-#[cfg(feature = "mcp")]
+#[cfg(any(feature = "mcp", feature = "ui"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileChange {
     pub created_at: String,
