@@ -93,6 +93,7 @@ pub const COMMANDS: &[&str] = &[
     "trust",
     "rebuild",
     "sync",
+    "team",
     "install",
     "uninstall",
     "doctor",
