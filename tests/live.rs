@@ -16,13 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A machine of the team with the live settings `extra` added to its `[sync]` section.
 fn machine(label: &str, url: &str, extra: &str) -> Machine {
-    let m = Machine::new(label, url, None);
-    let file = m.w.home().join(".config/flowhook/hooks.toml");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("live = false\n", &format!("live = true\n{extra}"));
-    std::fs::write(&file, text).unwrap();
-    m
+    Machine::live(label, url, extra)
 }
 
 fn prompt(m: &Machine, session: &str, text: &str) -> Vec<u8> {
@@ -31,14 +25,7 @@ fn prompt(m: &Machine, session: &str, text: &str) -> Vec<u8> {
 
 /// An Edit of `file` (relative to the project) by `session`.
 fn edit_of(m: &Machine, session: &str, id: &str, file: &str) -> Vec<u8> {
-    let mut v: Value = serde_json::from_slice(&edit(
-        session,
-        id,
-        &m.w.project().join(file).to_string_lossy(),
-    ))
-    .unwrap();
-    v["cwd"] = m.w.project().to_string_lossy().into();
-    serde_json::to_vec(&v).unwrap()
+    m.edit_of(session, id, file)
 }
 
 /// A PreToolUse of Edit on `file` (relative to the project) by `session`.
