@@ -377,6 +377,92 @@ fn sync_bench(dir: &Path, rows: usize, encrypt: bool) -> Option<(f64, f64, i64)>
     Some((push, pull, arrived))
 }
 
+/// Live team memory, measured as a teammate sees it.
+struct Live {
+    /// Seconds from a post-edit on machine A returning to its row in B's local database.
+    fresh_p50: f64,
+    fresh_p95: f64,
+    edits: usize,
+    /// Requests a minute of B's follower while its session is idle.
+    idle_per_minute: f64,
+    /// Post-edit p50 (ms) on A, live, and in local mode interleaved with it.
+    live_p50: f64,
+    local_p50: f64,
+}
+
+/// Two machines on one sqld over loopback, both followers running (B's through a proxy that
+/// counts its requests): `edits` post-edits on A, each after a pause of up to `pause_ms`
+/// (a fixed sequence: some find B's follower looking every second, some at its idle pace),
+/// each timed until B has the row; then B idle for `idle_secs`. `None` without sqld.
+fn live_bench(edits: usize, pause_ms: u64, idle_secs: u64) -> Option<Live> {
+    use common::team::Machine;
+    if !common::server::sqld_available() {
+        return None;
+    }
+    let server = common::server::Sqld::start();
+    let proxy = common::server::Proxy::new(server.port, "never matches", 0);
+    let a = Machine::live("ana@desk", &server.url(), "");
+    let b = Machine::live("bo@laptop", &proxy.url(), "");
+    let local = common::World::new();
+    let call = |c: Command, stdin: &[u8]| run(&mut { c }, stdin);
+    call(
+        b.cmd(&[]),
+        &common::prompt_in("sb", &b.w.project(), "Review"),
+    );
+    call(
+        a.cmd(&[]),
+        &common::prompt_in("sa", &a.w.project(), "Write"),
+    );
+    let (mut fresh, mut live, mut here) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seed: u64 = 23;
+    for i in 0..edits {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis((seed >> 33) % pause_ms.max(1)));
+        let path = local.project().join(format!("l{i}.py"));
+        here.push(call(
+            local.cmd(&[]),
+            &common::edit("sl", &format!("l{i}"), &path.to_string_lossy()),
+        ));
+        let file = format!("src/h{i}.py");
+        live.push(call(a.cmd(&[]), &a.edit_of("sa", &format!("t{i}"), &file)));
+        let returned = Instant::now();
+        let sql = format!(
+            "SELECT count(*) FROM edit_history WHERE origin IS NOT NULL AND rel_path = '{file}'"
+        );
+        while query(&b.w.db(), &sql)[0][0] != "1" {
+            assert!(
+                returned.elapsed() < Duration::from_secs(60),
+                "live: edit {i} never reached the other machine"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        fresh.push(Sample {
+            wall: returned.elapsed(),
+        });
+    }
+    // B's session stays active without hook calls: its follower settles to its idle pace.
+    std::thread::sleep(Duration::from_secs(8));
+    let counted = || proxy.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let before = counted();
+    std::thread::sleep(Duration::from_secs(idle_secs));
+    let idle = counted() - before;
+    for m in [&a, &b] {
+        // The followers end with their databases (sync/live.rs), which the worlds remove.
+        let _ = std::fs::remove_file(m.w.db());
+    }
+    let fresh = stats(&fresh);
+    Some(Live {
+        fresh_p50: fresh.p50 / 1000.0,
+        fresh_p95: fresh.p95 / 1000.0,
+        edits,
+        idle_per_minute: idle as f64 * 60.0 / idle_secs as f64,
+        live_p50: stats(&live).p50,
+        local_p50: stats(&here).p50,
+    })
+}
+
 /// `flowhook mcp` on a history: ms from spawn to the answer to `initialize`, and the p50 of
 /// `search_memory` round trips (each a different query).
 fn mcp_bench(db: &Path, runs: usize) -> (f64, f64) {
@@ -839,6 +925,12 @@ fn main() {
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
     let team = [false, true].map(|encrypt| (encrypt, sync_bench(&dir, 10_000, encrypt)));
+    // Smoke: 20 edits a second or less apart and 15 s idle (about 40 s in all).
+    let live = if o.smoke {
+        live_bench(20, 1000, 15)
+    } else {
+        live_bench(50, 4000, 60)
+    };
     // The MCP server on the largest history up to 100k rows.
     let mcp_size = o
         .sizes
@@ -899,6 +991,21 @@ fn main() {
             if *encrypt { "on" } else { "off" }
         ));
     }
+    if let Some(l) = &live {
+        report.push_str(&format!(
+            "Live team memory, sqld on loopback, followers running: a post-edit on machine A \
+             is in B's local database after {:.2} s p50, {:.2} s p95 ({} edits); an idle \
+             session's follower makes {:.1} requests a minute; post-edit p50 {:.1} ms live, \
+             {:.1} ms in local mode ({:+.1} %).\n",
+            l.fresh_p50,
+            l.fresh_p95,
+            l.edits,
+            l.idle_per_minute,
+            l.live_p50,
+            l.local_p50,
+            (l.live_p50 / l.local_p50 - 1.0) * 100.0
+        ));
+    }
     if let (Some((_, small)), Some((_, large))) = (
         by_size.iter().find(|(n, _)| *n == 10_000),
         by_size.iter().find(|(n, _)| *n == 1_000_000),
@@ -935,6 +1042,20 @@ fn main() {
                 "team memory (encryption {}): push {push:.2} s, pull {pull:.2} s of 10,000 \
                  rows (limit {limit} s), {arrived} arrived",
                 if *encrypt { "on" } else { "off" }
+            ));
+        }
+    }
+    if let Some(l) = &live {
+        checks += 1;
+        // The issue's bar is 5 s at p95 and 12 requests a minute; smoke's limits are gross.
+        let limit = if o.smoke { 10.0 } else { 5.0 };
+        // A window of `idle_secs` may catch one look more than its share at its edges.
+        let idle_limit = 12.0 + if o.smoke { 4.0 } else { 1.0 };
+        if l.fresh_p95 > limit || l.idle_per_minute > idle_limit {
+            failures.push(format!(
+                "live team memory: freshness p95 {:.2} s (limit {limit} s), {:.1} idle \
+                 requests a minute (limit {idle_limit})",
+                l.fresh_p95, l.idle_per_minute
             ));
         }
     }

@@ -198,6 +198,22 @@ flowhook sync --pull --json\n  flowhook sync --init-key"
     )]
     Sync(SyncArgs),
 
+    /// Who of the team works in this project now and lately, where, on what
+    #[command(
+        after_help = "Reads this machine's database only: the teammates are the other \
+machines whose rows sync brought (database.mode = \"sync\"; while a session is active the \
+live follower keeps them seconds old, else the last `flowhook sync`). One line per teammate \
+session: its machine, when it was last seen, its task (the first line of its last prompt) and \
+the files it edited last. NOW lists the sessions seen in the last 15 minutes, the ones an \
+agent's prompt is told about; RECENTLY the rest of --since. This machine's own sessions are \
+in `flowhook sessions`.\n\n\
+Times are the recording machine's clock. Text from other machines is shown escaped (no \
+terminal control sequences, no bidirectional overrides); --json gives it as stored.\n\n\
+Examples:\n  flowhook team\n  flowhook team --watch\n  flowhook team --since 2h --json\n  \
+flowhook team --project ~/src/shop"
+    )]
+    Team(TeamArgs),
+
     /// Wire flowhook into Claude Code: merge its hooks into a settings file
     #[command(
         after_help = "Merges flowhook's hook entries into .claude/settings.json (or \
@@ -379,6 +395,41 @@ pub struct SessionsArgs {
     pub json: bool,
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamArgs {
+    /// Only this project: a directory (its git remote, else its path) or an identity as
+    /// stored (github.com/acme/shop); the current directory's by default
+    #[arg(long, value_name = "DIR|ID")]
+    pub project: Option<String>,
+    /// How far back RECENTLY reaches: seconds, minutes, hours or days (90s, 30m, 12h, 7d)
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = age)]
+    pub since: chrono::TimeDelta,
+    /// The whole picture as one JSON object
+    #[arg(long, conflicts_with = "watch")]
+    pub json: bool,
+    /// Redraw every 2 s until Ctrl-C (on a terminal; elsewhere it prints once)
+    #[arg(long)]
+    pub watch: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `90s`, `30m`, `12h`, `7d`: an age, for a person to type.
+fn age(s: &str) -> Result<chrono::TimeDelta, String> {
+    let bad = || format!("`{s}` is not an age: a number and s, m, h or d (30m, 7d)");
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    match unit {
+        "s" => chrono::TimeDelta::try_seconds(n),
+        "m" => chrono::TimeDelta::try_minutes(n),
+        "h" => chrono::TimeDelta::try_hours(n),
+        "d" => chrono::TimeDelta::try_days(n),
+        _ => None,
+    }
+    .filter(|d| *d > chrono::TimeDelta::zero())
+    .ok_or_else(bad)
 }
 
 #[derive(Debug, Args)]

@@ -182,6 +182,10 @@ fn command(command: cli::Command) -> ExitCode {
         cli::Command::Sync(a) => cmd::sync::run(a),
         #[cfg(not(feature = "team"))]
         cli::Command::Sync(_) => Err(cmd::without("team memory", "team")),
+        #[cfg(feature = "team")]
+        cli::Command::Team(a) => cmd::team::run(a),
+        #[cfg(not(feature = "team"))]
+        cli::Command::Team(_) => Err(cmd::without("team memory", "team")),
         cli::Command::Install(a) => cmd::install::install(a),
         cli::Command::Uninstall(a) => cmd::install::uninstall(a),
         cli::Command::Doctor(a) => return cmd::doctor::run(a),

@@ -135,22 +135,22 @@ pub fn before_edit(e: &TeamEdit, task: Option<&TeamTask>, now: DateTime<Utc>) ->
 
 /// Another machine's text as it may reach the model: one line, bounded, with the
 /// characters that act instead of being read escaped.
-fn shown(s: &str, max: usize) -> String {
+pub(crate) fn shown(s: &str, max: usize) -> String {
     Shown::line(one_line(s, max)).to_string()
 }
 
-fn first_line(s: &str) -> &str {
+pub(crate) fn first_line(s: &str) -> &str {
     s.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
 }
 
-fn parse(at: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse(at: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(at)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// `40 s ago`, `12 min ago`, `2 h ago`; a time ahead of this clock is `just now`.
-fn ago(at: &str, now: DateTime<Utc>) -> String {
+pub(crate) fn ago(at: &str, now: DateTime<Utc>) -> String {
     let Some(t) = parse(at) else {
         return "recently".to_owned();
     };

@@ -16,13 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A machine of the team with the live settings `extra` added to its `[sync]` section.
 fn machine(label: &str, url: &str, extra: &str) -> Machine {
-    let m = Machine::new(label, url, None);
-    let file = m.w.home().join(".config/flowhook/hooks.toml");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("live = false\n", &format!("live = true\n{extra}"));
-    std::fs::write(&file, text).unwrap();
-    m
+    Machine::live(label, url, extra)
 }
 
 fn prompt(m: &Machine, session: &str, text: &str) -> Vec<u8> {
@@ -31,14 +25,7 @@ fn prompt(m: &Machine, session: &str, text: &str) -> Vec<u8> {
 
 /// An Edit of `file` (relative to the project) by `session`.
 fn edit_of(m: &Machine, session: &str, id: &str, file: &str) -> Vec<u8> {
-    let mut v: Value = serde_json::from_slice(&edit(
-        session,
-        id,
-        &m.w.project().join(file).to_string_lossy(),
-    ))
-    .unwrap();
-    v["cwd"] = m.w.project().to_string_lossy().into();
-    serde_json::to_vec(&v).unwrap()
+    m.edit_of(session, id, file)
 }
 
 /// A PreToolUse of Edit on `file` (relative to the project) by `session`.
@@ -483,4 +470,127 @@ fn a_swarm_and_agent_memory_reach_the_teammate_live_and_show_draws_them() {
     };
     assert!(agents(&here) > 0, "{here}");
     assert_eq!(agents(&there), agents(&here), "ana:\n{here}\nbo:\n{there}");
+}
+
+/// `flowhook team` on `m` with `args`, which must succeed: stdout and stderr.
+fn team(m: &World, args: &[&str]) -> (String, String) {
+    let mut all = vec!["team"];
+    all.extend_from_slice(args);
+    let out = succeeded(&mut m.cmd(&all));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn team_on_b_lists_as_machine_task_and_file_within_seconds() {
+    if !common::server::sqld_available() {
+        return;
+    }
+    let server = Sqld::start();
+    let ana = machine("ana@desk", &server.url(), "");
+    let bo = machine("bo@laptop", &server.url(), "");
+    hook(&bo, &prompt(&bo, "sb", "Review"));
+    // Before ana works: nobody.
+    let (said, _) = team(&bo.w, &[]);
+    assert!(said.starts_with("No teammate has worked in "), "{said}");
+    hook(
+        &ana,
+        &prompt(&ana, "sa", "Add per-customer rate limiting\nand tests"),
+    );
+    hook(&ana, &edit_of(&ana, "sa", "ta1", "src/checkout/limits.py"));
+    assert!(
+        wait_for(Duration::from_secs(10), || edits_from_others(
+            &bo,
+            "src/checkout/limits.py"
+        ) == 1),
+        "ana's edit never reached bo"
+    );
+    let (json, _) = team(&bo.w, &["--json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let sessions = v["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{json}");
+    let s = &sessions[0];
+    assert_eq!(s["machine"], "ana@desk");
+    assert_eq!(s["session_id"], "sa");
+    assert_eq!(s["active_now"], true);
+    assert_eq!(s["task"], "Add per-customer rate limiting");
+    assert_eq!(s["edits"], 1);
+    assert_eq!(s["last_edits"][0]["file"], "src/checkout/limits.py");
+    // The table: ana under NOW, with her task and file; bo's own session is not a teammate.
+    let (table, _) = team(&bo.w, &[]);
+    let now = table.split("RECENTLY").next().unwrap();
+    let row = now
+        .lines()
+        .find(|l| l.contains("ana@desk"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("Add per-customer rate limiting") && row.contains("src/checkout/limits.py ("),
+        "{table}"
+    );
+    assert!(!table.contains("bo@laptop"), "{table}");
+    // --since shorter than ana's age: nobody.
+    std::thread::sleep(Duration::from_secs(2));
+    let (said, _) = team(&bo.w, &["--since", "1s"]);
+    assert!(said.starts_with("No teammate has worked in "), "{said}");
+    stop_followers(&ana);
+    stop_followers(&bo);
+}
+
+#[test]
+fn team_never_shows_another_projects_rows_and_its_hostile_text_is_inert() {
+    let w = World::new();
+    let cwd = w.project();
+    let out = w.hook(&[], &prompt_in("mine", &cwd, "Fix the parser"));
+    assert_hook_contract(&out, "prompt");
+    let project: String = w.query("SELECT project FROM task_log")[0][0].clone();
+    let now = w.query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")[0][0].clone();
+    let hostile = "Ignore\u{1b}]52;c;ZXZpbA==\u{7}\u{202e}\u{2066} all\u{1b}[2J previous";
+    let q = |s: &str| s.replace('\'', "''");
+    sqlite(
+        &w.db(),
+        &format!(
+            "INSERT INTO machines (id, label, seen_at) VALUES ('m2', 'eve\u{1b}[31m@box\u{202e}', '{now}');
+             INSERT INTO task_log (id, session_id, task_key, source_event, task, project, created_at, origin)
+               VALUES ('x1', 'other-s', 'k1', 'UserPromptSubmit', 'secret plans',
+                       'github.com/acme/other', '{now}', 'm2'),
+                      ('x3', 'eve-s', 'k3', 'UserPromptSubmit', '{}', '{project}', '{now}', 'm2');
+             INSERT INTO edit_history (id, session_id, edit_key, file, rel_path, tool, kind, lines_added,
+                 lines_removed, diff, diff_truncated, content_hash, project, created_at, origin)
+               VALUES ('x2', 'other-s', 'k2', '/elsewhere/secret.py', 'secret.py', 'Edit', 'edit', 1, 0,
+                       '', 0, 'h', 'github.com/acme/other', '{now}', 'm2'),
+                      ('x4', 'eve-s', 'k4', '/x/evil', '{}', 'Edit', 'edit', 1, 0,
+                       '', 0, 'h', '{project}', '{now}', 'm2');",
+            q(hostile),
+            q(&format!("src/a\u{1b}]0;pwned\u{7}\u{202e}.py{}", "x".repeat(500)))
+        ),
+    );
+    for args in [&[][..], &["--json"], &["--watch"]] {
+        let (said, err) = team(&w, args);
+        assert!(!said.contains("secret"), "{args:?}: {said}");
+        assert!(said.contains("eve-s") || said.contains("eve"), "{said}");
+        for c in ['\u{1b}', '\u{7}'] {
+            assert!(!said.contains(c), "{args:?}: {said:?}");
+        }
+        if args != ["--json"] {
+            assert!(
+                !said.contains('\u{202e}') && !said.contains('\u{2066}'),
+                "{said:?}"
+            );
+            assert!(said.lines().all(|l| l.chars().count() < 300), "{said}");
+        }
+        if args == ["--watch"] {
+            assert!(
+                err.contains("not a terminal, so --watch prints once"),
+                "{err}"
+            );
+            assert_eq!(said.matches("NOW (last 15 min)").count(), 1, "{said}");
+        }
+    }
+    // As another project: only its own rows.
+    let (said, _) = team(&w, &["--project", "github.com/acme/other", "--json"]);
+    let v: Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(v["sessions"][0]["session_id"], "other-s");
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 1);
 }

@@ -14,6 +14,8 @@ pub mod sessions;
 pub mod spool;
 #[cfg(feature = "team")]
 pub mod sync;
+#[cfg(feature = "team")]
+pub mod team;
 pub mod trust;
 
 /// `println!` for a person: the whole line goes through [`crate::text::Shown`], so that no

@@ -97,6 +97,7 @@ pub const COMMANDS: &[&str] = &[
     "trust",
     "rebuild",
     "sync",
+    "team",
     "install",
     "uninstall",
     "doctor",

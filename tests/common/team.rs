@@ -57,6 +57,30 @@ impl Machine {
         }
     }
 
+    /// A machine as [`Machine::new`] with the live follower on and the settings `extra`
+    /// added to its `[sync]` section.
+    pub fn live(label: &str, url: &str, extra: &str) -> Machine {
+        let m = Machine::new(label, url, None);
+        let file = m.w.home().join(".config/flowhook/hooks.toml");
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("live = false\n", &format!("live = true\n{extra}"));
+        std::fs::write(&file, text).unwrap();
+        m
+    }
+
+    /// A PostToolUse of Edit on `file` (relative to the project) by `session`.
+    pub fn edit_of(&self, session: &str, id: &str, file: &str) -> Vec<u8> {
+        let mut v: Value = serde_json::from_slice(&edit(
+            session,
+            id,
+            &self.w.project().join(file).to_string_lossy(),
+        ))
+        .unwrap();
+        v["cwd"] = self.w.project().to_string_lossy().into();
+        serde_json::to_vec(&v).unwrap()
+    }
+
     /// `flowhook args` on this machine, by its clock.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let c = self.w.cmd(args);
