@@ -10,7 +10,7 @@
 use super::{Setup, say, say_part, tell};
 use crate::cli::TeamArgs;
 use crate::config::Mode;
-use crate::recall::now::{WINDOW_MINUTES, ago, first_line, parse, shown};
+use crate::now::{WINDOW_MINUTES, ago, first_line, parse, shown};
 use crate::store::{Store, TeamEdit, TeamTask};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
