@@ -175,7 +175,7 @@ fn a_teammates_edit_is_in_my_next_prompt_with_the_now_line_and_warns_before_my_e
 }
 
 #[test]
-fn freshness_over_50_edits_p95_under_5_s() {
+fn freshness_over_20_edits_p95_under_5_s() {
     if !common::server::sqld_available() {
         return;
     }
@@ -185,10 +185,11 @@ fn freshness_over_50_edits_p95_under_5_s() {
     hook(&bo, &prompt(&bo, "sb", "Review"));
     hook(&ana, &prompt(&ana, "sa", "Write the handlers"));
     // Pauses between edits from 0 to 4 s (a fixed sequence): some find bo's follower
-    // looking every second, some backed off to its idle pace.
+    // looking every second, some backed off to its idle pace. Twenty edits keep the test
+    // command short; the benchmark measures fifty (benches/hook.rs, live_bench).
     let mut seed: u64 = 23;
     let mut took = Vec::new();
-    for i in 0..50 {
+    for i in 0..20 {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -204,16 +205,16 @@ fn freshness_over_50_edits_p95_under_5_s() {
         took.push(returned.elapsed());
     }
     took.sort();
-    let (p50, p95) = (took[24], took[47]);
+    let (p50, p95) = (took[9], took[18]);
     eprintln!(
-        "freshness over 50 edits: p50 {p50:?}, p95 {p95:?}, max {:?}",
-        took[49]
+        "freshness over 20 edits: p50 {p50:?}, p95 {p95:?}, max {:?}",
+        took[19]
     );
     assert!(p95 < Duration::from_secs(5), "p95 {p95:?}");
     // Nothing doubled.
     assert_eq!(
         bo.w.count("SELECT count(*) FROM edit_history WHERE origin IS NOT NULL"),
-        50
+        20
     );
     stop_followers(&ana);
     stop_followers(&bo);
