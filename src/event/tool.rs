@@ -92,7 +92,9 @@ fn patched(p: &Payload, env: &Env) -> Result<Vec<Edit>, Refusal> {
         _ => None,
     };
     let Some(text) = text else {
-        return Err(Refusal::Missing("apply_patch tool_input holds no patch text"));
+        return Err(Refusal::Missing(
+            "apply_patch tool_input holds no patch text",
+        ));
     };
     let files = super::patch::edits(text, env.diff_bytes);
     Ok(files

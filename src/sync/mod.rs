@@ -291,22 +291,24 @@ async fn exchange(
     if what.push {
         link.push_all(&tables, &survey, &mut report, progress)
             .await?;
-        store.set_sync_state(&[("last_push", now.to_string())]).await?;
+        store
+            .set_sync_state(&[("last_push", now.to_string())])
+            .await?;
     }
     if what.pull {
         store.store_machines(&look.machines, &now).await?;
         link.pull_all(&tables, survey, &mut report, progress)
             .await?;
-        store
-            .derive_pulled(&crate::time::Time::now())
-            .await?;
+        store.derive_pulled(&crate::time::Time::now()).await?;
         report.machines = look
             .machines
             .into_iter()
             .filter(|(id, _)| *id != stream.machine)
             .map(|(_, l)| l)
             .collect();
-        store.set_sync_state(&[("last_pull", now.to_string())]).await?;
+        store
+            .set_sync_state(&[("last_pull", now.to_string())])
+            .await?;
     }
     Ok(report)
 }
