@@ -144,28 +144,7 @@ pub async fn gather(
         Some(s) if !scope.own_session => store.recall_given(s).await?,
         _ => HashSet::new(),
     };
-    // The best candidates that pass the floor, as many as the budget could hold, read in
-    // one go.
-    let limit = (budget.min(HARD_CEILING) / 400).clamp(6, MAX_ITEMS);
-    let mut chosen: Vec<(ItemKey, Score)> = Vec::new();
-    for (key, score) in rank(&candidates, now) {
-        if chosen.len() == limit {
-            break;
-        }
-        let weak = !scope.own_session && score.text + score.files < MIN_RELEVANCE;
-        if !weak && !given.contains(&key.id()) {
-            chosen.push((key, score));
-        }
-    }
-    let keys: Vec<ItemKey> = chosen.iter().map(|(k, _)| k.clone()).collect();
-    let mut scores: std::collections::BTreeMap<ItemKey, Score> = chosen.into_iter().collect();
-    let items: Vec<(Item, Score)> = store
-        .recall_items(&keys)
-        .await?
-        .into_iter()
-        .filter_map(|item| scores.remove(&item.key).map(|s| (item, s)))
-        .collect();
-    let items = with_agents(store, collapse(items)).await?;
+    let items = best_items(store, &candidates, &given, scope, budget, now).await?;
     // Facts about the files the task names come first: short, and about exactly what it
     // asks. A resumed session's own summary comes before everything.
     let basenames: Vec<&str> = query.files.iter().map(|f| f.basename.as_str()).collect();
@@ -244,6 +223,38 @@ pub async fn gather(
             .collect(),
         text,
     })
+}
+
+/// The best candidates that pass the floor and were not given before, as many as the budget
+/// could hold, read in one go, each with its session's agent.
+async fn best_items(
+    store: &Store,
+    candidates: &crate::recall::Candidates,
+    given: &HashSet<String>,
+    scope: Scope<'_>,
+    budget: usize,
+    now: DateTime<Utc>,
+) -> crate::store::Result<Vec<(Item, Score)>> {
+    let limit = (budget.min(HARD_CEILING) / 400).clamp(6, MAX_ITEMS);
+    let mut chosen: Vec<(ItemKey, Score)> = Vec::new();
+    for (key, score) in rank(candidates, now) {
+        if chosen.len() == limit {
+            break;
+        }
+        let weak = !scope.own_session && score.text + score.files < MIN_RELEVANCE;
+        if !weak && !given.contains(&key.id()) {
+            chosen.push((key, score));
+        }
+    }
+    let keys: Vec<ItemKey> = chosen.iter().map(|(k, _)| k.clone()).collect();
+    let mut scores: std::collections::BTreeMap<ItemKey, Score> = chosen.into_iter().collect();
+    let items: Vec<(Item, Score)> = store
+        .recall_items(&keys)
+        .await?
+        .into_iter()
+        .filter_map(|item| scores.remove(&item.key).map(|s| (item, s)))
+        .collect();
+    with_agents(store, collapse(items)).await
 }
 
 /// The "now" lines (now.rs) for `session` of `project`: nothing to read further when

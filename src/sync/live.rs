@@ -12,7 +12,7 @@
 //! after `sync.live_idle_secs` without a hook call, and at once when its database is gone:
 //! nothing polls when no session is active.
 
-use super::{Lock, What, remote::Server};
+use super::{Lock, SyncError, What, remote::Server};
 use crate::resolve::Resolved;
 use crate::store::{SHARED, Store};
 use std::path::{Path, PathBuf};
@@ -91,7 +91,7 @@ pub enum End {
 
 /// Follows the team while a session here is active (see the module's doc). Failures of the
 /// server are logged and waited out; only a local failure ends it with an error.
-pub async fn follow(to: &Resolved, store: &Store) -> Result<End, String> {
+pub async fn follow(to: &Resolved, store: &Store) -> Result<End, SyncError> {
     let Some(_lock) = Lock::take_at(&follower_lock(&to.db))? else {
         return Ok(End::Running);
     };
@@ -101,7 +101,7 @@ pub async fn follow(to: &Resolved, store: &Store) -> Result<End, String> {
     }
     let idle = Duration::from_secs(c.live_idle_secs);
     let slow = Duration::from_millis(c.live_poll_ms).max(FAST);
-    let machine = store.machine().map_err(|e| e.to_string())?.machine.clone();
+    let machine = store.machine()?.machine.clone();
     let marker = marker(&to.db);
     tracing::info!("live follower of {} started", to.db.display());
     // The marker's time already synced, the server's sequences the last sync saw.
@@ -181,19 +181,26 @@ async fn look(
     server: &mut Option<Server>,
     heads: &[(crate::store::Shared, i64)],
     machine: &str,
-) -> Result<bool, String> {
+) -> Result<bool, SyncError> {
     let server = match server {
         Some(s) => s,
         None => {
             let (url, token) = super::server_of(to)?;
             let deadline = Duration::from_millis(to.config().sync.request_timeout_ms);
-            server.insert(Server::new(&url, &token, deadline).await?)
+            server.insert(
+                Server::new(&url, &token, deadline)
+                    .await
+                    .map_err(SyncError::Server)?,
+            )
         }
     };
-    server.changed_since(heads, machine).await
+    server
+        .changed_since(heads, machine)
+        .await
+        .map_err(SyncError::Server)
 }
 
-async fn sync(to: &Resolved, store: &Store) -> Result<Outcome, String> {
+async fn sync(to: &Resolved, store: &Store) -> Result<Outcome, SyncError> {
     let both = What {
         push: true,
         pull: true,
