@@ -302,8 +302,8 @@ async fn with_agents(
     for (item, _) in &mut items {
         item.agent = agents
             .get(&item.key.session_id)
-            .filter(|a| a.as_str() != crate::event::Agent::ClaudeCode.as_str())
-            .cloned();
+            .filter(|a| **a != crate::event::Agent::ClaudeCode)
+            .copied();
     }
     Ok(items)
 }

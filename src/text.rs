@@ -23,6 +23,17 @@ pub fn one_line(s: &str, max: usize) -> String {
     format!("{head}{}", if cut { "…" } else { "" })
 }
 
+/// `s` kept on its line: each line break, other control character and line or paragraph
+/// separator becomes a space. A line of context is built from stored text (a teammate's file
+/// name, a pulled row): none of it may start a line of its own there.
+pub fn flat(s: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    match s.contains(breaks) {
+        true => s.replace(breaks, " ").into(),
+        false => s.into(),
+    }
+}
+
 /// Text for a person's terminal, as stored but for the characters that would act instead of
 /// being read: control characters (C0, DEL, C1: ESC starts a CSI or OSC sequence that clears
 /// the screen or writes the clipboard, U+009B is a CSI on its own) and the invisible ones

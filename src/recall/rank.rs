@@ -60,8 +60,8 @@ pub struct Item {
     /// Items of other sessions that did the same (the same task on the same files), shown
     /// on this one's line instead of their own.
     pub also: Vec<ItemKey>,
-    /// The coding agent of its session when another than Claude Code (`codex`, ...).
-    pub agent: Option<String>,
+    /// The coding agent of its session when another than Claude Code.
+    pub agent: Option<crate::event::Agent>,
 }
 
 impl Item {
@@ -173,7 +173,7 @@ pub fn render(lines: &[String], budget: usize) -> (String, Vec<usize>) {
     let mut used = HEADER.chars().count();
     let mut kept = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let line = format!("\n- {line}");
+        let line = format!("\n- {}", crate::text::flat(line));
         let len = line.chars().count();
         if used + len > budget {
             continue; // a shorter, lower-ranked item may still fit
@@ -262,8 +262,7 @@ pub fn line(item: &Item, now: DateTime<Utc>, query: &super::Query) -> String {
         "{}, {}session {}",
         relative_date(&item.when, now),
         item.agent
-            .as_deref()
-            .map_or(String::new(), |a| format!("{a} ")),
+            .map_or(String::new(), |a| format!("{} ", a.as_str())),
         item.key.session_id.chars().take(8).collect::<String>()
     );
     if let Some(task) = &item.task {

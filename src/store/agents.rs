@@ -2,7 +2,7 @@
 //! that reaches this point, inside that event's write transaction.
 
 use super::{Result, Store};
-use crate::event::Context;
+use crate::event::{Agent, Context};
 use libsql::named_params;
 use std::collections::HashMap;
 
@@ -25,8 +25,9 @@ impl Store {
         Ok(())
     }
 
-    /// The agent recorded for each of `sessions` that has one.
-    pub async fn agents_of(&self, sessions: &[&str]) -> Result<HashMap<String, String>> {
+    /// The agent recorded for each of `sessions` that has one this build knows: a pulled
+    /// session's is a teammate's word, and any other text is no agent.
+    pub async fn agents_of(&self, sessions: &[&str]) -> Result<HashMap<String, Agent>> {
         #[derive(serde::Deserialize)]
         struct Row {
             session_id: String,
@@ -43,6 +44,9 @@ impl Store {
                 named_params! { ":sessions": serde_json::to_string(sessions).expect("strings") },
             )
             .await?;
-        Ok(rows.into_iter().map(|r| (r.session_id, r.agent)).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.session_id, Agent::parse(&r.agent)?)))
+            .collect())
     }
 }
