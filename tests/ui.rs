@@ -56,9 +56,13 @@ impl Answer {
 fn start(w: &World, extra: &[&str]) -> Ui {
     let mut args = vec!["ui", "--no-open", "--port", "0"];
     args.extend_from_slice(extra);
+    serve(w.cmd(&args))
+}
+
+/// Starts `ui` (a `flowhook ui` command) and reads its address.
+fn serve(mut ui: Command) -> Ui {
     let began = Instant::now();
-    let mut child = w
-        .cmd(&args)
+    let mut child = ui
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -192,17 +196,21 @@ fn only_a_request_with_the_token_on_its_own_host_gets_in() {
         assert!(!a.body.contains("flowhook"), "{}", a.body);
     }
 
-    // The token once: a cookie (HttpOnly, SameSite=Strict) and the same URL without it.
+    // The token once: a cookie (HttpOnly, SameSite=Strict) and a page that goes on to the same
+    // URL without it.
     let first = ui.raw(
         "GET",
         &format!("/sessions?page=0&token={}", ui.token),
         &[],
         "",
     );
-    assert_eq!(first.status, 303, "{}", first.head);
-    assert_eq!(
-        first.header("location").as_deref(),
-        Some("/sessions?page=0")
+    assert_eq!(first.status, 200, "{}", first.head);
+    assert!(
+        first
+            .body
+            .contains(r#"<meta http-equiv="refresh" content="0;url=/sessions?page=0">"#),
+        "{}",
+        first.body
     );
     let cookie = first.header("set-cookie").unwrap();
     assert_eq!(
@@ -671,20 +679,29 @@ fn chromium() -> Option<String> {
     found.map(str::to_owned)
 }
 
+/// Chromium as the tests run it.
+const HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--run-all-compositor-stages-before-draw",
+    "--virtual-time-budget=3000",
+];
+
+/// One browser at a time: two at once on a small machine measure (and starve) each other.
+fn one_browser() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The DOM after the page loaded and its script ran, and a screenshot of it.
 fn browse(browser: &str, ui: &Ui, path: &str, shot: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     let url = format!("http://{}{path}{sep}token={}", ui.host(), ui.token);
     let profile = tempfile::tempdir().unwrap();
-    let base = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--run-all-compositor-stages-before-draw",
-        "--virtual-time-budget=3000",
-    ];
+    let base = HEADLESS;
     let user = format!("--user-data-dir={}", profile.path().display());
     let out = Command::new(browser)
         .args(base)
@@ -716,9 +733,7 @@ fn browse(browser: &str, ui: &Ui, path: &str, shot: &str) -> String {
 /// Headless Chromium under virtual time does not always report the paint: the page is
 /// loaded again, at most three times; `None` if it never was.
 fn first_paint(browser: &str, ui: &Ui, path: &str, shot: &str) -> (String, Option<u64>) {
-    // One browser at a time: two at once on a small machine measure each other.
-    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_browser();
     let mut dom = String::new();
     for _ in 0..3 {
         dom = browse(browser, ui, path, shot);
@@ -818,4 +833,62 @@ fn in_a_real_browser_the_corpus_pages_show_what_was_recorded() {
         paints.push((path, paint));
     }
     report_paints(&paints);
+}
+
+#[test]
+fn the_browser_is_opened_without_the_token_on_any_command_line() {
+    // Other local users read every command line (/proc/PID/cmdline): the browser is handed an
+    // owner-only page that sends it on, never the address with the token.
+    let Some(browser) = chromium() else { return };
+    let w = World::new();
+    replay(&w, &fixture("demo-session.jsonl"));
+    let bin = w.path().join("desktop");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$0.args.tmp\" && mv \"$0.args.tmp\" \"$0.args\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut cmd = w.cmd(&["ui", "--port", "0"]);
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd.env("PATH", format!("{}:{path}", bin.display()));
+    let ui = serve(cmd);
+    let args_file = bin.join("xdg-open.args");
+    let began = Instant::now();
+    while !args_file.exists() && began.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let args = std::fs::read_to_string(&args_file).expect("xdg-open was run");
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 1, "{args:?}");
+    assert!(!args[0].contains(&ui.token), "{args:?}");
+    let page = std::path::Path::new(args[0]);
+    assert!(page.starts_with(w.state()), "{page:?}");
+    let meta = std::fs::symlink_metadata(page).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert!(meta.file_type().is_file());
+    assert!(
+        std::fs::read_to_string(page).unwrap().contains(&ui.token),
+        "the page sends the browser on with the token"
+    );
+    // The real browser, given that page, lands on the viewer, let in.
+    let profile = tempfile::tempdir().unwrap();
+    let _one = one_browser();
+    let out = Command::new(&browser)
+        .args(HEADLESS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<main>"),
+        "{dom}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dom.contains("forbidden"), "{dom}");
 }

@@ -10,7 +10,7 @@ use super::App;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use std::sync::Arc;
 
 /// Nothing but this origin's own styles and script; no frames, no plugins, no forms elsewhere.
@@ -57,6 +57,9 @@ async fn admit(app: &App, req: Request, next: Next) -> Response {
             return forbidden("wrong token");
         }
         // The token leaves the address bar (and history) at once; the cookie carries it on.
+        // By the page itself, not a redirect: a browser sent here from elsewhere (the page
+        // `open_browser` writes is a file) would not send a SameSite=Strict cookie along a
+        // redirect that began on another site, but does from this page.
         let rest: Vec<(&str, &str)> = query
             .iter()
             .filter(|(k, _)| k != "token")
@@ -68,11 +71,12 @@ async fn admit(app: &App, req: Request, next: Next) -> Response {
             app.cookie(),
             app.token
         );
-        return (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, to), (header::SET_COOKIE, cookie)],
-        )
-            .into_response();
+        let page = maud::html! {
+            (maud::DOCTYPE)
+            meta http-equiv="refresh" content={ "0;url=" (to) };
+            a href=(to) { "Continue" }
+        };
+        return ([(header::SET_COOKIE, cookie)], Html(page.into_string())).into_response();
     }
     if !cookie(req.headers(), &app.cookie()).is_some_and(|c| same(c, &app.token)) {
         return forbidden("no token");

@@ -71,7 +71,7 @@ pub fn run(args: UiArgs) -> crate::cmd::Result {
         }
         tracing::debug!("ui: serving after {:?}", started.elapsed());
         if !args.no_open {
-            open_browser(&url);
+            open_browser(&url, port);
         }
         let router = pages::router(app.clone())
             .layer(axum::middleware::from_fn_with_state(app, guard::guard));
@@ -91,14 +91,24 @@ fn token() -> String {
 }
 
 /// Asks the desktop to open `url`; a machine without one (a server, CI) just has the line
-/// printed above.
-fn open_browser(url: &str) {
-    let opened = std::process::Command::new("xdg-open")
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+/// printed above. Not by the address itself: a command line is readable by every local user
+/// (`/proc/PID/cmdline`) and the address holds the token. The browser is given an
+/// owner-only page in the state directory that sends it on (as Jupyter does).
+fn open_browser(url: &str, port: u16) {
+    let name = format!("ui-{port}.html");
+    let attr = url.replace('&', "&amp;").replace('"', "&quot;");
+    let page = format!(
+        "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={attr}\">\
+         <title>flowhook ui</title><a href=\"{attr}\">flowhook ui</a>\n"
+    );
+    let opened = crate::paths::replace_state_file(&name, page.as_bytes()).and_then(|()| {
+        std::process::Command::new("xdg-open")
+            .arg(crate::paths::state_dir().join(&name))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+    });
     if let Err(e) = opened {
         eprintln!("flowhook ui: cannot start a browser ({e}); open the address above");
     }
