@@ -231,13 +231,7 @@ fn each_agents_work_is_recalled_in_claude_code_and_says_whose_it_was() {
         // A Claude Code prompt naming the file the agent edited.
         let edited = &edits[0].0;
         let text = format!("{} — look at {edited} again", prompts[0]);
-        let out = w.hook(&[], &prompt_with_id("claude-2", "p9", w.project(), &text));
-        assert_hook_contract(&out, &text);
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("{file}: no context for {text}"));
-        let context = v["hookSpecificOutput"]["additionalContext"]
-            .as_str()
-            .unwrap();
+        let context = given_to_claude(&w, "claude-2", &text);
         assert!(context.contains(prompts[0]), "{file}: {context}");
         assert!(context.contains(edited.as_str()), "{file}: {context}");
         assert!(
@@ -472,22 +466,15 @@ fn run_codex(w: &World, codex: &Path, model: &clients::ScriptedModel, prompt: &s
     let mut install = w.cmd(&["install", "--agent", "codex", "--user"]);
     install.env("CODEX_HOME", &home);
     succeeded(&mut install);
-    let out = std::process::Command::new(codex)
+    let out = clients::in_world(w, codex)
         .args([
             "exec",
             "--dangerously-bypass-hook-trust",
             "--skip-git-repo-check",
             prompt,
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("TMPDIR", w.path().join("tmp"))
-        .env("FLOWHOOK_DB", w.db())
         .env("CODEX_HOME", &home)
         .env("SCRIPTED_KEY", "offline")
-        .current_dir(w.project())
-        .stdin(std::process::Stdio::null())
         .output()
         .expect("run codex");
     assert!(
@@ -524,13 +511,7 @@ fn codex_real_client_end_to_end() {
     assert_eq!(edits, [e("src/tokenizer.rs", 2, 0), e("notes.md", 1, 0)]);
 
     // Claude Code in the same project is given Codex's work, and says whose it was.
-    let text = "tokenizer.rs breaks on unicode";
-    let out = w.hook(&[], &prompt_with_id("claude-1", "p1", w.project(), text));
-    assert_hook_contract(&out, text);
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context for Claude Code");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = given_to_claude(&w, "claude-1", "tokenizer.rs breaks on unicode");
     assert!(
         context.contains("codex session") && context.contains("src/tokenizer.rs (+2 -0)"),
         "{context}"

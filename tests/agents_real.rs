@@ -16,11 +16,10 @@
 mod common;
 
 use common::agents::*;
-use common::clients::{ScriptedModel, client};
+use common::clients::{ScriptedModel, client, in_world};
 use common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn gemini() -> Option<PathBuf> {
     client(
@@ -45,13 +44,8 @@ fn run_gemini(w: &World, gemini: &Path, model: &ScriptedModel, prompt: &str) -> 
         .to_string(),
     )
     .unwrap();
-    let out = Command::new(gemini)
+    let out = in_world(w, gemini)
         .args(["-p", prompt, "--yolo"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("TMPDIR", w.path().join("tmp"))
-        .env("FLOWHOOK_DB", w.db())
         .env("GEMINI_API_KEY", "offline")
         .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
         // One node process instead of two: half a second less, nothing else changes.
@@ -60,8 +54,6 @@ fn run_gemini(w: &World, gemini: &Path, model: &ScriptedModel, prompt: &str) -> 
             "GOOGLE_GEMINI_BASE_URL",
             format!("http://127.0.0.1:{}", model.server.port),
         )
-        .current_dir(w.project())
-        .stdin(Stdio::null())
         .output()
         .expect("run gemini");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -162,13 +154,7 @@ fn gemini_real_client_end_to_end() {
     );
 
     // Claude Code in the same project is given Gemini's work, and says whose it was.
-    let text = "is tokenizer.rs normalised now?";
-    let out = w.hook(&[], &prompt_with_id("claude-2", "p2", w.project(), text));
-    assert_hook_contract(&out, text);
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context for Claude Code");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = given_to_claude(&w, "claude-2", "is tokenizer.rs normalised now?");
     assert!(
         context.contains("gemini session") && context.contains(prompt),
         "{context}"
@@ -188,13 +174,8 @@ fn copilot() -> Option<PathBuf> {
 /// `COPILOT_ALLOW_ALL=true` trusts the folder (its hooks) for the run. `llm` picks the tools
 /// Copilot offers: a Claude model gets `create` and `edit`, a GPT-5 one `apply_patch`.
 fn run_copilot(w: &World, copilot: &Path, model: &ScriptedModel, llm: &str, prompt: &str) {
-    let out = Command::new(copilot)
+    let out = in_world(w, copilot)
         .args(["-p", prompt, "--allow-all-tools"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("TMPDIR", w.path().join("tmp"))
-        .env("FLOWHOOK_DB", w.db())
         .env("COPILOT_OFFLINE", "true")
         .env(
             "COPILOT_PROVIDER_BASE_URL",
@@ -204,8 +185,6 @@ fn run_copilot(w: &World, copilot: &Path, model: &ScriptedModel, llm: &str, prom
         .env("COPILOT_PROVIDER_API_KEY", "offline")
         .env("COPILOT_MODEL", llm)
         .env("COPILOT_ALLOW_ALL", "true")
-        .current_dir(w.project())
-        .stdin(Stdio::null())
         .output()
         .expect("run copilot");
     assert!(

@@ -54,3 +54,19 @@ pub fn claude_session(w: &World, session: &str, text: &str, file: &Path) {
     let out = w.hook(&[], edit.to_string().as_bytes());
     assert_hook_contract(&out, "edit");
 }
+
+/// The context flowhook gives a Claude Code prompt `text` of `session` in the project, which
+/// must keep the hook contract and be given some.
+pub fn given_to_claude(w: &World, session: &str, text: &str) -> String {
+    let out = w.hook(
+        &[],
+        &prompt_with_id(session, &format!("{session}-p"), w.project(), text),
+    );
+    assert_hook_contract(&out, text);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no context for Claude Code's {text:?}"));
+    v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

@@ -95,3 +95,17 @@ impl ScriptedModel {
         std::fs::read_to_string(&self.requests).unwrap_or_default()
     }
 }
+
+/// A client run in the world's project as the tests run each agent: a clean environment with
+/// the world's HOME, TMPDIR and database (`FLOWHOOK_DB`, which the hooks inherit), no stdin.
+pub fn in_world(w: &super::World, client: &Path) -> Command {
+    let mut c = Command::new(client);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", w.home())
+        .env("TMPDIR", w.path().join("tmp"))
+        .env("FLOWHOOK_DB", w.db())
+        .current_dir(w.project())
+        .stdin(Stdio::null());
+    c
+}
