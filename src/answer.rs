@@ -7,14 +7,23 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::io::Write;
 
-/// Context handed back to the agent. `hookEventName` is mandatory (without it Claude Code
-/// reports a hook error) and `additionalContext` must sit inside `hookSpecificOutput`
-/// (at the top level it is silently ignored).
+/// Context handed back to the agent. For Claude Code (and Codex, Gemini) `hookEventName` is
+/// mandatory (without it Claude Code reports a hook error) and `additionalContext` must sit
+/// inside `hookSpecificOutput` (at the top level it is silently ignored). Copilot CLI reads
+/// `additionalContext` at the top level only.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[schemars(title = "Hook answer")]
-pub struct Answer {
-    #[serde(rename = "hookSpecificOutput")]
-    pub hook_specific_output: HookSpecificOutput,
+#[serde(untagged)]
+pub enum Answer {
+    Nested {
+        #[serde(rename = "hookSpecificOutput")]
+        hook_specific_output: HookSpecificOutput,
+    },
+    /// Copilot CLI's (1.0.102) `sessionStart` and `userPromptSubmitted`.
+    Flat {
+        #[serde(rename = "additionalContext")]
+        additional_context: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -38,7 +47,7 @@ impl Answer {
         context: String,
         updated_input: Option<serde_json::Value>,
     ) -> Answer {
-        Answer {
+        Answer::Nested {
             hook_specific_output: HookSpecificOutput {
                 hook_event_name: event.to_owned(),
                 additional_context: context,
@@ -47,15 +56,32 @@ impl Answer {
         }
     }
 
+    /// The context handed over.
+    pub fn text(&self) -> &str {
+        match self {
+            Answer::Nested {
+                hook_specific_output: h,
+            } => &h.additional_context,
+            Answer::Flat { additional_context } => additional_context,
+        }
+    }
+
     /// The same context as another agent reads it (see `event::agent`), or `None` when it
     /// reads none for this event. Only the keys its schema allows: Codex rejects any other.
     pub fn for_agent(self, agent: crate::event::Agent) -> Option<Answer> {
-        let event = agent.answers(&self.hook_specific_output.hook_event_name)?;
-        Some(Answer::context(
-            event,
-            self.hook_specific_output.additional_context,
-            None,
-        ))
+        let Answer::Nested {
+            hook_specific_output: h,
+        } = self
+        else {
+            return Some(self);
+        };
+        let event = agent.answers(&h.hook_event_name)?;
+        Some(match agent {
+            crate::event::Agent::Copilot => Answer::Flat {
+                additional_context: h.additional_context,
+            },
+            _ => Answer::context(event, h.additional_context, None),
+        })
     }
 
     /// The exact bytes a hook prints: one JSON object, no newline.

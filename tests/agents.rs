@@ -1,12 +1,15 @@
 //! Every coding agent, one memory (issue 25): Codex CLI, Gemini CLI, Cursor and Copilot CLI
-//! payloads through the built binary, as each agent calls it. The Codex payloads in
-//! fixtures/agents/codex-0.171.0.jsonl were recorded from the real client (see
-//! `codex_real_client_end_to_end`); the others are built from each agent's published reference.
+//! payloads through the built binary, as each agent calls it. The Codex, Gemini and Copilot
+//! payloads in fixtures/agents/ were recorded from the real clients (codex-0.171.0 by
+//! `codex_real_client_end_to_end`, gemini-0.61.0 and copilot-1.0.102 by
+//! tools/record/record_agent.py; tests/agents_real.rs drives them end to end); Cursor's and
+//! Copilot's PascalCase ones are built from the published reference.
 //! Each fixture is fed with `--agent` (what `install --agent` writes) and without it (the
 //! payload's shape says which agent), and what was stored is checked row by row.
 
 mod common;
 
+use common::agents::*;
 use common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -17,7 +20,11 @@ fn lines(name: &str, dir: &Path) -> Vec<String> {
     let dir = dir.to_string_lossy();
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.replace("/work/proj", &dir).replace("/tmp/cx/proj", &dir))
+        .map(|l| {
+            l.replace("/work/proj", &dir)
+                .replace("/tmp/cx/proj", &dir)
+                .replace("/home/dev/proj", &dir)
+        })
         .collect()
 }
 
@@ -34,40 +41,6 @@ fn feed(w: &World, name: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The session's agent, prompts and edits (file relative to the project, +, -), in order.
-fn recorded(w: &World, session: &str) -> (String, Vec<String>, Vec<Edit>) {
-    let agent = w.query(&format!(
-        "SELECT coalesce(agent, 'NULL') FROM session_summaries WHERE session_id = '{session}'"
-    ));
-    let prompts = w
-        .query(&format!(
-            "SELECT task FROM task_log WHERE session_id = '{session}' ORDER BY created_at, rowid"
-        ))
-        .into_iter()
-        .map(|r| r[0].clone())
-        .collect();
-    let edits = w
-        .query(&format!(
-            "SELECT rel_path, lines_added, lines_removed FROM edit_history
-             WHERE session_id = '{session}' ORDER BY created_at, rowid"
-        ))
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
-        .collect();
-    (
-        agent.first().map_or("none".into(), |r| r[0].clone()),
-        prompts,
-        edits,
-    )
-}
-
-fn e(file: &str, added: u32, removed: u32) -> Edit {
-    (file.to_owned(), added.to_string(), removed.to_string())
-}
-
-/// An edit as stored: the file relative to the project, lines added, lines removed.
-type Edit = (String, String, String);
-
 /// A fixture, the session it records, its agent, its prompts and its edits.
 type Expected = (
     &'static str,
@@ -76,6 +49,10 @@ type Expected = (
     Vec<&'static str>,
     Vec<Edit>,
 );
+
+/// The sessions recorded from the real Gemini and Copilot CLIs (tools/record/record_agent.py).
+const GEMINI: &str = "eba14ebf-00c9-46b4-ac3e-328a05af7181";
+const COPILOT: &str = "62110bbd-0eb0-43ff-9e04-a7b76d88ee8f";
 
 /// What each agent's fixture must store.
 fn expected() -> Vec<Expected> {
@@ -89,11 +66,17 @@ fn expected() -> Vec<Expected> {
             vec![e("notes.md", 2, 0), e("a.txt", 1, 1)],
         ),
         (
-            "gemini-docs.jsonl",
-            "gem-1",
+            "gemini-0.61.0.jsonl",
+            GEMINI,
             "gemini",
             vec!["rename the parser module"],
-            vec![e("src/parser.rs", 2, 0), e("src/lib.rs", 2, 1)],
+            // A new file (a relative path), its overwrite, a failed replace (no edit), a
+            // replace of two occurrences; the read_file is no edit either.
+            vec![
+                e("src/parser.rs", 2, 0),
+                e("src/parser.rs", 2, 1),
+                e("src/parser.rs", 2, 2),
+            ],
         ),
         (
             "cursor-docs.jsonl",
@@ -103,11 +86,12 @@ fn expected() -> Vec<Expected> {
             vec![e("src/tokenizer.rs", 3, 3)],
         ),
         (
-            "copilot-docs.jsonl",
-            "cop-1",
+            "copilot-1.0.102.jsonl",
+            COPILOT,
             "copilot",
             vec!["fix the login bug"],
-            vec![e("src/login.rs", 1, 0), e("src/auth.rs", 2, 1)],
+            // A create, an edit, and an edit that failed (no postToolUse).
+            vec![e("src/login.rs", 2, 0), e("src/login.rs", 2, 1)],
         ),
         (
             "copilot-docs-pascal.jsonl",
@@ -163,29 +147,12 @@ fn a_session_ends_as_each_agent_can_end_it() {
         ended,
         rows![
             ["01a24a9d-3781-7ff2-a6de-ab3b7cfea5b9", "Stop"],
-            ["cop-1", "SessionEnd"],
+            [COPILOT, "SessionEnd"],
             ["cop-2", "SessionEnd"],
             ["cur-1", "Stop"],
-            ["gem-1", "SessionEnd"],
+            [GEMINI, "SessionEnd"],
         ]
     );
-}
-
-/// A Claude Code session's prompt and edit in `dir`.
-fn claude_session(w: &World, session: &str, text: &str, file: &Path) {
-    let out = w.hook(
-        &[],
-        &prompt_with_id(session, &format!("{session}-p"), w.project(), text),
-    );
-    assert_hook_contract(&out, text);
-    let mut edit = edit_template();
-    edit["session_id"] = session.into();
-    edit["cwd"] = w.project().to_string_lossy().as_ref().into();
-    edit["tool_use_id"] = format!("{session}-t").into();
-    edit["prompt_id"] = format!("{session}-p").into();
-    edit["tool_input"]["file_path"] = file.to_string_lossy().as_ref().into();
-    let out = w.hook(&[], edit.to_string().as_bytes());
-    assert_hook_contract(&out, "edit");
 }
 
 /// A prompt of `agent` in its own words, in the world's project.
@@ -240,7 +207,16 @@ fn claude_codes_work_is_recalled_in_each_agents_own_answer() {
                 );
                 assert!(context.contains("src/tokenizer.rs"), "{context}");
             }
-            // Cursor's beforeSubmitPrompt and Copilot's userPromptSubmitted read no context.
+            // Copilot's userPromptSubmitted reads exactly a top-level additionalContext
+            // (copilot 1.0.102, tests/agents_real.rs).
+            "copilot" => {
+                let v: Value = serde_json::from_str(&stdout).unwrap();
+                let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+                assert_eq!(keys, ["additionalContext"], "{stdout}");
+                let context = v["additionalContext"].as_str().unwrap();
+                assert!(context.contains("src/tokenizer.rs"), "{context}");
+            }
+            // Cursor's beforeSubmitPrompt reads no context.
             _ => assert_eq!(stdout, "", "{agent}"),
         }
         assert_eq!(recorded(&w, &session).0, agent);
@@ -255,13 +231,7 @@ fn each_agents_work_is_recalled_in_claude_code_and_says_whose_it_was() {
         // A Claude Code prompt naming the file the agent edited.
         let edited = &edits[0].0;
         let text = format!("{} — look at {edited} again", prompts[0]);
-        let out = w.hook(&[], &prompt_with_id("claude-2", "p9", w.project(), &text));
-        assert_hook_contract(&out, &text);
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("{file}: no context for {text}"));
-        let context = v["hookSpecificOutput"]["additionalContext"]
-            .as_str()
-            .unwrap();
+        let context = given_to_claude(&w, "claude-2", &text);
         assert!(context.contains(prompts[0]), "{file}: {context}");
         assert!(context.contains(edited.as_str()), "{file}: {context}");
         assert!(
@@ -274,7 +244,7 @@ fn each_agents_work_is_recalled_in_claude_code_and_says_whose_it_was() {
 #[test]
 fn sessions_and_show_say_which_agent() {
     let w = World::new();
-    feed(&w, "gemini-docs.jsonl", &["hook", "--agent", "gemini"]);
+    feed(&w, "gemini-0.61.0.jsonl", &["hook", "--agent", "gemini"]);
     claude_session(&w, "claude-1", "something else", &w.project().join("x.rs"));
     let out = succeeded(&mut w.cmd(&["sessions", "--json"]));
     let agents: Vec<(String, Value)> = String::from_utf8_lossy(&out.stdout)
@@ -288,7 +258,7 @@ fn sessions_and_show_say_which_agent() {
         })
         .collect();
     assert!(
-        agents.contains(&("gem-1".into(), json!("gemini"))),
+        agents.contains(&(GEMINI.into(), json!("gemini"))),
         "{agents:?}"
     );
     assert!(
@@ -300,7 +270,7 @@ fn sessions_and_show_say_which_agent() {
         table.contains("AGENT") && table.contains("gemini"),
         "{table}"
     );
-    let show = String::from_utf8(succeeded(&mut w.cmd(&["show", "gem-1"])).stdout).unwrap();
+    let show = String::from_utf8(succeeded(&mut w.cmd(&["show", GEMINI])).stdout).unwrap();
     assert!(show.contains("agent gemini"), "{show}");
 }
 
@@ -370,6 +340,20 @@ fn hostile_payloads_of_each_agent_never_hurt_it() {
             "gemini",
             json!({"session_id": "h2", "cwd": dir, "hook_event_name": "BeforeAgent", "prompt": 7}),
         ),
+        // A relative path out of the project, and a failed tool claiming a diff.
+        (
+            "gemini",
+            json!({"session_id": "h5", "cwd": dir, "hook_event_name": "AfterTool",
+            "tool_name": "write_file", "tool_input": {"file_path": "../../x", "content": "x"},
+            "tool_response": {"returnDisplay": {"fileDiff": 5, "isNewFile": "yes"}}}),
+        ),
+        (
+            "gemini",
+            json!({"session_id": "h5", "cwd": dir, "hook_event_name": "AfterTool",
+            "tool_name": "replace", "tool_input": {"file_path": "a", "old_string": "a", "new_string": "b"},
+            "tool_response": {"error": {"message": "no"},
+                "returnDisplay": {"fileDiff": "@@ -1 +1 @@\n-a\n+b\n"}}}),
+        ),
         (
             "cursor",
             json!({"conversation_id": ["x"], "hook_event_name": "afterFileEdit", "edits": "no"}),
@@ -404,8 +388,19 @@ fn hostile_payloads_of_each_agent_never_hurt_it() {
     }
     // Not a byte outside the project was written, and no foreign Write was read as one.
     assert_eq!(
-        w.count("SELECT count(*) FROM edit_history WHERE file = '/etc/x' OR tool = 'Write'"),
+        w.count(
+            "SELECT count(*) FROM edit_history
+             WHERE file = '/etc/x' OR (tool = 'Write' AND session_id <> 'h5')"
+        ),
         0
+    );
+    // The relative path is the project's only when it stays inside it; the failed tool is
+    // no edit.
+    assert_eq!(
+        w.query(
+            "SELECT coalesce(rel_path, 'none'), tool FROM edit_history WHERE session_id = 'h5'"
+        ),
+        rows![["none", "Write"]]
     );
     // Non-JSON and truncated input with the flag: the contract holds too.
     for agent in ["codex", "gemini", "cursor", "copilot"] {
@@ -438,75 +433,23 @@ fn an_agent_word_that_is_no_agent_stays_claude_flows_agent_id() {
 
 /// The Codex CLI at the version tools/install-codex.sh pins, in .tools/codex (`CODEX=…`
 /// runs another one).
-fn codex() -> PathBuf {
-    let c = std::env::var_os("CODEX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/codex/node_modules/.bin/codex"));
-    assert!(
-        c.exists(),
-        "no Codex CLI at {}: run tools/install-codex.sh (or set CODEX)",
-        c.display()
-    );
-    std::path::absolute(c).unwrap()
+fn codex() -> Option<PathBuf> {
+    clients::client(
+        "CODEX",
+        ".tools/codex/node_modules/.bin/codex",
+        "tools/install-codex.sh",
+    )
 }
 
 /// The scripted Responses-API server (tools/record/fake_responses.py) playing `turns`.
-struct Model {
-    child: std::process::Child,
-    port: u16,
-    requests: PathBuf,
-}
-
-impl Model {
-    fn start(dir: &Path, turns: Value) -> Model {
-        std::fs::create_dir_all(dir).unwrap();
-        let script = dir.join("script.json");
-        std::fs::write(&script, turns.to_string()).unwrap();
-        let (requests, port_file) = (dir.join("requests.jsonl"), dir.join("port"));
-        let child = std::process::Command::new("python3")
-            .arg(repo().join("tools/record/fake_responses.py"))
-            .args([&script, &requests, &port_file])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 for the model server");
-        let started = std::time::Instant::now();
-        let port = loop {
-            if let Some(p) = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|p| p.trim().parse().ok())
-            {
-                break p;
-            }
-            assert!(
-                started.elapsed().as_secs() < 10,
-                "the model server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        Model {
-            child,
-            port,
-            requests,
-        }
-    }
-
-    /// Every request body the client sent, as text.
-    fn requests(&self) -> String {
-        std::fs::read_to_string(&self.requests).unwrap_or_default()
-    }
-}
-
-impl Drop for Model {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn responses(dir: &Path, turns: Value) -> clients::ScriptedModel {
+    clients::ScriptedModel::start("fake_responses.py", dir, turns)
 }
 
 /// `codex exec PROMPT` in the world's project against `model`, with flowhook installed the
 /// way a user installs it (`flowhook install --agent codex --user`). Hook trust is bypassed
 /// for this one invocation (a person trusts the hook once, with /hooks).
-fn run_codex(w: &World, model: &Model, prompt: &str) {
+fn run_codex(w: &World, codex: &Path, model: &clients::ScriptedModel, prompt: &str) {
     let home = w.path().join("codex-home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
@@ -516,29 +459,22 @@ fn run_codex(w: &World, model: &Model, prompt: &str) {
              sandbox_mode = \"danger-full-access\"\n[model_providers.scripted]\nname = \"scripted\"\n\
              base_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\n\
              env_key = \"SCRIPTED_KEY\"\n[features]\nhooks = true\n",
-            model.port
+            model.server.port
         ),
     )
     .unwrap();
     let mut install = w.cmd(&["install", "--agent", "codex", "--user"]);
     install.env("CODEX_HOME", &home);
     succeeded(&mut install);
-    let out = std::process::Command::new(codex())
+    let out = clients::in_world(w, codex)
         .args([
             "exec",
             "--dangerously-bypass-hook-trust",
             "--skip-git-repo-check",
             prompt,
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", w.home())
-        .env("TMPDIR", w.path().join("tmp"))
-        .env("FLOWHOOK_DB", w.db())
         .env("CODEX_HOME", &home)
         .env("SCRIPTED_KEY", "offline")
-        .current_dir(w.project())
-        .stdin(std::process::Stdio::null())
         .output()
         .expect("run codex");
     assert!(
@@ -553,14 +489,15 @@ fn run_codex(w: &World, model: &Model, prompt: &str) {
 /// the model carries what Claude Code did in between, injected by flowhook.
 #[test]
 fn codex_real_client_end_to_end() {
+    let Some(codex) = codex() else { return };
     let w = World::new();
     let patch = "*** Begin Patch\n*** Add File: src/tokenizer.rs\n+pub fn tokens() {}\n+// unicode\n\
                  *** Add File: notes.md\n+done\n*** End Patch\n";
-    let model = Model::start(
+    let model = responses(
         &w.path().join("model-1"),
         json!([{"call": {"name": "apply_patch", "custom": true, "input": patch}}, {"text": "Done."}]),
     );
-    run_codex(&w, &model, "make the tokenizer handle unicode");
+    run_codex(&w, &codex, &model, "make the tokenizer handle unicode");
     assert!(
         w.project().join("src/tokenizer.rs").is_file(),
         "codex applied no patch"
@@ -574,13 +511,7 @@ fn codex_real_client_end_to_end() {
     assert_eq!(edits, [e("src/tokenizer.rs", 2, 0), e("notes.md", 1, 0)]);
 
     // Claude Code in the same project is given Codex's work, and says whose it was.
-    let text = "tokenizer.rs breaks on unicode";
-    let out = w.hook(&[], &prompt_with_id("claude-1", "p1", w.project(), text));
-    assert_hook_contract(&out, text);
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context for Claude Code");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = given_to_claude(&w, "claude-1", "tokenizer.rs breaks on unicode");
     assert!(
         context.contains("codex session") && context.contains("src/tokenizer.rs (+2 -0)"),
         "{context}"
@@ -593,8 +524,8 @@ fn codex_real_client_end_to_end() {
         "rewrite the lexer tables",
         &w.project().join("src/lexer.rs"),
     );
-    let model = Model::start(&w.path().join("model-2"), json!([{"text": "Looked."}]));
-    run_codex(&w, &model, "lexer.rs tables look wrong");
+    let model = responses(&w.path().join("model-2"), json!([{"text": "Looked."}]));
+    run_codex(&w, &codex, &model, "lexer.rs tables look wrong");
     let requests = model.requests();
     assert!(
         requests.contains("rewrite the lexer tables") && requests.contains("src/lexer.rs"),

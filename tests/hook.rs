@@ -629,11 +629,14 @@ fn schema_names_the_payload_and_answer_fields() {
             .get("hook_event_name")
             .is_some()
     );
-    assert!(
-        all["answer"]["properties"]
-            .get("hookSpecificOutput")
-            .is_some()
-    );
+    // Claude Code's answer (Codex's, Gemini's), and Copilot's top-level one.
+    let forms: Vec<Vec<&String>> = all["answer"]["anyOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"].as_object().unwrap().keys().collect())
+        .collect();
+    assert_eq!(forms, [["hookSpecificOutput"], ["additionalContext"]]);
     let out = w.cmd(&["schema", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("answer"));

@@ -189,7 +189,7 @@ fn tally(t: &mut Totals, outcome: &Outcome) -> String {
             };
             match answer {
                 Some(a) => {
-                    let chars = a.hook_specific_output.additional_context.chars().count();
+                    let chars = a.text().chars().count();
                     format!("{word} {label}  {detail}  -> context: {chars} chars")
                 }
                 None => format!("{word} {label}  {detail}"),

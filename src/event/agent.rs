@@ -11,21 +11,29 @@
 //!   (see [`super::patch`]); no `SessionEnd` (its `Stop` ends each turn). Its output schemas
 //!   set `additionalProperties: false`: only `hookEventName` and `additionalContext` go in
 //!   `hookSpecificOutput`. `transcript_path` is its own rollout format, not read.
-//! - **Gemini CLI** (`docs/hooks/reference.md`): `BeforeAgent` (`prompt`; context through
-//!   `hookSpecificOutput.additionalContext`), `AfterTool` (`write_file` {file_path, content},
-//!   `replace` {file_path, old_string, new_string}), `AfterAgent` (`prompt_response`, once
-//!   per turn), `SessionStart` (context too), `SessionEnd` (best effort, not awaited),
-//!   `PreCompress`; every payload has `timestamp`; stdout must be JSON only; timeouts in ms.
+//! - **Gemini CLI** (`docs/hooks/reference.md`; payloads recorded from the real client
+//!   0.61.0, fixtures/agents/gemini-0.61.0.jsonl): `BeforeAgent` (`prompt`; context through
+//!   `hookSpecificOutput.additionalContext`, appended to the prompt), `AfterTool`
+//!   (`write_file` {file_path, content}, `replace` {file_path, old_string, new_string,
+//!   allow_multiple}; `file_path` as the model wrote it, often relative; `tool_response`
+//!   holds the applied `returnDisplay.fileDiff`, or `error` when the tool failed, which fires
+//!   AfterTool too), `AfterAgent` (`prompt_response`, once per turn), `SessionStart` (context
+//!   too), `SessionEnd` (not awaited). `PreCompress` fires before every model request, not
+//!   only before a compression: it is not read as Claude Code's PreCompact. Every payload
+//!   has `timestamp`; stdout must be JSON only; timeouts in ms.
 //! - **Cursor** (hooks reference, `hooks.json` version 1): camelCase event names in
 //!   `hook_event_name`, `conversation_id`, `generation_id`, `workspace_roots`;
 //!   `beforeSubmitPrompt` (`prompt`; its output has no context field), `afterFileEdit`
 //!   (`file_path`, `edits[]` of {old_string, new_string}), `stop` (`status`), `sessionEnd`.
-//! - **GitHub Copilot CLI** (docs.github.com CLI hooks reference): camelCase configuration
-//!   gives camelCase payloads without an event name (`sessionId`, `timestamp` in ms, `cwd`,
-//!   `prompt` | `toolName` + `toolArgs` + `toolResult` | `reason` | `stopReason` | `source`);
-//!   PascalCase configuration gives Claude Code's snake_case fields. Tools `create`
-//!   {path, file_text} and `edit` {path, old_str, new_str}. The output of
-//!   `userPromptSubmitted` is ignored: nothing is printed.
+//! - **GitHub Copilot CLI** (docs.github.com CLI hooks reference; payloads recorded from
+//!   the real client 1.0.102, fixtures/agents/copilot-1.0.102.jsonl): camelCase
+//!   configuration gives camelCase payloads without an event name (`sessionId`, `timestamp`
+//!   in ms, `cwd`, `prompt` | `toolName` + `toolArgs` + `toolResult` | `reason` |
+//!   `stopReason` | `source`); PascalCase configuration gives Claude Code's snake_case
+//!   fields. Tools `create` {path, file_text} and `edit` {path, old_str, new_str} (a Claude
+//!   model), or `apply_patch` whose `toolArgs` is the patch text (a GPT-5 model); a failed
+//!   tool has no `postToolUse`. `sessionStart` and `userPromptSubmitted` read a top-level
+//!   `additionalContext` (contrary to the reference, which says their output is ignored).
 
 /// A coding agent whose hooks flowhook records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,6 +77,9 @@ impl Agent {
             (Agent::Codex | Agent::Gemini, "SessionStart") => Some("SessionStart"),
             (Agent::Codex, "UserPromptSubmit") => Some("UserPromptSubmit"),
             (Agent::Gemini, "UserPromptSubmit") => Some("BeforeAgent"),
+            // Copilot reads a top-level `additionalContext` (see `Answer::for_agent`).
+            (Agent::Copilot, "SessionStart") => Some("sessionStart"),
+            (Agent::Copilot, "UserPromptSubmit") => Some("userPromptSubmitted"),
             _ => None,
         }
     }
@@ -143,7 +154,6 @@ pub fn translate(agent: Agent, bytes: &[u8]) -> Option<Vec<u8>> {
                 "BeforeAgent" => "UserPromptSubmit",
                 "AfterTool" => "PostToolUse",
                 "AfterAgent" => "Stop",
-                "PreCompress" => "PreCompact",
                 other => other,
             }
             .to_owned();
@@ -152,6 +162,7 @@ pub fn translate(agent: Agent, bytes: &[u8]) -> Option<Vec<u8>> {
             }
             p.insert("hook_event_name".into(), renamed.into());
             rename_tool(&mut p, &[("write_file", "Write"), ("replace", "Edit")]);
+            gemini_result(&mut p);
         }
         Agent::Cursor => {
             if let Some(c) = take(&mut p, "conversation_id") {
@@ -197,6 +208,70 @@ pub fn translate(agent: Agent, bytes: &[u8]) -> Option<Vec<u8>> {
         Agent::Copilot => copilot(&mut p),
     }
     serde_json::to_vec(&Value::Object(p)).ok()
+}
+
+/// Gemini CLI's tool result in Claude Code's words. A failed tool (`tool_response.error`,
+/// AfterTool fires for it too) is a PostToolUseFailure: its edit never happened. A done
+/// edit's result is the unified diff the client applied (`returnDisplay.fileDiff`, 0.61.0),
+/// read as `structuredPatch`, so that an overwrite or a replace of several occurrences counts
+/// what changed, not what was sent. Nothing else of its result is read as Claude Code's.
+#[cfg(feature = "agents")]
+fn gemini_result(p: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::{Value, json};
+    let Some(r) = p.remove("tool_response") else {
+        return;
+    };
+    if r.get("error")
+        .is_some_and(|e| e.is_object() || e.as_str().is_some_and(|e| !e.is_empty()))
+    {
+        p.insert("hook_event_name".into(), "PostToolUseFailure".into());
+        return;
+    }
+    let display = r.get("returnDisplay");
+    let Some(diff) = display
+        .and_then(|d| d.get("fileDiff"))
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    // A new file's diff is all of it: counted from its content, as Claude Code's create.
+    let result = if display.and_then(|d| d.get("isNewFile")) == Some(&Value::Bool(true)) {
+        json!({"type": "create"})
+    } else {
+        json!({"type": "update", "structuredPatch": hunks(diff)})
+    };
+    p.insert("tool_response".into(), result);
+}
+
+/// A unified diff's hunks as `structuredPatch` entries: each `@@ -a,b +c,d @@` header with
+/// the ` `/`-`/`+` lines after it (the file headers before the first hunk are not lines).
+#[cfg(feature = "agents")]
+fn hunks(diff: &str) -> Vec<serde_json::Value> {
+    use serde_json::{Value, json};
+    // `a,b`, or `a` alone for one line.
+    let range = |r: &str| match r.split_once(',') {
+        Some((start, n)) => (start.parse::<u64>().ok(), n.parse::<u64>().ok()),
+        None => (r.parse().ok(), Some(1)),
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for line in diff.lines() {
+        let header = line.strip_prefix("@@ -").and_then(|h| {
+            let (old, rest) = h.split_once(" +")?;
+            let (new, _) = rest.split_once(" @@")?;
+            Some((range(old), range(new)))
+        });
+        if let Some(((os, ol), (ns, nl))) = header {
+            out.push(
+                json!({"oldStart": os, "oldLines": ol, "newStart": ns, "newLines": nl,
+                "lines": []}),
+            );
+        } else if let Some(Value::Array(lines)) = out.last_mut().map(|h| &mut h["lines"])
+            && line.starts_with([' ', '-', '+'])
+        {
+            lines.push(line.into());
+        }
+    }
+    out
 }
 
 /// Copilot CLI: camelCase payloads (no event name: the shape says which) into snake_case,
@@ -254,7 +329,15 @@ fn copilot(p: &mut serde_json::Map<String, serde_json::Value>) {
             }
         }
     }
-    rename_tool(p, &[("create", "Write"), ("edit", "Edit")]);
+    // With a GPT-5 model its edits are Codex's `apply_patch` (`toolArgs`: the patch text).
+    rename_tool(
+        p,
+        &[
+            ("create", "Write"),
+            ("edit", "Edit"),
+            ("apply_patch", "apply_patch"),
+        ],
+    );
     // Its tool results are not Claude Code's: the edit is counted from its input.
     p.remove("tool_response");
 }
@@ -322,6 +405,31 @@ mod tests {
             json!({"sessionId":"s","timestamp":1,"cwd":"/w","reason":"complete"}),
         );
         assert_eq!(v["hook_event_name"], "SessionEnd");
+    }
+
+    #[test]
+    fn gemini_results_say_what_changed_and_failures_are_no_edits() {
+        let diff = "Index: a\n===\n--- a\tOriginal\n+++ a\tWritten\n@@ -1,2 +1,3 @@\n alpha\n-beta\n+BETA\n+gamma\n@@ -9 +10 @@\n--x\n++y\n\\ No newline at end of file\n";
+        let v = translated(
+            Agent::Gemini,
+            json!({"hook_event_name":"AfterTool","session_id":"s","tool_name":"write_file",
+                "tool_input":{"file_path":"a","content":"x"},
+                "tool_response":{"llmContent":"ok","returnDisplay":{"fileDiff":diff,"isNewFile":false}}}),
+        );
+        assert_eq!(
+            v["tool_response"],
+            json!({"type":"update","structuredPatch":[
+                {"oldStart":1,"oldLines":2,"newStart":1,"newLines":3,
+                 "lines":[" alpha","-beta","+BETA","+gamma"]},
+                {"oldStart":9,"oldLines":1,"newStart":10,"newLines":1,"lines":["--x","++y"]}]})
+        );
+        let v = translated(
+            Agent::Gemini,
+            json!({"hook_event_name":"AfterTool","session_id":"s","tool_name":"replace",
+                "tool_response":{"llmContent":"no","returnDisplay":"Error","error":{"message":"no"}}}),
+        );
+        assert_eq!(v["hook_event_name"], "PostToolUseFailure");
+        assert!(v.get("tool_response").is_none());
     }
 
     #[test]

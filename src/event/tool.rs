@@ -74,9 +74,22 @@ fn edited(tool: &str, p: &Payload, env: &Env) -> Result<Edit, Refusal> {
     let input: EditInput = parse_tool("tool_input", p.tool_input)?.unwrap_or_default();
     let response: Option<EditResponse> = parse_tool("tool_response", p.tool_response)?;
     let mut facts = edit::facts(tool, &input, response.as_ref(), env.diff_bytes)?;
+    anchor(&mut facts.file, p.cwd.as_deref());
     env.redact(&mut facts.file);
     env.redact(&mut facts.diff);
     Ok(Edit::new(p.tool_use_id.clone(), tool, facts, p.duration_ms))
+}
+
+/// A relative edit path (Codex's patch paths, the `file_path` Gemini's model chose) is
+/// relative to the session's directory: stored absolute, as Claude Code's are, so that recall
+/// finds the same file under one name and its name in the project is known.
+fn anchor(file: &mut String, cwd: Option<&str>) {
+    if let Some(cwd) = cwd.filter(|_| !file.starts_with('/')) {
+        *file = std::path::Path::new(cwd)
+            .join(&*file)
+            .to_string_lossy()
+            .into_owned();
+    }
 }
 
 /// Codex's `apply_patch`: one edit per file of the patch. Its `tool_input` is the patch
@@ -101,14 +114,7 @@ fn patched(p: &Payload, env: &Env) -> Result<Vec<Edit>, Refusal> {
         .into_iter()
         .enumerate()
         .map(|(i, mut facts)| {
-            // Patch paths are relative to the session's directory: stored as the other
-            // agents' are, absolute, so that recall finds the same file under one name.
-            if let Some(cwd) = p.cwd.as_deref().filter(|_| !facts.file.starts_with('/')) {
-                facts.file = std::path::Path::new(cwd)
-                    .join(&facts.file)
-                    .to_string_lossy()
-                    .into_owned();
-            }
+            anchor(&mut facts.file, p.cwd.as_deref());
             env.redact(&mut facts.file);
             env.redact(&mut facts.diff);
             // One call, several files: each file's edit has its own id.

@@ -2,6 +2,8 @@
 //! queries against the real libSQL file it wrote.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod agents;
+pub mod clients;
 pub mod mcp;
 pub mod server;
 pub mod team;

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""A scripted OpenAI Responses-API server on loopback for the Codex CLI: each POST /v1/responses
-gets the next scripted turn as server-sent events. Every request body is appended to LOG."""
+"""A scripted OpenAI Responses-API server on loopback for the Codex CLI and the Copilot CLI (its
+BYOK provider): each POST /v1/responses gets the next scripted turn as server-sent events. Every
+request body is appended to LOG. Copilot builds its turn from output_item.added and from the
+output of response.completed; Codex from output_item.done."""
 import json, sys, os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -43,10 +45,11 @@ class H(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream")
         self.end_headers()
         self.wfile.write(sse("response.created", {"type": "response.created", "response": {"id": rid}}))
-        for item in out:
-            self.wfile.write(sse("response.output_item.done", {"type": "response.output_item.done", "item": item}))
+        for i, item in enumerate(out):
+            for ev in ("response.output_item.added", "response.output_item.done"):
+                self.wfile.write(sse(ev, {"type": ev, "output_index": i, "item": item}))
         self.wfile.write(sse("response.completed", {"type": "response.completed", "response": {
-            "id": rid, "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
+            "id": rid, "object": "response", "status": "completed", "output": out, "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
             "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 15}}}))
         self.wfile.flush()
 
