@@ -268,6 +268,60 @@ fn corpus_edit_payload(t: &serde_json::Value, i: usize) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
+/// The edit each other agent's recorded session (fixtures/agents) sends after a tool ran.
+fn agent_edits() -> Vec<(&'static str, serde_json::Value)> {
+    [
+        ("codex", "codex-0.171.0.jsonl"),
+        ("gemini", "gemini-0.61.0.jsonl"),
+        ("cursor", "cursor-docs.jsonl"),
+        ("copilot", "copilot-1.0.102.jsonl"),
+    ]
+    .into_iter()
+    .map(|(agent, name)| {
+        let text = std::fs::read_to_string(common::fixture(&format!("agents/{name}"))).unwrap();
+        let edit = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| {
+                matches!(
+                    v["hook_event_name"].as_str(),
+                    Some("PostToolUse" | "AfterTool")
+                ) && v["tool_name"] != "read_file"
+                    || v["hook_event_name"] == "afterFileEdit"
+                    || v["toolResult"].is_object() && v["toolName"] == "edit"
+            })
+            .unwrap_or_else(|| panic!("no edit in {name}"));
+        (agent, edit)
+    })
+    .collect()
+}
+
+/// The tool of an agent's edit payload, as the benchmark's row names it.
+fn edit_tool(v: &serde_json::Value) -> &str {
+    v["tool_name"]
+        .as_str()
+        .or(v["toolName"].as_str())
+        .unwrap_or("afterFileEdit")
+}
+
+/// The `i`th call of an agent's edit: a session of its own, in the corpus's project (where the
+/// fixture was recorded: `/tmp/cx/proj`, `/work/proj` or `/home/dev/proj`).
+fn agent_edit(t: &serde_json::Value, i: usize) -> Vec<u8> {
+    let project = "/Users/tomkwon/Documents/claude-agentic-framework";
+    let text = t
+        .to_string()
+        .replace("/tmp/cx/proj", project)
+        .replace("/work/proj", project)
+        .replace("/home/dev/proj", project);
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["session_id", "conversation_id", "sessionId"] {
+        if v.get(key).is_some() {
+            v[key] = format!("bench-agent-{i}").into();
+        }
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
 fn seed(db: &Path, rows: usize) {
     seed_as(db, rows, 5000, None, None);
 }
@@ -922,6 +976,35 @@ fn main() {
     row(&mut table, "post-edit (Edit), sync mode", &label, &synced);
     let sync_overhead = synced.p50 / local.p50 - 1.0;
 
+    // Each agent's own post-edit, recorded from its real client (Cursor's from its reference)
+    // and run as its installer wires it (`hook --agent X`), interleaved with Claude Code's on
+    // the same history.
+    let agents = agent_edits();
+    let mut per_agent: Vec<Vec<Sample>> = (0..=agents.len()).map(|_| Vec::new()).collect();
+    for i in 0..o.runs + 10 {
+        let mut these = vec![run(
+            &mut hook(&db),
+            &corpus_edit_payload(&edit_t, 4_000_000 + i),
+        )];
+        for (agent, payload) in &agents {
+            let mut c = hook(&db);
+            c.args(["hook", "--agent", agent]);
+            these.push(run(&mut c, &agent_edit(payload, i)));
+        }
+        if i >= 10 {
+            for (k, sample) in these.into_iter().enumerate() {
+                per_agent[k].push(sample);
+            }
+        }
+    }
+    let per_agent: Vec<(String, Stats)> = std::iter::once("Claude Code Edit".to_owned())
+        .chain(agents.iter().map(|(a, p)| format!("{a} {}", edit_tool(p))))
+        .zip(per_agent.iter().map(|s| stats(s)))
+        .collect();
+    for (what, s) in &per_agent {
+        row(&mut table, &format!("post-edit ({what})"), &label, s);
+    }
+
     let per_writer = if o.smoke { 20 } else { 200 };
     let (rate, lost) = concurrency(&dir, per_writer, &edit_t);
     let team = [false, true].map(|encrypt| (encrypt, sync_bench(&dir, 10_000, encrypt)));
@@ -1031,6 +1114,15 @@ fn main() {
 
     // Gross regressions only: a noisy machine must not fail CI, a broken hot path must.
     let mut checks = 1;
+    for (what, s) in &per_agent {
+        checks += 1;
+        if s.p50 > 50.0 {
+            failures.push(format!(
+                "post-edit ({what}) p50 {:.2} ms (limit 50 ms)",
+                s.p50
+            ));
+        }
+    }
     if lost > 0 {
         failures.push(format!("{lost} rows lost under concurrency"));
     }
