@@ -609,27 +609,6 @@ pub struct RebuildArgs {
     pub common: Common,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    /// Hook calls are routed before clap: every other command must be known to that router,
-    /// or it would run as a hook.
-    #[test]
-    fn every_debugging_command_is_routed_to_clap() {
-        for sub in Cli::command().get_subcommands() {
-            let name = sub.get_name();
-            let is_hook = matches!(name, "hook" | "pre-task" | "post-edit" | "session-end");
-            assert_eq!(
-                crate::event::flags::COMMANDS.contains(&name),
-                !is_hook,
-                "{name}"
-            );
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// The project whose .claude/settings.json to change (default: the project the current

@@ -269,11 +269,9 @@ async fn team_now(
     use crate::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
     let since = |minutes| crate::time::Time::at(now - chrono::TimeDelta::minutes(minutes));
     let edits = store
-        .team_edits(project, since(WINDOW_MINUTES).as_str(), 200)
+        .team_edits(project, &since(WINDOW_MINUTES), 200)
         .await?;
-    let tasks = store
-        .team_tasks(project, since(TASK_MINUTES).as_str(), 20)
-        .await?;
+    let tasks = store.team_tasks(project, &since(TASK_MINUTES), 20).await?;
     if edits.is_empty() && tasks.is_empty() {
         return Ok(Vec::new());
     }

@@ -65,6 +65,29 @@ fn refused(path: &Path, why: &str) -> io::Error {
     )
 }
 
+/// A file or directory of another user's, which flowhook neither reads nor writes: the inner
+/// error of the `io::Error` the checks below return, so that a caller tells it from the
+/// other refusals by its type ([`foreign_of`]), never by its text.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} belongs to user {uid}; flowhook does not write there", path.display())]
+pub struct Foreign {
+    pub path: PathBuf,
+    pub uid: u32,
+}
+
+fn foreign(path: &Path, uid: u32) -> io::Error {
+    let path = path.to_owned();
+    io::Error::new(io::ErrorKind::PermissionDenied, Foreign { path, uid })
+}
+
+/// The [`Foreign`] an error of these checks carries, or the error as it was.
+pub fn foreign_of(e: io::Error) -> Result<Foreign, io::Error> {
+    match e.get_ref().and_then(|i| i.downcast_ref::<Foreign>()) {
+        Some(f) => Ok(f.clone()),
+        None => Err(e),
+    }
+}
+
 /// Project roots a call resolved (see [`register_root`]); the state directories are anchors
 /// without being listed here.
 static ROOTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -292,7 +315,7 @@ fn open_anchor(anchor: &Path, kind: Anchor, create: bool) -> io::Result<OwnedFd>
             })?;
             let meta = File::from(fd.try_clone()?).metadata()?;
             if meta.uid() != euid() {
-                return Err(refused(anchor, &format!("belongs to user {}", meta.uid())));
+                return Err(foreign(anchor, meta.uid()));
             }
             Ok(fd)
         }
@@ -385,7 +408,7 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     let file = File::from(open_dir(dir, true)?);
     let meta = file.metadata()?;
     if meta.uid() != euid() {
-        return Err(refused(dir, &format!("belongs to user {}", meta.uid())));
+        return Err(foreign(dir, meta.uid()));
     }
     if meta.mode() & 0o077 != 0 {
         use std::os::unix::fs::PermissionsExt;
@@ -450,7 +473,7 @@ fn check_meta(meta: &std::fs::Metadata, path: &Path, written: bool) -> io::Resul
         return Err(refused(path, "is not a regular file"));
     }
     if meta.uid() != euid() {
-        return Err(refused(path, &format!("belongs to user {}", meta.uid())));
+        return Err(foreign(path, meta.uid()));
     }
     if written && meta.nlink() > 1 {
         return Err(refused(

@@ -293,7 +293,29 @@ pub enum Claim {
     Busy,
     /// Tried too often by hook calls: moved aside to `held/`.
     Held,
-    Unreadable(String),
+    Unreadable(Unreadable),
+}
+
+/// Why an entry is not read.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    /// Another user's file in this user's spool: never read (`flowhook spool` lists it as
+    /// ignored).
+    #[error(transparent)]
+    Foreign(crate::paths::Foreign),
+    #[error(transparent)]
+    Io(std::io::Error),
+    #[error("not a spool entry's name")]
+    Name,
+    /// Its header is not an entry's (in `input::describe_error`'s words).
+    #[error("{0}")]
+    Header(String),
+}
+
+impl From<std::io::Error> for Unreadable {
+    fn from(e: std::io::Error) -> Self {
+        crate::paths::foreign_of(e).map_or_else(Unreadable::Io, Unreadable::Foreign)
+    }
 }
 
 /// Claims the entry at `path` for storing. `limited`: the caller is a hook call (with a time
@@ -315,7 +337,7 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let Some((stem, attempts)) = parse_name(&name) else {
-        return Claim::Unreadable("not a spool entry's name".to_owned());
+        return Claim::Unreadable(Unreadable::Name);
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     if limited && attempts >= MAX_ATTEMPTS {
@@ -339,7 +361,7 @@ pub fn claim(path: &Path, limited: bool) -> Claim {
     }
     let mut bytes = Vec::new();
     if let Err(e) = (&file).read_to_end(&mut bytes) {
-        return Claim::Unreadable(e.to_string());
+        return Claim::Unreadable(e.into());
     }
     let (entry, payload) = match parse_entry(bytes) {
         Ok(e) => e,
@@ -465,15 +487,14 @@ pub fn all() -> Vec<Listed> {
                     },
                     Err(e) => Listed {
                         file: path,
-                        state: if e.contains("belongs to user") {
-                            "ignored"
-                        } else {
-                            "unreadable"
+                        state: match e {
+                            Unreadable::Foreign(_) => "ignored",
+                            _ => "unreadable",
                         },
                         attempts,
                         entry: None,
                         payload_bytes: 0,
-                        problem: Some(e),
+                        problem: Some(e.to_string()),
                     },
                 };
                 out.push(listed);
@@ -484,29 +505,27 @@ pub fn all() -> Vec<Listed> {
     out
 }
 
-pub fn load(path: &Path) -> Result<(Entry, Vec<u8>), String> {
+pub fn load(path: &Path) -> Result<(Entry, Vec<u8>), Unreadable> {
     let mut bytes = Vec::new();
-    crate::paths::open_own(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
+    crate::paths::open_own(path).and_then(|mut f| f.read_to_end(&mut bytes))?;
     parse_entry(bytes)
 }
 
 /// An entry's header and payload. Entries of earlier versions held the payload inside the
 /// header, as a string.
-fn parse_entry(mut bytes: Vec<u8>) -> Result<(Entry, Vec<u8>), String> {
+fn parse_entry(mut bytes: Vec<u8>) -> Result<(Entry, Vec<u8>), Unreadable> {
+    let header_error = |e: serde_json::Error| Unreadable::Header(crate::input::describe_error(&e));
     let end = bytes
         .iter()
         .position(|&b| b == b'\n')
         .unwrap_or(bytes.len());
     let mut header: serde_json::Value =
-        serde_json::from_slice(&bytes[..end]).map_err(|e| crate::input::describe_error(&e))?;
+        serde_json::from_slice(&bytes[..end]).map_err(header_error)?;
     let inline = header
         .as_object_mut()
         .and_then(|h| h.remove("payload"))
         .and_then(|p| p.as_str().map(|s| s.as_bytes().to_vec()));
-    let entry: Entry =
-        serde_json::from_value(header).map_err(|e| crate::input::describe_error(&e))?;
+    let entry: Entry = serde_json::from_value(header).map_err(header_error)?;
     let payload = match inline {
         Some(p) => p,
         None => bytes.split_off((end + 1).min(bytes.len())),

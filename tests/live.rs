@@ -8,10 +8,9 @@
 mod common;
 
 use common::server::{Proxy, Sqld};
-use common::team::Machine;
+use common::team::{Machine, followers, stop_followers, two_machines};
 use common::*;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A machine of the team with the live settings `extra` added to its `[sync]` section.
@@ -55,31 +54,6 @@ fn context(stdout: &str) -> String {
         .to_owned()
 }
 
-/// The pids of the live followers of `db` running now.
-fn followers(db: &Path) -> Vec<u32> {
-    let db = db.to_string_lossy();
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let state = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        // A zombie (`Z`) has ended; its parent, the test, has not reaped it.
-        let zombie = state.split(") ").nth(1).is_some_and(|s| s.starts_with('Z'));
-        if !zombie && args.iter().any(|a| a == "--follow") && args.iter().any(|a| *a == db) {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
 /// Waits up to `limit` for `done`; whether it came.
 fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
@@ -92,13 +66,6 @@ fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-/// Ends the followers of `m` (kill -9): none outlives its test.
-fn stop_followers(m: &Machine) {
-    for pid in followers(&m.w.db()) {
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    }
-}
-
 fn edits_from_others(m: &Machine, file: &str) -> i64 {
     m.w.count(&format!(
         "SELECT count(*) FROM edit_history WHERE origin IS NOT NULL AND rel_path = '{file}'"
@@ -107,12 +74,9 @@ fn edits_from_others(m: &Machine, file: &str) -> i64 {
 
 #[test]
 fn a_teammates_edit_is_in_my_next_prompt_with_the_now_line_and_warns_before_my_edit() {
-    if !common::server::sqld_available() {
+    let Some((_server, ana, bo, _stop)) = two_machines() else {
         return;
-    }
-    let server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "");
-    let bo = machine("bo@laptop", &server.url(), "");
+    };
     // Bo's session is active and has edited the file.
     hook(&bo, &prompt(&bo, "sb", "Tidy the checkout module"));
     hook(&bo, &edit_of(&bo, "sb", "tb1", "src/checkout/limits.py"));
@@ -170,18 +134,13 @@ fn a_teammates_edit_is_in_my_next_prompt_with_the_now_line_and_warns_before_my_e
     // Ana's own prompt says nothing of herself.
     let own = context(&hook(&ana, &prompt(&ana, "sa", "continue")));
     assert!(!own.contains("ana@desk"), "{own}");
-    stop_followers(&ana);
-    stop_followers(&bo);
 }
 
 #[test]
 fn freshness_over_20_edits_p95_under_5_s() {
-    if !common::server::sqld_available() {
+    let Some((_server, ana, bo, _stop)) = two_machines() else {
         return;
-    }
-    let server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "");
-    let bo = machine("bo@laptop", &server.url(), "");
+    };
     hook(&bo, &prompt(&bo, "sb", "Review"));
     hook(&ana, &prompt(&ana, "sa", "Write the handlers"));
     // Pauses between edits from 0 to 4 s (a fixed sequence): some find bo's follower
@@ -216,8 +175,6 @@ fn freshness_over_20_edits_p95_under_5_s() {
         bo.w.count("SELECT count(*) FROM edit_history WHERE origin IS NOT NULL"),
         20
     );
-    stop_followers(&ana);
-    stop_followers(&bo);
 }
 
 #[test]
@@ -309,12 +266,9 @@ fn local_mode_and_a_project_not_shared_start_no_follower() {
 
 #[test]
 fn a_stopped_server_leaves_hooks_fast_and_the_follower_catches_up_without_doubles() {
-    if !common::server::sqld_available() {
+    let Some((mut server, ana, bo, _stop)) = two_machines() else {
         return;
-    }
-    let mut server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "");
-    let bo = machine("bo@laptop", &server.url(), "");
+    };
     hook(&bo, &prompt(&bo, "sb", "Review"));
     hook(&ana, &prompt(&ana, "sa", "Write the handlers"));
     hook(&ana, &edit_of(&ana, "sa", "t0", "src/a0.py"));
@@ -349,8 +303,6 @@ fn a_stopped_server_leaves_hooks_fast_and_the_follower_catches_up_without_double
         6
     );
     assert_eq!(server.count("SELECT count(*) FROM edit_history"), 6);
-    stop_followers(&ana);
-    stop_followers(&bo);
 }
 
 #[test]
@@ -427,12 +379,9 @@ fn the_now_part_shows_only_this_projects_rows_and_bounds_hostile_text() {
 
 #[test]
 fn a_swarm_and_agent_memory_reach_the_teammate_live_and_show_draws_them() {
-    if !common::server::sqld_available() {
+    let Some((_server, ana, bo, _stop)) = two_machines() else {
         return;
-    }
-    let server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "");
-    let bo = machine("bo@laptop", &server.url(), "");
+    };
     hook(&bo, &prompt(&bo, "sb", "Review"));
     // Ana's session delegates to a subagent (recorded from the real client).
     let project = ana.w.project().to_string_lossy().into_owned();
@@ -486,12 +435,9 @@ fn team(m: &World, args: &[&str]) -> (String, String) {
 
 #[test]
 fn team_on_b_lists_as_machine_task_and_file_within_seconds() {
-    if !common::server::sqld_available() {
+    let Some((_server, ana, bo, _stop)) = two_machines() else {
         return;
-    }
-    let server = Sqld::start();
-    let ana = machine("ana@desk", &server.url(), "");
-    let bo = machine("bo@laptop", &server.url(), "");
+    };
     hook(&bo, &prompt(&bo, "sb", "Review"));
     // Before ana works: nobody.
     let (said, _) = team(&bo.w, &[]);
@@ -535,8 +481,6 @@ fn team_on_b_lists_as_machine_task_and_file_within_seconds() {
     std::thread::sleep(Duration::from_secs(2));
     let (said, _) = team(&bo.w, &["--since", "1s"]);
     assert!(said.starts_with("No teammate has worked in "), "{said}");
-    stop_followers(&ana);
-    stop_followers(&bo);
 }
 
 #[test]

@@ -166,6 +166,51 @@ fn every_tool_answers_over_stdio_and_bad_requests_leave_it_running() {
     assert!(c.request("tools/list", json!({}))["result"]["tools"].is_array());
 }
 
+/// get_session's errors say whose they are: an id that names no session is the caller's
+/// (invalid params, -32602); a database that fails while it reads is the server's (internal
+/// error, -32603), and the server goes on.
+#[test]
+fn get_session_tells_a_wrong_id_from_a_failing_database() {
+    let w = filled();
+    let code = |w: &World| {
+        let (mut c, _) = Client::start(w, &["--any-project"]);
+        let v = c.request(
+            "tools/call",
+            json!({"name": "get_session", "arguments": {"id": "ffffffff", "all_projects": true}}),
+        );
+        assert!(c.request("tools/list", json!({}))["result"]["tools"].is_array());
+        v
+    };
+    let wrong = code(&w);
+    assert_eq!(wrong["error"]["code"], -32602, "{wrong}");
+    // The sessions table's pages, and its index's, made unreadable: the file still opens
+    // (its schema is intact on page 1), every read of the table fails.
+    w.query("PRAGMA wal_checkpoint(TRUNCATE)");
+    let size: u64 = w.query("PRAGMA page_size")[0][0].parse().unwrap();
+    let roots = w.query(
+        "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'session_summaries' AND rootpage > 1",
+    );
+    assert!(!roots.is_empty());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(w.db())
+        .unwrap();
+    for root in roots {
+        let page: u64 = root[0].parse().unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, &[0xff; 8], (page - 1) * size).unwrap();
+    }
+    drop(file);
+    let failing = code(&w);
+    assert_eq!(failing["error"]["code"], -32603, "{failing}");
+    assert!(
+        failing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed"),
+        "{failing}"
+    );
+}
+
 #[test]
 fn read_only_leaves_out_the_writing_tools() {
     let w = filled();

@@ -109,12 +109,8 @@ async fn read(
     since: TimeDelta,
 ) -> crate::store::Result<Team> {
     let since = crate::time::Time::at(now - since);
-    let edits = store
-        .team_edits(project, since.as_str(), EDITS_READ)
-        .await?;
-    let tasks = store
-        .team_tasks(project, since.as_str(), SESSIONS_READ)
-        .await?;
+    let edits = store.team_edits(project, &since, EDITS_READ).await?;
+    let tasks = store.team_tasks(project, &since, SESSIONS_READ).await?;
     let now_since = now - TimeDelta::minutes(WINDOW_MINUTES);
     Ok(Team {
         project: project.to_owned(),

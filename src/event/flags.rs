@@ -83,7 +83,10 @@ const WORDS: &[(&str, Option<Word>)] = &[
     ("session-start", Some(Word::SessionStart)),
 ];
 
-/// The debugging commands (`cli.rs`): the only first words that are not hook calls.
+/// The debugging commands (`cli.rs`): the only first words that are not hook calls, so
+/// exactly clap's subcommands other than the hook words (`hook`, `pre-task`, `post-edit`,
+/// `session-end`, which run as hook calls), and clap's own `help` (`flowhook help sync`). A
+/// command left out would run as a silent hook call: a test holds the two lists together.
 pub const COMMANDS: &[&str] = &[
     "replay",
     "context",
@@ -359,6 +362,34 @@ mod tests {
         assert!(inv(&["--help"]).is_none() && inv(&["-V"]).is_none());
         assert!(inv(&["post-edit", "--help"]).is_none());
         assert!(inv(&["hooks", "hook", "-h"]).is_none());
+    }
+
+    /// Every first word clap takes (each subcommand's name and aliases, hidden ones and
+    /// clap's `help` included) is a hook word, which runs as a hook call, or in COMMANDS,
+    /// which reaches clap; COMMANDS names nothing else, and no claude-flow hook word.
+    #[test]
+    fn commands_are_clap_s_subcommands_other_than_the_hook_words() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        cli.build(); // adds clap's `help`
+        let words: Vec<&str> = cli
+            .get_subcommands()
+            .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+            .collect();
+        assert!(
+            words.contains(&"help") && words.contains(&"sync"),
+            "{words:?}"
+        );
+        for w in &words {
+            let hook = command_of(w) != Command::Other((*w).to_owned());
+            assert_eq!(COMMANDS.contains(w), !hook, "{w}");
+            // And routed so: a debugging command reaches clap, its flags and all.
+            assert_eq!(inv(&[w, "--db", "x.db"]).is_some(), hook, "{w}");
+        }
+        for c in COMMANDS {
+            assert!(words.contains(c), "{c} is in COMMANDS but no subcommand");
+            assert!(!is_claude_flow_word(c), "{c} is a claude-flow hook word");
+        }
     }
 
     #[test]

@@ -15,19 +15,10 @@
 
 use super::check::{Finding, Level};
 use super::file::Place;
-use super::{Changes, ShapeError, drop_emptied, handlers, hooks_of, is_flowhook, retain_handlers};
+use super::{Changes, Shape, ShapeError, drop_emptied, handlers, hooks_of, is_flowhook};
 use crate::event::Agent;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-
-/// How an agent's file lists its hooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// `hooks.<Event>: [{"matcher"?, "hooks": [handler]}]`, as Claude Code's.
-    Grouped,
-    /// `hooks.<event>: [handler]`, beside `"version": 1`.
-    Flat,
-}
 
 /// One agent's hook file and what flowhook wires in it.
 pub struct Target {
@@ -155,22 +146,15 @@ impl Target {
 
     /// flowhook's handlers in one event's list.
     fn ours_in(&self, list: &[Value]) -> usize {
-        match self.shape {
-            Shape::Flat => list.iter().filter(|h| runs_flowhook(h)).count(),
-            Shape::Grouped => list.iter().flat_map(handlers).filter(runs_flowhook).count(),
-        }
+        list.iter()
+            .flat_map(|e| self.shape.handlers(e))
+            .filter(runs_flowhook)
+            .count()
     }
 
     /// Takes flowhook's handlers out of one event's list; whether that emptied it.
     fn take_ours(&self, list: &mut Vec<Value>) -> bool {
-        match self.shape {
-            Shape::Grouped => retain_handlers(list, |h| !runs_flowhook(h)),
-            Shape::Flat => {
-                let before = list.len();
-                list.retain(|h| !runs_flowhook(h));
-                before > 0 && list.is_empty()
-            }
-        }
+        self.shape.take(list, runs_flowhook)
     }
 
     /// The file with flowhook's entries in place: an entry already exactly as wanted stays
@@ -220,31 +204,7 @@ impl Target {
 
     /// The file without flowhook's handlers; events (and `hooks`) left empty by that go.
     pub fn uninstall(&self, config: &Value) -> Result<(Value, Changes), ShapeError> {
-        let mut out = config.clone();
-        let mut changes = Changes::default();
-        if out.get("hooks").is_none() {
-            return Ok((out, changes));
-        }
-        let hooks = hooks_of(&mut out)?;
-        let mut emptied = Vec::new();
-        for (event, list) in hooks.iter_mut() {
-            let Value::Array(list) = list else { continue };
-            let ours = self.ours_in(list);
-            if ours == 0 {
-                continue;
-            }
-            changes
-                .removed
-                .extend(std::iter::repeat_n(event.clone(), ours));
-            if self.take_ours(list) {
-                emptied.push(event.clone());
-            }
-        }
-        drop_emptied(hooks, &emptied);
-        if !changes.removed.is_empty() && hooks.is_empty() {
-            out.as_object_mut().expect("checked").shift_remove("hooks");
-        }
-        Ok((out, changes))
+        super::take_out(config, self.shape, runs_flowhook)
     }
 
     /// What is missing from a file for flowhook to record this agent: the events it wires

@@ -253,7 +253,52 @@ pub fn unregister_mcp(config: &Value) -> Result<(Value, Changes), ShapeError> {
 
 /// Settings without flowhook's handlers; events (and `hooks`) left empty by that are dropped.
 pub fn uninstall(settings: &Value) -> Result<(Value, Changes), ShapeError> {
-    let mut out = settings.clone();
+    take_out(settings, Shape::Grouped, is_flowhook)
+}
+
+/// How a hook file lists an event's handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `hooks.<Event>: [{"matcher"?, "hooks": [handler]}]`: Claude Code's (Codex's, Gemini's).
+    Grouped,
+    /// `hooks.<event>: [handler]`, beside `"version": 1` (Cursor's, Copilot's).
+    #[cfg(feature = "agents")]
+    Flat,
+}
+
+impl Shape {
+    /// The handlers of one entry of an event's list.
+    fn handlers(self, entry: &Value) -> Vec<Value> {
+        match self {
+            Shape::Grouped => handlers(entry),
+            #[cfg(feature = "agents")]
+            Shape::Flat => vec![entry.clone()],
+        }
+    }
+
+    /// Takes the handlers `ours` accepts out of one event's list; whether that emptied it.
+    fn take(self, list: &mut Vec<Value>, ours: impl Fn(&Value) -> bool) -> bool {
+        match self {
+            Shape::Grouped => retain_handlers(list, |h| !ours(h)),
+            #[cfg(feature = "agents")]
+            Shape::Flat => {
+                let before = list.len();
+                list.retain(|h| !ours(h));
+                before > 0 && list.is_empty()
+            }
+        }
+    }
+}
+
+/// A hook file without the handlers `ours` accepts, each reported as removed; events (and
+/// `hooks`) left empty by that go. Uninstall, of Claude Code's settings and of the other
+/// agents' files.
+fn take_out(
+    config: &Value,
+    shape: Shape,
+    ours: impl Fn(&Value) -> bool,
+) -> Result<(Value, Changes), ShapeError> {
+    let mut out = config.clone();
     let mut changes = Changes::default();
     if out.get("hooks").is_none() {
         return Ok((out, changes));
@@ -261,13 +306,13 @@ pub fn uninstall(settings: &Value) -> Result<(Value, Changes), ShapeError> {
     let hooks = hooks_of(&mut out)?;
     let mut emptied = Vec::new();
     for (event, list) in hooks.iter_mut() {
-        let Value::Array(groups) = list else { continue };
-        for g in groups.iter() {
-            for h in handlers(g).iter().filter(|h| is_flowhook(h)) {
-                changes.removed.push(describe(event, g, h));
+        let Value::Array(list) = list else { continue };
+        for entry in list.iter() {
+            for h in shape.handlers(entry).iter().filter(|h| ours(h)) {
+                changes.removed.push(describe(event, entry, h));
             }
         }
-        if retain_handlers(groups, |h| !is_flowhook(h)) {
+        if shape.take(list, &ours) {
             emptied.push(event.clone());
         }
     }

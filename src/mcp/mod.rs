@@ -347,9 +347,13 @@ impl Server {
     ) -> Result<String, ErrorData> {
         let project = self.scope(a.project.as_deref(), a.all_projects)?;
         let store = self.store().await?;
+        // An id that names no one session is the caller's to fix; a database that fails is not.
         let t = crate::show::find(&store, &a.id, project.as_deref())
             .await
-            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+            .map_err(|e| match e {
+                crate::show::FindError::Store(e) => failed(e),
+                e => ErrorData::invalid_params(e.to_string(), None),
+            })?;
         let mut text = crate::show::render(&t, false);
         cut(&mut text, RESULT_BUDGET * 2);
         Ok(text)

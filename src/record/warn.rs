@@ -32,14 +32,12 @@ impl Recorder {
         let found = async {
             let store = self.store(&to).await?;
             let Some(edit) = store
-                .team_edit_of(&project, &file, since(WARN_MINUTES).as_str())
+                .team_edit_of(&project, &file, &since(WARN_MINUTES))
                 .await?
             else {
                 return Ok(None);
             };
-            let tasks = store
-                .team_tasks(&project, since(TASK_MINUTES).as_str(), 20)
-                .await?;
+            let tasks = store.team_tasks(&project, &since(TASK_MINUTES), 20).await?;
             let task = tasks.into_iter().find(|t| t.session_id == edit.session_id);
             Ok::<_, crate::store::StoreError>(Some(before_edit(&edit, task.as_ref(), at)))
         };

@@ -7,6 +7,7 @@
 //! of the window by as much.
 
 use super::{Result, Store};
+use crate::time::Time;
 use libsql::named_params;
 use serde::Deserialize;
 
@@ -40,7 +41,7 @@ impl Store {
     pub async fn team_edits(
         &self,
         project: &str,
-        since: &str,
+        since: &Time,
         limit: u32,
     ) -> Result<Vec<TeamEdit>> {
         self.typed(
@@ -55,7 +56,7 @@ impl Store {
     pub async fn team_tasks(
         &self,
         project: &str,
-        since: &str,
+        since: &Time,
         limit: u32,
     ) -> Result<Vec<TeamTask>> {
         // SQLite takes the bare columns from the row of max(created_at).
@@ -93,7 +94,7 @@ impl Store {
         &self,
         project: &str,
         file: &str,
-        since: &str,
+        since: &Time,
     ) -> Result<Option<TeamEdit>> {
         let mut found: Vec<TeamEdit> = self
             .typed(

@@ -3,6 +3,7 @@
 //! its own path), whose clock may be off by a fixed amount: every command then runs under
 //! libfaketime's `faketime` (Debian package faketime; `tools/install-faketime.sh`).
 
+use super::server::Sqld;
 use super::*;
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -161,4 +162,64 @@ impl Machine {
     pub fn id(&self) -> String {
         self.status()["machine"].as_str().unwrap().to_owned()
     }
+}
+
+/// The pids of the live followers of `db` running now.
+pub fn followers(db: &Path) -> Vec<u32> {
+    let db = db.to_string_lossy();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let state = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // A zombie (`Z`) has ended; its parent, the test, has not reaped it.
+        let zombie = state.split(") ").nth(1).is_some_and(|s| s.starts_with('Z'));
+        if !zombie && args.iter().any(|a| a == "--follow") && args.iter().any(|a| *a == db) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Ends the followers of `m` (kill -9).
+pub fn stop_followers(m: &Machine) {
+    drop(StopFollowers(vec![m.w.db()]));
+}
+
+/// Ends the live followers of its machines' databases when dropped (kill -9), whatever the
+/// test did: none outlives its test.
+pub struct StopFollowers(Vec<PathBuf>);
+
+impl Drop for StopFollowers {
+    fn drop(&mut self) {
+        for db in &self.0 {
+            for pid in followers(db) {
+                // SAFETY: kill has no memory preconditions; a pid gone meanwhile gets ESRCH.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// Two machines of the team on one fresh libSQL server, ana@desk and bo@laptop, each with
+/// the live follower on ([`Machine::live`], no extra settings), and what ends their
+/// followers. `None` where sqld is not installed: the test then checks nothing, as every
+/// server test does.
+pub fn two_machines() -> Option<(Sqld, Machine, Machine, StopFollowers)> {
+    if !server::sqld_available() {
+        return None;
+    }
+    let server = Sqld::start();
+    let ana = Machine::live("ana@desk", &server.url(), "");
+    let bo = Machine::live("bo@laptop", &server.url(), "");
+    let stop = StopFollowers(vec![ana.w.db(), bo.w.db()]);
+    Some((server, ana, bo, stop))
 }
