@@ -738,3 +738,34 @@ pub struct MemoryListArgs {
     #[command(flatten)]
     pub common: Common,
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every first word clap takes (each subcommand's name and aliases, hidden ones and
+    /// clap's `help` included) is either in `event::flags::COMMANDS`, and reaches clap with
+    /// its flags, or a hook word, and runs as a hook call; COMMANDS names nothing else. A
+    /// subcommand left out of COMMANDS would run as a silent hook call.
+    #[test]
+    fn commands_are_clap_s_subcommands_other_than_the_hook_words() {
+        use crate::event::flags::{COMMANDS, Invocation};
+        use clap::CommandFactory;
+        let mut cli = super::Cli::command();
+        cli.build(); // adds clap's `help`
+        let words: Vec<&str> = cli
+            .get_subcommands()
+            .flat_map(|s| std::iter::once(s.get_name()).chain(s.get_all_aliases()))
+            .collect();
+        assert!(
+            words.contains(&"help") && words.contains(&"sync"),
+            "{words:?}"
+        );
+        for w in &words {
+            let args: Vec<String> = [w, "--db", "x.db"].map(|a| a.to_string()).to_vec();
+            let hook = Invocation::from_args(&args).is_some();
+            assert_eq!(COMMANDS.contains(w), !hook, "{w}");
+        }
+        for c in COMMANDS {
+            assert!(words.contains(c), "{c} is in COMMANDS but no subcommand");
+        }
+    }
+}

@@ -23,11 +23,19 @@ pub fn one_line(s: &str, max: usize) -> String {
     format!("{head}{}", if cut { "…" } else { "" })
 }
 
-/// `s` kept on its line: each line break, other control character and line or paragraph
-/// separator becomes a space. A line of context is built from stored text (a teammate's file
-/// name, a pulled row): none of it may start a line of its own there.
+/// `s` kept on its line: each character that a reader takes for a line break (those of
+/// `str::lines`, `\r`, vertical tab, form feed, the information separators, NEL, the line and
+/// paragraph separators) becomes a space. A line of context is built from stored text (a
+/// teammate's file name, a pulled row): none of it may start a line of its own there. Other
+/// control characters stay, for a terminal to show as escapes (`Shown`).
 pub fn flat(s: &str) -> std::borrow::Cow<'_, str> {
-    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    let breaks = |c: char| {
+        matches!(
+            c,
+            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}'
+                ..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    };
     match s.contains(breaks) {
         true => s.replace(breaks, " ").into(),
         false => s.into(),
