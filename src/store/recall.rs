@@ -65,22 +65,16 @@ const RANK_BUDGET: i64 = 600;
 /// One statement counting, for each word and each index, the rows holding it (up to
 /// `COMMON`: an index walk of at most that many entries), and how many rows each index holds
 /// (its largest rowid: near enough, and read off the index). Rows: [`WordCount`], word 0
-/// for the size; word `w` is the parameter `:w{w}`.
-fn word_counts_sql(words: usize) -> String {
-    let mut parts = vec![
-        "SELECT 0 AS idx, 0 AS word, coalesce(max(rowid), 0) AS n FROM task_log".to_owned(),
-        "SELECT 1, 0, coalesce(max(rowid), 0) FROM edit_history".to_owned(),
-    ];
-    for (index, table) in [(0, "task_fts"), (1, "edit_fts")] {
-        for w in 1..=words {
-            parts.push(format!(
-                "SELECT {index}, {w}, count(*) FROM (SELECT rowid FROM {table}
-                 WHERE {table} MATCH :w{w} LIMIT {COMMON})"
-            ));
-        }
-    }
-    parts.join(" UNION ALL ")
-}
+/// for the size; word `w` is the `w`th of `:words`, a JSON array of FTS5 expressions. One
+/// correlated subquery per index, whatever the number of words: a subquery per word and
+/// index cost more to prepare than to run.
+const WORD_COUNTS: &str = "WITH words(word, w) AS (SELECT key + 1, value FROM json_each(:words))
+     SELECT 0 AS idx, 0 AS word, coalesce(max(rowid), 0) AS n FROM task_log
+     UNION ALL SELECT 1, 0, coalesce(max(rowid), 0) FROM edit_history
+     UNION ALL SELECT 0, word, (SELECT count(*) FROM (SELECT rowid FROM task_fts
+         WHERE task_fts MATCH w LIMIT :common)) FROM words
+     UNION ALL SELECT 1, word, (SELECT count(*) FROM (SELECT rowid FROM edit_fts
+         WHERE edit_fts MATCH w LIMIT :common)) FROM words";
 
 #[derive(Deserialize)]
 struct WordCount {
@@ -338,13 +332,13 @@ impl Store {
         &self,
         terms: &'q [String],
     ) -> Result<([Vec<(i64, &'q str)>; 2], [i64; 2])> {
-        let values: Values = (1..)
-            .zip(terms)
-            .map(|(w, t)| named(format!(":w{w}"), any_of(&[t])))
-            .collect();
+        let words: Vec<String> = terms.iter().map(|t| any_of(&[t])).collect();
+        let words = serde_json::to_string(&words).expect("strings");
         let mut counts: [Vec<(i64, &str)>; 2] = [Vec::new(), Vec::new()];
         let mut sizes = [0i64; 2];
-        let rows: Vec<WordCount> = self.typed(&word_counts_sql(terms.len()), values).await?;
+        let rows: Vec<WordCount> = self
+            .typed(WORD_COUNTS, named_params! {":words": words, ":common": COMMON})
+            .await?;
         for WordCount {
             idx: index,
             word,
@@ -522,7 +516,7 @@ mod tests {
                 MATCHING_TASKS.to_owned(),
                 MATCHING_EDITS.to_owned(),
                 GIVEN.to_owned(),
-                word_counts_sql(2),
+                WORD_COUNTS.to_owned(),
                 named_files_sql(2),
                 item_tasks_sql(2),
                 item_files_sql(2),
