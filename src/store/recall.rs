@@ -337,7 +337,10 @@ impl Store {
         let mut counts: [Vec<(i64, &str)>; 2] = [Vec::new(), Vec::new()];
         let mut sizes = [0i64; 2];
         let rows: Vec<WordCount> = self
-            .typed(WORD_COUNTS, named_params! {":words": words, ":common": COMMON})
+            .typed(
+                WORD_COUNTS,
+                named_params! {":words": words, ":common": COMMON},
+            )
             .await?;
         for WordCount {
             idx: index,
