@@ -232,7 +232,8 @@ fn one_follower_at_a_time_replaced_after_kill_9_gone_when_idle_or_when_its_db_is
     assert!(wait_for(Duration::from_secs(5), || followers(&db).len() == 1));
     std::fs::remove_file(&db).unwrap();
     let gone = Instant::now();
-    assert!(wait_for(Duration::from_secs(3), || followers(&db).is_empty()));
+    // At its next tick, or when the request in flight ends (slow on a loaded machine).
+    assert!(wait_for(Duration::from_secs(6), || followers(&db).is_empty()));
     eprintln!(
         "follower ended {:?} after its database was deleted",
         gone.elapsed()
