@@ -257,8 +257,8 @@ async fn best_items(
     with_agents(store, collapse(items)).await
 }
 
-/// The "now" lines (now.rs) for `session` of `project`: nothing to read further when
-/// no other machine wrote a row of it lately, which is always so in local mode.
+/// The "now" lines (now.rs) for `session` of `project`: nothing to read when no pull ever
+/// stored a row here (local mode), nor further when no other machine wrote a row of it lately.
 async fn team_now(
     store: &Store,
     query: &Query,
@@ -267,6 +267,9 @@ async fn team_now(
     now: DateTime<Utc>,
 ) -> crate::store::Result<Vec<String>> {
     use crate::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
+    if !store.pulled_any().await? {
+        return Ok(Vec::new());
+    }
     let since = |minutes| crate::time::Time::at(now - chrono::TimeDelta::minutes(minutes));
     let edits = store
         .team_edits(project, &since(WINDOW_MINUTES), 200)

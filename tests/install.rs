@@ -1246,6 +1246,10 @@ fn each_agents_file_is_wired_once_kept_otherwise_and_given_back_byte_for_byte() 
 
         let said = ok(&flowhook(&w, &["install", "--agent", agent]));
         assert!(said.contains("wired"), "{agent}: {said}");
+        // What the agent asks before it runs the hook, said where it asks anything.
+        let trust = said.lines().find(|l| l.contains("trust"));
+        assert_eq!(trust.is_some(), agent != "cursor", "{agent}: {said}");
+        assert!(trust.is_none_or(|l| !l.contains("  ")), "{agent}: {said}");
         let on = std::fs::read_to_string(&file).unwrap();
         let after: Value = serde_json::from_str(&on).unwrap();
         let before: Value = serde_json::from_str(text).unwrap();

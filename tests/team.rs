@@ -391,12 +391,14 @@ fn stored_at_once(w: &World, line: &[u8]) {
 fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everything() {
     let hole = BlackHole::new();
     let ana = clone_of_shop("ana@laptop", &hole.url());
-    // Syncs start on their own after SessionEnd and at every call, and give up after 2 s.
+    // Syncs start on their own after SessionEnd and at every call, and give up after 2 s (the
+    // live follower, which would hold the sync's lock while it waits on the black hole, is
+    // tests/live.rs's).
     std::fs::write(
         ana.home().join(".config/flowhook/hooks.toml"),
         format!(
             "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = true\n\
-             interval_minutes = 1\ntimeout_secs = 2\nlabel = \"ana@laptop\"\n\
+             interval_minutes = 1\ntimeout_secs = 2\nlive = false\nlabel = \"ana@laptop\"\n\
              share = [\"github.com/acme/*\"]\n",
             hole.url()
         ),
@@ -432,7 +434,7 @@ fn a_server_that_never_answers_never_slows_a_hook_and_the_next_sync_sends_everyt
         ana.home().join(".config/flowhook/hooks.toml"),
         format!(
             "[database]\nmode = \"sync\"\nurl = \"{}\"\n[sync]\nafter_session_end = false\n\
-             interval_minutes = 0\nshare = [\"github.com/acme/*\"]\n",
+             interval_minutes = 0\nlive = false\nshare = [\"github.com/acme/*\"]\n",
             server.url()
         ),
     )

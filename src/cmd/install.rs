@@ -116,12 +116,31 @@ fn agent_file(
         t.events.len(),
         bin.display()
     );
-    if agent == crate::event::Agent::Codex && outcome != Outcome::Unchanged {
-        say!(
-            "Codex runs a new or changed hook only once you trust it: review it with /hooks              in Codex (a project's .codex/ is read only once the project is trusted)."
-        );
+    if let Some(note) = trust_note(agent).filter(|_| outcome != Outcome::Unchanged) {
+        say!("{note}");
     }
     Ok(())
+}
+
+/// What the agent asks of the user before it runs a hook it was given, if anything.
+#[cfg(feature = "agents")]
+fn trust_note(agent: crate::event::Agent) -> Option<&'static str> {
+    use crate::event::Agent;
+    match agent {
+        Agent::Codex => Some(
+            "Codex runs a new or changed hook only once you trust it: review it with /hooks in \
+             Codex (a project's .codex/ is read only once the project is trusted).",
+        ),
+        Agent::Gemini => Some(
+            "Gemini CLI runs a project's hooks only in a folder you trust, and warns before it \
+             runs new ones (headless: GEMINI_CLI_TRUST_WORKSPACE=true).",
+        ),
+        Agent::Copilot => Some(
+            "Copilot CLI reads a repository's .github/hooks/ only in a folder you trust \
+             (headless: --trust-folder).",
+        ),
+        Agent::ClaudeCode | Agent::Cursor => None,
+    }
 }
 
 /// What `change` did to a file.
