@@ -81,6 +81,17 @@ fn tmp_files(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Whether this test runs as root, as `for_what` needs; if not, it says the test is skipped
+/// (CI runs as root).
+fn as_root(for_what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped: {for_what} needs root (CI runs as root)");
+    }
+    root
+}
+
 #[test]
 fn every_claude_flow_word_is_a_hook_call_that_exits_zero() {
     let w = World::new();
@@ -419,9 +430,7 @@ fn a_lock_held_past_the_busy_timeout_loses_nothing_and_leaves_no_half_files() {
 
 #[test]
 fn a_full_disk_keeps_a_record_of_what_it_could_not_keep() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: mounting a 2 MB filesystem needs root (CI runs as root)");
+    if !as_root("mounting a 2 MB filesystem") {
         return;
     }
     let w = World::new();
@@ -527,9 +536,7 @@ fn planted_entry(w: &World, dir: &Path) -> PathBuf {
 
 #[test]
 fn another_users_spool_is_never_read() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: making a directory of another user needs root (CI runs as root)");
+    if !as_root("making a directory of another user") {
         return;
     }
     let w = World::new();
@@ -571,9 +578,7 @@ fn another_users_spool_is_never_read() {
 /// error's type, the message kept word for word.
 #[test]
 fn another_users_entry_in_my_spool_is_ignored_and_a_broken_one_unreadable() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: making a file of another user needs root (CI runs as root)");
+    if !as_root("making a file of another user") {
         return;
     }
     let w = World::new();
@@ -849,9 +854,7 @@ fn a_panic_keeps_the_event_and_the_next_call_stores_it() {
 /// so one's memory is never shown in the other.
 #[test]
 fn another_users_markers_do_not_join_projects() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: making a directory of another user needs root (CI runs as root)");
+    if !as_root("making a directory of another user") {
         return;
     }
     let w = World::new();
