@@ -557,20 +557,27 @@ fn another_users_spool_is_never_read() {
             "the second line of notes.md",
         ),
     );
-    assert_hook_contract(&out, "prompt");
+    let ignored = planted_entry_ignored(&w, &out);
+    assert!(
+        ignored["problem"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to user 65534")
+    );
+}
+
+/// After a hook call (`out`) that met the entry `planted_entry` made: nothing of it stored or
+/// injected, and it is the one spool entry listed as ignored, returned.
+fn planted_entry_ignored(w: &World, out: &std::process::Output) -> serde_json::Value {
+    assert_hook_contract(out, "prompt");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("IGNORE"));
     assert_eq!(
         w.count("SELECT count(*) FROM task_log WHERE session_id = 'evil'"),
         0
     );
-    let ignored = spool_of(&w, "ignored");
+    let ignored = spool_of(w, "ignored");
     assert_eq!(ignored.len(), 1, "{:?}", w.spool());
-    assert!(
-        ignored[0]["problem"]
-            .as_str()
-            .unwrap()
-            .contains("belongs to user 65534")
-    );
+    ignored[0].clone()
 }
 
 /// In this user's own spool, an entry another user put there is ignored (never read, listed
@@ -592,16 +599,9 @@ fn another_users_entry_in_my_spool_is_ignored_and_a_broken_one_unreadable() {
     );
     std::fs::write(spool.join(broken), "{\"db\": \n").unwrap();
     let out = w.hook(&[], &prompt_in("me", Path::new("/home/dev/proj"), "go on"));
-    assert_hook_contract(&out, "prompt");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("IGNORE"));
+    let ignored = planted_entry_ignored(&w, &out);
     assert_eq!(
-        w.count("SELECT count(*) FROM task_log WHERE session_id = 'evil'"),
-        0
-    );
-    let ignored = spool_of(&w, "ignored");
-    assert_eq!(ignored.len(), 1, "{:?}", w.spool());
-    assert_eq!(
-        ignored[0]["problem"],
+        ignored["problem"],
         format!(
             "{} belongs to user 65534; flowhook does not write there",
             theirs.display()
