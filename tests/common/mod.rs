@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod clients;
 pub mod mcp;
+pub mod recall;
 pub mod server;
 pub mod team;
 
