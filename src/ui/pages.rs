@@ -270,7 +270,7 @@ async fn explain(app: &App, q: ExplainQuery) -> Loaded<Explain> {
         own_session: false,
     };
     let now = chrono::Utc::now();
-    let recalled = crate::gather::gather(&app.store, &prompt, scope, app.budget, now).await?;
+    let recalled = crate::gather::gather(&app.store, &prompt, scope, app.budget(), now).await?;
     Ok(Explain {
         explained: recalled.explained(&prompt, now),
         session_id: q.id,
@@ -410,9 +410,14 @@ async fn forget(
 ) -> Loaded<Redirect> {
     may_edit(&app, &form)?;
     let k = &form.what;
-    app.store
+    if app
+        .store
         .forget(&k.project, &k.namespace, &k.key, Some(&k.agent_id))
-        .await?;
+        .await?
+        > 0
+    {
+        app.setup.wrote();
+    }
     Ok(Redirect::to(&view::link(
         "/memory",
         &[("project", &k.project)],
