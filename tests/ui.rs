@@ -556,9 +556,12 @@ fn a_long_sessions_timeline_is_paged_200_events_a_page_with_every_event_once() {
         "{last}"
     );
     assert!(ui.api(&format!("/explain?id={sid}&n=1"))["prompt"] == "now the tests");
-    // Past the last page: nothing to show.
-    assert_eq!(ui.get(&at(Some(3))).status, 404);
-    assert_eq!(ui.get(&format!("/api{}", at(Some(3)))).status, 404);
+    // Past the last page, however far: nothing to show; not a page number: refused.
+    for page in [3, usize::MAX] {
+        assert_eq!(ui.get(&at(Some(page))).status, 404);
+        assert_eq!(ui.get(&format!("/api{}", at(Some(page)))).status, 404);
+    }
+    assert_eq!(ui.get(&format!("/session?id={sid}&page=-1")).status, 400);
 }
 
 /// What an attacker would like a viewer to run or show: markup, scripts, a link, terminal

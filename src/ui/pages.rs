@@ -247,7 +247,7 @@ async fn session(app: &App, q: SessionQuery) -> Loaded<Session> {
     if q.page >= pages {
         return Err(UiError::NotFound(format!(
             "no page {} of session {}: it has {pages}",
-            q.page + 1,
+            q.page.saturating_add(1),
             q.id
         )));
     }
