@@ -189,8 +189,14 @@ With [sync] encrypt = true, rows are sealed with the team key (XChaCha20-Poly130
 leave: the server keeps ids, order, times, the machine and a keyed hash of the project, and \
 cannot read the rest. `flowhook sync --init-key` makes a key; every teammate needs the same one \
 (FLOWHOOK_TEAM_KEY, or sync.key_file readable by its owner alone). A wrong or missing key is \
-an error: nothing is sent, nothing stored. One sync per database runs at a time (a second one exits at once); a \
-sync stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
+an error: nothing is sent, nothing stored. One sync per database runs at a time: a second one \
+(yours, a hook's background sync, the live follower's) does nothing and exits at once. A sync \
+stopped at any moment loses and repeats nothing, and the next one goes on.\n\n\
+Exit status: 0 when the sync ran, or found nothing of this database shared; 75 (EX_TEMPFAIL: \
+try again later) when another sync of the same database was running and this one did nothing; \
+2 on an error (said on stderr). With --json, a sync that ran or did nothing prints one JSON \
+object: \"status\" is \"synced\", \"not_shared\" or \"busy\", and \"why\" says why \
+nothing was synced.\n\n\
 The token comes from FLOWHOOK_AUTH_TOKEN (or the variable database.token_env names), then \
 TURSO_AUTH_TOKEN, then database.token_file; it is never printed or logged.\n\n\
 Examples:\n  flowhook sync --enable\n  flowhook sync\n  flowhook sync --status\n  \

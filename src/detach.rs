@@ -22,7 +22,13 @@ pub fn spawn(args: &[&str], dir: Option<&std::path::Path>, limit: Duration) -> s
     if let Some(dir) = dir.filter(|d| d.is_dir()) {
         cmd.current_dir(dir);
     }
-    start(cmd, limit).map(drop)
+    let mut child = start(cmd, limit)?;
+    // A long-lived caller (the MCP server, the viewer) would keep each child that ended as a
+    // zombie until it exits itself: a thread waits for it. (A hook call exits first.)
+    let _ = std::thread::Builder::new()
+        .name("detached".into())
+        .spawn(move || child.wait());
+    Ok(())
 }
 
 /// Starts `cmd` in a session of its own, ended by SIGALRM after `limit` (whole seconds, at

@@ -179,7 +179,11 @@ fn command(command: cli::Command) -> ExitCode {
         cli::Command::Trust(a) => cmd::trust::run(a),
         cli::Command::Rebuild(a) => cmd::rebuild::run(a),
         #[cfg(feature = "team")]
-        cli::Command::Sync(a) => cmd::sync::run(a),
+        cli::Command::Sync(a) => match cmd::sync::run(a) {
+            // Done, or another sync was running: the command's own exit status.
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         #[cfg(not(feature = "team"))]
         cli::Command::Sync(_) => Err(cmd::without("team memory", "team")),
         #[cfg(feature = "team")]

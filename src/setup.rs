@@ -99,6 +99,14 @@ impl Setup {
         &self.resolved.project.id
     }
 
+    /// After this command wrote what a sync carries (agent memory set or forgotten, outside a
+    /// hook call): in sync mode, what a hook call does after its write, the live follower
+    /// nudged (started when none runs) and a background sync started when one is due. Only
+    /// spawns: never waits on the network.
+    pub fn wrote(&self) {
+        crate::sync::spawn_if_due(&self.resolved, false);
+    }
+
     /// Opens the database; a missing one is an error, not a new empty file.
     pub async fn open_existing(&self) -> Result<Store, SetupError> {
         if !self.db().exists() && self.resolved.db_refused.is_none() {

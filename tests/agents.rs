@@ -155,6 +155,63 @@ fn a_session_ends_as_each_agent_can_end_it() {
     );
 }
 
+/// The Copilot hook each payload of copilot-1.0.102.jsonl came from, in order: the recorder
+/// (tools/record/record_agent.py) wired every event and logged the payloads, which carry no
+/// event name. The turn ends with `agentStop` (`stopReason`), the session with `sessionEnd`.
+const COPILOT_EVENTS: [&str; 9] = [
+    "sessionStart",
+    "userPromptSubmitted",
+    "preToolUse",
+    "postToolUse",
+    "preToolUse",
+    "postToolUse",
+    "preToolUse",
+    "agentStop",
+    "sessionEnd",
+];
+
+#[test]
+fn a_copilot_turn_ends_as_install_wires_it_and_its_summary_is_recomputed() {
+    let w = World::new();
+    let project = w.project().to_string_lossy().into_owned();
+    succeeded(&mut w.cmd(&["install", "--agent", "copilot", "--project", &project]));
+    let file = w.project().join(".github/hooks/flowhook.json");
+    let wired: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    // What Copilot runs for `event`, if anything: the `bash` line, through a shell.
+    let run = |event: &str, payload: &str| -> Option<String> {
+        let line = wired["hooks"].get(event)?[0]["bash"].as_str()?;
+        let hook = w.cmd(&[]);
+        let mut sh = std::process::Command::new("sh");
+        sh.arg("-c").arg(line).env_clear();
+        for (k, v) in hook.get_envs() {
+            sh.env(k, v.unwrap());
+        }
+        sh.current_dir(hook.get_current_dir().unwrap());
+        let out = run_with_stdin(sh, payload.as_bytes());
+        assert_hook_contract(&out, payload);
+        Some(String::from_utf8(out.stdout).unwrap())
+    };
+    let payloads = lines("copilot-1.0.102.jsonl", &w.project());
+    assert_eq!(payloads.len(), COPILOT_EVENTS.len());
+    let (turn, end) = payloads.split_at(8);
+    for (event, payload) in COPILOT_EVENTS.iter().zip(turn) {
+        let answer = run(event, payload);
+        if *event == "agentStop" {
+            assert!(payload.contains("\"stopReason\""), "{payload}");
+            // Copilot reads `decision: block` there to keep the agent going: nothing is said.
+            assert_eq!(answer.as_deref(), Some(""), "agentStop is not wired");
+        }
+    }
+    // The turn ended: the session's summary is recomputed from its rows, as at Claude
+    // Code's Stop, though the session goes on.
+    let summary = "SELECT last_event, end_reason IS NULL, prompts, edits, lines_added,
+             summary IS NOT NULL, summarised_rows, ended_at IS NOT NULL
+         FROM session_summaries";
+    assert_eq!(w.query(summary), rows![["Stop", 1, 1, 2, 4, 1, 3, 1]]);
+    assert_eq!(run("sessionEnd", &end[0]).as_deref(), Some(""));
+    assert_eq!(w.query(summary), rows![["SessionEnd", 0, 1, 2, 4, 1, 3, 1]]);
+}
+
 /// A prompt of `agent` in its own words, in the world's project.
 fn prompt_of(agent: &str, w: &World, session: &str, text: &str) -> Value {
     let dir = w.project().to_string_lossy().into_owned();

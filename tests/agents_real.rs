@@ -221,7 +221,7 @@ fn copilot_real_client_end_to_end() {
     let project = w.project().to_string_lossy().into_owned();
     let out = succeeded(&mut w.cmd(&["install", "--agent", "copilot", "--project", &project]));
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(report.contains("copilot: 4 events"), "{report}");
+    assert!(report.contains("copilot: 5 events"), "{report}");
 
     let prompt = "login.rs lets expired tokens in";
     let file = login.to_string_lossy();

@@ -396,7 +396,6 @@ fn a_swarm_and_agent_memory_reach_the_teammate_live_and_show_draws_them() {
         hook(&ana, line.replace("/home/dev/proj", &project).as_bytes());
     }
     succeeded(&mut ana.cmd(&["memory", "set", "deploy", "make release"]));
-    // The value is pushed with the next hook call's nudge.
     hook(&ana, &prompt(&ana, "sa2", "Ship it"));
     let swarm = ana.w.count("SELECT count(*) FROM swarm_coordination");
     assert!(swarm > 0);
@@ -423,6 +422,82 @@ fn a_swarm_and_agent_memory_reach_the_teammate_live_and_show_draws_them() {
     };
     assert!(agents(&here) > 0, "{here}");
     assert_eq!(agents(&there), agents(&here), "ana:\n{here}\nbo:\n{there}");
+}
+
+/// The children of process `pid` that ended and were never waited for (zombies).
+fn zombies_of(pid: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid ...`: the comm may hold spaces, never ") ".
+            let rest: Vec<&str> = stat
+                .rsplit_once(") ")
+                .map(|(_, r)| r.split(' ').collect())
+                .unwrap_or_default();
+            rest.first() == Some(&"Z") && rest.get(1) == Some(&&*pid.to_string())
+        })
+        .count()
+}
+
+#[test]
+fn agent_memory_written_outside_a_hook_call_reaches_the_teammate_live() {
+    let Some((_server, ana, bo, _stop)) = two_machines() else {
+        return;
+    };
+    // Bo's session is active; Ana's machine never runs a hook call.
+    hook(&bo, &prompt(&bo, "sb", "Review"));
+    let reaches_bo = |key: &str, value: Option<&str>| {
+        wait_for(Duration::from_secs(10), || {
+            bo.value(key).as_deref() == value
+        })
+    };
+    // The command line: its write starts Ana's follower, which pushes it at once...
+    let started = Instant::now();
+    ana.memory(&["set", "deploy", "run make release"]);
+    assert_eq!(
+        followers(&ana.w.db()).len(),
+        1,
+        "memory set started no follower"
+    );
+    assert!(
+        reaches_bo("deploy", Some("run make release")),
+        "memory set never reached bo"
+    );
+    // ...and the next one, while it runs, is pushed by it.
+    ana.memory(&["delete", "deploy"]);
+    assert!(reaches_bo("deploy", None), "memory delete never reached bo");
+    assert_eq!(followers(&ana.w.db()).len(), 1);
+
+    // An agent's MCP server, once the follower is gone (a follower is started at most every
+    // 5 s): the same.
+    stop_followers(&ana);
+    std::thread::sleep(Duration::from_millis(5500).saturating_sub(started.elapsed()));
+    let (mut mcp, _) = common::mcp::Client::start(&ana.w, &[]);
+    mcp.call(
+        "remember",
+        json!({"key": "rotation", "value": "on Mondays"}),
+    )
+    .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(2), || followers(&ana.w.db()).len() == 1),
+        "remember started no follower"
+    );
+    assert!(
+        reaches_bo("rotation", Some("on Mondays")),
+        "remember never reached bo"
+    );
+    mcp.call("forget", json!({"key": "rotation"})).unwrap();
+    assert!(reaches_bo("rotation", None), "forget never reached bo");
+    // The follower the server started ends: the server, which lives on, does not keep it
+    // as a zombie.
+    stop_followers(&ana);
+    assert!(wait_for(Duration::from_secs(5), || followers(&ana.w.db()).is_empty()));
+    assert!(
+        wait_for(Duration::from_secs(2), || zombies_of(mcp.pid()) == 0),
+        "the MCP server keeps its ended follower as a zombie"
+    );
 }
 
 /// `flowhook team` on `m` with `args`, which must succeed: stdout and stderr.

@@ -290,19 +290,25 @@ fn syncs_at_once_send_each_row_once() {
         .drain(..)
         .map(|c| c.wait_with_output().unwrap())
         .collect();
+    // The one that found the other running says so and exits 75; the others synced.
+    let busy: Vec<&Output> = outs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("another sync"))
+        .collect();
+    assert_eq!(
+        busy.len(),
+        1,
+        "one of Ana's two syncs found the other running"
+    );
     for o in &outs {
+        let expected = if std::ptr::eq(o, busy[0]) { 75 } else { 0 };
         assert_eq!(
             o.status.code(),
-            Some(0),
+            Some(expected),
             "{}",
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let quiet = outs
-        .iter()
-        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("another sync"))
-        .count();
-    assert_eq!(quiet, 1, "one of Ana's two syncs found the other running");
     proxy.delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
     synced(&ana);
     synced(&bo);
@@ -313,6 +319,81 @@ fn syncs_at_once_send_each_row_once() {
     );
     assert_eq!(ana.count("SELECT count(*) FROM edit_history"), 60);
     assert_eq!(bo.count("SELECT count(*) FROM edit_history"), 60);
+}
+
+/// Holds the sync lock of `w`'s database as a running sync does (an exclusive flock on
+/// `<state>/sync/<key>.lock`, `paths::sync_lock`) until dropped.
+fn hold_sync_lock(w: &World) -> std::fs::File {
+    let dir = w.state().join("sync");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join(format!("{}.lock", spool_key(&w.db()))))
+        .unwrap();
+    lock.try_lock().expect("no sync runs yet");
+    lock
+}
+
+#[test]
+fn a_sync_that_finds_another_running_says_so_in_one_json_object_and_exits_75() {
+    let server = Sqld::start();
+    let ana = clone_of_shop("ana@laptop", &server.url());
+    record(&ana, &edits(&ana, ANA, 3));
+    let lock = hold_sync_lock(&ana);
+
+    let out = sync(&ana, &["--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches('\n').count(), 1, "one line: {text:?}");
+    let busy: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(busy["status"], "busy", "{busy}");
+    let why = busy["why"].as_str().unwrap();
+    assert!(
+        why.contains("another sync") && why.contains(&*ana.db().to_string_lossy()),
+        "{why}"
+    );
+    assert_eq!(busy["server"], server.url(), "{busy}");
+    assert_eq!(total(&busy, "pushed") + total(&busy, "pulled"), 0);
+    // Nothing was done: the server has no table yet, the rows wait.
+    assert_eq!(status(&ana)["pending"]["edit_history"], 3);
+    // Without --json: nothing on stdout, the line on stderr, the same status.
+    let out = sync(&ana, &[]);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "flowhook: another sync of {} is running: nothing done\n",
+            ana.db().display()
+        )
+    );
+    // A hook's background sync: the running one is the sync that was due.
+    let out = sync(&ana, &["--auto"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+
+    // The other sync ends: this one runs, its report has the same keys but `why`.
+    drop(lock);
+    let report = synced(&ana);
+    assert_eq!(report["status"], "synced", "{report}");
+    assert_eq!(report["pushed"]["edit_history"], 3, "{report}");
+    let keys = |v: &Value| -> std::collections::BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    let mut expected = keys(&report);
+    expected.insert("why".to_owned());
+    assert_eq!(keys(&busy), expected);
 }
 
 #[test]

@@ -487,6 +487,83 @@ fn the_json_pages_say_what_the_hook_stored() {
     assert_eq!(ui.get("/api/session?id=nope").status, 404);
 }
 
+#[test]
+fn a_long_sessions_timeline_is_paged_200_events_a_page_with_every_event_once() {
+    let w = World::new();
+    let (sid, dir) = ("long-1", w.project());
+    // A prompt, 449 edits (each with its diff), a second prompt: 451 events.
+    let mut lines = vec![prompt_in(sid, &dir, "rename every module")];
+    for i in 0..449 {
+        let mut e = edit_template();
+        e["session_id"] = sid.into();
+        e["cwd"] = json!(dir);
+        e["tool_use_id"] = format!("t{i}").into();
+        e["tool_input"]["file_path"] = json!(dir.join(format!("src/m{i}.rs")));
+        lines.push(serde_json::to_vec(&e).unwrap());
+    }
+    lines.push(prompt_in(sid, &dir, "now the tests"));
+    let file = w.path().join("long.jsonl");
+    std::fs::write(&file, lines.join(&b'\n')).unwrap();
+    replay(&w, &file);
+    assert_eq!(
+        w.count("SELECT count(*) FROM edit_history WHERE diff IS NOT NULL"),
+        449
+    );
+    let ui = start(&w, &[]);
+
+    let at = |page: Option<usize>| match page {
+        None => format!("/session?id={sid}"),
+        Some(p) => format!("/session?id={sid}&page={p}"),
+    };
+    let link = |page: usize| format!("href=\"/session?id={sid}&amp;page={page}\"");
+    let mut drawn = Vec::new();
+    for (page, entries, edits, first_diff) in
+        [(0, 200, 199, 0), (1, 200, 200, 199), (2, 51, 50, 399)]
+    {
+        let s = ui.api(&at(Some(page)));
+        assert_eq!(
+            (s["page"].as_u64(), s["pages"].as_u64()),
+            (Some(page as u64), Some(3))
+        );
+        let tree = s["tree"].as_array().unwrap();
+        assert_eq!(tree.len(), entries, "page {page}");
+        drawn.extend(tree.iter().map(|t| t[0].as_u64().unwrap()));
+        assert_eq!(s["first_diff"], first_diff, "page {page}");
+        // Each edit of the page has its diff, drawn.
+        let html = ui.get(&at(Some(page))).body;
+        assert_eq!(
+            html.matches("<li class=\"ev ").count(),
+            entries,
+            "page {page}"
+        );
+        assert_eq!(html.matches("<details>").count(), edits, "page {page}");
+        assert_eq!(html.contains("rel=\"prev\""), page > 0, "page {page}");
+        assert_eq!(html.contains("rel=\"next\""), page < 2, "page {page}");
+        if page > 0 {
+            assert!(html.contains(&link(page - 1)), "page {page}");
+        }
+        if page < 2 {
+            assert!(html.contains(&link(page + 1)), "page {page}");
+        }
+    }
+    // Every event once, in order, across the pages; the first is the page without `page`.
+    assert_eq!(drawn, (0..451).collect::<Vec<u64>>());
+    assert_eq!(ui.get(&at(None)).body, ui.get(&at(Some(0))).body);
+    // The last page's prompt is the session's second: its "why" page is that prompt's.
+    let last = ui.get(&at(Some(2))).body;
+    assert!(
+        last.contains(&format!("href=\"/explain?id={sid}&amp;n=1\"")),
+        "{last}"
+    );
+    assert!(ui.api(&format!("/explain?id={sid}&n=1"))["prompt"] == "now the tests");
+    // Past the last page, however far: nothing to show; not a page number: refused.
+    for page in [3, usize::MAX] {
+        assert_eq!(ui.get(&at(Some(page))).status, 404);
+        assert_eq!(ui.get(&format!("/api{}", at(Some(page)))).status, 404);
+    }
+    assert_eq!(ui.get(&format!("/session?id={sid}&page=-1")).status, 400);
+}
+
 /// What an attacker would like a viewer to run or show: markup, scripts, a link, terminal
 /// escapes, a bidi override, and a prompt of 5 MB.
 const HOSTILE: &str = "<script>document.body.dataset.pwned='yes'</script>\

@@ -36,6 +36,7 @@ pub fn run(command: MemoryCommand) -> super::Result {
                     .await
                     .map_err(|e| e.to_string())
             })?;
+            setup.wrote();
             if a.json {
                 println!(
                     "{}",
@@ -109,6 +110,9 @@ pub fn run(command: MemoryCommand) -> super::Result {
                     .await
                     .map_err(|e| e.to_string())
             })?;
+            if n > 0 {
+                setup.wrote();
+            }
             if a.json {
                 println!("{}", serde_json::json!({"deleted": n}));
             } else {

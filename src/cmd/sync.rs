@@ -2,11 +2,19 @@
 
 use super::{Setup, say, say_part, tell};
 use crate::cli::SyncArgs;
+use crate::sync::Ran;
+use std::process::ExitCode;
 
-pub fn run(args: SyncArgs) -> super::Result {
+/// The exit status of a sync that did nothing because another sync of the same database was
+/// running: EX_TEMPFAIL of sysexits.h, "try again later" (documented in `sync --help`).
+pub const BUSY: u8 = 75;
+
+/// The command; its exit status when it did what it was asked, or found another sync
+/// running ([`BUSY`]).
+pub fn run(args: SyncArgs) -> Result<ExitCode, String> {
     let setup = Setup::resolve(&args.common)?;
     if args.enable || args.disable {
-        return choose(&setup, args.enable, args.json);
+        return choose(&setup, args.enable, args.json).map(|()| ExitCode::SUCCESS);
     }
     if args.init_key {
         let file = crate::sync::seal::key_file(&setup.config().sync)
@@ -19,7 +27,7 @@ pub fn run(args: SyncArgs) -> super::Result {
              without it cannot read what the server keeps, nor add to it.",
             file.display()
         );
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     super::network_runtime()?.block_on(async {
         if args.status {
@@ -34,14 +42,14 @@ pub fn run(args: SyncArgs) -> super::Result {
             } else {
                 say_part!("{}", status_text(&s));
             }
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
         if args.follow {
             // Its database is the one a hook call wrote: gone, there is nothing to follow.
             let store = setup.open_existing().await?;
             let end = crate::sync::live::follow(&setup.resolved, &store).await?;
             tracing::debug!("live follower: {end:?}");
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
         // A new teammate's first sync makes the database the others' memory lands in.
         let store = setup.open().await?;
@@ -54,24 +62,20 @@ pub fn run(args: SyncArgs) -> super::Result {
             crate::sync::run(&setup.resolved, &store, what, &mut |l| progress.show(l)).await;
         progress.done();
         let report = match outcome {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                if !args.auto {
-                    tell!(
-                        "flowhook: another sync of {} is running",
-                        setup.db().display()
-                    );
-                }
-                return Ok(());
-            }
+            Ok(r) => r,
             Err(e) if args.auto => {
                 // In the background: the log says it, the next sync goes on.
                 tracing::warn!("background sync failed: {e}");
-                return Ok(());
+                return Ok(ExitCode::SUCCESS);
             }
             Err(e) => return Err(format!("sync failed: {e}")),
         };
+        let busy = report.status == Ran::Busy;
         if args.auto {
+            // In the background, another sync running is the sync that was due.
+            if busy {
+                return Ok(ExitCode::SUCCESS);
+            }
             tracing::info!(
                 pushed = report.pushed.values().sum::<u64>(),
                 pulled = report.pulled.values().sum::<u64>(),
@@ -81,10 +85,18 @@ pub fn run(args: SyncArgs) -> super::Result {
             );
         } else if args.json {
             println!("{}", serde_json::to_string(&report).expect("plain struct"));
+        } else if busy {
+            tell!(
+                "flowhook: {}: nothing done",
+                report.why.as_deref().unwrap_or("busy")
+            );
         } else {
             say!("{}", report_text(&report));
         }
-        Ok(())
+        Ok(match busy {
+            true => ExitCode::from(BUSY),
+            false => ExitCode::SUCCESS,
+        })
     })
 }
 

@@ -80,6 +80,9 @@ const COPILOT: Target = Target {
         ("sessionStart", None),
         ("userPromptSubmitted", None),
         ("postToolUse", None),
+        // The end of each turn (`stopReason`), read as Claude Code's Stop: the session's
+        // summary is recomputed then, not only when the session ends.
+        ("agentStop", None),
         ("sessionEnd", None),
     ],
     shape: Shape::Flat,

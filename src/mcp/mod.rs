@@ -473,6 +473,7 @@ impl Server {
             .remember(slot, &value, None, expires.as_ref(), &Time::at(now))
             .await
             .map_err(failed)?;
+        self.setup.wrote();
         Ok(format!(
             "stored {namespace}/{key} for {agent} in {project}{}",
             expires.map(|e| format!(" until {e}")).unwrap_or_default()
@@ -523,6 +524,9 @@ impl Server {
             .forget(&project, &namespace, &key, agent.as_deref())
             .await
             .map_err(failed)?;
+        if n > 0 {
+            self.setup.wrote();
+        }
         Ok(format!("forgot {n} value(s) of {namespace}/{key}"))
     }
 }

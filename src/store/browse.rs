@@ -245,12 +245,13 @@ impl Store {
         Ok((rows, total.first().map_or(0, |c| c.n)))
     }
 
-    /// The diffs of a session's edits in timeline order (by id), at most `limit`.
-    pub async fn session_diffs(&self, sid: &str, limit: u32) -> Result<Vec<EditDiff>> {
+    /// The diffs of a session's edits in timeline order (by id), from the `from`-th (0: the
+    /// first), at most `limit`.
+    pub async fn session_diffs(&self, sid: &str, from: usize, limit: u32) -> Result<Vec<EditDiff>> {
         self.typed(
             "SELECT diff, diff_truncated FROM edit_history WHERE session_id = :sid
-             ORDER BY id LIMIT :limit",
-            named_params! {":sid": sid, ":limit": limit},
+             ORDER BY id LIMIT :limit OFFSET :from",
+            named_params! {":sid": sid, ":limit": limit, ":from": from as i64},
         )
         .await
     }

@@ -12,7 +12,7 @@
 //! after `sync.live_idle_secs` without a hook call, and at once when its database is gone:
 //! nothing polls when no session is active.
 
-use super::{Lock, SyncError, What, remote::Server};
+use super::{Lock, Ran, SyncError, What, remote::Server};
 use crate::resolve::Resolved;
 use crate::store::{SHARED, Store};
 use std::path::{Path, PathBuf};
@@ -205,10 +205,11 @@ async fn sync(to: &Resolved, store: &Store) -> Result<Outcome, SyncError> {
         push: true,
         pull: true,
     };
-    Ok(match super::run(to, store, both, &mut |_| {}).await? {
-        None => Outcome::Busy,
-        Some(r) if r.not_shared.is_some() => Outcome::NotShared,
-        Some(r) => Outcome::Done {
+    let r = super::run(to, store, both, &mut |_| {}).await?;
+    Ok(match r.status {
+        Ran::Busy => Outcome::Busy,
+        Ran::NotShared => Outcome::NotShared,
+        Ran::Synced => Outcome::Done {
             changed: r.pushed.values().chain(r.pulled.values()).any(|n| *n > 0),
             seen: r.heads,
         },

@@ -70,15 +70,32 @@ pub struct What {
     pub pull: bool,
 }
 
+/// Whether a sync ran, in a word a script can match on (`status` of the JSON report).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ran {
+    /// It pushed and pulled what there was.
+    #[default]
+    Synced,
+    /// No project of this database is shared: the server was not contacted.
+    NotShared,
+    /// Another sync of this database held its lock: nothing was done here.
+    Busy,
+}
+
 /// What a sync did.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
+    pub status: Ran,
+    /// Why nothing was synced, unless it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     pub server: String,
     pub machine: String,
     /// The projects of this database that were synced: those shared.
     pub projects: Vec<String>,
     /// Why nothing was, when no project of this database is shared (the server was not
-    /// contacted).
+    /// contacted): `why` of [`Ran::NotShared`], under the name it had before `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_shared: Option<String>,
     /// Rows the server took, per table.
@@ -163,26 +180,40 @@ fn label(to: &Resolved) -> String {
     format!("{user}@{host}")
 }
 
-/// Pushes and pulls once, holding the database's sync lock; `None` when another sync holds
-/// it. `progress` hears what is done as it goes.
+/// Pushes and pulls once, holding the database's sync lock; [`Ran::Busy`] (nothing done)
+/// when another sync holds it. `progress` hears what is done as it goes.
 pub async fn run(
     to: &Resolved,
     store: &Store,
     what: What,
     progress: &mut dyn FnMut(&str),
-) -> Result<Option<Report>, SyncError> {
-    let Some(_lock) = Lock::take(&to.db)? else {
-        return Ok(None);
-    };
+) -> Result<Report, SyncError> {
     let started = Instant::now();
+    let Some(_lock) = Lock::take(&to.db)? else {
+        return Ok(Report {
+            status: Ran::Busy,
+            why: Some(format!("another sync of {} is running", to.db.display())),
+            server: shown_server(to).unwrap_or_default(),
+            // Said when known; the other sync says what is wrong with this file.
+            machine: store
+                .machine()
+                .map(|s| s.machine.clone())
+                .unwrap_or_default(),
+            elapsed_ms: started.elapsed().as_millis(),
+            ..Report::default()
+        });
+    };
     let (url, token) = server_of(to)?;
     let projects = shared_projects(to, store).await?;
     if projects.is_empty() {
-        return Ok(Some(Report {
+        let why = share::sharing(to).why;
+        return Ok(Report {
+            status: Ran::NotShared,
+            why: Some(why.clone()),
             server: token::shown(&url),
-            not_shared: Some(share::sharing(to).why),
+            not_shared: Some(why),
             ..Report::default()
-        }));
+        });
     }
     let c = &to.config().sync;
     // A missing or malformed key is an error before anything is sent.
@@ -213,7 +244,7 @@ pub async fn run(
     let mut report = outcome?;
     report.server = token::shown(&url);
     report.elapsed_ms = started.elapsed().as_millis();
-    Ok(Some(report))
+    Ok(report)
 }
 
 /// The projects of this database that are shared: the current one and those of the rows

@@ -26,11 +26,16 @@ pub struct App {
     /// `--project`, resolved as the hook resolves a directory.
     project: Option<String>,
     allow_edit: bool,
-    /// The recall budget the hook injects within (for "why was this injected").
-    budget: usize,
+    /// What the viewer was started on: the recall budget, the sync its writes nudge.
+    setup: crate::cmd::Setup,
 }
 
 impl App {
+    /// The recall budget the hook injects within (for "why was this injected").
+    fn budget(&self) -> usize {
+        self.setup.config().recall.budget_chars
+    }
+
     /// The cookie that carries the token: one per port, since cookies ignore ports.
     fn cookie(&self) -> String {
         format!("flowhook_ui_{}", self.port)
@@ -58,7 +63,7 @@ pub fn run(args: UiArgs) -> crate::cmd::Result {
             port,
             project,
             allow_edit: args.allow_edit,
-            budget: setup.config().recall.budget_chars,
+            setup,
         });
         let start = match &app.project {
             Some(p) => view::link("/overview", &[("project", p), ("token", &app.token)]),

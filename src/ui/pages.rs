@@ -206,28 +206,70 @@ pub struct IdQuery {
 /// Edits shown with their diff on a session page; the rest with their counts only.
 const DIFFS: u32 = 500;
 
+/// Timeline entries drawn per session page: a session of thousands of events is pages of a
+/// bounded size, not one page the browser chokes on.
+pub const EVENTS: usize = 200;
+
+#[derive(Deserialize)]
+pub struct SessionQuery {
+    pub id: String,
+    /// Which page of its timeline (0: the first).
+    #[serde(default)]
+    pub page: usize,
+}
+
 #[derive(Serialize)]
 pub struct Session {
     pub timeline: Timeline,
-    /// Indices into `timeline.events` as drawn: a subagent's events under its launch
-    /// (`Some(last)`).
+    /// This page's entries, as drawn: indices into `timeline.events`, a subagent's events
+    /// under its launch (`Some(last)`).
     pub tree: Vec<(usize, Option<bool>)>,
-    /// The diff of each edit event, in order (the first DIFFS).
+    /// This page (0: the first) and how many the timeline fills (at least one).
+    pub page: usize,
+    pub pages: usize,
+    /// Which edit of the session `diffs` starts at (0: its first, in timeline order).
+    pub first_diff: usize,
+    /// The diffs of this page's edits, in order from `first_diff` (at most DIFFS).
     pub diffs: Vec<EditDiff>,
     /// What recall handed to this session.
     pub given: Vec<Given>,
 }
 
-async fn session(app: &App, q: IdQuery) -> Loaded<Session> {
+async fn session(app: &App, q: SessionQuery) -> Loaded<Session> {
     let timeline = app
         .store
         .timeline(&q.id)
         .await?
         .ok_or_else(|| UiError::NotFound(format!("no session {}", q.id)))?;
+    // Drawn whole, then cut: a subagent's events stay under its launch whatever page.
+    let mut tree = crate::show::tree(&timeline);
+    let pages = tree.len().div_ceil(EVENTS).max(1);
+    if q.page >= pages {
+        return Err(UiError::NotFound(format!(
+            "no page {} of session {}: it has {pages}",
+            q.page.saturating_add(1),
+            q.id
+        )));
+    }
+    tree = tree
+        .into_iter()
+        .skip(q.page * EVENTS)
+        .take(EVENTS)
+        .collect();
+    // The session's edits in timeline order, numbered as their diffs are.
+    let edit_number = view::numbered(&timeline.events, "edit");
+    let first_diff = tree
+        .iter()
+        .filter_map(|(i, _)| edit_number[*i])
+        .min()
+        .unwrap_or(0);
     Ok(Session {
-        tree: crate::show::tree(&timeline),
-        diffs: app.store.session_diffs(&q.id, DIFFS).await?,
+        diffs: app.store.session_diffs(&q.id, first_diff, DIFFS).await?,
         given: app.store.given_to(&q.id).await?,
+        tree,
+        page: q.page,
+        pages,
+        first_diff,
         timeline,
     })
 }
@@ -270,7 +312,7 @@ async fn explain(app: &App, q: ExplainQuery) -> Loaded<Explain> {
         own_session: false,
     };
     let now = chrono::Utc::now();
-    let recalled = crate::gather::gather(&app.store, &prompt, scope, app.budget, now).await?;
+    let recalled = crate::gather::gather(&app.store, &prompt, scope, app.budget(), now).await?;
     Ok(Explain {
         explained: recalled.explained(&prompt, now),
         session_id: q.id,
@@ -410,9 +452,14 @@ async fn forget(
 ) -> Loaded<Redirect> {
     may_edit(&app, &form)?;
     let k = &form.what;
-    app.store
+    if app
+        .store
         .forget(&k.project, &k.namespace, &k.key, Some(&k.agent_id))
-        .await?;
+        .await?
+        > 0
+    {
+        app.setup.wrote();
+    }
     Ok(Redirect::to(&view::link(
         "/memory",
         &[("project", &k.project)],

@@ -6,8 +6,8 @@
 
 use super::App;
 use super::pages::{
-    Explain, File, Memories, Overview, PAGE, Projects, Search, Session, Sessions, SessionsQuery,
-    Team,
+    EVENTS, Explain, File, Memories, Overview, PAGE, Projects, Search, Session, Sessions,
+    SessionsQuery, Team,
 };
 use crate::store::SessionRow;
 use crate::store::browse::{MachineRow, SortBy};
@@ -295,22 +295,47 @@ fn diff(text: &str) -> Markup {
     }
 }
 
+/// Each event's number among the events of `kind` (0: the first), in timeline order.
+pub fn numbered(events: &[crate::store::TimelineEvent], kind: &str) -> Vec<Option<usize>> {
+    let mut n = 0;
+    events
+        .iter()
+        .map(|e| {
+            (e.kind == kind).then(|| {
+                n += 1;
+                n - 1
+            })
+        })
+        .collect()
+}
+
 pub fn session(app: &App, d: &Session) -> Markup {
     let t = &d.timeline;
     let s = &t.session;
     // The k-th edit event has the k-th diff; the n-th prompt its "why" page.
-    let mut nth_edit = vec![None; t.events.len()];
-    let mut nth_prompt = vec![None; t.events.len()];
-    let (mut edits, mut prompts) = (0, 0);
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind == "edit" {
-            nth_edit[i] = Some(edits);
-            edits += 1;
-        } else if e.kind == "prompt" {
-            nth_prompt[i] = Some(prompts);
-            prompts += 1;
+    let nth_edit = numbered(&t.events, "edit");
+    let nth_prompt = numbered(&t.events, "prompt");
+    let diff_of = |i: usize| {
+        nth_edit[i]
+            .and_then(|k| k.checked_sub(d.first_diff))
+            .and_then(|k| d.diffs.get(k))
+    };
+    let at = |page: usize| {
+        link(
+            "/session",
+            &[("id", &s.session_id), ("page", &page.to_string())],
+        )
+    };
+    let pager = html! {
+        @if d.pages > 1 {
+            p.pager {
+                @if d.page > 0 { a rel="prev" href=(at(d.page - 1)) { "← earlier" } " " }
+                "events " (d.page * EVENTS + 1) "–" (d.page * EVENTS + d.tree.len())
+                ", page " (d.page + 1) " of " (d.pages)
+                @if d.page + 1 < d.pages { " " a rel="next" href=(at(d.page + 1)) { "later →" } }
+            }
         }
-    }
+    };
     let metrics = t
         .metrics
         .as_ref()
@@ -339,7 +364,8 @@ pub fn session(app: &App, d: &Session) -> Markup {
                 } } } } }
             }
             h2 { "Timeline" }
-            ol #timeline {
+            (pager)
+            ol #timeline start=(d.page * EVENTS + 1) {
                 @for (n, (i, under)) in d.tree.iter().enumerate() {
                     @let e = &t.events[*i];
                     @let launch = under.is_none() && e.kind == "launch"
@@ -348,7 +374,7 @@ pub fn session(app: &App, d: &Session) -> Markup {
                         span.at { (line(e.at.get(11..19).unwrap_or(&e.at), 19)) } " "
                         span.kind { (line(&e.kind, 20)) } " "
                         @if let Some(a) = e.agent_type.as_deref().or(e.agent_id.as_deref()) { span.agent { (line(a, 60)) } " " }
-                        @match (e.kind.as_str(), nth_edit[*i].and_then(|k| d.diffs.get(k))) {
+                        @match (e.kind.as_str(), diff_of(*i)) {
                             ("edit", Some(df)) => {
                                 details { summary {
                                     (line(e.tool.as_deref().unwrap_or(""), 40)) " "
@@ -370,6 +396,7 @@ pub fn session(app: &App, d: &Session) -> Markup {
                     }
                 }
             }
+            (pager)
             h2 { "What recall gave this session" }
             @if d.given.is_empty() { p { "Nothing." } }
             table.given { tbody { @for g in &d.given { tr {
