@@ -125,10 +125,15 @@ pub async fn gather(
 ) -> crate::store::Result<Recalled> {
     let started = std::time::Instant::now();
     let query = Query::parse(text);
+    let present = store
+        .presence(scope.project, scope.session_id.unwrap_or(""))
+        .await?;
     // What teammates do now comes first, whatever the task's words.
     let team = match scope.session_id {
-        Some(session) => team_now(store, &query, scope.project, session, now).await?,
-        None => Vec::new(),
+        Some(session) if present.pulled => {
+            team_now(store, &query, scope.project, session, now).await?
+        }
+        _ => Vec::new(),
     };
     // Nothing to match (a session start, "continue", "yes"): nothing to say (but what the
     // team does now), but to a resumed or compacted session, which is given its own work so
@@ -141,7 +146,7 @@ pub async fn gather(
     }
     let candidates = store.recall_candidates(&query, scope).await?;
     let given = match scope.session_id {
-        Some(s) if !scope.own_session => store.recall_given(s).await?,
+        Some(s) if !scope.own_session && present.given => store.recall_given(s).await?,
         _ => HashSet::new(),
     };
     let items = best_items(store, &candidates, &given, scope, budget, now).await?;
@@ -161,7 +166,7 @@ pub async fn gather(
         (true, Some(sid)) => store.session_summary(sid).await?,
         _ => None,
     };
-    let memories: Vec<crate::store::Memory> = if scope.own_session {
+    let memories: Vec<crate::store::Memory> = if scope.own_session || !present.memory {
         Vec::new()
     } else {
         let hits = query.terms.len().min(2);
@@ -254,11 +259,11 @@ async fn best_items(
         .into_iter()
         .filter_map(|item| scores.remove(&item.key).map(|s| (item, s)))
         .collect();
-    with_agents(store, collapse(items)).await
+    Ok(collapse(items))
 }
 
-/// The "now" lines (now.rs) for `session` of `project`: nothing to read when no pull ever
-/// stored a row here (local mode), nor further when no other machine wrote a row of it lately.
+/// The "now" lines (now.rs) for `session` of `project`, in a database a pull stored rows in:
+/// nothing further to read when no other machine wrote a row of it lately.
 async fn team_now(
     store: &Store,
     query: &Query,
@@ -267,9 +272,6 @@ async fn team_now(
     now: DateTime<Utc>,
 ) -> crate::store::Result<Vec<String>> {
     use crate::now::{Mine, TASK_MINUTES, WINDOW_MINUTES, lines};
-    if !store.pulled_any().await? {
-        return Ok(Vec::new());
-    }
     let since = |minutes| crate::time::Time::at(now - chrono::TimeDelta::minutes(minutes));
     let edits = store
         .team_edits(project, &since(WINDOW_MINUTES), 200)
@@ -287,24 +289,4 @@ async fn team_now(
         }
     };
     Ok(lines(&edits, &tasks, &mine, now))
-}
-
-/// Each item with the agent of its session, when that is not Claude Code: a Codex session's
-/// work recalled in Claude Code says it was Codex's.
-async fn with_agents(
-    store: &Store,
-    mut items: Vec<(Item, Score)>,
-) -> crate::store::Result<Vec<(Item, Score)>> {
-    let sessions: Vec<&str> = items
-        .iter()
-        .map(|(i, _)| i.key.session_id.as_str())
-        .collect();
-    let agents = store.agents_of(&sessions).await?;
-    for (item, _) in &mut items {
-        item.agent = agents
-            .get(&item.key.session_id)
-            .filter(|a| **a != crate::event::Agent::ClaudeCode)
-            .copied();
-    }
-    Ok(items)
 }

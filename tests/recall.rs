@@ -377,3 +377,64 @@ fn what_an_agent_stored_on_purpose_is_recalled_once_per_session() {
         "one shared word is not enough"
     );
 }
+
+/// The chosen items travel to the store as one JSON parameter: an item of edits made before
+/// any prompt (no prompt group) and a session whose id is full of JSON and SQL syntax are read
+/// back with their own files, each on its own line, and each once.
+#[test]
+fn items_without_a_prompt_or_with_odd_ids_are_read_back_whole() {
+    let w = World::new();
+    let odd = r#"q"u'o\te],[null,"x"]--"#;
+    // Edits of `odd` before it sent any prompt: an item without a prompt group.
+    for (i, file) in ["src/ledger.rs", "src/tax.rs"].iter().enumerate() {
+        let mut v: Value = serde_json::from_slice(&edit(
+            odd,
+            &format!("odd-{i}"),
+            &format!("/home/dev/proj/{file}"),
+        ))
+        .unwrap();
+        v.as_object_mut().unwrap().remove("prompt_id");
+        let out = w.hook(&[], &serde_json::to_vec(&v).unwrap());
+        assert_hook_contract(&out, file);
+    }
+    work(
+        &w,
+        "bbbb2222-plain",
+        "Round the invoice totals in ledger.rs",
+        &["/home/dev/proj/src/ledger.rs".into()],
+    );
+    assert_eq!(
+        w.count("SELECT count(*) FROM edit_history WHERE task_ref IS NULL"),
+        2,
+        "the odd session's edits belong to no prompt"
+    );
+    let ctx = context_of(&w.hook(
+        &[],
+        &prompt(
+            "s-new",
+            "/home/dev/proj",
+            "ledger.rs rounds invoice totals wrong",
+        ),
+    ))
+    .expect("context");
+    let lines: Vec<&str> = ctx.lines().skip(1).collect();
+    let odd_line: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("session q\"u'o\\te"))
+        .collect();
+    assert_eq!(odd_line.len(), 1, "{ctx}");
+    assert!(
+        odd_line[0].ends_with("— edited src/ledger.rs (+1 -1), src/tax.rs (+1 -1)")
+            && !odd_line[0].contains(": \""),
+        "{ctx}"
+    );
+    let plain: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("session bbbb2222"))
+        .collect();
+    assert_eq!(plain.len(), 1, "{ctx}");
+    assert!(
+        plain[0].contains(": \"Round the invoice totals in ledger.rs\" — edited src/ledger.rs"),
+        "{ctx}"
+    );
+}

@@ -119,8 +119,10 @@ const EDIT_WEIGHT: f64 = 0.5;
 
 /// Scores every candidate; best first, ties broken by recency then key (deterministic).
 pub fn rank(found: &Candidates, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
-    let cands = &found.items;
-    let mut out: Vec<(ItemKey, Score)> = cands
+    // Each candidate's newest time rides along: the sort compares it on every tie (many
+    // items score alike), and looking it up in `found.items` there cost as much as scoring.
+    let mut out: Vec<(ItemKey, Score, &str)> = found
+        .items
         .iter()
         .map(|(k, e)| {
             let norm = |b: Option<f64>, scale: f64| match b {
@@ -144,16 +146,16 @@ pub fn rank(found: &Candidates, now: DateTime<Utc>) -> Vec<(ItemKey, Score)> {
                 task_bm25: e.task_bm25,
                 edit_bm25: e.edit_bm25,
             };
-            (k.clone(), score)
+            (k.clone(), score, e.newest.as_str())
         })
         .collect();
     out.sort_by(|a, b| {
         b.1.total
             .total_cmp(&a.1.total)
-            .then_with(|| cands[&b.0].newest.cmp(&cands[&a.0].newest))
+            .then_with(|| b.2.cmp(a.2))
             .then_with(|| a.0.cmp(&b.0))
     });
-    out
+    out.into_iter().map(|(k, s, _)| (k, s)).collect()
 }
 
 fn age_days(when: &str, now: DateTime<Utc>) -> f64 {

@@ -2,9 +2,8 @@
 //! that reaches this point, inside that event's write transaction.
 
 use super::{Result, Store};
-use crate::event::{Agent, Context};
+use crate::event::Context;
 use libsql::named_params;
-use std::collections::HashMap;
 
 impl Store {
     /// Records `ctx.agent` as its session's agent unless one is recorded already: a session
@@ -23,30 +22,5 @@ impl Store {
         )
         .await?;
         Ok(())
-    }
-
-    /// The agent recorded for each of `sessions` that has one this build knows: a pulled
-    /// session's is a teammate's word, and any other text is no agent.
-    pub async fn agents_of(&self, sessions: &[&str]) -> Result<HashMap<String, Agent>> {
-        #[derive(serde::Deserialize)]
-        struct Row {
-            session_id: String,
-            agent: String,
-        }
-        if sessions.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows: Vec<Row> = self
-            .typed(
-                "SELECT session_id, agent FROM session_summaries
-                 WHERE session_id IN (SELECT value FROM json_each(:sessions))
-                   AND agent IS NOT NULL",
-                named_params! { ":sessions": serde_json::to_string(sessions).expect("strings") },
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| Some((r.session_id, Agent::parse(&r.agent)?)))
-            .collect())
     }
 }

@@ -1,7 +1,7 @@
 //! The team's present: other machines' rows (pulled: `origin` set) of one project in a recent
 //! window, for the pre-task "now" part (now.rs) and the warning before an edit. Reads
 //! only, each a range of the `(project, created_at)` indexes or of a session's key, and only
-//! in a database a pull wrote to (`pulled_any`).
+//! in a database a pull wrote to (`Presence::pulled`).
 //!
 //! Times are the recording machine's: a teammate's clock that is off moves its rows in or out
 //! of the window by as much.
@@ -37,21 +37,6 @@ const TEAM_EDITS: &str = "SELECT coalesce(m.label, e.origin) AS who, e.session_i
      WHERE e.project = :project AND e.created_at >= :since AND e.origin IS NOT NULL";
 
 impl Store {
-    /// Whether a pull ever stored rows here. Only a pull writes the rows these queries look
-    /// for, and it moves its cursor in `sync_state` in the same transaction: without one (local
-    /// mode, a machine that never synced) there is no teammate, and a pre-task need not scan
-    /// its window's own rows to find none.
-    pub async fn pulled_any(&self) -> Result<bool> {
-        let n: Option<i64> = self
-            .value(
-                "SELECT count(*) AS n FROM sync_state WHERE key GLOB '*/pull.*'",
-                (),
-                "n",
-            )
-            .await?;
-        Ok(n.unwrap_or(0) > 0)
-    }
-
     /// Other machines' edits of `project` since `since`, newest first, at most `limit`.
     pub async fn team_edits(
         &self,

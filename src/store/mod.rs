@@ -33,6 +33,7 @@ mod knowledge;
 mod live;
 mod maintain;
 mod memory;
+mod presence;
 mod read;
 mod recall;
 mod row;

@@ -115,37 +115,28 @@ fn named_files_sql(files: usize) -> String {
     )
 }
 
-/// The items `(0, :s0, :r0), (1, :s1, :r1), ...` (number, session_id, task_ref) as a table
-/// to join on.
-fn keys_cte(keys: usize) -> String {
-    let values: Vec<String> = (0..keys).map(|i| format!("({i}, :s{i}, :r{i})")).collect();
-    format!("WITH chosen(k, s, r) AS (VALUES {})", values.join(", "))
-}
+/// The chosen items as a table to join on: `:keys` is a JSON array of `[session_id,
+/// task_ref]` pairs, numbered `k` from 0. One parameter whatever their number: the statement's
+/// text, and so its preparation, stays the same (a VALUES list of two parameters per item
+/// cost half as much again to prepare).
+const CHOSEN: &str =
+    "WITH chosen(k, s, r) AS (SELECT key, value ->> 0, value ->> 1 FROM json_each(:keys))";
 
-/// Each chosen item's prompt. Rows: [`ItemTask`].
-fn item_tasks_sql(keys: usize) -> String {
-    format!(
-        "{} SELECT k, (SELECT task FROM task_log t WHERE t.session_id = s AND t.task_ref IS r
-                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1) AS task,
-                      (SELECT created_at FROM task_log t WHERE t.session_id = s AND t.task_ref IS r
-                         AND t.source_event <> 'PreToolUse' ORDER BY t.id LIMIT 1) AS created_at
-            FROM chosen",
-        keys_cte(keys)
-    )
-}
+/// Each chosen item's prompt (its group's first, but a subagent launch's), and its session's
+/// agent. Rows: [`ItemTask`].
+const ITEM_TASKS: &str = "SELECT k, t.task AS task, t.created_at AS created_at,
+            (SELECT agent FROM session_summaries WHERE session_id = s) AS agent
+     FROM chosen LEFT JOIN task_log t ON t.rowid = (SELECT rowid FROM task_log
+         WHERE session_id = s AND task_ref IS r AND source_event <> 'PreToolUse'
+         ORDER BY id LIMIT 1)";
 
 /// Each chosen item's edits per file, most churn first. Rows: [`ItemFile`].
-fn item_files_sql(keys: usize) -> String {
-    format!(
-        "{} SELECT k, coalesce(e.rel_path, e.file) AS file,
-                  CAST(total(e.lines_added) AS INTEGER) AS lines_added,
-                  CAST(total(e.lines_removed) AS INTEGER) AS lines_removed,
-                  max(e.created_at) AS newest
-            FROM chosen JOIN edit_history e ON e.session_id = s AND e.task_ref IS r
-            GROUP BY k, 2 ORDER BY k, total(e.lines_added) + total(e.lines_removed) DESC, 2",
-        keys_cte(keys)
-    )
-}
+const ITEM_FILES: &str = "SELECT k, coalesce(e.rel_path, e.file) AS file,
+            CAST(total(e.lines_added) AS INTEGER) AS lines_added,
+            CAST(total(e.lines_removed) AS INTEGER) AS lines_removed,
+            max(e.created_at) AS newest
+     FROM chosen JOIN edit_history e ON e.session_id = s AND e.task_ref IS r
+     GROUP BY k, 2 ORDER BY k, total(e.lines_added) + total(e.lines_removed) DESC, 2";
 
 /// What knowledge_base knows about the files of these basenames (`:b0`, `:b1`, ...), the
 /// most edited first.
@@ -199,6 +190,7 @@ struct ItemTask {
     k: usize,
     task: Option<String>,
     created_at: Option<String>,
+    agent: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -357,26 +349,32 @@ impl Store {
         Ok((counts, sizes))
     }
 
-    /// What the chosen items look like: their prompts and their edits per file; an item
-    /// with neither (nothing of it left) is left out.
+    /// What the chosen items look like: their prompts and their edits per file, and their
+    /// session's agent when it is not Claude Code (a Codex session's work recalled in Claude
+    /// Code says it was Codex's; a pulled session's agent is a teammate's word, and any text
+    /// this build does not know is no agent). An item with neither prompt nor edits (nothing
+    /// of it left) is left out.
     pub async fn recall_items(&self, keys: &[ItemKey]) -> Result<Vec<Item>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Values = keys
+        let pairs: Vec<(&str, Option<&str>)> = keys
             .iter()
-            .enumerate()
-            .flat_map(|(i, k)| {
-                [
-                    named(format!(":s{i}"), k.session_id.as_str()),
-                    named(format!(":r{i}"), k.task_ref.as_deref()),
-                ]
-            })
+            .map(|k| (k.session_id.as_str(), k.task_ref.as_deref()))
             .collect();
+        let pairs = serde_json::to_string(&pairs).expect("strings");
         let tasks: Vec<ItemTask> = self
-            .typed(&item_tasks_sql(keys.len()), values.clone())
+            .typed(
+                &format!("{CHOSEN} {ITEM_TASKS}"),
+                named_params! {":keys": pairs.as_str()},
+            )
             .await?;
-        let files: Vec<ItemFile> = self.typed(&item_files_sql(keys.len()), values).await?;
+        let files: Vec<ItemFile> = self
+            .typed(
+                &format!("{CHOSEN} {ITEM_FILES}"),
+                named_params! {":keys": pairs.as_str()},
+            )
+            .await?;
         let mut items: Vec<Item> = keys
             .iter()
             .map(|k| Item {
@@ -392,6 +390,11 @@ impl Store {
             let item = &mut items[t.k];
             item.task = t.task;
             item.when = t.created_at.unwrap_or_default();
+            item.agent = t
+                .agent
+                .as_deref()
+                .and_then(crate::event::Agent::parse)
+                .filter(|a| *a != crate::event::Agent::ClaudeCode);
         }
         for f in files {
             let item = &mut items[f.k];
@@ -502,7 +505,7 @@ mod tests {
 
     /// The plan of every recall query uses an index or the full-text index: a `SCAN` of a base
     /// table would grow with the history. The statements made for a task are checked as made
-    /// for two words, two files and two items.
+    /// for two files and two facts.
     #[test]
     fn no_recall_query_scans_a_base_table() {
         let dir = tempfile::tempdir().unwrap();
@@ -521,8 +524,8 @@ mod tests {
                 GIVEN.to_owned(),
                 WORD_COUNTS.to_owned(),
                 named_files_sql(2),
-                item_tasks_sql(2),
-                item_files_sql(2),
+                format!("{CHOSEN} {ITEM_TASKS}"),
+                format!("{CHOSEN} {ITEM_FILES}"),
                 facts_sql(2),
             ];
             for sql in &queries {
