@@ -20,7 +20,8 @@ pub struct Presence {
     pub given: bool,
 }
 
-const PRESENCE: &str =
+/// Its plan is checked with recall's statements (`store::recall`'s tests).
+pub(super) const PRESENCE: &str =
     "SELECT EXISTS (SELECT 1 FROM sync_state WHERE key GLOB '*/pull.*') AS pulled,
             EXISTS (SELECT 1 FROM agent_memory WHERE project = :project) AS memory,
             EXISTS (SELECT 1 FROM recall_log WHERE session_id = :session) AS given";
@@ -35,41 +36,5 @@ impl Store {
             )
             .await?;
         Ok(found.unwrap_or_default())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Each probe is an index seek (or, for `sync_state`, a table of a few cursors), never a
-    /// scan of a table that grows with the history.
-    #[test]
-    fn the_probe_seeks_its_tables() {
-        let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let store = Store::open(&dir.path().join("t.db"), std::time::Duration::from_secs(1))
-                .await
-                .unwrap();
-            let steps: Vec<String> = store
-                .column(
-                    &format!("EXPLAIN QUERY PLAN {PRESENCE}"),
-                    named_params! {":project": "p", ":session": "s"},
-                    "detail",
-                )
-                .await
-                .unwrap();
-            for table in ["agent_memory", "recall_log"] {
-                assert!(
-                    steps
-                        .iter()
-                        .any(|s| s.starts_with(&format!("SEARCH {table} USING"))),
-                    "{table}: {steps:#?}"
-                );
-            }
-        });
     }
 }
