@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::recall::sessions_in;
+use common::recall::{Scores, sessions_in};
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -140,19 +140,9 @@ fn replay() -> History {
     }
 }
 
-struct Scores {
-    recall: f64,
-    precision: f64,
-    leaks: usize,
-    /// Tasks given at least one session they do not refer to.
-    misled: usize,
-    report: String,
-}
-
 /// Asks each task as a new session's first prompt in proj and scores what it was handed.
 fn ask(h: &History, kind: &str, tasks: &[(String, Vec<String>)]) -> Scores {
-    let (mut found, mut relevant, mut injected, mut leaks, mut misled) = (0, 0, 0, 0, 0);
-    let mut report = String::new();
+    let mut scores = Scores::default();
     for (i, (task, wanted)) in tasks.iter().enumerate() {
         let line = prompt_in(&format!("{kind}-{i}"), Path::new("/home/dev/proj"), task);
         let out = h.world.hook(&[], &line);
@@ -165,38 +155,10 @@ fn ask(h: &History, kind: &str, tasks: &[(String, Vec<String>)]) -> Scores {
                 sessions_in(context.unwrap())
             }
         };
-        let wanted: BTreeSet<&String> = wanted.iter().map(|w| &h.session_of[w]).collect();
-        let hits = wanted.iter().filter(|s| got.contains(**s)).count();
-        let leaked = got
-            .iter()
-            .filter(|s| h.project_of[*s] != "/home/dev/proj")
-            .count();
-        found += hits;
-        relevant += wanted.len();
-        injected += got.len();
-        leaks += leaked;
-        misled += usize::from(got.len() > hits);
-        report.push_str(&format!(
-            "  {hits}/{} found, {} injected, {leaked} leaked: {task}\n",
-            wanted.len(),
-            got.len()
-        ));
+        let wanted = wanted.iter().map(|w| &h.session_of[w]);
+        scores.add(task, wanted, &got, &h.project_of, "/home/dev/proj");
     }
-    let recall = found as f64 / relevant as f64;
-    let precision = found as f64 / injected.max(1) as f64;
-    report.push_str(&format!(
-        "{kind}: recall {recall:.2} ({found}/{relevant}), precision {precision:.2} \
-         ({found}/{injected}), {misled} of {} tasks given a session they do not refer to, \
-         leaks {leaks}",
-        tasks.len()
-    ));
-    Scores {
-        recall,
-        precision,
-        leaks,
-        misled,
-        report,
-    }
+    scores
 }
 
 /// The paraphrased tasks and the sessions each refers to (fixtures/recall names).
@@ -259,21 +221,20 @@ fn tasks_in_other_words_are_scored_and_literal_recall_holds() {
         ask(&h, "literal", &literal()),
         ask(&h, "paraphrased", &paraphrased()),
     ];
-    // Printed for the README (cargo test --test meaning_eval -- --nocapture).
-    println!("{}\n{}", literal.report, para.report);
-    assert_eq!(
-        literal.leaks + para.leaks,
-        0,
+    let report = format!(
         "{}\n{}",
-        literal.report,
-        para.report
+        literal.summary("literal"),
+        para.summary("paraphrased")
     );
+    // Printed for the README (cargo test --test meaning_eval -- --nocapture).
+    println!("{report}");
+    assert_eq!(literal.leaks + para.leaks, 0, "{report}");
     // Floors at what recall by words measures here (with the six decoys in proj, literal
     // precision is lower than tests/recall_eval.rs's).
-    assert!(literal.recall >= LITERAL.0, "{}", literal.report);
-    assert!(literal.precision >= LITERAL.1, "{}", literal.report);
+    assert!(literal.recall() >= LITERAL.0, "{report}");
+    assert!(literal.precision() >= LITERAL.1, "{report}");
     // In other words, a task mostly gets nothing rather than the wrong session.
-    assert!(para.misled <= MISLED, "{}", para.report);
+    assert!(para.misled <= MISLED, "{report}");
 }
 
 /// Recall and precision of literal tasks by words alone on this set.

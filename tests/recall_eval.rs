@@ -8,18 +8,10 @@
 
 mod common;
 
-use common::recall::sessions_in;
+use common::recall::{Scores, sessions_in};
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// What one replay of the evaluation set measured.
-struct Scores {
-    recall: f64,
-    precision: f64,
-    leaks: usize,
-    report: String,
-}
 
 /// Replays every session through its own hook processes (leaving out SessionStart payloads
 /// when `with_session_start` is false, as a user who wires only UserPromptSubmit would) and
@@ -66,37 +58,13 @@ fn evaluate(with_session_start: bool) -> Scores {
         }
     }
 
-    let (mut found, mut relevant, mut injected, mut leaks) = (0, 0, 0, 0);
-    let mut report = String::new();
+    let mut scores = Scores::default();
     for (query, wanted) in &labels {
         let got = answers.get(query).cloned().unwrap_or_default();
-        let wanted: BTreeSet<&String> = wanted.iter().map(|f| &session_of[f]).collect();
-        let hits = wanted.iter().filter(|s| got.contains(**s)).count();
-        let leaked = got
-            .iter()
-            .filter(|s| project_of[*s] != "/home/dev/proj")
-            .count();
-        found += hits;
-        relevant += wanted.len();
-        injected += got.len();
-        leaks += leaked;
-        report.push_str(&format!(
-            "  {query}: {hits}/{} relevant found, {} injected, {leaked} leaked\n",
-            wanted.len(),
-            got.len()
-        ));
+        let wanted = wanted.iter().map(|f| &session_of[f]);
+        scores.add(query, wanted, &got, &project_of, "/home/dev/proj");
     }
-    let recall = found as f64 / relevant as f64;
-    let precision = found as f64 / injected.max(1) as f64;
-    report.push_str(&format!(
-        "recall {recall:.2} ({found}/{relevant}), precision {precision:.2} ({found}/{injected}), leaks {leaks}"
-    ));
-    Scores {
-        recall,
-        precision,
-        leaks,
-        report,
-    }
+    scores
 }
 
 #[test]
@@ -104,19 +72,20 @@ fn recall_finds_the_labelled_earlier_work_and_never_leaks_another_project() {
     // Printed for the README (cargo test --test recall_eval -- --nocapture).
     for (name, with_start) in [("prompts only", false), ("session start and prompts", true)] {
         let s = evaluate(with_start);
-        println!("{name}:\n{}", s.report);
-        assert_eq!(s.leaks, 0, "{}", s.report);
+        let report = s.summary(name);
+        println!("{report}");
+        assert_eq!(s.leaks, 0, "{report}");
         assert!(
-            s.recall >= 0.9,
+            s.recall() >= 0.9,
             "{name}: recall {:.2} < 0.9\n{}",
-            s.recall,
-            s.report
+            s.recall(),
+            report
         );
         assert!(
-            s.precision >= 0.7,
+            s.precision() >= 0.7,
             "{name}: precision {:.2} < 0.7\n{}",
-            s.precision,
-            s.report
+            s.precision(),
+            report
         );
     }
 }

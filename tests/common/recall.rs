@@ -21,3 +21,71 @@ pub fn sessions_in(context: &str) -> BTreeSet<String> {
     }
     out
 }
+
+/// What an evaluation measured, task by task: the sessions wanted and found, those handed
+/// out, and those of another project than the task's (leaks).
+#[derive(Default)]
+pub struct Scores {
+    pub tasks: usize,
+    pub found: usize,
+    pub relevant: usize,
+    pub injected: usize,
+    pub leaks: usize,
+    /// Tasks handed at least one session they do not refer to.
+    pub misled: usize,
+    pub report: String,
+}
+
+impl Scores {
+    /// Scores one task (`label`) that wanted `wanted` and was handed `got`; `project_of` maps
+    /// a session's 8 characters to its project, and only `home`'s may be handed.
+    pub fn add<'a>(
+        &mut self,
+        label: &str,
+        wanted: impl IntoIterator<Item = &'a String>,
+        got: &BTreeSet<String>,
+        project_of: &std::collections::BTreeMap<String, String>,
+        home: &str,
+    ) {
+        let wanted: BTreeSet<&String> = wanted.into_iter().collect();
+        let hits = wanted.iter().filter(|s| got.contains(**s)).count();
+        let leaked = got.iter().filter(|s| project_of[*s] != home).count();
+        self.tasks += 1;
+        self.found += hits;
+        self.relevant += wanted.len();
+        self.injected += got.len();
+        self.leaks += leaked;
+        self.misled += usize::from(got.len() > hits);
+        self.report.push_str(&format!(
+            "  {hits}/{} found, {} injected, {leaked} leaked: {label}\n",
+            wanted.len(),
+            got.len()
+        ));
+    }
+
+    pub fn recall(&self) -> f64 {
+        self.found as f64 / self.relevant as f64
+    }
+
+    pub fn precision(&self) -> f64 {
+        self.found as f64 / self.injected.max(1) as f64
+    }
+
+    /// Every task's line, then the totals under `name`.
+    pub fn summary(&self, name: &str) -> String {
+        format!(
+            "{}{name}: recall {:.2} ({}/{}), precision {:.2} ({}/{}), {} of {} tasks \
+             given a session they do not refer to, leaks {}",
+            self.report,
+            self.recall(),
+            self.found,
+            self.relevant,
+            self.precision(),
+            self.found,
+            self.injected,
+            self.misled,
+            self.tasks,
+            self.leaks
+        )
+    }
+}
