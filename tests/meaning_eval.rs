@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::recall::{Scores, sessions_in};
+use common::recall::{Scores, context_of, sessions_in};
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,16 +145,8 @@ fn ask(h: &History, kind: &str, tasks: &[(String, Vec<String>)]) -> Scores {
     let mut scores = Scores::default();
     for (i, (task, wanted)) in tasks.iter().enumerate() {
         let line = prompt_in(&format!("{kind}-{i}"), Path::new("/home/dev/proj"), task);
-        let out = h.world.hook(&[], &line);
-        assert_hook_contract(&out, std::str::from_utf8(&line).unwrap());
-        let got = match out.stdout.is_empty() {
-            true => BTreeSet::new(),
-            false => {
-                let a: Value = serde_json::from_slice(&out.stdout).unwrap();
-                let context = a["hookSpecificOutput"]["additionalContext"].as_str();
-                sessions_in(context.unwrap())
-            }
-        };
+        let context = context_of(&h.world.hook(&[], &line));
+        let got = context.as_deref().map(sessions_in).unwrap_or_default();
         let wanted = wanted.iter().map(|w| &h.session_of[w]);
         scores.add(task, wanted, &got, &h.project_of, "/home/dev/proj");
     }

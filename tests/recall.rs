@@ -2,27 +2,12 @@
 
 mod common;
 
+use common::recall::context_of;
 use common::*;
 use serde_json::{Value, json};
-use std::process::Output;
 
 fn prompt(session: &str, cwd: &str, text: &str) -> Vec<u8> {
     prompt_with_id(session, &format!("{session}-{}", text.len()), cwd, text)
-}
-
-fn context_of(out: &Output) -> Option<String> {
-    assert_hook_contract(out, "recall");
-    if out.stdout.is_empty() {
-        return None;
-    }
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "UserPromptSubmit");
-    Some(
-        v["hookSpecificOutput"]["additionalContext"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    )
 }
 
 /// Two earlier sessions in /home/dev/proj (notes.md, src/lib.rs).

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::recall::context_of;
 use common::server::{BlackHole, Proxy, Sqld};
 use common::*;
 use serde_json::{Value, json};
@@ -1623,11 +1624,7 @@ fn a_codex_session_on_one_machine_is_recalled_in_claude_code_on_another_and_back
             "add notes — look at notes.md again",
         ),
     );
-    assert_hook_contract(&out, "bo's prompt");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context on bo's machine");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = context_of(&out).expect("context on bo's machine");
     assert!(
         context.contains("codex session 01a24a9d") && context.contains("a.txt (+1 -1)"),
         "{context}"
@@ -1637,11 +1634,7 @@ fn a_codex_session_on_one_machine_is_recalled_in_claude_code_on_another_and_back
         "cwd": ana.project(), "hook_event_name": "UserPromptSubmit", "model": "gpt-5.5",
         "permission_mode": "default", "prompt": "rewrite notes.md completely again"});
     let out = ana.hook(&["hook", "--agent", "codex"], prompt.to_string().as_bytes());
-    assert_hook_contract(&out, "ana's codex prompt");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context on ana's machine");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = context_of(&out).expect("context on ana's machine");
     assert!(
         context.contains("Create notes.md") && context.contains("bo@desktop"),
         "{context}"
@@ -1708,11 +1701,7 @@ fn pulled_text_never_starts_a_line_of_context_and_an_unknown_agent_is_no_agent()
         &[],
         &prompt_with_id("bo-2", "p1", bo.project(), "deploy the payment widget"),
     );
-    assert_hook_contract(&out, "bo's prompt");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("context");
-    let context = v["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap();
+    let context = context_of(&out).expect("context");
     let lines: Vec<&str> = context.lines().collect();
     assert!(lines.len() >= 2, "{context}");
     assert!(

@@ -1,6 +1,20 @@
 //! What recall handed out, read off a hook's answer: shared by the recall evaluations.
 
 use std::collections::BTreeSet;
+use std::process::Output;
+
+/// The context a prompt's hook answer hands the agent (`None`: it printed nothing), the
+/// hook's contract checked first and the answer checked to be the prompt's.
+pub fn context_of(out: &Output) -> Option<String> {
+    super::assert_hook_contract(out, "a prompt");
+    if out.stdout.is_empty() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "UserPromptSubmit");
+    let context = v["hookSpecificOutput"]["additionalContext"].as_str();
+    Some(context.unwrap().to_owned())
+}
 
 /// Every session a context names: each line's `session 3f2a1b2c`, and the sessions folded
 /// into it (`(the same in session 1a2b3c4d, 5e6f7a8b)`).
